@@ -1,0 +1,91 @@
+// Shared helpers for the benchmarks: machine description, a keep-alive HTTP client, percentiles,
+// and starting a real `latch serve` process on PGlite or PostgreSQL.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const latchBin = `${root}packages/server/dist/cli/main.js`;
+export const POSTGRES_URL = process.env.LATCH_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function machine() {
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform}`;
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One HTTP request; resolves {status, body}. */
+export function request(base, method, path, { headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      new URL(path, base),
+      { method, agent, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** A fresh PostgreSQL database; returns its URL and a drop function. */
+export async function freshPostgres(pg) {
+  const name = `latch_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Runs a `latch` CLI command synchronously with the given environment; returns stdout. */
+export function latch(env, ...args) {
+  const result = spawnSync(process.execPath, [latchBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', input: '' });
+  if (result.status !== 0) throw new Error(`latch ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Starts `latch serve` and resolves once it answers /readyz. */
+export async function serve(env, port) {
+  const child = spawn(process.execPath, [latchBin, 'serve'], { env: { ...process.env, ...env, LATCH_PORT: String(port), LATCH_LOG: 'off' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await request(base, 'GET', '/readyz')).status === 200) return { base, stop: () => stop(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('latch serve did not become ready');
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,80 @@
+import { InvalidTransitionError } from '../errors.js';
+
+export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Sort rank of a priority: urgent first. */
+export function priorityRank(priority: Priority): number {
+  return PRIORITIES.indexOf(priority);
+}
+
+export interface StatusDefinition {
+  readonly key: string;
+  readonly name: string;
+  /** A final status ends the work on the case (resolved, closed, rejected). */
+  readonly final?: boolean;
+}
+
+export interface TransitionDefinition {
+  readonly from: string;
+  readonly to: readonly string[];
+}
+
+/**
+ * A case type, as declared in a versioned file under LATCH_CONFIG_DIR/case-types. A case records the
+ * (key, version) it was created under and keeps running under it when a newer version appears.
+ */
+export interface CaseTypeDefinition {
+  readonly key: string;
+  readonly version: number;
+  readonly name: string;
+  readonly description?: string;
+  /** JSON Schema (draft 2020-12 subset Ajv understands) for the case's typed fields. */
+  readonly fields: Record<string, unknown>;
+  readonly statuses: readonly StatusDefinition[];
+  readonly initialStatus: string;
+  readonly transitions: readonly TransitionDefinition[];
+  readonly defaultQueue: string;
+  readonly defaultPriority: Priority;
+  /** ISO 8601 duration (e.g. PT48H) within which a case should reach a final status. */
+  readonly resolveWithin?: string;
+}
+
+/** The statuses a case may move to from `from`. */
+export function allowedTransitions(definition: CaseTypeDefinition, from: string): readonly string[] {
+  return definition.transitions.filter((t) => t.from === from).flatMap((t) => t.to);
+}
+
+/** Throws INVALID_TRANSITION unless the case type allows `from → to`. */
+export function assertTransition(definition: CaseTypeDefinition, from: string, to: string): void {
+  const allowed = allowedTransitions(definition, from);
+  if (!allowed.includes(to)) throw new InvalidTransitionError(from, to, allowed);
+}
+
+/** Field names the case type marks as personal data (`x-personal: true`). */
+export function personalFields(definition: CaseTypeDefinition): ReadonlySet<string> {
+  const properties = (definition.fields.properties ?? {}) as Record<string, Record<string, unknown>>;
+  return new Set(Object.entries(properties).filter(([, schema]) => schema['x-personal'] === true).map(([name]) => name));
+}
+
+/** Checks the parts of a definition a JSON Schema can't: references between statuses and transitions. */
+export function definitionProblems(definition: CaseTypeDefinition): string[] {
+  const problems: string[] = [];
+  const keys = new Set(definition.statuses.map((s) => s.key));
+  if (keys.size !== definition.statuses.length) problems.push('status keys must be unique');
+  if (!keys.has(definition.initialStatus)) problems.push(`initialStatus '${definition.initialStatus}' is not a declared status`);
+  for (const transition of definition.transitions) {
+    for (const status of [transition.from, ...transition.to]) {
+      if (!keys.has(status)) problems.push(`transition refers to unknown status '${status}'`);
+    }
+  }
+  return problems;
+}
+
+/** Parses an ISO 8601 duration of days, hours and minutes (P2D, PT48H, P1DT12H30M) into milliseconds. */
+export function durationMillis(iso: string): number | undefined {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso);
+  if (!match || iso === 'P' || iso.endsWith('T')) return undefined;
+  const [, days = '0', hours = '0', minutes = '0'] = match;
+  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000;
+}

@@ -1,0 +1,68 @@
+/**
+ * Domain errors. The core throws these; the HTTP layer maps each `code` to a status once
+ * (packages/server/src/http/error-map.ts). Codes are part of the public contract.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_CURSOR'
+  | 'INVALID_TRANSITION'
+  | 'UNKNOWN_CASE_TYPE'
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'INVALID_CREDENTIALS'
+  | 'CSRF_TOKEN_INVALID'
+  | 'PERMISSION_DENIED'
+  | 'VERSION_CONFLICT'
+  | 'VERSION_REQUIRED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_PROGRESS'
+  | 'ALREADY_EXISTS'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+export class LatchError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class ValidationError extends LatchError {
+  constructor(message: string, details?: unknown) {
+    super('VALIDATION_FAILED', message, details);
+  }
+}
+
+export class NotFoundError extends LatchError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+export class ConflictError extends LatchError {}
+
+export class ForbiddenError extends LatchError {
+  constructor(message = 'You do not have permission to do this', details?: unknown) {
+    super('PERMISSION_DENIED', message, details);
+  }
+}
+
+export class InvalidTransitionError extends LatchError {
+  constructor(from: string, to: string, allowed: readonly string[]) {
+    super('INVALID_TRANSITION', `Status cannot change from '${from}' to '${to}'`, { from, to, allowed });
+  }
+}
+
+export class UnknownCaseTypeError extends LatchError {
+  constructor(key: string) {
+    super('UNKNOWN_CASE_TYPE', `Case type '${key}' is not defined`);
+  }
+}

@@ -1,0 +1,42 @@
+import { PRIORITIES } from '@latch/core';
+
+/** JSON Schema of a case type file; the file's `fields` is itself a JSON Schema, compiled separately. */
+export const caseTypeFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'version', 'name', 'fields', 'statuses', 'initialStatus', 'transitions', 'defaultQueue'],
+  properties: {
+    key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+    version: { type: 'integer', minimum: 1 },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    description: { type: 'string', maxLength: 4000 },
+    fields: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
+    statuses: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'name'],
+        properties: {
+          key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+          name: { type: 'string', minLength: 1 },
+          final: { type: 'boolean' },
+        },
+      },
+    },
+    initialStatus: { type: 'string' },
+    transitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: { from: { type: 'string' }, to: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+    defaultQueue: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
+    defaultPriority: { enum: [...PRIORITIES], default: 'normal' },
+    resolveWithin: { type: 'string', pattern: '^P' },
+  },
+} as const;

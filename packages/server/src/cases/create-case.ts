@@ -1,0 +1,114 @@
+import {
+  durationMillis,
+  ForbiddenError,
+  personal,
+  personalFields,
+  priorityRank,
+  uuidv7,
+  ValidationError,
+  type Actor,
+  type Priority,
+  type Principal,
+} from '@latch/core';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { CaseTypeRegistry } from '../case-types/registry.js';
+import type { Tx } from '../db/database.js';
+import { appendEvents } from '../db/event-store.js';
+import { cases, users } from '../db/schema.js';
+import type { CaseRow } from './case-access.js';
+import { recordedFields, validFields } from './fields.js';
+
+export interface NewCase {
+  readonly type: string;
+  readonly title: string;
+  readonly description?: string | undefined;
+  readonly priority?: Priority | undefined;
+  readonly queue?: string | undefined;
+  readonly assigneeId?: string | null | undefined;
+  readonly requester?: { readonly email?: string | undefined; readonly name?: string | undefined } | undefined;
+  readonly fields?: Record<string, unknown> | undefined;
+}
+
+/** The subject personal data on a case is about: its requester, by email, else the case itself. */
+export function subjectOf(row: Pick<CaseRow, 'id' | 'requesterEmail'>): string {
+  return row.requesterEmail ?? `case:${row.id}`;
+}
+
+/**
+ * Opens a case under the newest version of its type, validating typed fields against the type's
+ * schema, and records `case.created` in the same transaction.
+ */
+export async function createCase(tx: Tx, registry: CaseTypeRegistry, principal: Principal, actor: Actor, input: NewCase): Promise<CaseRow> {
+  const type = registry.latest(input.type);
+  const definition = type.definition;
+  const staff = principal.permissions.has('case:update');
+  if (!staff && (input.queue !== undefined || input.assigneeId !== undefined || input.requester !== undefined)) {
+    throw new ForbiddenError('Only staff may set the queue, assignee or requester of a new case');
+  }
+  const fields = validFields(type, input.fields ?? {});
+  if (input.assigneeId) await assertActiveUser(tx, input.assigneeId);
+
+  const requesterUser = staff ? undefined : (await tx.select().from(users).where(eq(users.id, principal.userId)))[0];
+  const requesterEmail = (input.requester?.email ?? requesterUser?.email)?.trim().toLowerCase() ?? null;
+  const requesterName = input.requester?.name?.trim() ?? requesterUser?.name ?? null;
+  const now = new Date();
+  const resolveWithin = definition.resolveWithin ? durationMillis(definition.resolveWithin) : undefined;
+  const priority = input.priority ?? definition.defaultPriority;
+  const row = {
+    id: uuidv7(now.getTime()),
+    typeKey: definition.key,
+    typeVersion: definition.version,
+    title: input.title.trim(),
+    description: input.description ?? '',
+    status: definition.initialStatus,
+    priority,
+    priorityRank: priorityRank(priority),
+    queue: input.queue ?? definition.defaultQueue,
+    assigneeId: input.assigneeId ?? null,
+    requesterId: requesterUser?.id ?? null,
+    requesterEmail,
+    requesterName,
+    fields,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    dueAt: resolveWithin === undefined ? null : new Date(now.getTime() + resolveWithin),
+  };
+  if (row.title === '') throw new ValidationError('title must not be blank', { field: 'title' });
+  const [created] = await tx.insert(cases).values(row).returning();
+  await appendEvents(
+    tx,
+    row.id,
+    [
+      {
+        kind: 'case.created',
+        actor,
+        data: {
+          type: row.typeKey,
+          typeVersion: row.typeVersion,
+          title: personal(row.title),
+          ...(row.description ? { description: personal(row.description) } : {}),
+          status: row.status,
+          priority: row.priority,
+          queue: row.queue,
+          assigneeId: row.assigneeId,
+          requester: {
+            userId: row.requesterId,
+            email: requesterEmail === null ? null : personal(requesterEmail),
+            name: requesterName === null ? null : personal(requesterName),
+          },
+          fields: recordedFields(fields, personalFields(definition)),
+          dueAt: row.dueAt?.toISOString() ?? null,
+        },
+      },
+    ],
+    { subject: subjectOf(row), newStream: true },
+  );
+  return created!;
+}
+
+/** Refuses an assignee that doesn't exist or is disabled. */
+export async function assertActiveUser(tx: Tx, userId: string): Promise<void> {
+  const [user] = await tx.select({ id: users.id }).from(users).where(and(eq(users.id, userId), isNull(users.disabledAt)));
+  if (!user) throw new ValidationError('assigneeId is not an active user', { field: 'assigneeId' });
+}

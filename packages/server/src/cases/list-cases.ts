@@ -1,0 +1,82 @@
+import { LatchError, type CaseVisibility, type Priority } from '@latch/core';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../db/database.js';
+import { cases } from '../db/schema.js';
+import { visibleCases, type CaseRow } from './case-access.js';
+
+export type CaseSort = '-created' | 'created' | 'priority';
+
+export interface CaseQuery {
+  readonly status?: readonly string[] | undefined;
+  readonly type?: readonly string[] | undefined;
+  readonly queue?: readonly string[] | undefined;
+  readonly priority?: readonly Priority[] | undefined;
+  /** A user id, or null for unassigned cases. */
+  readonly assigneeId?: string | null | undefined;
+  readonly text?: string | undefined;
+  readonly sort: CaseSort;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+type Position = [number, string] | [string];
+
+/** Lists visible cases, filtered, in a stable order, one page at a time. */
+export async function listCases(db: Queryable, visibility: CaseVisibility, query: CaseQuery): Promise<{ items: CaseRow[]; nextCursor: string | null }> {
+  const conditions: (SQL | undefined)[] = [visibleCases(visibility)];
+  if (query.status?.length) conditions.push(inArray(cases.status, [...query.status]));
+  if (query.type?.length) conditions.push(inArray(cases.typeKey, [...query.type]));
+  if (query.queue?.length) conditions.push(inArray(cases.queue, [...query.queue]));
+  if (query.priority?.length) conditions.push(inArray(cases.priority, [...query.priority]));
+  if (query.assigneeId === null) conditions.push(isNull(cases.assigneeId));
+  else if (query.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, query.assigneeId));
+  if (query.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${query.text})`);
+  if (query.cursor !== undefined) conditions.push(after(query.sort, decodeCursor(query.cursor, query.sort)));
+
+  const order =
+    query.sort === 'priority' ? [asc(cases.priorityRank), asc(cases.id)] : query.sort === 'created' ? [asc(cases.id)] : [desc(cases.id)];
+  const rows = await db
+    .select()
+    .from(cases)
+    .where(and(...conditions))
+    .orderBy(...order)
+    .limit(query.limit + 1);
+  const items = rows.slice(0, query.limit);
+  const last = items[items.length - 1];
+  const nextCursor = rows.length > query.limit && last ? encodeCursor(query.sort === 'priority' ? [last.priorityRank, last.id] : [last.id]) : null;
+  return { items, nextCursor };
+}
+
+function after(sort: CaseSort, position: Position): SQL {
+  if (sort === 'priority') {
+    const [rank, id] = position as [number, string];
+    return sql`(${cases.priorityRank}, ${cases.id}) > (${rank}, ${id}::uuid)`;
+  }
+  const [id] = position as [string];
+  return sort === 'created' ? gt(cases.id, id) : lt(cases.id, id);
+}
+
+function encodeCursor(position: Position): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function decodeCursor(cursor: string, sort: CaseSort): Position {
+  const invalid = new LatchError('INVALID_CURSOR', 'The cursor is not one this listing returned (was the sort changed?)');
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(position)) throw invalid;
+  if (sort === 'priority') {
+    const [rank, id] = position as unknown[];
+    if (position.length !== 2 || !Number.isInteger(rank) || typeof id !== 'string' || !UUID.test(id)) throw invalid;
+    return [rank as number, id];
+  }
+  const [id] = position as unknown[];
+  if (position.length !== 1 || typeof id !== 'string' || !UUID.test(id)) throw invalid;
+  return [id];
+}

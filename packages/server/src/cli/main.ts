@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { DataDirLockedError } from '../db/data-dir-lock.js';
+import { StartupError } from '../runtime.js';
+import { registerAdminCommands } from './admin.js';
+import { registerCaseCommands } from './case.js';
+import { CliError } from './cli-error.js';
+import { registerServe } from './serve.js';
+import { registerVerify } from './verify.js';
+
+const program = new Command('latch')
+  .description('Latch: governed operational work, with proof')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServe(program);
+registerAdminCommands(program);
+registerCaseCommands(program);
+registerVerify(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof StartupError || error instanceof DataDirLockedError || error instanceof CliError) {
+    console.error(`latch: ${error.message}`);
+    process.exit(error instanceof CliError ? error.exitCode : 1);
+  }
+  console.error(error);
+  process.exit(1);
+}

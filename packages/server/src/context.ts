@@ -1,0 +1,12 @@
+import type { CaseTypeRegistry } from './case-types/registry.js';
+import type { LatchConfig } from './config.js';
+import type { Database } from './db/database.js';
+import type { TeamDirectory } from './access/teams.js';
+
+/** What commands and routes need from the running deployment. */
+export interface LatchContext {
+  readonly database: Database;
+  readonly caseTypes: CaseTypeRegistry;
+  readonly teams: TeamDirectory;
+  readonly config: LatchConfig;
+}

@@ -1,0 +1,107 @@
+import {
+  collectCommitments,
+  revealPersonalData,
+  sealEvents,
+  type EventBody,
+  type EventDraft,
+  type Json,
+  type SealedEvent,
+  type StreamHead,
+} from '@latch/core';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Queryable, Tx } from './database.js';
+import { events, personalData, streamHeads } from './schema.js';
+
+/** The stream that holds events not about one case: users, roles, tokens. */
+export const SYSTEM_STREAM = '00000000-0000-7000-8000-000000000000';
+
+export interface AppendOptions {
+  /** The person the personal data in these events is about (a requester's email); erasure is by subject. */
+  readonly subject: string;
+  /** True when the stream is new in this transaction (a case being created): no head to lock. */
+  readonly newStream?: boolean;
+}
+
+/**
+ * Appends events to a stream inside the caller's transaction: locks the stream head, seals each
+ * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments.
+ */
+export async function appendEvents(tx: Tx, stream: string, drafts: readonly EventDraft[], options: AppendOptions): Promise<SealedEvent[]> {
+  const head = options.newStream ? { stream, seq: 0, hash: null } : await lockHead(tx, stream);
+  const sealed = sealEvents(drafts, head);
+  const last = sealed[sealed.length - 1];
+  if (!last) return [];
+  await tx.insert(events).values(
+    sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes })),
+  );
+  const disclosures = sealed.flatMap((e) => e.disclosures);
+  if (disclosures.length > 0) {
+    await tx.insert(personalData).values(
+      disclosures.map((d) => ({ commitment: d.commitment, stream, subject: options.subject, salt: d.salt, value: JSON.stringify(d.value) })),
+    );
+  }
+  if (options.newStream) await tx.insert(streamHeads).values({ stream, seq: last.seq, hash: last.hash });
+  else await tx.update(streamHeads).set({ seq: last.seq, hash: last.hash }).where(eq(streamHeads.stream, stream));
+  return sealed;
+}
+
+async function lockHead(tx: Tx, stream: string): Promise<StreamHead> {
+  await tx.insert(streamHeads).values({ stream, seq: 0, hash: null }).onConflictDoNothing();
+  const [row] = await tx.select().from(streamHeads).where(eq(streamHeads.stream, stream)).for('update');
+  if (!row) throw new Error(`stream head ${stream} vanished`);
+  return { stream, seq: row.seq, hash: row.hash };
+}
+
+/** A timeline event as the API presents it: the hashed body with personal data revealed. */
+export interface PresentedEvent {
+  readonly id: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly at: string;
+  readonly actor: EventBody['actor'];
+  readonly outcome: EventBody['outcome'];
+  readonly reason?: string;
+  readonly data: Json;
+  readonly blobs?: string[];
+  readonly hash: string;
+  readonly prevHash: string | null;
+  readonly bytes?: string;
+}
+
+/** Reads a stream's events in order, revealing the personal data that has not been erased. */
+export async function readStream(
+  db: Queryable,
+  stream: string,
+  options: { afterSeq?: number; limit?: number; includeBytes?: boolean } = {},
+): Promise<PresentedEvent[]> {
+  const rows = await db
+    .select()
+    .from(events)
+    .where(sql`${events.stream} = ${stream} and ${events.seq} > ${options.afterSeq ?? 0}`)
+    .orderBy(asc(events.seq))
+    .limit(options.limit ?? 1000);
+  const bodies = rows.map((row) => JSON.parse(row.bytes) as EventBody);
+  const commitments = bodies.flatMap((body) => collectCommitments(body.data));
+  const disclosed = new Map<string, Json>();
+  if (commitments.length > 0) {
+    const found = await db.select().from(personalData).where(inArray(personalData.commitment, commitments));
+    for (const row of found) disclosed.set(row.commitment, JSON.parse(row.value) as Json);
+  }
+  return rows.map((row, i) => {
+    const body = bodies[i]!;
+    return {
+      id: row.id,
+      seq: row.seq,
+      kind: row.kind,
+      at: body.at,
+      actor: body.actor,
+      outcome: body.outcome,
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      data: revealPersonalData(body.data, disclosed),
+      ...(body.blobs ? { blobs: body.blobs } : {}),
+      hash: row.hash,
+      prevHash: body.prev,
+      ...(options.includeBytes ? { bytes: row.bytes } : {}),
+    };
+  });
+}

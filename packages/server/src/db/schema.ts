@@ -1,0 +1,209 @@
+import { sql } from 'drizzle-orm';
+import {
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash'),
+  roles: text('roles').array().notNull().default(sql`'{}'`),
+  teams: text('teams').array().notNull().default(sql`'{}'`),
+  disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+  createdAt: createdAt(),
+});
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
+
+export const caseTypes = pgTable(
+  'case_types',
+  {
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').notNull(),
+    digest: text('digest').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.version] })],
+);
+
+export const cases = pgTable(
+  'cases',
+  {
+    id: uuid('id').primaryKey(),
+    typeKey: text('type_key').notNull(),
+    typeVersion: integer('type_version').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status').notNull(),
+    priority: text('priority').notNull(),
+    priorityRank: smallint('priority_rank').notNull(),
+    queue: text('queue').notNull(),
+    assigneeId: uuid('assignee_id').references(() => users.id),
+    requesterId: uuid('requester_id').references(() => users.id),
+    requesterEmail: text('requester_email'),
+    requesterName: text('requester_name'),
+    fields: jsonb('fields').notNull(),
+    version: integer('version').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }),
+    search: tsvector('search').generatedAlwaysAs(
+      sql`to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, ''))`,
+    ),
+  },
+  (t) => [
+    index('cases_queue_status_idx').on(t.queue, t.status, t.id),
+    index('cases_status_idx').on(t.status, t.id),
+    index('cases_assignee_idx').on(t.assigneeId, t.id),
+    index('cases_requester_idx').on(t.requesterId, t.id),
+    index('cases_type_idx').on(t.typeKey, t.id),
+    index('cases_queue_priority_idx').on(t.queue, t.priorityRank, t.id),
+    index('cases_search_idx').using('gin', t.search),
+  ],
+);
+
+export const caseLinks = pgTable(
+  'case_links',
+  {
+    id: uuid('id').primaryKey(),
+    fromCaseId: uuid('from_case_id').notNull().references(() => cases.id),
+    toCaseId: uuid('to_case_id').notNull().references(() => cases.id),
+    kind: text('kind').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('case_links_unique').on(t.fromCaseId, t.toCaseId, t.kind), index('case_links_to_idx').on(t.toCaseId)],
+);
+
+export const notes = pgTable(
+  'notes',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id').notNull().references(() => cases.id),
+    authorId: uuid('author_id').notNull(),
+    body: text('body').notNull(),
+    eventId: uuid('event_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notes_case_idx').on(t.caseId, t.id)],
+);
+
+/** Content-addressed bytes: attachments now, external requests and responses later. */
+export const blobs = pgTable('blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  data: bytea('data').notNull(),
+  createdAt: createdAt(),
+});
+
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id').notNull().references(() => cases.id),
+    sha256: text('sha256').notNull().references(() => blobs.sha256),
+    filename: text('filename').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    eventId: uuid('event_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('attachments_case_idx').on(t.caseId, t.id)],
+);
+
+/** The last event of each stream; the row lock here serialises appends to one stream. */
+export const streamHeads = pgTable('stream_heads', {
+  stream: uuid('stream').primaryKey(),
+  seq: integer('seq').notNull(),
+  hash: text('hash'),
+});
+
+/** The audit trail. Append-only: triggers refuse UPDATE, DELETE and TRUNCATE. */
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey(),
+    stream: uuid('stream').notNull(),
+    seq: integer('seq').notNull(),
+    kind: text('kind').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    hash: text('hash').notNull(),
+    bytes: text('bytes').notNull(),
+  },
+  (t) => [uniqueIndex('events_stream_seq').on(t.stream, t.seq)],
+);
+
+/** Salts and values behind the personal-data commitments in events; erasure deletes rows here. */
+export const personalData = pgTable(
+  'personal_data',
+  {
+    commitment: text('commitment').primaryKey(),
+    stream: uuid('stream').notNull(),
+    subject: text('subject').notNull(),
+    salt: text('salt').notNull(),
+    value: text('value').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('personal_data_subject_idx').on(t.subject), index('personal_data_stream_idx').on(t.stream)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    body: jsonb('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+);

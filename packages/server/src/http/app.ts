@@ -1,0 +1,99 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { LatchContext } from '../context.js';
+import { newAjv } from './ajv.js';
+import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
+import { toErrorResponse } from './error-map.js';
+import { attachmentRoutes } from './routes/attachments.js';
+import { authRoutes } from './routes/auth.js';
+import { caseRoutes } from './routes/cases.js';
+import { caseTypeRoutes } from './routes/case-types.js';
+import { healthRoutes } from './routes/health.js';
+import { linkRoutes } from './routes/links.js';
+import { noteRoutes } from './routes/notes.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+import { sharedSchemas } from './schemas.js';
+import './fastify-types.js';
+
+export interface AppOptions {
+  readonly logger?: boolean;
+}
+
+/** A route as registered, for the authorization matrix test and the docs. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly public: boolean;
+  readonly permission: string | undefined;
+}
+
+export type LatchApp = FastifyInstance & { routeTable: RouteEntry[] };
+
+/** Builds the HTTP API: validation → authentication → authorization → command → presentation. */
+export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Promise<LatchApp> {
+  const app = Fastify({
+    logger: options.logger
+      ? { level: process.env.LATCH_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'] }
+      : false,
+    bodyLimit: ctx.config.maxBodyBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  });
+  const ajv = newAjv();
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  for (const schema of sharedSchemas) {
+    app.addSchema(schema);
+    ajv.addSchema(schema);
+  }
+
+  const routeTable: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routeTable.push({ method, url: route.url, public: route.config?.public === true, permission: route.config?.permission });
+    }
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Latch API', version: '1', description: 'Cases, timelines and governed actions. Errors are {error: {code, message, details}}.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token from POST /api/v1/tokens' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'From POST /api/v1/auth/login; writes also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  installAuthentication(app, ctx);
+  await app.register(healthRoutes(ctx));
+  await app.register(authRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(tokenRoutes(ctx));
+  await app.register(caseTypeRoutes(ctx));
+  await app.register(caseRoutes(ctx));
+  await app.register(noteRoutes(ctx));
+  await app.register(attachmentRoutes(ctx));
+  await app.register(linkRoutes(ctx));
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.decorate('routeTable', routeTable);
+  return app as unknown as LatchApp;
+}

@@ -1,0 +1,63 @@
+import { LatchError, type ErrorCode } from '@latch/core';
+import type { FastifyError } from 'fastify';
+
+/** The one place a domain error code becomes an HTTP status. */
+const STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  INVALID_CURSOR: 400,
+  UNKNOWN_CASE_TYPE: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  CSRF_TOKEN_INVALID: 403,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  VERSION_CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  IDEMPOTENCY_KEY_IN_PROGRESS: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_TRANSITION: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  VERSION_REQUIRED: 428,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/**
+ * Turns anything thrown into a status and a stable error body. Unknown errors become a bare 500:
+ * no message, stack or SQL from inside ever reaches a client.
+ */
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof LatchError) {
+    const details = error.details === undefined ? {} : { details: error.details };
+    return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message, ...details } } };
+  }
+  const fastify = error as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: unknown }[] };
+  if (fastify.validation) {
+    const details = {
+      context: fastify.validationContext,
+      errors: fastify.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid', params: v.params })),
+    };
+    return response('VALIDATION_FAILED', `The request ${fastify.validationContext ?? 'body'} is invalid: ${fastify.message ?? ''}`.trim(), details);
+  }
+  const status = fastify.statusCode ?? 500;
+  if (status === 413) return response('PAYLOAD_TOO_LARGE', 'The request body is too large');
+  if (status === 415) return response('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type');
+  if (status >= 400 && status < 500) {
+    const json = fastify.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fastify.name === 'SyntaxError' || /JSON/i.test(fastify.code ?? '');
+    return response(json ? 'MALFORMED_JSON' : 'VALIDATION_FAILED', json ? 'The request body is not valid JSON' : (fastify.message ?? 'Bad request'));
+  }
+  return response('INTERNAL', 'Internal error; it has been logged');
+}
+
+function response(code: ErrorCode, message: string, details?: unknown): { status: number; body: ErrorBody } {
+  return { status: STATUS[code], body: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
+}
+
+/** Every error code with its status, for the OpenAPI description and the docs. */
+export const ERROR_STATUSES: Readonly<Record<ErrorCode, number>> = STATUS;

@@ -1,0 +1,134 @@
+import { PRIORITIES } from '@latch/core';
+
+/** JSON Schemas shared by routes; they drive validation, serialisation and the OpenAPI document. */
+export const uuid = { type: 'string', format: 'uuid' } as const;
+export const isoDate = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] });
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+} as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
+
+export const priority = { type: 'string', enum: [...PRIORITIES] } as const;
+
+export const caseSchema = {
+  $id: 'Case',
+  type: 'object',
+  properties: {
+    id: uuid,
+    type: { type: 'string' },
+    typeVersion: { type: 'integer' },
+    title: { type: 'string' },
+    description: { type: 'string' },
+    status: { type: 'string' },
+    priority,
+    queue: { type: 'string' },
+    assigneeId: nullable(uuid),
+    requester: {
+      type: 'object',
+      properties: { userId: nullable(uuid), email: nullable({ type: 'string' }), name: nullable({ type: 'string' }) },
+    },
+    fields: { type: 'object', additionalProperties: true },
+    version: { type: 'integer' },
+    createdAt: isoDate,
+    updatedAt: isoDate,
+    dueAt: nullable(isoDate),
+    allowedTransitions: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const eventSchema = {
+  $id: 'TimelineEvent',
+  type: 'object',
+  properties: {
+    id: uuid,
+    seq: { type: 'integer' },
+    kind: { type: 'string' },
+    at: isoDate,
+    actor: {
+      type: 'object',
+      properties: { type: { type: 'string' }, id: { type: 'string' }, user: { type: 'string' } },
+    },
+    outcome: { type: 'string', enum: ['ok', 'refused', 'failed'] },
+    reason: { type: 'string' },
+    data: {},
+    blobs: { type: 'array', items: { type: 'string' } },
+    hash: { type: 'string' },
+    prevHash: nullable({ type: 'string' }),
+    bytes: { type: 'string', description: 'The exact RFC 8785 bytes that were hashed (with ?bytes=true)' },
+  },
+} as const;
+
+export const userSchema = {
+  $id: 'User',
+  type: 'object',
+  properties: {
+    id: uuid,
+    email: { type: 'string' },
+    name: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+    teams: { type: 'array', items: { type: 'string' } },
+    disabled: { type: 'boolean' },
+    createdAt: isoDate,
+  },
+} as const;
+
+export const tokenSchema = {
+  $id: 'ApiToken',
+  type: 'object',
+  properties: {
+    id: uuid,
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    createdAt: isoDate,
+    expiresAt: nullable(isoDate),
+    revoked: { type: 'boolean' },
+    token: { type: 'string', description: 'The secret; present only in the response that created it' },
+  },
+} as const;
+
+export const noteSchema = {
+  $id: 'Note',
+  type: 'object',
+  properties: { id: uuid, caseId: uuid, authorId: uuid, body: { type: 'string' }, eventId: uuid, createdAt: isoDate },
+} as const;
+
+export const attachmentSchema = {
+  $id: 'Attachment',
+  type: 'object',
+  properties: {
+    id: uuid,
+    caseId: uuid,
+    filename: { type: 'string' },
+    contentType: { type: 'string' },
+    size: { type: 'integer' },
+    sha256: { type: 'string' },
+    createdBy: uuid,
+    createdAt: isoDate,
+  },
+} as const;
+
+export const linkSchema = {
+  $id: 'CaseLink',
+  type: 'object',
+  properties: { id: uuid, kind: { type: 'string' }, fromCaseId: uuid, toCaseId: uuid, createdBy: uuid, createdAt: isoDate },
+} as const;
+
+export const sharedSchemas = [errorSchema, caseSchema, eventSchema, userSchema, tokenSchema, noteSchema, attachmentSchema, linkSchema];
+
+/** Standard error responses, by status, referencing the shared Error schema. */
+export function errors(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: 'Error#' }]));
+}
+
+export const ref = (id: string) => ({ $ref: `${id}#` });

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { loadTeams } from './access/teams.js';
+import { createUser, countUsers } from './auth/users.js';
+import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
+import type { LatchConfig } from './config.js';
+import type { LatchContext } from './context.js';
+import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
+import { openDatabase, type Database } from './db/database.js';
+import { EmbeddedDurability } from './db/embedded-durability.js';
+import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
+
+export interface OpenLatchOptions {
+  /** Apply pending migrations (always done for the embedded database, which one process owns). */
+  readonly migrate?: boolean;
+  /** Skip loading case types (for commands that only need the database, like `migrate`). */
+  readonly schemaOnly?: boolean;
+  /** Open an in-memory embedded database (tests). */
+  readonly inMemory?: boolean;
+}
+
+export interface OpenLatch {
+  readonly ctx: LatchContext;
+  close(): Promise<void>;
+}
+
+/** A clear, expected reason Latch can't start; the CLI prints the message alone, no stack. */
+export class StartupError extends Error {}
+
+/**
+ * Opens the database (locking the data directory in embedded mode), checks the schema, loads case
+ * types and teams, and creates the bootstrap admin. Everything opened is closed by `close()`.
+ */
+export async function openLatch(config: LatchConfig, options: OpenLatchOptions = {}): Promise<OpenLatch> {
+  const embedded = config.databaseUrl === undefined;
+  let lock: DataDirLock | undefined;
+  let database: Database | undefined;
+  let durability: EmbeddedDurability | undefined;
+  const close = async () => {
+    await database?.close().catch(() => undefined);
+    // Closing checkpoints: data files and pg_control change, so sync the whole directory once.
+    await durability?.syncAll().catch(() => undefined);
+    lock?.release();
+  };
+  try {
+    if (embedded && !options.inMemory) {
+      lock = acquireDataDirLock(config.dataDir);
+      const pgdata = join(config.dataDir, 'pgdata');
+      const flusher = new EmbeddedDurability(pgdata);
+      durability = flusher;
+      database = await openDatabase({ dataDir: pgdata, afterCommit: () => flusher.flush() });
+    } else {
+      database = await openDatabase({ url: config.databaseUrl });
+    }
+    await ensureSchema(database, embedded || options.migrate === true);
+    const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
+    const caseTypes = await syncCaseTypes(database.db, onDisk);
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config };
+    if (!options.schemaOnly) await bootstrapAdmin(ctx);
+    return { ctx, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function ensureSchema(database: Database, applyPending: boolean): Promise<void> {
+  const state = await schemaState(database);
+  if (state.state === 'unknown') throw new StartupError(state.detail);
+  if (state.state === 'current') return;
+  if (!applyPending) {
+    throw new StartupError(
+      state.state === 'empty'
+        ? 'The database has no Latch schema yet. Run `latch migrate` first.'
+        : `The database schema is ${state.pending} migration(s) behind this version of Latch. Run \`latch migrate\` first.`,
+    );
+  }
+  try {
+    await migrate(database);
+  } catch (error) {
+    if (error instanceof SchemaMismatchError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
+async function bootstrapAdmin(ctx: LatchContext): Promise<void> {
+  const { bootstrapAdminEmail: email, bootstrapAdminPassword: password } = ctx.config;
+  if (!email || !password) return;
+  if ((await countUsers(ctx.database.db)) > 0) return;
+  await ctx.database.write((tx) =>
+    createUser(tx, { email, name: 'Administrator', password, roles: ['admin'] }, { type: 'system', id: 'bootstrap' }),
+  );
+}

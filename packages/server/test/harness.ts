@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { readConfig, type LatchConfig } from '../src/config.js';
+import type { LatchContext } from '../src/context.js';
+import { buildApp, type LatchApp } from '../src/http/app.js';
+import { openLatch } from '../src/runtime.js';
+import { createUser } from '../src/auth/users.js';
+import { createToken } from '../src/auth/tokens.js';
+
+export type DbKind = 'pglite' | 'postgres';
+/** Every API scenario runs on both databases. */
+export const DB_KINDS: readonly DbKind[] = ['pglite', 'postgres'];
+
+export const POSTGRES_URL = process.env.LATCH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REPO_CONFIG_DIR = fileURLToPath(new URL('../../../config', import.meta.url));
+
+/** A fresh, empty PostgreSQL database for one test file; dropped by the returned function. */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `latch_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestUser {
+  readonly id: string;
+  readonly email: string;
+  readonly token: string;
+}
+
+export interface TestLatch {
+  readonly app: LatchApp;
+  readonly ctx: LatchContext;
+  readonly users: Record<'admin' | 'operator' | 'approver' | 'requester' | 'outsider', TestUser>;
+  close(): Promise<void>;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** A Latch on a fresh database of the given kind, with the repo's demo config and one user per role. */
+export async function startTestLatch(kind: DbKind, env: Record<string, string> = {}): Promise<TestLatch> {
+  const pgdb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const config: LatchConfig = readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, ...(pgdb ? { LATCH_DATABASE_URL: pgdb.url } : {}), ...env });
+  const latch = await openLatch(config, { inMemory: kind === 'pglite', migrate: true });
+  const app = await buildApp(latch.ctx);
+  const system = { type: 'system', id: 'test' } as const;
+  const make = async (email: string, roles: string[], teams: string[]): Promise<TestUser> => {
+    const user = await latch.ctx.database.write((tx) => createUser(tx, { email, name: email.split('@')[0]!, password: PASSWORD, roles, teams }, system));
+    const { token } = await latch.ctx.database.write((tx) => createToken(tx, user, { name: 'test', scopes: ['*'] }, system));
+    return { id: user.id, email, token };
+  };
+  const users = {
+    admin: await make('admin@test.example', ['admin'], []),
+    operator: await make('operator@test.example', ['operator'], ['refunds']),
+    approver: await make('approver@test.example', ['refund_approver'], ['refunds']),
+    requester: await make('requester@test.example', ['requester'], []),
+    outsider: await make('outsider@test.example', ['operator'], ['elsewhere']),
+  };
+  return {
+    app,
+    ctx: latch.ctx,
+    users,
+    close: async () => {
+      await app.close();
+      await latch.close();
+      await pgdb?.drop();
+    },
+  };
+}
+
+export const bearer = (user: TestUser) => ({ authorization: `Bearer ${user.token}` });
+
+/** A valid refund case body. */
+export function refundBody(overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'refund',
+    title: 'Refund for order 1042',
+    requester: { email: 'jane@customer.example', name: 'Jane Doe' },
+    fields: { order_id: '1042', amount_minor: 4999, currency: 'usd', payment_intent: 'pi_123', customer_email: 'jane@customer.example' },
+    ...overrides,
+  };
+}
