@@ -1,10 +1,10 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-// PGlite's Emscripten NODEFS turns fsync()/fdatasync() into no-ops and PGlite starts
-// Postgres with -F (fsync=off). Commits are still write(2)n to the WAL synchronously,
-// so they survive kill -9, but sit in the OS page cache until the kernel writes them
-// back. This class supplies the missing fsync from outside, off the main thread.
+// PGlite starts Postgres with -F (fsync=off), and its Emscripten NODEFS makes fsync()
+// and fdatasync() no-ops anyway. Each commit still reaches the WAL by a synchronous
+// write(2) before the query resolves, so it survives kill -9, but only sits in the OS
+// page cache. This class adds the missing fsync from outside, on libuv's thread pool.
 
 const WAL_SEGMENT = /^[0-9A-F]{24}$/;
 const DIR_SYNC_UNSUPPORTED = new Set<string | undefined>(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'EBADF']);
@@ -18,6 +18,7 @@ export class EmbeddedDurability {
   // Lowest WAL segment that may still receive writes. WAL is written in segment
   // order, so older segments are finished once a round has synced them.
   #floor = '';
+  #syncedListing = '';
   #rounds = 0;
 
   constructor(dataDir: string) {
@@ -74,10 +75,14 @@ export class EmbeddedDurability {
     }
     // Segments recycled by a checkpoint carry future names but old mtimes, so the
     // newest-written segment (not the highest name) is where the next writes go.
-    const mtimes = await Promise.all(names.map((n) => mtimeOf(join(this.#walDir, n))));
+    const mtimes = names.length > 1 ? await Promise.all(names.map((n) => mtimeOf(join(this.#walDir, n)))) : [0];
     await Promise.all(names.map((n) => syncPath(join(this.#walDir, n), true)));
-    // New segments are created and renamed into place; make those entries durable too.
-    await syncPath(this.#walDir, false);
+    // Segments are created or recycled by rename; only then do the entries need syncing.
+    const listing = names.join();
+    if (listing !== this.#syncedListing) {
+      await syncPath(this.#walDir, false);
+      this.#syncedListing = listing;
+    }
     let newest = -1;
     names.forEach((name, i) => {
       const m = mtimes[i] ?? -1;
@@ -103,7 +108,8 @@ async function syncTree(dir: string): Promise<void> {
 async function syncPath(path: string, isFile: boolean): Promise<void> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    // Windows can only flush handles opened for writing.
+    handle = await open(path, isFile ? 'r+' : 'r');
   } catch (err) {
     // Deleted by a concurrent checkpoint, or a directory on Windows (cannot be opened).
     if (code(err) === 'ENOENT' || (!isFile && DIR_SYNC_UNSUPPORTED.has(code(err)))) return;
