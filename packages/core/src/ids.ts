@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from './random.js';
 
 let lastMillis = 0;
 let sequence = 0;

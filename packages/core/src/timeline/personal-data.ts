@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from '../random.js';
 import { canonicalJson, sha256Hex, type Json } from '../canonical.js';
 import { ValidationError } from '../errors.js';
 

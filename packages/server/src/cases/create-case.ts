@@ -75,7 +75,6 @@ export async function createCase(tx: Tx, registry: CaseTypeRegistry, principal: 
     dueAt: resolveWithin === undefined ? null : new Date(now.getTime() + resolveWithin),
   };
   if (row.title === '') throw new ValidationError('title must not be blank', { field: 'title' });
-  const [created] = await tx.insert(cases).values(row).returning();
   await appendEvents(
     tx,
     row.id,
@@ -102,9 +101,9 @@ export async function createCase(tx: Tx, registry: CaseTypeRegistry, principal: 
         },
       },
     ],
-    { subject: subjectOf(row), newStream: true },
+    { subject: subjectOf(row), newStream: true, alongside: tx.insert(cases).values(row) },
   );
-  return created!;
+  return { ...row, search: null };
 }
 
 /** Refuses an assignee that doesn't exist or is disabled. */

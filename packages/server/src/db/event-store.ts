@@ -8,7 +8,7 @@ import {
   type SealedEvent,
   type StreamHead,
 } from '@latch/core';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Queryable, Tx } from './database.js';
 import { events, personalData, streamHeads } from './schema.js';
 
@@ -20,34 +20,52 @@ export interface AppendOptions {
   readonly subject: string;
   /** True when the stream is new in this transaction (a case being created): no head to lock. */
   readonly newStream?: boolean;
+  /** A data-modifying statement to run in the same round trip (the insert of the case itself). */
+  readonly alongside?: SQLWrapper;
 }
 
 /**
  * Appends events to a stream inside the caller's transaction: locks the stream head, seals each
- * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments.
+ * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments. The
+ * inserts go to the database as one statement, so an append costs one or two round trips.
  */
 export async function appendEvents(tx: Tx, stream: string, drafts: readonly EventDraft[], options: AppendOptions): Promise<SealedEvent[]> {
   const head = options.newStream ? { stream, seq: 0, hash: null } : await lockHead(tx, stream);
   const sealed = sealEvents(drafts, head);
   const last = sealed[sealed.length - 1];
   if (!last) return [];
-  await tx.insert(events).values(
-    sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes })),
+  const statements: SQLWrapper[] = [];
+  if (options.alongside) statements.push(options.alongside);
+  statements.push(
+    tx.insert(events).values(sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))),
   );
   const disclosures = sealed.flatMap((e) => e.disclosures);
   if (disclosures.length > 0) {
-    await tx.insert(personalData).values(
-      disclosures.map((d) => ({ commitment: d.commitment, stream, subject: options.subject, salt: d.salt, value: JSON.stringify(d.value) })),
+    statements.push(
+      tx.insert(personalData).values(
+        disclosures.map((d) => ({ commitment: d.commitment, stream, subject: options.subject, salt: d.salt, value: JSON.stringify(d.value) })),
+      ),
     );
   }
-  if (options.newStream) await tx.insert(streamHeads).values({ stream, seq: last.seq, hash: last.hash });
-  else await tx.update(streamHeads).set({ seq: last.seq, hash: last.hash }).where(eq(streamHeads.stream, stream));
+  statements.push(
+    options.newStream
+      ? tx.insert(streamHeads).values({ stream, seq: last.seq, hash: last.hash })
+      : tx.update(streamHeads).set({ seq: last.seq, hash: last.hash }).where(eq(streamHeads.stream, stream)),
+  );
+  // getSQL(): an embedded builder would be wrapped in parentheses, which a data-modifying CTE can't be.
+  const ctes = statements.map((statement, i) => sql`${sql.raw(`s${i}`)} as (${statement.getSQL()})`);
+  await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select 1`);
   return sealed;
 }
 
 async function lockHead(tx: Tx, stream: string): Promise<StreamHead> {
-  await tx.insert(streamHeads).values({ stream, seq: 0, hash: null }).onConflictDoNothing();
-  const [row] = await tx.select().from(streamHeads).where(eq(streamHeads.stream, stream)).for('update');
+  const lock = () => tx.select().from(streamHeads).where(eq(streamHeads.stream, stream)).for('update');
+  let [row] = await lock();
+  if (!row) {
+    // First event of a stream that was not created with one (the system stream).
+    await tx.insert(streamHeads).values({ stream, seq: 0, hash: null }).onConflictDoNothing();
+    [row] = await lock();
+  }
   if (!row) throw new Error(`stream head ${stream} vanished`);
   return { stream, seq: row.seq, hash: row.hash };
 }
