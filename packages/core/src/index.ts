@@ -6,3 +6,5 @@ export * from './timeline/personal-data.js';
 export * from './timeline/verify-chain.js';
 export * from './case-types/definition.js';
 export * from './access/permissions.js';
+export * from './approvals/decide.js';
+export * from './policy/index.js';

@@ -1,3 +1,4 @@
+import type { Scheduler } from './approvals/scheduler.js';
 import type { CaseTypeRegistry } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
 import type { Database } from './db/database.js';
@@ -9,4 +10,6 @@ export interface LatchContext {
   readonly caseTypes: CaseTypeRegistry;
   readonly teams: TeamDirectory;
   readonly config: LatchConfig;
+  /** Durable timers (approval expiry), enqueued inside the transaction that makes them due. */
+  readonly scheduler: Scheduler;
 }

@@ -54,7 +54,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await ensureSchema(database, embedded || options.migrate === true);
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config };
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: { schedule: async () => undefined } };
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     return { ctx, close };
   } catch (error) {

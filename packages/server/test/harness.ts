@@ -44,7 +44,7 @@ export interface TestUser {
 export interface TestLatch {
   readonly app: LatchApp;
   readonly ctx: LatchContext;
-  readonly users: Record<'admin' | 'operator' | 'approver' | 'requester' | 'outsider', TestUser>;
+  readonly users: Record<'admin' | 'operator' | 'approver' | 'approver2' | 'requester' | 'outsider', TestUser>;
   close(): Promise<void>;
 }
 
@@ -66,6 +66,7 @@ export async function startTestLatch(kind: DbKind, env: Record<string, string> =
     admin: await make('admin@test.example', ['admin'], []),
     operator: await make('operator@test.example', ['operator'], ['refunds']),
     approver: await make('approver@test.example', ['refund_approver'], ['refunds']),
+    approver2: await make('approver2@test.example', ['refund_approver'], ['refunds']),
     requester: await make('requester@test.example', ['requester'], []),
     outsider: await make('outsider@test.example', ['operator'], ['elsewhere']),
   };
@@ -92,4 +93,12 @@ export function refundBody(overrides: Record<string, unknown> = {}) {
     fields: { order_id: '1042', amount_minor: 4999, currency: 'usd', payment_intent: 'pi_123', customer_email: 'jane@customer.example' },
     ...overrides,
   };
+}
+
+/** Session headers (cookie + CSRF token) for a user: people decide approvals in sessions, not with tokens. */
+export async function sessionFor(app: LatchApp, user: TestUser): Promise<Record<string, string>> {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: PASSWORD } });
+  const cookie = res.cookies.find((c) => c.name === 'latch_session');
+  if (!cookie) throw new Error(`login failed for ${user.email}: ${res.body}`);
+  return { cookie: `latch_session=${cookie.value}`, 'x-csrf-token': res.json().csrfToken };
 }

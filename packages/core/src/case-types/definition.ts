@@ -1,4 +1,5 @@
 import { InvalidTransitionError } from '../errors.js';
+import type { ApprovalPolicy } from '../policy/policy.js';
 
 export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -20,6 +21,17 @@ export interface TransitionDefinition {
   readonly to: readonly string[];
 }
 
+/** An action the case type allows to be proposed, until plugins declare their own. */
+export interface ActionDefinition {
+  readonly plugin: string;
+  readonly action: string;
+  readonly name: string;
+  /** JSON Schema of the input; `x-personal: true` marks personal data, as in fields. */
+  readonly input: Record<string, unknown>;
+  /** Key of the approval policy that governs it; absent means no approval is needed. */
+  readonly policy?: string;
+}
+
 /**
  * A case type, as declared in a versioned file under LATCH_CONFIG_DIR/case-types. A case records the
  * (key, version) it was created under and keeps running under it when a newer version appears.
@@ -38,6 +50,13 @@ export interface CaseTypeDefinition {
   readonly defaultPriority: Priority;
   /** ISO 8601 duration (e.g. PT48H) within which a case should reach a final status. */
   readonly resolveWithin?: string;
+  readonly actions?: readonly ActionDefinition[];
+  readonly policies?: readonly ApprovalPolicy[];
+}
+
+/** The action definition for `plugin.action` on this case type, if it allows one. */
+export function findAction(definition: CaseTypeDefinition, plugin: string, action: string): ActionDefinition | undefined {
+  return definition.actions?.find((a) => a.plugin === plugin && a.action === action);
 }
 
 /** The statuses a case may move to from `from`. */
@@ -53,7 +72,12 @@ export function assertTransition(definition: CaseTypeDefinition, from: string, t
 
 /** Field names the case type marks as personal data (`x-personal: true`). */
 export function personalFields(definition: CaseTypeDefinition): ReadonlySet<string> {
-  const properties = (definition.fields.properties ?? {}) as Record<string, Record<string, unknown>>;
+  return personalProperties(definition.fields);
+}
+
+/** Top-level properties an object schema marks as personal data (`x-personal: true`). */
+export function personalProperties(schema: Record<string, unknown>): ReadonlySet<string> {
+  const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
   return new Set(Object.entries(properties).filter(([, schema]) => schema['x-personal'] === true).map(([name]) => name));
 }
 
@@ -67,6 +91,11 @@ export function definitionProblems(definition: CaseTypeDefinition): string[] {
     for (const status of [transition.from, ...transition.to]) {
       if (!keys.has(status)) problems.push(`transition refers to unknown status '${status}'`);
     }
+  }
+  const policies = new Set((definition.policies ?? []).map((p) => p.key));
+  if (policies.size !== (definition.policies ?? []).length) problems.push('policy keys must be unique');
+  for (const action of definition.actions ?? []) {
+    if (action.policy !== undefined && !policies.has(action.policy)) problems.push(`action ${action.plugin}.${action.action} refers to unknown policy '${action.policy}'`);
   }
   return problems;
 }

@@ -38,5 +38,49 @@ export const caseTypeFileSchema = {
     defaultQueue: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
     defaultPriority: { enum: [...PRIORITIES], default: 'normal' },
     resolveWithin: { type: 'string', pattern: '^P' },
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['plugin', 'action', 'name', 'input'],
+        properties: {
+          plugin: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
+          action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          input: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
+          policy: { type: 'string' },
+        },
+      },
+    },
+    policies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'version', 'steps'],
+        properties: {
+          key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+          version: { type: 'integer', minimum: 1 },
+          steps: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name'],
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 200 },
+                when: { type: 'string', maxLength: 2000 },
+                role: { type: 'string' },
+                team: { type: 'string' },
+                count: { type: 'integer', minimum: 1, maximum: 20 },
+                expiresIn: { type: 'string', pattern: '^P' },
+                allowTokens: { type: 'array', items: { type: 'string', format: 'uuid' } },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, definitionProblems, durationMillis, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
+import { canonicalJson, checkPolicy, definitionProblems, durationMillis, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { newAjv } from '../http/ajv.js';
@@ -13,6 +13,8 @@ export interface CaseType {
   readonly definition: CaseTypeDefinition;
   readonly digest: string;
   readonly validateFields: ValidateFunction;
+  /** Input validators of the actions the type allows, by `plugin.action`. */
+  readonly validateInput: ReadonlyMap<string, ValidateFunction>;
 }
 
 /** Every case type version known to this deployment: those on disk and those recorded in the database. */
@@ -60,14 +62,18 @@ export function compileCaseType(raw: unknown, source: string): CaseType {
   if (definition.resolveWithin !== undefined && durationMillis(definition.resolveWithin) === undefined) {
     problems.push(`resolveWithin '${definition.resolveWithin}' is not a duration like PT48H or P2D`);
   }
+  for (const policy of definition.policies ?? []) problems.push(...checkPolicy(policy).map((p) => `policy ${policy.key}: ${p}`));
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
-  let validateFields: ValidateFunction;
-  try {
-    validateFields = ajv.compile(definition.fields);
-  } catch (error) {
-    throw new Error(`${source}: fields is not a valid JSON Schema: ${(error as Error).message}`);
-  }
-  return { definition, digest: sha256Hex(canonicalJson(definition)), validateFields };
+  const compile = (schema: Record<string, unknown>, what: string) => {
+    try {
+      return ajv.compile(schema);
+    } catch (error) {
+      throw new Error(`${source}: ${what} is not a valid JSON Schema: ${(error as Error).message}`);
+    }
+  };
+  const validateFields = compile(definition.fields, 'fields');
+  const validateInput = new Map((definition.actions ?? []).map((a) => [`${a.plugin}.${a.action}`, compile(a.input, `input of ${a.plugin}.${a.action}`)]));
+  return { definition, digest: sha256Hex(canonicalJson(definition)), validateFields, validateInput };
 }
 
 /** Reads every case type file (YAML or JSON) in `<configDir>/case-types`. */

@@ -207,3 +207,73 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.principal, t.key] })],
 );
+
+/** A proposed action on a case, bound to the SHA-256 of its canonical input. */
+export const actionRequests = pgTable(
+  'action_requests',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id').notNull().references(() => cases.id),
+    plugin: text('plugin').notNull(),
+    action: text('action').notNull(),
+    input: jsonb('input').notNull(),
+    inputCanonical: text('input_canonical').notNull(),
+    payloadHash: text('payload_hash').notNull(),
+    status: text('status').notNull(),
+    proposedBy: uuid('proposed_by').notNull().references(() => users.id),
+    policyKey: text('policy_key'),
+    policyVersion: integer('policy_version'),
+    caseTypeVersion: integer('case_type_version').notNull(),
+    /** The required steps as evaluated for the current payload (a snapshot: later policy versions don't change it). */
+    steps: jsonb('steps').notNull(),
+    currentStep: integer('current_step').notNull(),
+    /** Incremented when the payload changes: decisions of earlier rounds no longer count. */
+    round: integer('round').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    version: integer('version').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('action_requests_case_idx').on(t.caseId, t.id), index('action_requests_status_idx').on(t.status, t.id)],
+);
+
+export const approvalDecisions = pgTable(
+  'approval_decisions',
+  {
+    id: uuid('id').primaryKey(),
+    actionId: uuid('action_id').notNull().references(() => actionRequests.id),
+    round: integer('round').notNull(),
+    stepIndex: integer('step_index').notNull(),
+    decision: text('decision').notNull(),
+    decidedBy: uuid('decided_by').notNull().references(() => users.id),
+    onBehalfOf: uuid('on_behalf_of').references(() => users.id),
+    tokenId: uuid('token_id'),
+    payloadHash: text('payload_hash').notNull(),
+    policyKey: text('policy_key'),
+    policyVersion: integer('policy_version'),
+    reason: text('reason'),
+    eventId: uuid('event_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('approval_decisions_action_idx').on(t.actionId, t.round),
+    // Engine rule, enforced twice: one person decides once per round.
+    uniqueIndex('approval_decisions_once').on(t.actionId, t.round, t.decidedBy),
+  ],
+);
+
+/** "Rita approves for me while I'm away": never usable for the delegator's own proposals. */
+export const delegations = pgTable(
+  'delegations',
+  {
+    id: uuid('id').primaryKey(),
+    fromUserId: uuid('from_user_id').notNull().references(() => users.id),
+    toUserId: uuid('to_user_id').notNull().references(() => users.id),
+    startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
+    reason: text('reason'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('delegations_to_idx').on(t.toUserId), index('delegations_from_idx').on(t.fromUserId)],
+);

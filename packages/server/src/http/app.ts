@@ -5,6 +5,8 @@ import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
 import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
 import { toErrorResponse } from './error-map.js';
+import { actionRoutes } from './routes/actions.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
@@ -93,6 +95,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(noteRoutes(ctx));
   await app.register(attachmentRoutes(ctx));
   await app.register(linkRoutes(ctx));
+  await app.register(actionRoutes(ctx));
+  await app.register(approvalRoutes(ctx));
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);
   return app as unknown as LatchApp;

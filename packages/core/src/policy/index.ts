@@ -1,0 +1,5 @@
+export { PolicyError } from './policy.js';
+export type { ApprovalPolicy, ApprovalStep, PolicyContext, RequiredStep } from './policy.js';
+export { compileCondition, evaluateCondition, MAX_CONDITION_LENGTH, type CompiledCondition } from './cel.js';
+export { checkPolicy, requiredSteps } from './evaluate-policy.js';
+export { describeRequirements } from './describe-requirements.js';

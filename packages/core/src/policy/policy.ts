@@ -1,0 +1,63 @@
+/** One step of an approval policy, as declared in a case type's YAML. */
+export interface ApprovalStep {
+  readonly name: string;
+  /** CEL condition; the step applies only when it is true. Absent = always applies. */
+  readonly when?: string;
+  /** Who may approve: a role, or a team (exactly one of the two). */
+  readonly role?: string;
+  readonly team?: string;
+  /** How many distinct approvers this step needs (N of M). Default 1. */
+  readonly count?: number;
+  /** ISO 8601 duration (PT48H, P2D) the step may wait once it becomes active. Default P7D. */
+  readonly expiresIn?: string;
+  /** API token ids that may approve this step (tokens never approve otherwise). */
+  readonly allowTokens?: readonly string[];
+}
+
+/** A named, versioned, ordered list of approval steps. */
+export interface ApprovalPolicy {
+  /** e.g. refund_threshold */
+  readonly key: string;
+  /** Recorded with every decision. */
+  readonly version: number;
+  readonly steps: readonly ApprovalStep[];
+}
+
+/** The variables a `when` condition can read: `input`, `case` and `action`. */
+export interface PolicyContext {
+  /** The action's input (JSON). */
+  readonly input: unknown;
+  readonly case: {
+    readonly type: string;
+    readonly status: string;
+    readonly priority: string;
+    readonly queue: string | null;
+    /** The case's typed JSON fields (usually an object). */
+    readonly fields: unknown;
+  };
+  readonly action: { readonly plugin: string; readonly action: string };
+}
+
+/** A step that applies to one proposed action, with defaults filled in. */
+export interface RequiredStep {
+  /** Position of the step in the policy's `steps`. */
+  index: number;
+  name: string;
+  role?: string;
+  team?: string;
+  count: number;
+  expiresInMs: number;
+  allowTokens: readonly string[];
+}
+
+/** A policy condition that does not compile or cannot be evaluated. */
+export class PolicyError extends Error {
+  /** The offending CEL expression, if any. */
+  readonly expression: string | undefined;
+
+  constructor(message: string, expression?: string) {
+    super(message);
+    this.name = 'PolicyError';
+    this.expression = expression;
+  }
+}

@@ -1,0 +1,123 @@
+import { LatchError, personal, ruleOnDecision, uuidv7, type Actor, type ActionState, type CaseVisibility, type Decider, type Principal, type RequiredStep } from '@latch/core';
+import { and, eq, gt, isNull, lte } from 'drizzle-orm';
+import { subjectOf } from '../cases/create-case.js';
+import type { Tx } from '../db/database.js';
+import { appendEvents } from '../db/event-store.js';
+import { actionRequests, approvalDecisions, delegations, users } from '../db/schema.js';
+import { currentDecisions, loadVisibleAction, type ActionRow } from './action-access.js';
+import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
+
+export interface DecisionInput {
+  readonly decision: 'approve' | 'deny';
+  readonly payloadHash: string;
+  readonly reason?: string | undefined;
+  /** Decide for a user who delegated their approvals to you. */
+  readonly onBehalfOf?: string | undefined;
+}
+
+/** The action as the engine sees it. */
+export function stateOf(action: ActionRow): ActionState {
+  return {
+    status: action.status as ActionState['status'],
+    proposedBy: action.proposedBy,
+    payloadHash: action.payloadHash,
+    steps: action.steps as RequiredStep[],
+    currentStep: action.currentStep,
+    expiresAt: action.expiresAt,
+  };
+}
+
+/**
+ * Records a reviewer's decision after the engine's separation-of-duties rules allow it. The action
+ * row is locked first, so concurrent decisions, edits and expiry are applied one at a time.
+ */
+export async function decideAction(
+  tx: Tx,
+  scheduler: Scheduler,
+  principal: Principal,
+  visibility: CaseVisibility,
+  actor: Actor,
+  actionId: string,
+  input: DecisionInput,
+): Promise<ActionRow> {
+  const { action, case: target } = await loadVisibleAction(tx, actionId, visibility, true);
+  const now = new Date();
+  const decider: Decider = {
+    userId: principal.userId,
+    tokenId: principal.tokenId,
+    roles: principal.roles,
+    teams: principal.teams,
+    onBehalfOf: input.onBehalfOf ? await delegator(tx, input.onBehalfOf, principal.userId, now) : undefined,
+  };
+  const prior = await currentDecisions(tx, action);
+  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now);
+  const steps = action.steps as RequiredStep[];
+  const step = steps[ruling.stepIndex]!;
+  const policy = action.policyKey ? { key: action.policyKey, version: action.policyVersion } : null;
+  const events = [
+    {
+      kind: ruling.outcome === 'granted' ? 'approval.granted' : 'approval.denied',
+      actor,
+      data: {
+        actionId,
+        step: ruling.stepIndex,
+        stepName: step.name,
+        payloadHash: action.payloadHash,
+        policy,
+        onBehalfOf: input.onBehalfOf ?? null,
+        ...(input.reason ? { reason: personal(input.reason) } : {}),
+      },
+    },
+  ];
+  const set: Partial<ActionRow> = { version: action.version + 1, updatedAt: now };
+  if (ruling.outcome === 'denied') {
+    Object.assign(set, { status: 'denied', expiresAt: null });
+  } else if (ruling.actionApproved) {
+    Object.assign(set, { status: 'approved', expiresAt: null });
+    events.push({ kind: 'action.approved', actor: { type: 'system', id: 'policy' }, data: { actionId, payloadHash: action.payloadHash, automatic: false } as never });
+  } else if (ruling.stepComplete) {
+    const next = steps[ruling.stepIndex + 1]!;
+    Object.assign(set, { currentStep: ruling.stepIndex + 1, expiresAt: new Date(now.getTime() + next.expiresInMs) });
+  }
+  const [event] = await appendEvents(tx, action.caseId, events, { subject: subjectOf(target) });
+  await tx.insert(approvalDecisions).values({
+    id: uuidv7(),
+    actionId,
+    round: action.round,
+    stepIndex: ruling.stepIndex,
+    decision: input.decision,
+    decidedBy: principal.userId,
+    onBehalfOf: input.onBehalfOf ?? null,
+    tokenId: principal.tokenId ?? null,
+    payloadHash: action.payloadHash,
+    policyKey: action.policyKey,
+    policyVersion: action.policyVersion,
+    reason: input.reason ?? null,
+    eventId: event!.id,
+  });
+  const [updated] = await tx.update(actionRequests).set(set).where(eq(actionRequests.id, actionId)).returning();
+  if (set.currentStep !== undefined && set.expiresAt) {
+    await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId, round: action.round, step: set.currentStep }, set.expiresAt);
+  }
+  return updated!;
+}
+
+/** The delegator's authority, if they delegated to `delegate` for this moment; else NO_DELEGATION. */
+async function delegator(tx: Tx, fromUserId: string, delegate: string, now: Date) {
+  const [found] = await tx
+    .select({ user: users })
+    .from(delegations)
+    .innerJoin(users, eq(users.id, delegations.fromUserId))
+    .where(
+      and(
+        eq(delegations.fromUserId, fromUserId),
+        eq(delegations.toUserId, delegate),
+        lte(delegations.startsAt, now),
+        gt(delegations.endsAt, now),
+        isNull(delegations.revokedAt),
+        isNull(users.disabledAt),
+      ),
+    );
+  if (!found) throw new LatchError('NO_DELEGATION', 'No active delegation from that user to you');
+  return { userId: found.user.id, roles: found.user.roles, teams: found.user.teams };
+}

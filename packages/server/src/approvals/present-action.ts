@@ -1,0 +1,46 @@
+import { describeRequirements, type RequiredStep } from '@latch/core';
+import type { ActionRow, DecisionRow } from './action-access.js';
+
+/** What a reviewer needs to decide: the exact payload and its hash, what is required, what is done. */
+export function presentAction(action: ActionRow, decisions: readonly DecisionRow[] = []) {
+  const steps = action.steps as RequiredStep[];
+  return {
+    id: action.id,
+    caseId: action.caseId,
+    plugin: action.plugin,
+    action: action.action,
+    input: action.input as Record<string, unknown>,
+    payloadHash: action.payloadHash,
+    status: action.status,
+    proposedBy: action.proposedBy,
+    policy: action.policyKey ? { key: action.policyKey, version: action.policyVersion } : null,
+    requirements: { steps: steps.map(presentStep), summary: describeRequirements(steps) },
+    currentStep: action.status === 'awaiting_approval' ? action.currentStep : null,
+    expiresAt: action.expiresAt?.toISOString() ?? null,
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      step: d.stepIndex,
+      decision: d.decision,
+      decidedBy: d.decidedBy,
+      onBehalfOf: d.onBehalfOf,
+      payloadHash: d.payloadHash,
+      policyVersion: d.policyVersion,
+      reason: d.reason,
+      at: d.createdAt.toISOString(),
+    })),
+    version: action.version,
+    createdAt: action.createdAt.toISOString(),
+    updatedAt: action.updatedAt.toISOString(),
+  };
+}
+
+export function presentStep(step: RequiredStep) {
+  return {
+    index: step.index,
+    name: step.name,
+    ...(step.role !== undefined ? { role: step.role } : {}),
+    ...(step.team !== undefined ? { team: step.team } : {}),
+    count: step.count,
+    expiresInMs: step.expiresInMs,
+  };
+}

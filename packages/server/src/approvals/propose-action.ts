@@ -1,0 +1,87 @@
+import { describeRequirements, uuidv7, type Actor, type CaseVisibility, type EventDraft, type Principal } from '@latch/core';
+import type { CaseTypeRegistry } from '../case-types/registry.js';
+import { loadVisibleCase } from '../cases/case-access.js';
+import { subjectOf } from '../cases/create-case.js';
+import type { Tx } from '../db/database.js';
+import { appendEvents } from '../db/event-store.js';
+import { actionRequests } from '../db/schema.js';
+import type { ActionRow } from './action-access.js';
+import { evaluateProposal, type Evaluation, type Proposal } from './evaluate-proposal.js';
+import { recordedInput } from './payload.js';
+import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
+import { presentStep } from './present-action.js';
+
+/** The events that state what an evaluation requires, shared by proposing and editing. */
+export function requirementEvents(kind: 'action.proposed' | 'action.updated', actionId: string, evaluation: Evaluation, status: string, actor: Actor): EventDraft[] {
+  const drafts: EventDraft[] = [
+    {
+      kind,
+      actor,
+      data: {
+        actionId,
+        plugin: evaluation.definition.plugin,
+        action: evaluation.definition.action,
+        input: recordedInput(evaluation.input, evaluation.definition.input),
+        payloadHash: evaluation.payload.hash,
+        policy: evaluation.policy ? { key: evaluation.policy.key, version: evaluation.policy.version } : null,
+        requirements: evaluation.steps.map(presentStep),
+        summary: describeRequirements(evaluation.steps),
+        ...(evaluation.policyError ? { policyError: evaluation.policyError } : {}),
+        status,
+      },
+    },
+  ];
+  if (status === 'approved') {
+    drafts.push({ kind: 'action.approved', actor: { type: 'system', id: 'policy' }, data: { actionId, payloadHash: evaluation.payload.hash, automatic: true } });
+  }
+  return drafts;
+}
+
+/**
+ * Proposes an action on a case: stores the canonical input and its hash, evaluates the policy,
+ * and records `action.proposed` (and `action.approved` when no approval is needed).
+ */
+export async function proposeAction(
+  tx: Tx,
+  registry: CaseTypeRegistry,
+  scheduler: Scheduler,
+  principal: Principal,
+  visibility: CaseVisibility,
+  actor: Actor,
+  caseId: string,
+  proposal: Proposal,
+): Promise<ActionRow> {
+  const target = await loadVisibleCase(tx, caseId, visibility);
+  const evaluation = evaluateProposal(registry, target, proposal);
+  const now = new Date();
+  const first = evaluation.steps[0];
+  const status = first ? 'awaiting_approval' : 'approved';
+  const id = uuidv7(now.getTime());
+  const row: typeof actionRequests.$inferInsert = {
+    id,
+    caseId,
+    plugin: proposal.plugin,
+    action: proposal.action,
+    input: evaluation.input,
+    inputCanonical: evaluation.payload.canonical,
+    payloadHash: evaluation.payload.hash,
+    status,
+    proposedBy: principal.userId,
+    policyKey: evaluation.policy?.key ?? null,
+    policyVersion: evaluation.policy?.version ?? null,
+    caseTypeVersion: target.typeVersion,
+    steps: evaluation.steps,
+    currentStep: 0,
+    round: 1,
+    expiresAt: first ? new Date(now.getTime() + first.expiresInMs) : null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await appendEvents(tx, caseId, requirementEvents('action.proposed', id, evaluation, status, actor), {
+    subject: subjectOf(target),
+    alongside: tx.insert(actionRequests).values(row),
+  });
+  if (row.expiresAt) await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId: id, round: 1, step: 0 }, row.expiresAt);
+  return { ...row, steps: row.steps, policyKey: row.policyKey ?? null, policyVersion: row.policyVersion ?? null, expiresAt: row.expiresAt ?? null } as ActionRow;
+}

@@ -1,0 +1,14 @@
+import type { Tx } from '../db/database.js';
+
+export const APPROVAL_EXPIRY_QUEUE = 'approval-expiry';
+
+/** Durable timers, enqueued inside the transaction that makes them due (pg-boss behind it). */
+export interface Scheduler {
+  schedule(tx: Tx, queue: string, data: object, startAfter: Date): Promise<void>;
+}
+
+export interface ExpiryJob {
+  readonly actionId: string;
+  readonly round: number;
+  readonly step: number;
+}

@@ -1,0 +1,49 @@
+import { isWaitingFor, type CaseVisibility, type Principal } from '@latch/core';
+import { and, asc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
+import { visibleCases } from '../cases/case-access.js';
+import type { Queryable } from '../db/database.js';
+import { actionRequests, approvalDecisions, cases, delegations, users } from '../db/schema.js';
+import type { ActionRow } from './action-access.js';
+import { stateOf } from './decide-action.js';
+
+/**
+ * The actions waiting for a principal's decision: awaiting approval, on a case they may see, at a
+ * step they (or someone who delegated to them) may decide, proposed by someone else, not yet
+ * decided by them. Each item says on whose behalf it would be decided.
+ */
+export async function waitingFor(db: Queryable, principal: Principal, visibility: CaseVisibility, limit = 100) {
+  const now = new Date();
+  const delegators = await db
+    .select({ id: users.id, roles: users.roles, teams: users.teams })
+    .from(delegations)
+    .innerJoin(users, eq(users.id, delegations.fromUserId))
+    .where(and(eq(delegations.toUserId, principal.userId), lte(delegations.startsAt, now), gt(delegations.endsAt, now), isNull(delegations.revokedAt), isNull(users.disabledAt)));
+  const rows = await db
+    .select({ action: actionRequests })
+    .from(actionRequests)
+    .innerJoin(cases, eq(cases.id, actionRequests.caseId))
+    .where(and(eq(actionRequests.status, 'awaiting_approval'), gt(actionRequests.expiresAt, now), visibleCases(visibility)))
+    .orderBy(asc(actionRequests.expiresAt))
+    .limit(1000);
+  const actions = rows.map((r) => r.action);
+  const decisions = actions.length
+    ? await db
+        .select()
+        .from(approvalDecisions)
+        .where(inArray(approvalDecisions.actionId, actions.map((a) => a.id)))
+    : [];
+  const items: { action: ActionRow; onBehalfOf: string | null }[] = [];
+  for (const action of actions) {
+    const prior = decisions.filter((d) => d.actionId === action.id && d.round === action.round);
+    const state = stateOf(action);
+    const self = { userId: principal.userId, roles: principal.roles, teams: principal.teams };
+    if (principal.tokenId === undefined && isWaitingFor(state, prior, self)) {
+      items.push({ action, onBehalfOf: null });
+      continue;
+    }
+    const counted = prior.some((d) => d.decidedBy === principal.userId || d.onBehalfOf === principal.userId);
+    const via = delegators.find((d) => !counted && action.proposedBy !== principal.userId && isWaitingFor(state, prior, { userId: d.id, roles: d.roles, teams: d.teams }));
+    if (via) items.push({ action, onBehalfOf: via.id });
+  }
+  return items.slice(0, limit);
+}

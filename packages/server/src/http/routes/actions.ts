@@ -1,0 +1,189 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { currentDecisions, loadVisibleAction } from '../../approvals/action-access.js';
+import { recordingRefusals } from '../../approvals/blocked-attempts.js';
+import { decideAction, type DecisionInput } from '../../approvals/decide-action.js';
+import { cancelAction, editAction } from '../../approvals/edit-action.js';
+import { evaluateProposal, type Proposal } from '../../approvals/evaluate-proposal.js';
+import { presentAction, presentStep } from '../../approvals/present-action.js';
+import { proposeAction } from '../../approvals/propose-action.js';
+import { actorOf } from '../../auth/principal.js';
+import { loadVisibleCase } from '../../cases/case-access.js';
+import type { LatchContext } from '../../context.js';
+import { describeRequirements } from '@latch/core';
+import { asc, eq } from 'drizzle-orm';
+import { actionRequests } from '../../db/schema.js';
+import { principalOf, requirePermission } from '../authenticate.js';
+import { runCommand } from '../idempotency.js';
+import { errors, idParams, uuid } from '../schemas.js';
+
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const proposalBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['plugin', 'action', 'input'],
+  properties: { plugin: { type: 'string', maxLength: 63 }, action: { type: 'string', maxLength: 63 }, input: { type: 'object' } },
+} as const;
+const action = { type: 'object', additionalProperties: true, properties: { id: uuid, status: { type: 'string' }, payloadHash: sha256 } } as const;
+const requirements = { type: 'object', additionalProperties: true, properties: { summary: { type: 'string' }, steps: { type: 'array' } } } as const;
+
+/**
+ * Governed actions. Permission checks happen inside `recordingRefusals`, not in the route config,
+ * so that a refused attempt (wrong role, self-approval, stale payload…) is on the case's record.
+ */
+export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app) => {
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/cases/:id/actions',
+    {
+      config: { permission: 'case:read' },
+      schema: {
+        tags: ['actions'],
+        summary: 'The actions proposed on a case, and those its type allows (with their input schemas)',
+        params: idParams,
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: action }, available: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const target = await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
+      const rows = await ctx.database.db.select().from(actionRequests).where(eq(actionRequests.caseId, target.id)).orderBy(asc(actionRequests.id));
+      const definition = ctx.caseTypes.get(target.typeKey, target.typeVersion).definition;
+      return {
+        items: rows.map((row) => presentAction(row)),
+        available: (definition.actions ?? []).map((a) => ({ plugin: a.plugin, action: a.action, name: a.name, inputSchema: a.input, policy: a.policy ?? null })),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Proposal }>(
+    '/api/v1/cases/:id/actions',
+    {
+      schema: {
+        tags: ['actions'],
+        summary: 'Propose an action; the answer says what approval it needs (or that it is approved at once)',
+        params: idParams,
+        body: proposalBody,
+        response: { 201: action, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const actor = actorOf(principal);
+      return recordingRefusals(ctx.database, actor, { what: 'action.propose', caseId: request.params.id, details: { plugin: request.body.plugin, action: request.body.action } }, () => {
+        requirePermission(principal, 'action:propose');
+        return runCommand(ctx, request, reply, async (tx) => {
+          const row = await proposeAction(tx, ctx.caseTypes, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
+          return { status: 201, body: presentAction(row) };
+        });
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Proposal }>(
+    '/api/v1/cases/:id/actions::simulate',
+    {
+      config: { permission: 'case:read' },
+      schema: {
+        tags: ['actions'],
+        summary: 'What would this proposal require? Evaluates the policy and writes nothing',
+        params: idParams,
+        body: proposalBody,
+        response: { 200: { type: 'object', properties: { payloadHash: sha256, status: { type: 'string' }, requirements, policy: { type: ['object', 'null'], additionalProperties: true } } }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const target = await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
+      const evaluation = evaluateProposal(ctx.caseTypes, target, request.body);
+      return {
+        payloadHash: evaluation.payload.hash,
+        status: evaluation.steps.length > 0 ? 'awaiting_approval' : 'approved',
+        requirements: { steps: evaluation.steps.map(presentStep), summary: describeRequirements(evaluation.steps) },
+        policy: evaluation.policy ? { key: evaluation.policy.key, version: evaluation.policy.version } : null,
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/actions/:id',
+    { config: { permission: 'case:read' }, schema: { tags: ['actions'], params: idParams, response: { 200: action, ...errors(401, 403, 404) } } },
+    async (request) => {
+      const { action: row } = await loadVisibleAction(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
+      return presentAction(row, await currentDecisions(ctx.database.db, row));
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { input: Record<string, unknown>; version?: number } }>(
+    '/api/v1/actions/:id',
+    {
+      schema: {
+        tags: ['actions'],
+        summary: 'The proposer changes the input: approvals given so far are voided and the policy is evaluated again',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, required: ['input'], properties: { input: { type: 'object' }, version: { type: 'integer', minimum: 1 } } },
+        response: { 200: action, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const actor = actorOf(principal);
+      return recordingRefusals(ctx.database, actor, { what: 'action.edit', actionId: request.params.id }, async () => {
+        requirePermission(principal, 'action:propose');
+        const row = await ctx.database.write((tx) =>
+          editAction(tx, ctx.caseTypes, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body.input, request.body.version),
+        );
+        return presentAction(row);
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: DecisionInput }>(
+    '/api/v1/actions/:id/decisions',
+    {
+      schema: {
+        tags: ['actions'],
+        summary: 'Approve or deny, sending the payload hash you reviewed; separation of duties is enforced for everyone',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['decision', 'payloadHash'],
+          properties: { decision: { type: 'string', enum: ['approve', 'deny'] }, payloadHash: sha256, reason: { type: 'string', minLength: 1, maxLength: 2000 }, onBehalfOf: uuid },
+        },
+        response: { 201: action, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const actor = actorOf(principal);
+      return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision } }, () => {
+        requirePermission(principal, 'action:decide');
+        return runCommand(ctx, request, reply, async (tx) => {
+          const row = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
+          return { status: 201, body: presentAction(row, await currentDecisions(tx, row)) };
+        });
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+    '/api/v1/actions/:id/cancel',
+    {
+      schema: {
+        tags: ['actions'],
+        summary: 'Withdraw an action that has not run',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
+        response: { 200: action, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const actor = actorOf(principal);
+      return recordingRefusals(ctx.database, actor, { what: 'action.cancel', actionId: request.params.id }, () => {
+        requirePermission(principal, 'action:propose');
+        return runCommand(ctx, request, reply, async (tx) => ({
+          status: 200,
+          body: presentAction(await cancelAction(tx, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body?.reason)),
+        }));
+      });
+    },
+  );
+};

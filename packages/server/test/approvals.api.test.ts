@@ -1,0 +1,170 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireAction } from '../src/approvals/expire-action.js';
+import { verifyStore } from '../src/audit/verify-store.js';
+import { bearer, DB_KINDS, refundBody, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+
+const refundInput = (amount_minor: number) => ({ payment_intent: 'pi_123', amount_minor, currency: 'usd', reason: 'requested_by_customer' });
+
+describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
+  let t: TestLatch;
+  let approver: Record<string, string>;
+  let approver2: Record<string, string>;
+  let admin: Record<string, string>;
+  let operator: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestLatch(kind);
+    [approver, approver2, admin, operator] = await Promise.all([
+      sessionFor(t.app, t.users.approver),
+      sessionFor(t.app, t.users.approver2),
+      sessionFor(t.app, t.users.admin),
+      sessionFor(t.app, t.users.operator),
+    ]);
+  });
+  afterAll(async () => t?.close());
+
+  const newCase = async () => (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string;
+  const propose = (caseId: string, amount: number, headers: Record<string, string> = operator) =>
+    t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers, payload: { plugin: 'stripe', action: 'refund', input: refundInput(amount) } });
+  const decide = (actionId: string, headers: Record<string, string>, body: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: `/api/v1/actions/${actionId}/decisions`, headers, payload: { decision: 'approve', ...body } });
+  const timeline = async (caseId: string) =>
+    (await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.admin) })).json().items as { kind: string; data: Record<string, unknown>; outcome: string; actor: { id: string } }[];
+  const blockedCodes = async (caseId: string) => (await timeline(caseId)).filter((e) => e.kind === 'attempt.blocked').map((e) => e.data.code);
+
+  it('approves at once what the policy does not govern, and says so on the record', async () => {
+    const caseId = await newCase();
+    const res = await propose(caseId, 50_000);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 1 } });
+    expect((await timeline(caseId)).map((e) => e.kind).slice(-2)).toEqual(['action.proposed', 'action.approved']);
+  });
+
+  it('binds a proposal above the threshold to its payload and states what it needs', async () => {
+    const caseId = await newCase();
+    const res = await propose(caseId, 50_001);
+    expect(res.statusCode).toBe(201);
+    const action = res.json();
+    expect(action).toMatchObject({ status: 'awaiting_approval', payloadHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(action.requirements.summary).toBe('1 approval by role refund_approver, not the proposer, within 48 h');
+    const simulated = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cases/${caseId}/actions:simulate`,
+      headers: bearer(t.users.operator),
+      payload: { plugin: 'stripe', action: 'refund', input: refundInput(50_001) },
+    });
+    expect(simulated.json()).toMatchObject({ status: 'awaiting_approval', payloadHash: action.payloadHash });
+    const events = (await timeline(caseId)).length;
+    await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refundInput(1) } });
+    expect((await timeline(caseId)).length).toBe(events);
+  });
+
+  it('refuses every separation-of-duties breach, admins included, and records each refusal', async () => {
+    const caseId = await newCase();
+    const mine = (await propose(caseId, 90_000, admin)).json();
+    const selfApproval = await decide(mine.id, admin, { payloadHash: mine.payloadHash });
+    expect(selfApproval.statusCode).toBe(403);
+    expect(selfApproval.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+
+    const action = (await propose(caseId, 90_000)).json();
+    const noRole = await decide(action.id, admin, { payloadHash: action.payloadHash });
+    expect(noRole.json().error.code).toBe('ROLE_REQUIRED');
+    const noPermission = await decide(action.id, operator, { payloadHash: action.payloadHash });
+    expect(noPermission.json().error.code).toBe('PERMISSION_DENIED');
+    const viaToken = await decide(action.id, bearer(t.users.approver), { payloadHash: action.payloadHash });
+    expect(viaToken.statusCode).toBe(403);
+    expect(viaToken.json().error.code).toBe('TOKEN_CANNOT_DECIDE');
+    const stale = await decide(action.id, approver, { payloadHash: '0'.repeat(64) });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().error.code).toBe('PAYLOAD_CHANGED');
+
+    const granted = await decide(action.id, approver, { payloadHash: action.payloadHash, reason: 'matches the order' });
+    expect(granted.statusCode).toBe(201);
+    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 1 }] });
+    const again = await decide(action.id, approver2, { payloadHash: action.payloadHash });
+    expect(again.json().error.code).toBe('ACTION_NOT_PENDING');
+
+    expect(await blockedCodes(caseId)).toEqual(['SELF_APPROVAL_FORBIDDEN', 'ROLE_REQUIRED', 'PERMISSION_DENIED', 'TOKEN_CANNOT_DECIDE', 'PAYLOAD_CHANGED', 'ACTION_NOT_PENDING']);
+    const blocked = (await timeline(caseId)).find((e) => e.kind === 'attempt.blocked')!;
+    expect(blocked).toMatchObject({ outcome: 'refused', actor: { id: t.users.admin.id }, data: { attempt: 'action.decide', actionId: mine.id } });
+    expect((await verifyStore(t.ctx.database.db, [caseId])).ok).toBe(true);
+  });
+
+  it('voids approvals when the payload changes, and evaluates the policy again', async () => {
+    const caseId = await newCase();
+    const action = (await propose(caseId, 60_000)).json();
+    await decide(action.id, approver, { payloadHash: action.payloadHash });
+    const othersEdit = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.admin), payload: { input: refundInput(70_000) } });
+    expect(othersEdit.json().error.code).toBe('PERMISSION_DENIED');
+    const edited = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(70_000) } });
+    expect(edited.statusCode).toBe(200);
+    expect(edited.json()).toMatchObject({ status: 'awaiting_approval', decisions: [] });
+    expect(edited.json().payloadHash).not.toBe(action.payloadHash);
+    const oldHash = await decide(action.id, approver2, { payloadHash: action.payloadHash });
+    expect(oldHash.json().error.code).toBe('PAYLOAD_CHANGED');
+    const kinds = (await timeline(caseId)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['approval.granted', 'action.approved', 'action.voided', 'action.updated']));
+    // The same approver may approve the new payload: the voided approval no longer counts.
+    const fresh = await decide(action.id, approver, { payloadHash: edited.json().payloadHash });
+    expect(fresh.json().status).toBe('approved');
+    const lowered = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(100) } });
+    expect(lowered.json()).toMatchObject({ status: 'approved', requirements: { steps: [] } });
+  });
+
+  it('ends an action with one denial', async () => {
+    const caseId = await newCase();
+    const action = (await propose(caseId, 60_000)).json();
+    const denied = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${action.id}/decisions`, headers: approver, payload: { decision: 'deny', payloadHash: action.payloadHash, reason: 'duplicate' } });
+    expect(denied.json().status).toBe('denied');
+    expect((await decide(action.id, approver2, { payloadHash: action.payloadHash })).json().error.code).toBe('ACTION_NOT_PENDING');
+  });
+
+  it('lets a delegate decide on the delegator’s behalf, never for the delegator’s own proposal', async () => {
+    const caseId = await newCase();
+    const endsAt = new Date(Date.now() + 86_400_000).toISOString();
+    const delegation = await t.app.inject({ method: 'POST', url: '/api/v1/delegations', headers: approver, payload: { toUserId: t.users.operator.id, endsAt, reason: 'on leave' } });
+    expect(delegation.statusCode).toBe(201);
+    const byApprover2 = (await propose(caseId, 60_000, approver2)).json();
+    expect(byApprover2.error?.code).toBe('PERMISSION_DENIED');
+
+    const action = (await propose(caseId, 60_000, admin)).json();
+    const waiting = (await t.app.inject({ url: '/api/v1/approvals?waiting_for=me', headers: approver })).json().items.map((i: { action: { id: string } }) => i.action.id);
+    expect(waiting).toContain(action.id);
+    const notForAdmin = await t.app.inject({ url: '/api/v1/approvals?waiting_for=me', headers: admin });
+    expect(notForAdmin.json().items.map((i: { action: { id: string } }) => i.action.id)).not.toContain(action.id);
+
+    // operator holds approver's delegation but has neither role nor action:decide of their own
+    const noPermission = await decide(action.id, operator, { payloadHash: action.payloadHash, onBehalfOf: t.users.approver.id });
+    expect(noPermission.json().error.code).toBe('PERMISSION_DENIED');
+    const toApprover2 = await t.app.inject({ method: 'POST', url: '/api/v1/delegations', headers: approver, payload: { toUserId: t.users.approver2.id, endsAt } });
+    expect(toApprover2.statusCode).toBe(201);
+    const onBehalf = await decide(action.id, approver2, { payloadHash: action.payloadHash, onBehalfOf: t.users.approver.id });
+    expect(onBehalf.statusCode).toBe(201);
+    expect(onBehalf.json().decisions[0]).toMatchObject({ decidedBy: t.users.approver2.id, onBehalfOf: t.users.approver.id });
+    const granted = (await timeline(caseId)).find((e) => e.kind === 'approval.granted')!;
+    expect(granted.data.onBehalfOf).toBe(t.users.approver.id);
+
+    const own = (await propose(caseId, 60_000, admin)).json();
+    const ownByDelegate = await t.app.inject({ method: 'POST', url: '/api/v1/delegations', headers: admin, payload: { toUserId: t.users.approver.id, endsAt } });
+    expect(ownByDelegate.statusCode).toBe(201);
+    const refused = await decide(own.id, approver, { payloadHash: own.payloadHash, onBehalfOf: t.users.admin.id });
+    expect(refused.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    const noDelegation = await decide(own.id, approver, { payloadHash: own.payloadHash, onBehalfOf: t.users.outsider.id });
+    expect(noDelegation.json().error.code).toBe('NO_DELEGATION');
+  });
+
+  it('expires a waiting action on its timer, and refuses decisions after the deadline', async () => {
+    const caseId = await newCase();
+    const action = (await propose(caseId, 60_000)).json();
+    const jobs = await t.ctx.database.db.execute(sql`select data, start_after from pgboss.job where name = 'approval-expiry' and data->>'actionId' = ${action.id}`);
+    const rows = (Array.isArray(jobs) ? jobs : (jobs as { rows: { start_after: Date }[] }).rows) as { start_after: Date | string }[];
+    expect(rows).toHaveLength(1);
+    expect(Math.abs(new Date(rows[0]!.start_after).getTime() - new Date(action.expiresAt).getTime())).toBeLessThan(1000);
+    expect(await t.ctx.database.write((tx) => expireAction(tx, { actionId: action.id, round: 1, step: 0 }))).toBe(false);
+    const later = new Date(Date.now() + 49 * 3_600_000);
+    expect(await t.ctx.database.write((tx) => expireAction(tx, { actionId: action.id, round: 1, step: 0 }, later))).toBe(true);
+    const late = await decide(action.id, approver, { payloadHash: action.payloadHash });
+    expect(late.json().error.code).toBe('ACTION_EXPIRED');
+    expect((await timeline(caseId)).map((e) => e.kind)).toContain('action.expired');
+  });
+});
