@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
+
+type Who = 'anonymous' | 'requester' | 'operator' | 'reviewer' | 'admin' | 'token';
+type Outcome = 'ok' | 'denied' | 'hidden';
+const WHO: Who[] = ['anonymous', 'requester', 'operator', 'reviewer', 'admin', 'token'];
+
+/** Fresh objects for one call: a case in the operator's queue, an action awaiting approval on it, and so on. */
+interface Fixtures {
+  caseId: string;
+  otherCaseId: string;
+  actionId: string;
+  payloadHash: string;
+  attachmentId: string;
+  linkId: string;
+  userId: string;
+  caller: TestUser | undefined;
+  tokenId: string;
+  delegationId: string;
+}
+
+interface Row {
+  route: string;
+  call: (f: Fixtures) => { method: string; url: string; payload?: unknown; headers?: Record<string, string> };
+  expect: Record<Who, Outcome>;
+}
+
+const everyone = (outcome: Outcome): Record<Who, Outcome> => ({ anonymous: outcome, requester: outcome, operator: outcome, reviewer: outcome, admin: outcome, token: outcome });
+const signedIn = (overrides: Partial<Record<Who, Outcome>> = {}): Record<Who, Outcome> => ({ ...everyone('ok'), anonymous: 'denied', ...overrides });
+/** Reading a case in the refunds queue: the requester can't see it (404, like a missing case). */
+const caseReaders = signedIn({ requester: 'hidden' });
+const refundInput = { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'usd', reason: 'duplicate' };
+
+const ROWS: Row[] = [
+  { route: 'GET /healthz', call: () => ({ method: 'GET', url: '/healthz' }), expect: everyone('ok') },
+  { route: 'GET /readyz', call: () => ({ method: 'GET', url: '/readyz' }), expect: everyone('ok') },
+  { route: 'GET /api/v1/openapi.json', call: () => ({ method: 'GET', url: '/api/v1/openapi.json' }), expect: everyone('ok') },
+  { route: 'POST /api/v1/auth/login', call: () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'operator@test.example', password: 'correct horse battery staple' } }), expect: everyone('ok') },
+  { route: 'GET /api/v1/me', call: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn() },
+  { route: 'GET /api/v1/users', call: () => ({ method: 'GET', url: '/api/v1/users' }), expect: signedIn({ requester: 'denied' }) },
+  { route: 'GET /api/v1/users/:id', call: (f) => ({ method: 'GET', url: `/api/v1/users/${f.userId}` }), expect: signedIn({ requester: 'denied' }) },
+  {
+    route: 'POST /api/v1/users',
+    call: () => ({ method: 'POST', url: '/api/v1/users', payload: { email: `u${Math.random().toString(36).slice(2)}@test.example`, name: 'New', roles: ['operator'] } }),
+    expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
+  },
+  { route: 'PATCH /api/v1/users/:id', call: (f) => ({ method: 'PATCH', url: `/api/v1/users/${f.userId}`, payload: { name: 'Renamed' } }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'GET /api/v1/tokens', call: () => ({ method: 'GET', url: '/api/v1/tokens' }), expect: signedIn() },
+  { route: 'POST /api/v1/tokens', call: () => ({ method: 'POST', url: '/api/v1/tokens', payload: { name: 'm', scopes: ['case:read'] } }), expect: signedIn({ reviewer: 'ok' }) },
+  { route: 'DELETE /api/v1/tokens/:id', call: (f) => ({ method: 'DELETE', url: `/api/v1/tokens/${f.tokenId}` }), expect: signedIn() },
+  { route: 'GET /api/v1/case-types', call: () => ({ method: 'GET', url: '/api/v1/case-types' }), expect: signedIn() },
+  { route: 'GET /api/v1/case-types/:key', call: () => ({ method: 'GET', url: '/api/v1/case-types/refund' }), expect: signedIn() },
+  { route: 'GET /api/v1/case-types/:key/versions/:version', call: () => ({ method: 'GET', url: '/api/v1/case-types/refund/versions/1' }), expect: signedIn() },
+  {
+    route: 'POST /api/v1/cases',
+    call: () => ({ method: 'POST', url: '/api/v1/cases', payload: { type: 'refund', title: 'New', fields: { order_id: '1', amount_minor: 5, currency: 'usd' } } }),
+    expect: signedIn({ reviewer: 'denied' }),
+  },
+  { route: 'GET /api/v1/cases', call: () => ({ method: 'GET', url: '/api/v1/cases' }), expect: signedIn() },
+  { route: 'GET /api/v1/cases/:id', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}` }), expect: caseReaders },
+  {
+    route: 'PATCH /api/v1/cases/:id',
+    call: (f) => ({ method: 'PATCH', url: `/api/v1/cases/${f.caseId}`, payload: { version: 1, priority: 'high' } }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied' }),
+  },
+  { route: 'GET /api/v1/cases/:id/timeline', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/timeline` }), expect: caseReaders },
+  { route: 'GET /api/v1/cases/:id/notes', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/notes` }), expect: caseReaders },
+  { route: 'POST /api/v1/cases/:id/notes', call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/notes`, payload: { body: 'hi' } }), expect: caseReaders },
+  { route: 'GET /api/v1/cases/:id/attachments', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/attachments` }), expect: caseReaders },
+  {
+    route: 'POST /api/v1/cases/:id/attachments',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/attachments?filename=a.txt`, payload: Buffer.from('hello'), headers: { 'content-type': 'text/plain' } }),
+    expect: signedIn({ requester: 'hidden', reviewer: 'denied' }),
+  },
+  { route: 'GET /api/v1/cases/:id/attachments/:attachmentId', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/attachments/${f.attachmentId}` }), expect: caseReaders },
+  { route: 'GET /api/v1/cases/:id/links', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/links` }), expect: caseReaders },
+  {
+    route: 'POST /api/v1/cases/:id/links',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/links`, payload: { caseId: f.otherCaseId, kind: 'blocks' } }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied' }),
+  },
+  { route: 'DELETE /api/v1/cases/:id/links/:linkId', call: (f) => ({ method: 'DELETE', url: `/api/v1/cases/${f.caseId}/links/${f.linkId}` }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
+  { route: 'GET /api/v1/cases/:id/actions', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/actions` }), expect: caseReaders },
+  {
+    route: 'POST /api/v1/cases/:id/actions',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/actions`, payload: { plugin: 'stripe', action: 'refund', input: refundInput } }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied' }),
+  },
+  {
+    route: 'POST /api/v1/cases/:id/actions::simulate',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/actions:simulate`, payload: { plugin: 'stripe', action: 'refund', input: refundInput } }),
+    expect: caseReaders,
+  },
+  { route: 'GET /api/v1/actions/:id', call: (f) => ({ method: 'GET', url: `/api/v1/actions/${f.actionId}` }), expect: caseReaders },
+  {
+    route: 'PATCH /api/v1/actions/:id',
+    call: (f) => ({ method: 'PATCH', url: `/api/v1/actions/${f.actionId}`, payload: { input: { ...refundInput, amount_minor: 80_000 } } }),
+    // Only the proposer (the operator) may change a proposal: not admins, not their tokens.
+    expect: { ...everyone('denied'), operator: 'ok' },
+  },
+  {
+    route: 'POST /api/v1/actions/:id/decisions',
+    call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/decisions`, payload: { decision: 'approve', payloadHash: f.payloadHash } }),
+    // Only a person holding the policy's role, in a session: admins lack the role, tokens never decide.
+    expect: { ...everyone('denied'), reviewer: 'ok' },
+  },
+  { route: 'POST /api/v1/actions/:id/cancel', call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/cancel`, payload: {} }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
+  { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
+  { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
+  {
+    route: 'POST /api/v1/delegations',
+    call: (f) => ({ method: 'POST', url: '/api/v1/delegations', payload: { toUserId: f.userId, endsAt: new Date(Date.now() + 3_600_000).toISOString() } }),
+    expect: signedIn({ requester: 'denied' }),
+  },
+  { route: 'DELETE /api/v1/delegations/:id', call: (f) => ({ method: 'DELETE', url: `/api/v1/delegations/${f.delegationId}` }), expect: signedIn({ requester: 'denied' }) },
+  // Last: it ends the sessions the other rows use.
+  { route: 'POST /api/v1/auth/logout', call: () => ({ method: 'POST', url: '/api/v1/auth/logout' }), expect: signedIn() },
+];
+
+describe('authorization matrix: every route, every kind of caller (PGlite)', () => {
+  let t: TestLatch;
+  const headers: Partial<Record<Who, Record<string, string>>> = {};
+  beforeAll(async () => {
+    t = await startTestLatch('pglite');
+    headers.anonymous = {};
+    headers.requester = await sessionFor(t.app, t.users.requester);
+    headers.operator = await sessionFor(t.app, t.users.operator);
+    headers.reviewer = await sessionFor(t.app, t.users.approver);
+    headers.admin = await sessionFor(t.app, t.users.admin);
+    headers.token = bearer(t.users.admin);
+  });
+  afterAll(async () => t?.close());
+
+  const callerOf: Record<Who, () => TestUser | undefined> = {
+    anonymous: () => undefined,
+    requester: () => t.users.requester,
+    operator: () => t.users.operator,
+    reviewer: () => t.users.approver,
+    admin: () => t.users.admin,
+    token: () => t.users.admin,
+  };
+
+  async function fixtures(who: Who): Promise<Fixtures> {
+    const op = bearer(t.users.operator);
+    const post = async (url: string, payload: unknown, h = op, extra: Record<string, string> = {}) =>
+      (await t.app.inject({ method: 'POST', url, headers: { ...h, ...extra }, payload: payload as object })).json();
+    const caseId = (await post('/api/v1/cases', refundBody())).id;
+    const otherCaseId = (await post('/api/v1/cases', refundBody())).id;
+    const action = await post(`/api/v1/cases/${caseId}/actions`, { plugin: 'stripe', action: 'refund', input: refundInput });
+    const attachment = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/attachments?filename=f.txt`, headers: { ...op, 'content-type': 'text/plain' }, payload: Buffer.from('x') });
+    const link = await post(`/api/v1/cases/${caseId}/links`, { caseId: otherCaseId, kind: 'relates' });
+    const caller = callerOf[who]();
+    const owner = caller ?? t.users.operator;
+    const token = await post('/api/v1/tokens', { name: 'fixture', scopes: ['case:read'] }, bearer(owner));
+    const target = owner.id === t.users.approver2.id ? t.users.approver : t.users.approver2;
+    const delegation = await post('/api/v1/delegations', { toUserId: target.id, endsAt: new Date(Date.now() + 3_600_000).toISOString() }, owner === t.users.requester ? bearer(t.users.operator) : bearer(owner));
+    return {
+      caseId,
+      otherCaseId,
+      actionId: action.id,
+      payloadHash: action.payloadHash,
+      attachmentId: attachment.json().id,
+      linkId: link.id,
+      userId: t.users.outsider.id,
+      caller,
+      tokenId: token.id,
+      delegationId: delegation.id,
+    };
+  }
+
+  it('covers every registered route', () => {
+    const registered = t.app.routeTable.map((r) => `${r.method} ${r.url}`).sort();
+    expect(ROWS.map((r) => r.route).sort()).toEqual(registered);
+  });
+
+  it.each(ROWS.map((row) => [row.route, row] as const))('%s', async (_route, row) => {
+    const outcomes: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const who of WHO) {
+      const request = row.call(await fixtures(who));
+      const res = await t.app.inject({ method: request.method as 'GET', url: request.url, headers: { ...headers[who], ...request.headers }, payload: request.payload as string });
+      outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 404 ? 'hidden' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
+      expected[who] = row.expect[who];
+    }
+    expect(outcomes).toEqual(expected);
+  });
+});
