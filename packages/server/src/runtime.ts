@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import { loadTeams } from './access/teams.js';
+import { expireAction } from './approvals/expire-action.js';
+import { APPROVAL_EXPIRY_QUEUE, type ExpiryJob, type Scheduler } from './approvals/scheduler.js';
+import { openJobQueue, type JobQueue } from './jobs/job-queue.js';
 import { createUser, countUsers } from './auth/users.js';
 import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
@@ -16,6 +19,8 @@ export interface OpenLatchOptions {
   readonly schemaOnly?: boolean;
   /** Open an in-memory embedded database (tests). */
   readonly inMemory?: boolean;
+  /** Start the job queue and its workers (timers). Off for one-shot CLI commands. Default on. */
+  readonly jobs?: boolean;
 }
 
 export interface OpenLatch {
@@ -35,7 +40,9 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let lock: DataDirLock | undefined;
   let database: Database | undefined;
   let durability: EmbeddedDurability | undefined;
+  let jobs: JobQueue | undefined;
   const close = async () => {
+    await jobs?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     // Closing checkpoints: data files and pg_control change, so sync the whole directory once.
     await durability?.syncAll().catch(() => undefined);
@@ -54,13 +61,31 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await ensureSchema(database, embedded || options.migrate === true);
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: { schedule: async () => undefined } };
+    if (options.jobs !== false && !options.schemaOnly) {
+      const queue = await openJobQueue(database, { queues: { [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true } } });
+      jobs = queue;
+      const db = database;
+      await queue.work(APPROVAL_EXPIRY_QUEUE, async (job) => {
+        await db.write((tx) => expireAction(tx, job.data as ExpiryJob));
+      });
+    }
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs) };
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     return { ctx, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Timers go to the job queue, in the caller's transaction. Without a queue (CLI), scheduling is a bug. */
+function schedulerOn(jobs: JobQueue | undefined): Scheduler {
+  return {
+    schedule: async (tx, queue, data, startAfter) => {
+      if (!jobs) throw new Error('No job queue in this process: timers cannot be scheduled');
+      await jobs.sendInTransaction(tx, queue, data, { startAfter });
+    },
+  };
 }
 
 async function ensureSchema(database: Database, applyPending: boolean): Promise<void> {

@@ -167,4 +167,19 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     expect(late.json().error.code).toBe('ACTION_EXPIRED');
     expect((await timeline(caseId)).map((e) => e.kind)).toContain('action.expired');
   });
+
+  it('runs the expiry timer through the job queue: a due timer expires the action with no request', async () => {
+    const caseId = await newCase();
+    const action = (await propose(caseId, 60_000)).json();
+    // Bring the deadline forward, then schedule the timer for now, exactly as a step start does.
+    await t.ctx.database.db.execute(sql`update action_requests set expires_at = now() - interval '1 second' where id = ${action.id}`);
+    await t.ctx.database.write((tx) => t.ctx.scheduler.schedule(tx, 'approval-expiry', { actionId: action.id, round: 1, step: 0 }, new Date()));
+    let status = '';
+    for (let i = 0; i < 60 && status !== 'expired'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await t.app.inject({ url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator) })).json().status;
+    }
+    expect(status).toBe('expired');
+    expect((await timeline(caseId)).find((e) => e.kind === 'action.expired')?.actor).toMatchObject({ id: 'expiry' });
+  });
 });

@@ -3,6 +3,7 @@ import { countUsers, createUser, type UserRow } from '../auth/users.js';
 import { addNote } from '../cases/notes.js';
 import { createCase } from '../cases/create-case.js';
 import { updateCase } from '../cases/update-case.js';
+import { proposeAction } from '../approvals/propose-action.js';
 import type { LatchContext } from '../context.js';
 
 /** The demo accounts; their passwords are printed at start and listed in the README. */
@@ -48,6 +49,14 @@ export async function seedDemo(ctx: LatchContext): Promise<boolean> {
           ...(refund.reason ? { reason: refund.reason } : {}),
         },
       });
+      if (refund.amount_minor > 50_000) {
+        // Above the threshold: waits for a refund_approver (Rita) to decide.
+        await proposeAction(tx, ctx.caseTypes, ctx.scheduler, olivia, visibility, actorOf(olivia), created.id, {
+          plugin: 'stripe',
+          action: 'refund',
+          input: { payment_intent: `pi_demo${refund.order_id}`, amount_minor: refund.amount_minor, currency: refund.currency, reason: refund.reason ?? 'requested_by_customer' },
+        });
+      }
       if (i % 2 === 0) {
         await addNote(tx, visibility, actorOf(olivia), olivia.userId, created.id, 'Checked the order history: the charge is genuine and unrefunded.');
         await updateCase(tx, ctx.caseTypes, visibility, actorOf(olivia), created.id, created.version, {
