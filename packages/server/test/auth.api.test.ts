@@ -97,7 +97,8 @@ describe.each(DB_KINDS)('users, sessions and tokens on %s', (kind) => {
     expect(doc.openapi).toBe('3.1.0');
     for (const route of t.app.routeTable) {
       if (route.url === '/api/v1/openapi.json') continue;
-      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      // Fastify writes a literal colon as '::' (actions::simulate); OpenAPI has it as one.
+      const path = route.url.replace(/::/g, '\u0000').replace(/:(\w+)/g, '{$1}').replace(/\u0000/g, ':');
       expect(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${route.url}`).toBeDefined();
     }
   });

@@ -44,6 +44,8 @@ export interface TestUser {
 export interface TestLatch {
   readonly app: LatchApp;
   readonly ctx: LatchContext;
+  /** The PostgreSQL database's URL (postgres runs only). */
+  readonly databaseUrl: string | undefined;
   readonly users: Record<'admin' | 'operator' | 'approver' | 'approver2' | 'requester' | 'outsider', TestUser>;
   close(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function startTestLatch(kind: DbKind, env: Record<string, string> =
   return {
     app,
     ctx: latch.ctx,
+    databaseUrl: pgdb?.url,
     users,
     close: async () => {
       await app.close();

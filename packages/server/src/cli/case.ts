@@ -42,22 +42,32 @@ function connection(command: Command): Connection {
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** `--field key=value` pairs; values that parse as JSON (numbers, booleans) are taken as such. */
-function parseFields(pairs: string[]): Record<string, unknown> {
+/**
+ * `--field key=value` pairs, typed by the case type's field schema: a string field keeps the text
+ * as is (`order_id=1042` stays "1042"); other values are read as JSON (numbers, booleans, null).
+ */
+function parseFields(pairs: string[], schema: { properties?: Record<string, { type?: unknown }> }): Record<string, unknown> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const at = pair.indexOf('=');
       if (at < 1) throw new CliError(`--field must be key=value, got '${pair}'`);
+      const key = pair.slice(0, at);
       const raw = pair.slice(at + 1);
-      let value: unknown = raw;
+      if (schema.properties?.[key]?.type === 'string' && raw !== 'null') return [key, raw];
       try {
-        value = JSON.parse(raw);
+        return [key, JSON.parse(raw) as unknown];
       } catch {
-        // a plain string
+        return [key, raw];
       }
-      return [pair.slice(0, at), value];
     }),
   );
+}
+
+/** The field schema of a case type version (the newest when no version is given). */
+async function fieldSchema(conn: Connection, type: string, version?: number) {
+  const path = version ? `/api/v1/case-types/${type}/versions/${version}` : `/api/v1/case-types/${type}`;
+  const found = (await call(conn, 'GET', path)) as { fields?: object; latest?: { fields?: object } };
+  return (version ? found.fields : found.latest?.fields) ?? {};
 }
 
 export function registerCaseCommands(program: Command): void {
@@ -105,10 +115,12 @@ export function registerCaseCommands(program: Command): void {
     .option('--field <key=value>', 'a typed field (repeatable)', collect, [])
     .option('--idempotency-key <key>')
     .action(async (o: Record<string, string | string[] | undefined>, command: Command) => {
+      const conn = connection(command);
       const requester = o.requesterEmail || o.requesterName ? { email: o.requesterEmail, name: o.requesterName } : undefined;
-      const body = { type: o.type, title: o.title, description: o.description, priority: o.priority, queue: o.queue, requester, fields: parseFields(o.field as string[]) };
+      const fields = parseFields(o.field as string[], await fieldSchema(conn, o.type as string));
+      const body = { type: o.type, title: o.title, description: o.description, priority: o.priority, queue: o.queue, requester, fields };
       const headers: Record<string, string> = o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey as string } : {};
-      print(await call(connection(command), 'POST', '/api/v1/cases', JSON.parse(JSON.stringify(body)), headers));
+      print(await call(conn, 'POST', '/api/v1/cases', JSON.parse(JSON.stringify(body)), headers));
     });
 
   cases
@@ -122,10 +134,15 @@ export function registerCaseCommands(program: Command): void {
     .option('--field <key=value>', 'a typed field (repeatable; key=null removes it)', collect, [])
     .option('--reason <text>')
     .action(async (id: string, o: Record<string, string | string[] | undefined>, command: Command) => {
-      const fields = (o.field as string[]).length > 0 ? parseFields(o.field as string[]) : undefined;
+      const conn = connection(command);
+      let fields: Record<string, unknown> | undefined;
+      if ((o.field as string[]).length > 0) {
+        const current = (await call(conn, 'GET', `/api/v1/cases/${id}`)) as { type: string; typeVersion: number };
+        fields = parseFields(o.field as string[], await fieldSchema(conn, current.type, current.typeVersion));
+      }
       const assigneeId = o.assignee === undefined ? undefined : o.assignee === 'none' ? null : o.assignee;
       const body = { status: o.status, priority: o.priority, queue: o.queue, title: o.title, assigneeId, fields, reason: o.reason };
-      print(await call(connection(command), 'PATCH', `/api/v1/cases/${id}`, JSON.parse(JSON.stringify(body)), { 'if-match': `"${o.version}"` }));
+      print(await call(conn, 'PATCH', `/api/v1/cases/${id}`, JSON.parse(JSON.stringify(body)), { 'if-match': `"${o.version}"` }));
     });
 
   cases

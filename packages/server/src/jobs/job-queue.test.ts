@@ -323,7 +323,7 @@ describe.each(['pglite', 'postgres'] as const)('job queue on %s', (kind) => {
 
   it('stop() waits for a running handler and its completion, then leaves no timers', async () => {
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const jobs = await openJobQueue(database, { pollingIntervalSeconds: POLL, maintenanceIntervalSeconds: 1 });
+    const jobs = await openJobQueue(database, { pollingIntervalSeconds: POLL, maintenanceIntervalSeconds: 1, onError: (e) => errors.push(e) });
     const queue = queueName('stop');
     let finished = false;
     let started = false;
@@ -348,7 +348,7 @@ describe.each(['pglite', 'postgres'] as const)('job queue on %s', (kind) => {
     const hung = gate();
     try {
       const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-      const jobs = await openJobQueue(database, { pollingIntervalSeconds: POLL, stopTimeoutSeconds: 0.3 });
+      const jobs = await openJobQueue(database, { pollingIntervalSeconds: POLL, stopTimeoutSeconds: 0.3, onError: (e) => errors.push(e) });
       const queue = queueName('hung');
       let started = false;
       await jobs.work(queue, async () => {

@@ -100,7 +100,11 @@ export interface JobQueueOptions {
 
 const POLICIES: ReadonlySet<string> = new Set<QueuePolicy>(['standard', 'short', 'singleton', 'stately']);
 
-/** Starts pg-boss on `database` (creating or migrating its schema) and returns the queue. */
+/**
+ * Starts pg-boss on `database` (creating or migrating its schema) and returns the queue.
+ * On PGlite, open one JobQueue per database: opening fails (for a retry) any job still active,
+ * taking it to be left over from a process that died.
+ */
 export async function openJobQueue(database: Database, options: JobQueueOptions = {}): Promise<JobQueue> {
   const onError = options.onError ?? ((error: unknown) => console.error('[jobs]', error));
   const schema = options.schema ?? 'pgboss';
@@ -270,7 +274,6 @@ class PgBossJobQueue implements JobQueue {
   #wake(queue: string): void {
     for (const w of this.#workers) if (w.queue === queue) w.wake();
   }
-
 }
 
 function sendArgs(
@@ -455,10 +458,10 @@ function driverClient(queryable: Queryable): DriverClient {
 }
 
 // pg-boss runs its schema creation, migrations and maintenance as one multi-statement string
-// "BEGIN; ...; COMMIT;". Sent as is, a failure in the middle (which pg-boss expects in a
-// creation or migration race, and catches) would leave the connection inside an aborted
-// transaction: on PGlite that is the only connection, on PostgreSQL it is one of the app's pool
-// connections going back to the pool. So the body runs in a real transaction instead.
+// "BEGIN; ...; COMMIT;". Sent as is, a failure in the middle (which pg-boss expects in a creation
+// or migration race, and catches) leaves the connection inside an aborted transaction. pg's
+// pool.query() discards such a client; PGlite has only the one connection, which would refuse
+// every later statement. So the body runs in a real transaction instead, on both drivers.
 const LOCKED_SCRIPT = /^\s*BEGIN;([\s\S]*)COMMIT;\s*$/;
 
 /** pg-boss's `db` adapters over the app's Database, with a count of statements in flight. */
@@ -493,7 +496,7 @@ class SqlAdapter {
 
   async #execute(text: string, values: unknown[] | undefined): Promise<{ rows: unknown[] }> {
     const locked = LOCKED_SCRIPT.exec(text);
-    if (locked && false) {
+    if (locked && (values === undefined || values.length === 0)) {
       const body = locked[1] ?? '';
       const kind = this.#database.kind;
       await this.#database.db.transaction(async (tx) => {

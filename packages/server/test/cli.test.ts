@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bearer, refundBody, startTestLatch } from './harness.js';
+import { exited, latchEnv, runLatch, startServer } from './process.js';
+
+describe('the latch CLI against a running server', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latch-cli-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates, lists, updates, notes and reads the timeline of a case, then verifies it', async () => {
+    const env = latchEnv(dataDir);
+    expect(runLatch({ ...env, LATCH_USER_PASSWORD: 'cli test password' }, ['user', 'create', '--email', 'cli@test.example', '--name', 'Cli', '--role', 'operator', '--team', 'refunds']).status).toBe(0);
+    const token = runLatch(env, ['token', 'create', '--user', 'cli@test.example', '--name', 'cli']).stdout.trim();
+    const server = await startServer(env, 3861);
+    const client = { ...env, LATCH_URL: server.base, LATCH_TOKEN: token };
+    try {
+      const created = runLatch(client, ['case', 'create', '--type', 'refund', '--title', 'CLI refund', '--field', 'order_id=77', '--field', 'amount_minor=500', '--field', 'currency=usd']);
+      expect(created.status, created.stderr).toBe(0);
+      const id = JSON.parse(created.stdout).id as string;
+      expect(runLatch(client, ['case', 'list', '--queue', 'refunds']).stdout).toContain(id);
+      expect(runLatch(client, ['case', 'update', id, '--version', '1', '--status', 'in_progress', '--reason', 'picked up']).status).toBe(0);
+      const stale = runLatch(client, ['case', 'update', id, '--version', '1', '--priority', 'high']);
+      expect(stale.status).toBe(2);
+      expect(stale.stderr).toMatch(/409 VERSION_CONFLICT/);
+      expect(runLatch(client, ['case', 'note', id, 'called the customer']).status).toBe(0);
+      const timeline = runLatch(client, ['case', 'timeline', id]).stdout.trim().split('\n');
+      expect(timeline.map((line) => line.trim().split(/\s+/)[2])).toEqual(['case.created', 'status.changed', 'note.added']);
+      const badField = runLatch(client, ['case', 'create', '--type', 'refund', '--title', 'x', '--field', 'amount_minor=-1']);
+      expect(badField.status).toBe(2);
+      expect(badField.stderr).toMatch(/VALIDATION_FAILED/);
+      server.child.kill('SIGTERM');
+      expect(await exited(server.child)).toBe(0);
+      const verify = runLatch(env, ['verify', '--case', id]);
+      expect(verify.stdout).toMatch(/checked 3 events in 1 stream/);
+      expect(verify.status).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('latch verify on PostgreSQL names what a superuser tampered with', () => {
+  it('reports a changed byte and a deleted tail, exiting non-zero', async () => {
+    const t = await startTestLatch('postgres');
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const id = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id;
+        await t.app.inject({ method: 'POST', url: `/api/v1/cases/${id}/notes`, headers: bearer(t.users.operator), payload: { body: 'first' } });
+        await t.app.inject({ method: 'POST', url: `/api/v1/cases/${id}/notes`, headers: bearer(t.users.operator), payload: { body: 'second' } });
+        ids.push(id);
+      }
+      const env = { ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off' };
+      expect(runLatch(env, ['verify', '--all']).status).toBe(0);
+      const db = t.ctx.database.db;
+      await db.execute(sql.raw('alter table events disable trigger events_no_update_delete'));
+      await db.execute(sql`update events set bytes = replace(bytes, '"note.added"', '"note.addeD"') where stream = ${ids[0]} and seq = 2`);
+      await db.execute(sql`delete from events where stream = ${ids[1]} and seq = 3`);
+      await db.execute(sql.raw('alter table events enable trigger events_no_update_delete'));
+      const verify = runLatch(env, ['verify', '--all']);
+      expect(verify.status).toBe(3);
+      expect(verify.stdout).toContain(`BROKEN  stream ${ids[0]}: at event 2`);
+      expect(verify.stdout).toMatch(new RegExp(`BROKEN  stream ${ids[1]}: at event 3.*missing`));
+      expect(verify.stderr).toMatch(/2 chain\(s\) broken/);
+    } finally {
+      await t.close();
+    }
+  });
+});
