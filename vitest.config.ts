@@ -5,10 +5,14 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: { '@latch/core': here('./packages/core/src/index.ts') },
+    alias: {
+      '@latch/core': here('./packages/core/src/index.ts'),
+      '@latch/protocol': here('./packages/protocol/src/index.ts'),
+      '@latch/plugin-sdk': here('./packages/plugin-sdk/src/index.ts'),
+    },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'plugins/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -26,10 +26,13 @@ const reviewerCount = Number(values.reviewers);
 const perCase = Number(values['per-case']);
 const warmup = Number(values.warmup);
 const PASSWORD = 'bench password 123';
+// Action i goes on case i % caseCount (warm-up actions included), so concurrent requests rarely
+// share a case's timeline lock.
+const caseCount = Math.ceil((total + warmup) / perCase);
 
 console.log(`bench/approvals on ${machine()}`);
 console.log(
-  `${total} refund actions above the threshold on ${Math.ceil(total / perCase)} cases (${perCase} per case, interleaved), ${concurrency} concurrent clients, ${reviewerCount} reviewers\n`,
+  `${total} refund actions above the threshold (+${warmup} warm-up) on ${caseCount} cases (${perCase} per case, interleaved), ${concurrency} concurrent clients, ${reviewerCount} reviewers\n`,
 );
 
 /** Runs `work(i)` for i in [0, n) with `concurrency` clients; returns {seconds, latencies (sorted), failures, firstFailure}. */
@@ -103,8 +106,6 @@ try {
   const reviewers = [];
   for (const email of reviewerEmails) reviewers.push(await login(base, email));
 
-  // Cases: action i goes on case i % cases, so concurrent requests rarely share a case's timeline lock.
-  const caseCount = Math.ceil((total + warmup) / perCase);
   const caseIds = [];
   const created = await drive(caseCount, async (i) => {
     const res = await request(base, 'POST', '/api/v1/cases', {

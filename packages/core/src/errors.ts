@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'ACTION_EXPIRED'
   | 'ACTION_NOT_ALLOWED'
   | 'NO_DELEGATION'
+  | 'DUPLICATE_ACTION'
   | 'INTERNAL';
 
 export class LatchError extends Error {

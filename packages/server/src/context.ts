@@ -1,4 +1,5 @@
 import type { Scheduler } from './approvals/scheduler.js';
+import type { PluginHost } from './plugin-host/plugin-host.js';
 import type { CaseTypeRegistry } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
 import type { Database } from './db/database.js';
@@ -12,4 +13,6 @@ export interface LatchContext {
   readonly config: LatchConfig;
   /** Durable timers (approval expiry), enqueued inside the transaction that makes them due. */
   readonly scheduler: Scheduler;
+  /** The deployment's plugins (absent when none is configured). */
+  readonly plugins: PluginHost | undefined;
 }

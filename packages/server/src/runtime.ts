@@ -3,6 +3,10 @@ import { loadTeams } from './access/teams.js';
 import { expireAction } from './approvals/expire-action.js';
 import { APPROVAL_EXPIRY_QUEUE, type ExpiryJob, type Scheduler } from './approvals/scheduler.js';
 import { openJobQueue, type JobQueue } from './jobs/job-queue.js';
+import { ACTION_EXECUTE_QUEUE, type ExecutionJob } from './execution/plugin-runtime.js';
+import { runExecution } from './execution/run-execution.js';
+import { loadPluginSettings } from './plugin-host/plugin-config.js';
+import { PluginHost } from './plugin-host/plugin-host.js';
 import { createUser, countUsers } from './auth/users.js';
 import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
@@ -19,9 +23,13 @@ export interface OpenLatchOptions {
   readonly schemaOnly?: boolean;
   /** Open an in-memory embedded database (tests). */
   readonly inMemory?: boolean;
-  /** Start the job queue and its workers (timers). Off for one-shot CLI commands. Default on. */
+  /** Start the job queue, the plugins and the workers. Off for one-shot CLI commands. Default on. */
   readonly jobs?: boolean;
+  /** Where plugin supervision messages go (default: stderr). */
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
+
+const defaultLog = (level: string, message: string) => console.error(`${new Date().toISOString()} ${level} ${message}`);
 
 export interface OpenLatch {
   readonly ctx: LatchContext;
@@ -41,8 +49,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let database: Database | undefined;
   let durability: EmbeddedDurability | undefined;
   let jobs: JobQueue | undefined;
+  let plugins: PluginHost | undefined;
   const close = async () => {
     await jobs?.stop().catch(() => undefined);
+    await plugins?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     // Closing checkpoints: data files and pg_control change, so sync the whole directory once.
     await durability?.syncAll().catch(() => undefined);
@@ -62,14 +72,21 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
     if (options.jobs !== false && !options.schemaOnly) {
-      const queue = await openJobQueue(database, { queues: { [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true } } });
+      const queue = await openJobQueue(database, {
+        queues: { [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true }, [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 } },
+      });
       jobs = queue;
       const db = database;
       await queue.work(APPROVAL_EXPIRY_QUEUE, async (job) => {
         await db.write((tx) => expireAction(tx, job.data as ExpiryJob));
       });
+      const settings = loadPluginSettings(config.configDir);
+      if (settings.length > 0) plugins = await PluginHost.start(settings, options.log ?? defaultLog);
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs) };
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins };
+    const host = plugins;
+    // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
+    if (jobs && host) await jobs.work(ACTION_EXECUTE_QUEUE, async (job) => void (await runExecution(ctx.database, host, ctx.scheduler, job.data as ExecutionJob)));
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     return { ctx, close };
   } catch (error) {

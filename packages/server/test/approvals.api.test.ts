@@ -69,8 +69,10 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const action = (await propose(caseId, 90_000)).json();
     const noRole = await decide(action.id, admin, { payloadHash: action.payloadHash });
     expect(noRole.json().error.code).toBe('ROLE_REQUIRED');
-    const noPermission = await decide(action.id, operator, { payloadHash: action.payloadHash });
-    expect(noPermission.json().error.code).toBe('PERMISSION_DENIED');
+    const proposerWithoutRights = await decide(action.id, operator, { payloadHash: action.payloadHash });
+    expect(proposerWithoutRights.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    const noPermission = await decide(action.id, bearer(t.users.outsider), { payloadHash: action.payloadHash });
+    expect(noPermission.statusCode).toBe(404);
     const viaToken = await decide(action.id, bearer(t.users.approver), { payloadHash: action.payloadHash });
     expect(viaToken.statusCode).toBe(403);
     expect(viaToken.json().error.code).toBe('TOKEN_CANNOT_DECIDE');
@@ -84,7 +86,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const again = await decide(action.id, approver2, { payloadHash: action.payloadHash });
     expect(again.json().error.code).toBe('ACTION_NOT_PENDING');
 
-    expect(await blockedCodes(caseId)).toEqual(['SELF_APPROVAL_FORBIDDEN', 'ROLE_REQUIRED', 'PERMISSION_DENIED', 'TOKEN_CANNOT_DECIDE', 'PAYLOAD_CHANGED', 'ACTION_NOT_PENDING']);
+    expect(await blockedCodes(caseId)).toEqual(['SELF_APPROVAL_FORBIDDEN', 'ROLE_REQUIRED', 'SELF_APPROVAL_FORBIDDEN', 'NOT_FOUND', 'TOKEN_CANNOT_DECIDE', 'PAYLOAD_CHANGED', 'ACTION_NOT_PENDING']);
     const blocked = (await timeline(caseId)).find((e) => e.kind === 'attempt.blocked')!;
     expect(blocked).toMatchObject({ outcome: 'refused', actor: { id: t.users.admin.id }, data: { attempt: 'action.decide', actionId: mine.id } });
     expect((await verifyStore(t.ctx.database.db, [caseId])).ok).toBe(true);

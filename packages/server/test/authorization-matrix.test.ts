@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
 
 type Who = 'anonymous' | 'requester' | 'operator' | 'reviewer' | 'admin' | 'token';
-type Outcome = 'ok' | 'denied' | 'hidden';
+/** `conflict`: allowed to ask, refused for the action's state (409), e.g. retrying an action that has not failed. */
+type Outcome = 'ok' | 'denied' | 'hidden' | 'conflict';
 const WHO: Who[] = ['anonymous', 'requester', 'operator', 'reviewer', 'admin', 'token'];
 
 /** Fresh objects for one call: a case in the operator's queue, an action awaiting approval on it, and so on. */
@@ -104,6 +105,11 @@ const ROWS: Row[] = [
     // Only a person holding the policy's role, in a session: admins lack the role, tokens never decide.
     expect: { ...everyone('denied'), reviewer: 'ok' },
   },
+  {
+    route: 'POST /api/v1/actions/:id/retry',
+    call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/retry`, payload: {} }),
+    expect: { ...everyone('denied'), operator: 'conflict', admin: 'conflict', token: 'conflict' },
+  },
   { route: 'POST /api/v1/actions/:id/cancel', call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/cancel`, payload: {} }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
@@ -179,7 +185,7 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     for (const who of WHO) {
       const request = row.call(await fixtures(who));
       const res = await t.app.inject({ method: request.method as 'GET', url: request.url, headers: { ...headers[who], ...request.headers }, payload: request.payload as string });
-      outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 404 ? 'hidden' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
+      outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 404 ? 'hidden' : res.statusCode === 409 ? 'conflict' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
       expected[who] = row.expect[who];
     }
     expect(outcomes).toEqual(expected);

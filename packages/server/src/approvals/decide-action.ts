@@ -1,4 +1,4 @@
-import { LatchError, personal, ruleOnDecision, uuidv7, type Actor, type ActionState, type CaseVisibility, type Decider, type Principal, type RequiredStep } from '@latch/core';
+import { ForbiddenError, LatchError, personal, ruleOnDecision, uuidv7, type Actor, type ActionState, type CaseVisibility, type Decider, type Principal, type RequiredStep } from '@latch/core';
 import { and, eq, gt, isNull, lte } from 'drizzle-orm';
 import { subjectOf } from '../cases/create-case.js';
 import type { Tx } from '../db/database.js';
@@ -6,6 +6,7 @@ import { appendEvents } from '../db/event-store.js';
 import { actionRequests, approvalDecisions, delegations, users } from '../db/schema.js';
 import { currentDecisions, loadVisibleAction, type ActionRow } from './action-access.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
+import { queueExecution } from '../execution/queue-execution.js';
 
 export interface DecisionInput {
   readonly decision: 'approve' | 'deny';
@@ -41,6 +42,8 @@ export async function decideAction(
   input: DecisionInput,
 ): Promise<ActionRow> {
   const { action, case: target } = await loadVisibleAction(tx, actionId, visibility, true);
+  if (action.proposedBy === principal.userId) throw new LatchError('SELF_APPROVAL_FORBIDDEN', 'You proposed this action; someone else must decide it');
+  if (!principal.permissions.has('action:decide')) throw new ForbiddenError("This needs the 'action:decide' permission", { permission: 'action:decide' });
   const now = new Date();
   const decider: Decider = {
     userId: principal.userId,
@@ -96,6 +99,7 @@ export async function decideAction(
     eventId: event!.id,
   });
   const [updated] = await tx.update(actionRequests).set(set).where(eq(actionRequests.id, actionId)).returning();
+  if (ruling.outcome === 'granted' && ruling.actionApproved) await queueExecution(tx, scheduler, updated!);
   if (set.currentStep !== undefined && set.expiresAt) {
     await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId, round: action.round, step: set.currentStep }, set.expiresAt);
   }

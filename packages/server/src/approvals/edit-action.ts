@@ -9,6 +9,7 @@ import { currentDecisions, loadVisibleAction, type ActionRow } from './action-ac
 import { evaluateProposal } from './evaluate-proposal.js';
 import { requirementEvents } from './propose-action.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
+import { queueExecution } from '../execution/queue-execution.js';
 
 const EDITABLE = new Set(['awaiting_approval', 'approved']);
 
@@ -70,6 +71,7 @@ export async function editAction(
     .where(eq(actionRequests.id, actionId))
     .returning();
   if (expiresAt) await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId, round, step: 0 }, expiresAt);
+  else await queueExecution(tx, scheduler, updated!);
   return updated!;
 }
 

@@ -17,6 +17,9 @@ export function presentAction(action: ActionRow, decisions: readonly DecisionRow
     requirements: { steps: steps.map(presentStep), summary: describeRequirements(steps) },
     currentStep: action.status === 'awaiting_approval' ? action.currentStep : null,
     expiresAt: action.expiresAt?.toISOString() ?? null,
+    execution: action.execution,
+    attempts: action.attempts,
+    result: action.result ?? null,
     decisions: decisions.map((d) => ({
       id: d.id,
       step: d.stepIndex,

@@ -1,10 +1,12 @@
-import { describeRequirements, uuidv7, type Actor, type CaseVisibility, type EventDraft, type Principal } from '@latch/core';
+import { ConflictError, describeRequirements, uuidv7, type Actor, type CaseVisibility, type EventDraft, type Principal } from '@latch/core';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import { loadVisibleCase } from '../cases/case-access.js';
 import { subjectOf } from '../cases/create-case.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
+import { and, eq, inArray } from 'drizzle-orm';
+import { queueExecution } from '../execution/queue-execution.js';
 import type { ActionRow } from './action-access.js';
 import { evaluateProposal, type Evaluation, type Proposal } from './evaluate-proposal.js';
 import { recordedInput } from './payload.js';
@@ -37,6 +39,19 @@ export function requirementEvents(kind: 'action.proposed' | 'action.updated', ac
   return drafts;
 }
 
+const IN_FLIGHT = ['awaiting_approval', 'approved', 'queued', 'running'];
+
+/** The same payload may not be proposed twice while one is pending or running: no double refunds. */
+async function refuseDuplicateInFlight(tx: Tx, caseId: string, payloadHash: string): Promise<void> {
+  const [existing] = await tx
+    .select({ id: actionRequests.id, status: actionRequests.status })
+    .from(actionRequests)
+    .where(and(eq(actionRequests.caseId, caseId), eq(actionRequests.payloadHash, payloadHash), inArray(actionRequests.status, IN_FLIGHT)));
+  if (existing) {
+    throw new ConflictError('DUPLICATE_ACTION', `An identical action is already ${existing.status.replace('_', ' ')} on this case`, { actionId: existing.id, status: existing.status });
+  }
+}
+
 /**
  * Proposes an action on a case: stores the canonical input and its hash, evaluates the policy,
  * and records `action.proposed` (and `action.approved` when no approval is needed).
@@ -53,6 +68,7 @@ export async function proposeAction(
 ): Promise<ActionRow> {
   const target = await loadVisibleCase(tx, caseId, visibility);
   const evaluation = evaluateProposal(registry, target, proposal);
+  await refuseDuplicateInFlight(tx, caseId, evaluation.payload.hash);
   const now = new Date();
   const first = evaluation.steps[0];
   const status = first ? 'awaiting_approval' : 'approved';
@@ -83,5 +99,6 @@ export async function proposeAction(
     alongside: tx.insert(actionRequests).values(row),
   });
   if (row.expiresAt) await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId: id, round: 1, step: 0 }, row.expiresAt);
+  else await queueExecution(tx, scheduler, { id, round: 1, execution: 0 });
   return { ...row, steps: row.steps, policyKey: row.policyKey ?? null, policyVersion: row.policyVersion ?? null, expiresAt: row.expiresAt ?? null } as ActionRow;
 }

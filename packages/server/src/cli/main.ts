@@ -7,6 +7,7 @@ import { registerCaseCommands } from './case.js';
 import { CliError } from './cli-error.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
+import { registerPluginCommands } from './plugin.js';
 
 const program = new Command('latch')
   .description('Latch: governed operational work, with proof')
@@ -17,6 +18,7 @@ registerServe(program);
 registerAdminCommands(program);
 registerCaseCommands(program);
 registerVerify(program);
+registerPluginCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -230,6 +230,11 @@ export const actionRequests = pgTable(
     /** Incremented when the payload changes: decisions of earlier rounds no longer count. */
     round: integer('round').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** Executions started by approval or by hand after a failure; part of the idempotency key. */
+    execution: integer('execution').notNull().default(0),
+    /** Attempts within the current execution (automatic retries). */
+    attempts: integer('attempts').notNull().default(0),
+    result: jsonb('result'),
     version: integer('version').notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

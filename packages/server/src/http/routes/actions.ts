@@ -6,8 +6,9 @@ import { cancelAction, editAction } from '../../approvals/edit-action.js';
 import { evaluateProposal, type Proposal } from '../../approvals/evaluate-proposal.js';
 import { presentAction, presentStep } from '../../approvals/present-action.js';
 import { proposeAction } from '../../approvals/propose-action.js';
+import { retryExecution } from '../../execution/retry-execution.js';
 import { actorOf } from '../../auth/principal.js';
-import { loadVisibleCase } from '../../cases/case-access.js';
+import { loadVisibleCase, type CaseRow } from '../../cases/case-access.js';
 import type { LatchContext } from '../../context.js';
 import { describeRequirements } from '@latch/core';
 import { asc, eq } from 'drizzle-orm';
@@ -39,7 +40,17 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         tags: ['actions'],
         summary: 'The actions proposed on a case, and those its type allows (with their input schemas)',
         params: idParams,
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: action }, available: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errors(401, 403, 404) },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: action },
+              available: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              suggestions: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            },
+          },
+          ...errors(401, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -49,6 +60,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       return {
         items: rows.map((row) => presentAction(row)),
         available: (definition.actions ?? []).map((a) => ({ plugin: a.plugin, action: a.action, name: a.name, inputSchema: a.input, policy: a.policy ?? null })),
+        suggestions: await pluginSuggestions(ctx, target, definition.actions ?? []),
       };
     },
   );
@@ -153,12 +165,37 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     async (request, reply) => {
       const principal = principalOf(request);
       const actor = actorOf(principal);
+      // The permission is checked inside decideAction, after the proposer check: a proposer who
+      // tries to approve their own action is told so (SELF_APPROVAL_FORBIDDEN), whatever their roles.
       return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision } }, () => {
-        requirePermission(principal, 'action:decide');
         return runCommand(ctx, request, reply, async (tx) => {
           const row = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
           return { status: 201, body: presentAction(row, await currentDecisions(tx, row)) };
         });
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+    '/api/v1/actions/:id/retry',
+    {
+      schema: {
+        tags: ['actions'],
+        summary: 'Run a failed action again (a new execution of the approved payload); recorded on the case',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
+        response: { 200: action, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const actor = actorOf(principal);
+      return recordingRefusals(ctx.database, actor, { what: 'action.retry', actionId: request.params.id }, () => {
+        requirePermission(principal, 'action:propose');
+        return runCommand(ctx, request, reply, async (tx) => ({
+          status: 200,
+          body: presentAction(await retryExecution(tx, ctx.scheduler, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body?.reason)),
+        }));
       });
     },
   );
@@ -187,3 +224,26 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     },
   );
 };
+
+/**
+ * What the deployment's plugins offer for this case right now, with prefilled input, limited to
+ * actions the case type allows. A plugin that is down or slow is skipped, never an error.
+ */
+async function pluginSuggestions(ctx: LatchContext, target: CaseRow, allowed: readonly { plugin: string; action: string; name: string }[]) {
+  const host = ctx.plugins;
+  if (!host) return [];
+  const suggestions: { plugin: string; action: string; title: string; suggestedInput: unknown }[] = [];
+  for (const pluginId of host.ids()) {
+    if (!host.seesCaseType(pluginId, target.typeKey) || !allowed.some((a) => a.plugin === pluginId)) continue;
+    const visible = host.caseFields(pluginId) ?? [];
+    const fields = Object.fromEntries(Object.entries(target.fields as Record<string, unknown>).filter(([k]) => visible.includes(k)));
+    const context = { id: target.id, type: target.typeKey, typeVersion: target.typeVersion, status: target.status, priority: target.priority, queue: target.queue, fields };
+    const offered = await host.listActions(pluginId, context).catch(() => []);
+    for (const item of offered) {
+      if (allowed.some((a) => a.plugin === pluginId && a.action === item.name)) {
+        suggestions.push({ plugin: pluginId, action: item.name, title: item.title, suggestedInput: item.suggestedInput ?? null });
+      }
+    }
+  }
+  return suggestions;
+}

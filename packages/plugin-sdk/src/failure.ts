@@ -1,0 +1,29 @@
+import type { ExternalExchange } from '@latch/protocol';
+
+/** Options of an `ActionFailure`. */
+export interface ActionFailureOptions {
+  /** true: the host retries with backoff (timeouts, 429, 5xx); false: the action ends as failed (card error, validation). */
+  retryable: boolean;
+  output?: unknown;
+  external?: ExternalExchange;
+  cause?: unknown;
+}
+
+/**
+ * Thrown by an action to fail with a chosen retryability. Any other error thrown by `execute`
+ * is a retryable failure, since an unexpected error is usually transient and the idempotency
+ * key makes a retry safe.
+ */
+export class ActionFailure extends Error {
+  readonly retryable: boolean;
+  readonly output: unknown;
+  readonly external: ExternalExchange | undefined;
+
+  constructor(summary: string, options: ActionFailureOptions) {
+    super(summary, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ActionFailure';
+    this.retryable = options.retryable;
+    this.output = options.output;
+    this.external = options.external;
+  }
+}

@@ -1,0 +1,107 @@
+import type { JsonSchema } from '../json-schema.js';
+import { caseContextSchema, manifestSchema } from './manifest.js';
+
+// Composed in TypeScript rather than with $ref so every exported schema (and JSON file) is
+// self-contained: a validator needs no resolver and no registry of ids.
+
+const nonEmpty: JsonSchema = { type: 'string', minLength: 1 };
+const empty: JsonSchema = { type: 'object', additionalProperties: false };
+
+/** `initialize` params. */
+export const initializeParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['protocolVersion', 'host'],
+  properties: {
+    protocolVersion: nonEmpty,
+    host: { type: 'object', additionalProperties: false, required: ['name', 'version'], properties: { name: nonEmpty, version: nonEmpty } },
+  },
+};
+
+/** `initialize` result. */
+export const initializeResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['protocolVersion', 'manifest'],
+  properties: { protocolVersion: nonEmpty, manifest: manifestSchema },
+};
+
+/** `configure` params. */
+export const configureParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['config', 'secrets'],
+  properties: {
+    config: { type: 'object' },
+    secrets: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+
+/** `configure` result: `{}`. */
+export const configureResultSchema: JsonSchema = empty;
+
+/** `actions.list` params. */
+export const listParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['case'],
+  properties: { case: caseContextSchema },
+};
+
+/** `actions.list` result. */
+export const listResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['actions'],
+  properties: {
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'title'],
+        properties: { name: nonEmpty, title: nonEmpty, suggestedInput: true },
+      },
+    },
+  },
+};
+
+/** `action.execute` params. */
+export const executeParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requestId', 'idempotencyKey', 'action', 'input', 'case', 'attempt'],
+  properties: {
+    requestId: nonEmpty,
+    idempotencyKey: nonEmpty,
+    action: nonEmpty,
+    // Checked by the plugin against the action's own inputSchema.
+    input: true,
+    case: caseContextSchema,
+    attempt: { type: 'integer', minimum: 1 },
+  },
+};
+
+/** `action.execute` result. */
+export const executeResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'summary'],
+  properties: {
+    status: { enum: ['succeeded', 'failed'] },
+    retryable: { type: 'boolean' },
+    summary: nonEmpty,
+    // Checked by the host against the action's own outputSchema.
+    output: true,
+    external: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { request: { type: 'object' }, response: { type: 'object' } },
+    },
+  },
+};
+
+/** `shutdown` params (`{}`, or none) and result (`{}`). */
+export const shutdownParamsSchema: JsonSchema = empty;
+/** `shutdown` result: `{}`. */
+export const shutdownResultSchema: JsonSchema = empty;

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { runConformance } from '@latch/protocol';
+import { readConfig } from '../config.js';
+import { loadPluginSettings } from '../plugin-host/plugin-config.js';
+import { readManifest } from '../plugin-host/plugin-host.js';
+import { CliError } from './cli-error.js';
+
+export function registerPluginCommands(program: Command): void {
+  const plugin = program.command('plugin').description('Inspect and test plugins');
+  plugin
+    .command('list')
+    .description('The plugins this deployment configures (LATCH_CONFIG_DIR/plugins.yaml), with their manifests')
+    .action(() => {
+      const settings = loadPluginSettings(readConfig().configDir);
+      if (settings.length === 0) console.log('no plugins configured');
+      for (const entry of settings) {
+        try {
+          const m = readManifest(entry.dir);
+          const secrets = Object.keys(entry.secrets);
+          console.log(`${m.id}@${m.version}  protocol ${m.protocolVersion}  ${entry.dir}`);
+          console.log(`  actions: ${m.actions.map((a) => a.name).join(', ')}; case types: ${m.caseTypes.join(', ')}; secrets: ${secrets.join(', ') || 'none'}`);
+        } catch (error) {
+          console.log(`${entry.id}  INVALID: ${(error as Error).message}`);
+        }
+      }
+    });
+  plugin
+    .command('test <dir>')
+    .description('Run the protocol conformance suite against the plugin in <dir> (its latch-plugin.json command)')
+    .option('--action <name>', 'the action to execute (default: the first in the manifest)')
+    .option('--input <json>', 'input for that action', '{}')
+    .option('--config <json>', 'plugin configuration', '{}')
+    .option('--secrets <json>', 'plugin secrets (test values)', '{}')
+    .action(async (dir: string, o: { action?: string; input: string; config: string; secrets: string }) => {
+      const manifest = readManifest(dir);
+      const action = o.action ?? manifest.actions[0]?.name;
+      if (!action) throw new CliError('the manifest declares no action');
+      const report = await runConformance(manifest.command, dir, { config: JSON.parse(o.config), secrets: JSON.parse(o.secrets), action, input: JSON.parse(o.input) });
+      for (const check of report.passed) console.log(`pass  ${check}`);
+      for (const failure of report.failed) console.log(`FAIL  ${failure.check}: ${failure.error}`);
+      console.log(`${report.passed.length} passed, ${report.failed.length} failed`);
+      if (report.failed.length > 0) throw new CliError(`${manifest.id} does not conform`, 3);
+    });
+}

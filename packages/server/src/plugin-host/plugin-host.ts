@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { schemas, type Manifest } from '@latch/protocol';
+import { newAjv } from '../http/ajv.js';
+import type { ExecuteCall, ExecuteOutcome, PluginRuntime } from '../execution/plugin-runtime.js';
+import { resolveSecrets, type PluginSettings } from './plugin-config.js';
+import { PluginProcess } from './plugin-process.js';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const validateManifest = newAjv().compile(schemas.manifest);
+
+/** Reads and checks a plugin's `latch-plugin.json`; throws naming the file and every problem. */
+export function readManifest(dir: string): Manifest {
+  const file = join(dir, 'latch-plugin.json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+  if (!validateManifest(parsed)) {
+    throw new Error(`${file}: ${(validateManifest.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
+  }
+  return parsed as unknown as Manifest;
+}
+
+export interface LoadedPlugin {
+  readonly settings: PluginSettings;
+  readonly manifest: Manifest;
+  readonly process: PluginProcess;
+  readonly secretValues: readonly string[];
+}
+
+/** The plugins of a deployment, started and supervised; implements what execution needs. */
+export class PluginHost implements PluginRuntime {
+  readonly #plugins = new Map<string, LoadedPlugin>();
+
+  private constructor(private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void) {}
+
+  /**
+   * Loads every configured plugin: a bad manifest, missing secret or failed handshake stops
+   * start-up loudly, naming the plugin (a deployment never runs with a plugin it can't trust).
+   */
+  static async start(settings: readonly PluginSettings[], log: PluginHost['log']): Promise<PluginHost> {
+    const host = new PluginHost(log);
+    try {
+      for (const entry of settings) {
+        const manifest = readManifest(entry.dir);
+        if (manifest.id !== entry.id) throw new Error(`plugins.yaml names '${entry.id}' but ${entry.dir} holds plugin '${manifest.id}'`);
+        const secrets = resolveSecrets(entry);
+        const declaredSecrets = new Set(manifest.config.filter((c) => c.secret).map((c) => c.name));
+        const extra = Object.keys(secrets).filter((name) => !declaredSecrets.has(name));
+        if (extra.length > 0) throw new Error(`plugin '${entry.id}' is given secrets its manifest does not declare: ${extra.join(', ')}`);
+        const process = new PluginProcess({ id: entry.id, dir: entry.dir, declared: manifest, config: entry.config, secrets, log });
+        host.#plugins.set(entry.id, { settings: entry, manifest, process, secretValues: Object.values(secrets) });
+        await process.start();
+      }
+    } catch (error) {
+      await host.stop();
+      throw error;
+    }
+    return host;
+  }
+
+  list(): { id: string; version: string; name: string; actions: string[]; state: string; restarts: number; lastError?: string | undefined }[] {
+    return [...this.#plugins.values()].map((p) => ({
+      id: p.manifest.id,
+      version: p.manifest.version,
+      name: p.manifest.name,
+      actions: p.manifest.actions.map((a) => a.name),
+      ...p.process.state,
+    }));
+  }
+
+  manifest(pluginId: string): Manifest | undefined {
+    return this.#plugins.get(pluginId)?.manifest;
+  }
+
+  async execute(pluginId: string, params: ExecuteCall): Promise<ExecuteOutcome> {
+    const plugin = this.#require(pluginId);
+    const timeout = plugin.manifest.actions.find((a) => a.name === params.action)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return (await plugin.process.call('action.execute', params, timeout)) as ExecuteOutcome;
+  }
+
+  /** The actions a plugin offers for a case, with suggested input; a plugin that fails is skipped. */
+  async listActions(pluginId: string, caseContext: ExecuteCall['case']): Promise<{ name: string; title: string; suggestedInput?: unknown }[]> {
+    const plugin = this.#require(pluginId);
+    const result = (await plugin.process.call('actions.list', { case: caseContext }, 5_000)) as { actions?: { name: string; title: string; suggestedInput?: unknown }[] };
+    return result.actions ?? [];
+  }
+
+  secretValues(pluginId: string): readonly string[] {
+    return this.#plugins.get(pluginId)?.secretValues ?? [];
+  }
+
+  caseFields(pluginId: string): readonly string[] | undefined {
+    return this.#plugins.get(pluginId)?.manifest.caseFields;
+  }
+
+  /** Whether the plugin may see cases of this type. */
+  seesCaseType(pluginId: string, type: string): boolean {
+    const types = this.#plugins.get(pluginId)?.manifest.caseTypes ?? [];
+    return types.includes('*') || types.includes(type);
+  }
+
+  ids(): string[] {
+    return [...this.#plugins.keys()];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#plugins.values()].map((p) => p.process.stop().catch(() => undefined)));
+  }
+
+  #require(pluginId: string): LoadedPlugin {
+    const plugin = this.#plugins.get(pluginId);
+    if (!plugin) throw new Error(`plugin '${pluginId}' is not configured in this deployment`);
+    return plugin;
+  }
+}

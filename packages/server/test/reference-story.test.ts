@@ -1,0 +1,127 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyStore } from '../src/audit/verify-store.js';
+import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
+import { bearer, DB_KINDS, REPO_CONFIG_DIR, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+import { runLatch } from './process.js';
+
+const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
+const SECRET = 'sk_test_reference_story_secret_4242';
+
+/** A config directory like the repo's, plus plugins.yaml wiring the Stripe plugin to a local Stripe. */
+function configWithStripe(stripeUrl: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-config-'));
+  cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'plugins.yaml'),
+    `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripeUrl}" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n`,
+  );
+  return dir;
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
+  let stripe: StripeServer;
+  let configDir: string;
+  let t: TestLatch;
+  let reviewer: Record<string, string>;
+  let operator: Record<string, string>;
+  beforeAll(async () => {
+    process.env.LATCH_TEST_STRIPE_KEY = SECRET;
+    stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_reference', amount: 250_000, currency: 'usd' }] });
+    configDir = configWithStripe(stripe.url);
+    t = await startTestLatch(kind, { LATCH_CONFIG_DIR: configDir });
+    [reviewer, operator] = await Promise.all([sessionFor(t.app, t.users.approver), sessionFor(t.app, t.users.operator)]);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await stripe?.close();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  const action = async (id: string) => (await t.app.inject({ url: `/api/v1/actions/${id}`, headers: bearer(t.users.operator) })).json();
+  const timeline = async (caseId: string) =>
+    (await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline?bytes=true`, headers: bearer(t.users.admin) })).json().items as { kind: string; data: Record<string, unknown>; blobs?: string[]; bytes: string }[];
+
+  it('case → proposal → self-approval refused → approval → Stripe refund → result on the timeline → verify', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/cases',
+      headers: operator,
+      payload: {
+        type: 'refund',
+        title: 'Refund above threshold for order 1101',
+        requester: { email: 'ops@bigco.example', name: 'BigCo Ops' },
+        fields: { order_id: '1101', payment_intent: 'pi_reference', amount_minor: 250_000, currency: 'usd' },
+      },
+    });
+    const caseId = created.json().id;
+    const offered = (await t.app.inject({ url: `/api/v1/cases/${caseId}/actions`, headers: operator })).json();
+    expect(offered.suggestions).toEqual([
+      expect.objectContaining({ plugin: 'stripe', action: 'refund', suggestedInput: expect.objectContaining({ payment_intent: 'pi_reference', amount_minor: 250_000 }) }),
+    ]);
+
+    const input = { payment_intent: 'pi_reference', amount_minor: 60_000, currency: 'usd', reason: 'requested_by_customer' };
+    const proposed = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input } })).json();
+    expect(proposed.status).toBe('awaiting_approval');
+    const self = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${proposed.id}/decisions`, headers: operator, payload: { decision: 'approve', payloadHash: proposed.payloadHash } });
+    expect(self.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    expect(stripe.refunds.size).toBe(0);
+
+    const approved = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${proposed.id}/decisions`, headers: reviewer, payload: { decision: 'approve', payloadHash: proposed.payloadHash } });
+    expect(approved.statusCode).toBe(201);
+    const done = await until(() => action(proposed.id), (a) => a.status === 'succeeded' || a.status === 'failed');
+    expect(done.status, JSON.stringify(done.result)).toBe('succeeded');
+    expect(stripe.refunds.size).toBe(1);
+    const [refund] = [...stripe.refunds.values()] as { amount: number; payment_intent: string }[];
+    expect(refund).toMatchObject({ amount: 60_000, payment_intent: 'pi_reference' });
+    const sent = stripe.requests.find((r) => r.method === 'POST' && r.path === '/v1/refunds')!;
+    expect(sent.headers['idempotency-key']).toBe(`latch-${proposed.id}-r1-e1`);
+
+    const events = await timeline(caseId);
+    expect(events.map((e) => e.kind)).toEqual(['case.created', 'action.proposed', 'attempt.blocked', 'approval.granted', 'action.approved', 'action.started', 'action.succeeded']);
+    const succeeded = events.at(-1)!;
+    expect(succeeded.blobs).toHaveLength(2);
+    for (const event of events) expect(event.bytes).not.toContain(SECRET);
+    for (const sha of succeeded.blobs!) {
+      const stored = await t.ctx.database.db.execute(`select convert_from(data, 'UTF8') as text from blobs where sha256 = '${sha}'` as never);
+      const text = JSON.stringify(stored);
+      expect(text).not.toContain(SECRET);
+    }
+    expect((await verifyStore(t.ctx.database.db)).ok).toBe(true);
+    if (t.databaseUrl) expect(runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl }, ['verify', '--all']).status).toBe(0);
+  });
+
+  it('retries a 500 with the same idempotency key, and records a card error as a final failure a person can retry', async () => {
+    const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: operator, payload: { type: 'refund', title: 'Small refund', fields: { order_id: '7', payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd' } } })).json().id;
+    stripe.inject({ kind: 'api_error', times: 1, path: '/v1/refunds' });
+    const small = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd', reason: 'duplicate' } } })).json();
+    expect(small.status).toBe('approved');
+    const retried = await until(() => action(small.id), (a) => a.status === 'succeeded' || a.status === 'failed');
+    expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const keys = stripe.requests.filter((r) => r.path === '/v1/refunds').map((r) => r.headers['idempotency-key']);
+    expect(keys.filter((k) => k === `latch-${small.id}-r1-e1`)).toHaveLength(2);
+
+    stripe.inject({ kind: 'card_error', times: 1, path: '/v1/refunds' });
+    const declined = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 900, currency: 'usd', reason: 'duplicate' } } })).json();
+    const failed = await until(() => action(declined.id), (a) => a.status === 'failed' || a.status === 'succeeded');
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    const again = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${declined.id}/retry`, headers: operator, payload: { reason: 'customer fixed their card' } });
+    expect(again.statusCode).toBe(200);
+    const second = await until(() => action(declined.id), (a) => a.status === 'succeeded' || a.status === 'failed');
+    expect(second).toMatchObject({ status: 'succeeded', execution: 2 });
+    const kinds = (await timeline(caseId)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['action.failed', 'action.retried', 'action.succeeded']));
+  });
+});

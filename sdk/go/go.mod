@@ -1,0 +1,3 @@
+module latch.example/sdk/go
+
+go 1.19

@@ -1,0 +1,121 @@
+package latch
+
+// The protocol's JSON Schemas, as in packages/protocol/src/schemas (manifest.ts, messages.ts).
+
+// manifestSchemaJSON is manifest.schema.json: Serve checks the manifest against it before
+// answering anything, so that a manifest the host would refuse fails at once, every problem named.
+const manifestSchemaJSON = `{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["id", "name", "version", "protocolVersion", "command", "caseTypes", "caseFields", "config", "actions"],
+  "properties": {
+    "id": { "type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$" },
+    "name": { "type": "string", "minLength": 1, "maxLength": 200 },
+    "description": { "type": "string", "maxLength": 2000 },
+    "version": { "type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.+-]+)?$" },
+    "protocolVersion": { "const": "1" },
+    "command": { "type": "array", "minItems": 1, "items": { "type": "string", "minLength": 1 } },
+    "caseTypes": { "type": "array", "items": { "type": "string", "minLength": 1 } },
+    "caseFields": { "type": "array", "items": { "type": "string", "minLength": 1 } },
+    "config": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "description", "required", "secret"],
+        "properties": {
+          "name": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,62}$" },
+          "description": { "type": "string", "maxLength": 500 },
+          "required": { "type": "boolean" },
+          "secret": { "type": "boolean" }
+        }
+      }
+    },
+    "actions": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "title", "inputSchema"],
+        "properties": {
+          "name": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,62}$" },
+          "title": { "type": "string", "minLength": 1, "maxLength": 200 },
+          "description": { "type": "string", "maxLength": 2000 },
+          "inputSchema": { "type": "object" },
+          "outputSchema": { "type": "object" },
+          "timeoutMs": { "type": "integer", "minimum": 1, "maximum": 3600000 }
+        }
+      }
+    }
+  }
+}`
+
+const caseContextSchemaJSON = `{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["id", "type", "typeVersion", "status", "priority", "queue", "fields"],
+  "properties": {
+    "id": { "type": "string", "minLength": 1 },
+    "type": { "type": "string", "minLength": 1 },
+    "typeVersion": { "type": "integer", "minimum": 1 },
+    "status": { "type": "string", "minLength": 1 },
+    "priority": { "type": "string", "minLength": 1 },
+    "queue": { "type": ["string", "null"] },
+    "fields": { "type": "object" }
+  }
+}`
+
+// Params are checked against these before a handler runs; a mismatch answers -32602.
+var (
+	manifestValidator         = mustCompile(manifestSchemaJSON)
+	initializeParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["protocolVersion", "host"],
+  "properties": {
+    "protocolVersion": { "type": "string", "minLength": 1 },
+    "host": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["name", "version"],
+      "properties": { "name": { "type": "string", "minLength": 1 }, "version": { "type": "string", "minLength": 1 } }
+    }
+  }
+}`)
+	configureParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["config", "secrets"],
+  "properties": {
+    "config": { "type": "object" },
+    "secrets": { "type": "object", "additionalProperties": { "type": "string" } }
+  }
+}`)
+	listParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["case"],
+  "properties": { "case": ` + caseContextSchemaJSON + ` }
+}`)
+	executeParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["requestId", "idempotencyKey", "action", "input", "case", "attempt"],
+  "properties": {
+    "requestId": { "type": "string", "minLength": 1 },
+    "idempotencyKey": { "type": "string", "minLength": 1 },
+    "action": { "type": "string", "minLength": 1 },
+    "input": true,
+    "case": ` + caseContextSchemaJSON + `,
+    "attempt": { "type": "integer", "minimum": 1 }
+  }
+}`)
+)
+
+func mustCompile(schema string) *Validator {
+	v, err := CompileSchemaJSON([]byte(schema))
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
