@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -67,6 +67,27 @@ describe('latch verify on PostgreSQL names what a superuser tampered with', () =
       expect(verify.stderr).toMatch(/2 chain\(s\) broken/);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('latch plugin', () => {
+  const echoDir = new URL('../../../plugins/echo', import.meta.url).pathname;
+  it('test <dir> runs the conformance suite and says what passed', () => {
+    const ok = runLatch({ ...process.env }, ['plugin', 'test', echoDir, '--action', 'echo', '--input', '{"message":"hi"}', '--config', '{"greeting":"Hello"}', '--secrets', '{"token":"x"}']);
+    expect(ok.stdout).toMatch(/15 passed, 0 failed/);
+    expect(ok.status).toBe(0);
+  });
+
+  it('list shows configured plugins with their actions and secret names', () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'latch-plugin-list-'));
+    try {
+      writeFileSync(join(configDir, 'plugins.yaml'), `plugins:\n  echo:\n    path: ${echoDir}\n    secrets: { token: { env: SOME_TOKEN } }\n`);
+      const listed = runLatch({ ...process.env, LATCH_CONFIG_DIR: configDir }, ['plugin', 'list']);
+      expect(listed.stdout).toMatch(/^echo@\S+ {2}protocol 1/m);
+      expect(listed.stdout).toMatch(/actions: echo, noop; .*secrets: token/);
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
     }
   });
 });

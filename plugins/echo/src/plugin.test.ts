@@ -1,10 +1,11 @@
 import { RpcErrorCode, testPlugin } from '@latch/plugin-sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { plugin } from './plugin.js';
 
 // What testing a plugin looks like: an in-memory host speaking the real protocol.
 const host = testPlugin(plugin, { config: { greeting: 'Hi' }, secrets: { token: 't' } });
 afterEach(() => host.logs.splice(0));
+afterAll(() => host.close());
 
 describe('echo plugin', () => {
   it('echoes its input, greeting in the summary', async () => {

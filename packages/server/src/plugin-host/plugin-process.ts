@@ -90,7 +90,13 @@ export class PluginProcess {
     this.#child = child;
     const secrets = Object.values(this.options.secrets);
     createInterface({ input: child.stderr! }).on('line', (line) => this.options.log('info', `[plugin ${id}] ${scrub(line, secrets)}`));
-    const peer = new JsonRpcPeer(stdioTransport(child.stdout!, child.stdin!));
+    const peer = new JsonRpcPeer(stdioTransport(child.stdout!, child.stdin!), {
+      // A plugin that writes anything but protocol lines to stdout is broken: restart it.
+      onProtocolError: (error) => {
+        this.options.log('error', `plugin ${id} broke the protocol (${scrub(error.message, secrets)}); restarting it`);
+        child.kill('SIGKILL');
+      },
+    });
     this.#peer = peer;
     child.once('exit', (code, signal) => this.#onExit(code, signal));
     child.once('error', (error) => {
