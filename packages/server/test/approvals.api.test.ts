@@ -61,7 +61,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
 
   it('refuses every separation-of-duties breach, admins included, and records each refusal', async () => {
     const caseId = await newCase();
-    const mine = (await propose(caseId, 90_000, admin)).json();
+    const mine = (await propose(caseId, 90_001, admin)).json();
     const selfApproval = await decide(mine.id, admin, { payloadHash: mine.payloadHash });
     expect(selfApproval.statusCode).toBe(403);
     expect(selfApproval.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
@@ -113,6 +113,16 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     expect(lowered.json()).toMatchObject({ status: 'approved', requirements: { steps: [] } });
   });
 
+  it('refuses a second identical proposal while the first is pending', async () => {
+    const caseId = await newCase();
+    const first = (await propose(caseId, 70_000)).json();
+    const second = await propose(caseId, 70_000, admin);
+    expect(second.statusCode).toBe(409);
+    expect(second.json().error).toMatchObject({ code: 'DUPLICATE_ACTION', details: { actionId: first.id } });
+    await t.app.inject({ method: 'POST', url: `/api/v1/actions/${first.id}/cancel`, headers: operator, payload: {} });
+    expect((await propose(caseId, 70_000, admin)).statusCode).toBe(201);
+  });
+
   it('ends an action with one denial', async () => {
     const caseId = await newCase();
     const action = (await propose(caseId, 60_000)).json();
@@ -146,7 +156,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const granted = (await timeline(caseId)).find((e) => e.kind === 'approval.granted')!;
     expect(granted.data.onBehalfOf).toBe(t.users.approver.id);
 
-    const own = (await propose(caseId, 60_000, admin)).json();
+    const own = (await propose(caseId, 60_001, admin)).json();
     const ownByDelegate = await t.app.inject({ method: 'POST', url: '/api/v1/delegations', headers: admin, payload: { toUserId: t.users.approver.id, endsAt } });
     expect(ownByDelegate.statusCode).toBe(201);
     const refused = await decide(own.id, approver, { payloadHash: own.payloadHash, onBehalfOf: t.users.admin.id });

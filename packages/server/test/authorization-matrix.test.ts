@@ -84,7 +84,7 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/cases/:id/actions', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/actions` }), expect: caseReaders },
   {
     route: 'POST /api/v1/cases/:id/actions',
-    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/actions`, payload: { plugin: 'stripe', action: 'refund', input: refundInput } }),
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/actions`, payload: { plugin: 'stripe', action: 'refund', input: { ...refundInput, amount_minor: 76_000 } } }),
     expect: signedIn({ requester: 'denied', reviewer: 'denied' }),
   },
   {
@@ -103,7 +103,7 @@ const ROWS: Row[] = [
     route: 'POST /api/v1/actions/:id/decisions',
     call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/decisions`, payload: { decision: 'approve', payloadHash: f.payloadHash } }),
     // Only a person holding the policy's role, in a session: admins lack the role, tokens never decide.
-    expect: { ...everyone('denied'), reviewer: 'ok' },
+    expect: { ...everyone('denied'), reviewer: 'ok', requester: 'hidden' },
   },
   {
     route: 'POST /api/v1/actions/:id/retry',
