@@ -59,6 +59,11 @@ const log = (level, message) => {
   if (level !== 'info') pluginLog.push(`${level} ${message}`);
 };
 
+/** CPU used by this process (Latch, its HTTP app, the bench clients; not the plugin or PostgreSQL) since `since`, as a share of one core over `wallMs`. */
+const cpuShare = (since, wallMs) => {
+  const { user, system } = process.cpuUsage(since);
+  return `Latch process CPU ${(((user + system) / 1000 / wallMs) * 100).toFixed(0)}% of a core`;
+};
 const ms = (sorted, p) => `${percentile(sorted, p).toFixed(2)} ms`;
 
 /** Runs work(i) for i in [0, n) with c concurrent callers; returns {seconds, latencies (sorted), failures, firstFailure}. */
@@ -238,6 +243,7 @@ for (const kind of ['postgres', 'pglite']) {
       const t0 = performance.now();
       const { ctx, app } = await startWorker();
       const tReady = performance.now();
+      const cpuBacklog = process.cpuUsage();
       const [before] = await query(ctx, `select count(*) filter (where status = 'succeeded')::int as ok from action_requests`);
       const drained = await waitSucceeded(ctx, succeeded + actionCount);
       succeeded += actionCount;
@@ -245,20 +251,22 @@ for (const kind of ['postgres', 'pglite']) {
         `${label} backlog`,
         actionCount - (before.ok - (succeeded - actionCount)),
         (drained - tReady) / 1000,
-        ` [start-up ${((tReady - t0) / 1000).toFixed(2)} s not counted; proposing them: ${(actionCount / proposed.seconds).toFixed(0)}/s]`,
+        ` [start-up ${((tReady - t0) / 1000).toFixed(2)} s not counted; proposing them: ${(actionCount / proposed.seconds).toFixed(0)}/s; ${cpuShare(cpuBacklog, drained - tReady)}]`,
       );
       // Live: concurrent clients propose while the worker runs.
       const tLive = performance.now();
+      const cpuLive = process.cpuUsage();
       const live = await propose(app, liveCases);
       const proposedAt = performance.now();
       const done = await waitSucceeded(ctx, succeeded + actionCount);
+      const cpuLiveShare = cpuShare(cpuLive, done - tLive);
       succeeded += actionCount;
       const latencies = await endToEnd(ctx, live.actionIds);
       report(
         `${label} live`,
         actionCount,
         (done - tLive) / 1000,
-        ` [proposals ${(actionCount / live.seconds).toFixed(0)}/s; last done ${((done - proposedAt) / 1000).toFixed(2)} s after the last proposal; proposal→succeeded p50 ${latencies.length ? percentile(latencies, 50) : NaN} ms, p99 ${latencies.length ? percentile(latencies, 99) : NaN} ms]`,
+        ` [proposals ${(actionCount / live.seconds).toFixed(0)}/s; last done ${((done - proposedAt) / 1000).toFixed(2)} s after the last proposal; proposal→succeeded p50 ${latencies.length ? percentile(latencies, 50) : NaN} ms, p99 ${latencies.length ? percentile(latencies, 99) : NaN} ms; ${cpuLiveShare}]`,
       );
     };
 
