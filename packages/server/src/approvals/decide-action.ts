@@ -4,9 +4,9 @@ import { subjectOf } from '../cases/create-case.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { actionRequests, approvalDecisions, delegations, users } from '../db/schema.js';
-import { currentDecisions, loadVisibleAction, type ActionRow } from './action-access.js';
+import { currentDecisions, loadVisibleAction, type ActionRow, type DecisionRow } from './action-access.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
-import { queueExecution } from '../execution/queue-execution.js';
+import { scheduleExecution } from '../execution/queue-execution.js';
 
 export interface DecisionInput {
   readonly decision: 'approve' | 'deny';
@@ -40,7 +40,7 @@ export async function decideAction(
   actor: Actor,
   actionId: string,
   input: DecisionInput,
-): Promise<ActionRow> {
+): Promise<{ action: ActionRow; decisions: DecisionRow[] }> {
   const { action, case: target } = await loadVisibleAction(tx, actionId, visibility, true);
   if (action.proposedBy === principal.userId) throw new LatchError('SELF_APPROVAL_FORBIDDEN', 'You proposed this action; someone else must decide it');
   if (!principal.permissions.has('action:decide')) throw new ForbiddenError("This needs the 'action:decide' permission", { permission: 'action:decide' });
@@ -76,14 +76,14 @@ export async function decideAction(
   if (ruling.outcome === 'denied') {
     Object.assign(set, { status: 'denied', expiresAt: null });
   } else if (ruling.actionApproved) {
-    Object.assign(set, { status: 'approved', expiresAt: null });
+    // Approved: the first execution is recorded here and enqueued below, in this transaction.
+    Object.assign(set, { status: 'approved', expiresAt: null, execution: action.execution + 1, attempts: 0 });
     events.push({ kind: 'action.approved', actor: { type: 'system', id: 'policy' }, data: { actionId, payloadHash: action.payloadHash, automatic: false } as never });
   } else if (ruling.stepComplete) {
     const next = steps[ruling.stepIndex + 1]!;
     Object.assign(set, { currentStep: ruling.stepIndex + 1, expiresAt: new Date(now.getTime() + next.expiresInMs) });
   }
-  const [event] = await appendEvents(tx, action.caseId, events, { subject: subjectOf(target) });
-  await tx.insert(approvalDecisions).values({
+  const decision: DecisionRow = {
     id: uuidv7(),
     actionId,
     round: action.round,
@@ -96,14 +96,23 @@ export async function decideAction(
     policyKey: action.policyKey,
     policyVersion: action.policyVersion,
     reason: input.reason ?? null,
-    eventId: event!.id,
+    eventId: '',
+    createdAt: now,
+  };
+  // The events, the decision (which names its event) and the action's new state: one statement.
+  await appendEvents(tx, action.caseId, events, {
+    subject: subjectOf(target),
+    alongside: (sealed) => {
+      decision.eventId = sealed[0]!.id;
+      return [tx.insert(approvalDecisions).values(decision), tx.update(actionRequests).set(set).where(eq(actionRequests.id, actionId))];
+    },
   });
-  const [updated] = await tx.update(actionRequests).set(set).where(eq(actionRequests.id, actionId)).returning();
-  if (ruling.outcome === 'granted' && ruling.actionApproved) await queueExecution(tx, scheduler, updated!);
+  const updated: ActionRow = { ...action, ...set };
+  if (ruling.outcome === 'granted' && ruling.actionApproved) await scheduleExecution(tx, scheduler, updated);
   if (set.currentStep !== undefined && set.expiresAt) {
     await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId, round: action.round, step: set.currentStep }, set.expiresAt);
   }
-  return updated!;
+  return { action: updated, decisions: [...prior, decision] };
 }
 
 /** The delegator's authority, if they delegated to `delegate` for this moment; else NO_DELEGATION. */

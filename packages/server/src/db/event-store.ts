@@ -20,8 +20,11 @@ export interface AppendOptions {
   readonly subject: string;
   /** True when the stream is new in this transaction (a case being created): no head to lock. */
   readonly newStream?: boolean;
-  /** A data-modifying statement to run in the same round trip (the insert of the case itself). */
-  readonly alongside?: SQLWrapper;
+  /**
+   * Data-modifying statements to run in the same round trip: the insert of the case itself, or
+   * rows that refer to the sealed events (a decision and its event id).
+   */
+  readonly alongside?: SQLWrapper | ((sealed: readonly SealedEvent[]) => SQLWrapper[]);
 }
 
 /**
@@ -35,7 +38,8 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
   const last = sealed[sealed.length - 1];
   if (!last) return [];
   const statements: SQLWrapper[] = [];
-  if (options.alongside) statements.push(options.alongside);
+  if (typeof options.alongside === 'function') statements.push(...options.alongside(sealed));
+  else if (options.alongside) statements.push(options.alongside);
   statements.push(
     tx.insert(events).values(sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))),
   );

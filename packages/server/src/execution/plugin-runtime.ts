@@ -6,6 +6,8 @@ export interface PluginRuntime {
   secretValues(pluginId: string): readonly string[];
   /** The case fields the plugin's manifest asks to see. */
   caseFields(pluginId: string): readonly string[] | undefined;
+  /** Whether the plugin's manifest lets it see cases of this type. */
+  seesCaseType(pluginId: string, type: string): boolean;
 }
 
 export interface ExecuteCall {

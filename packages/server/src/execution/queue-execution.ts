@@ -11,6 +11,11 @@ import { ACTION_EXECUTE_QUEUE, type ExecutionJob } from './plugin-runtime.js';
 export async function queueExecution(tx: Tx, scheduler: Scheduler, action: { id: string; round: number; execution: number }): Promise<void> {
   const execution = action.execution + 1;
   await tx.update(actionRequests).set({ execution, attempts: 0 }).where(eq(actionRequests.id, action.id));
-  const job: ExecutionJob = { actionId: action.id, round: action.round, execution, attempt: 1 };
+  await scheduleExecution(tx, scheduler, { ...action, execution });
+}
+
+/** Enqueues the first attempt of an execution whose number the caller has already recorded on the action. */
+export async function scheduleExecution(tx: Tx, scheduler: Scheduler, action: { id: string; round: number; execution: number }): Promise<void> {
+  const job: ExecutionJob = { actionId: action.id, round: action.round, execution: action.execution, attempt: 1 };
   await scheduler.schedule(tx, ACTION_EXECUTE_QUEUE, job, new Date());
 }

@@ -49,7 +49,9 @@ export async function runExecution(database: Database, runtime: PluginRuntime, s
   const fields = Object.fromEntries(Object.entries(target.fields as Record<string, unknown>).filter(([name]) => visible.includes(name)));
   let outcome: ExecuteOutcome;
   try {
-    outcome = await runtime.execute(action.plugin, {
+    if (!runtime.seesCaseType(action.plugin, target.typeKey)) {
+      outcome = { status: 'failed', retryable: false, summary: `Plugin ${action.plugin} may not see cases of type ${target.typeKey} (its manifest's caseTypes)` };
+    } else outcome = await runtime.execute(action.plugin, {
       requestId: action.id,
       idempotencyKey: key,
       action: action.action,

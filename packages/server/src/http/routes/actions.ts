@@ -169,8 +169,8 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       // tries to approve their own action is told so (SELF_APPROVAL_FORBIDDEN), whatever their roles.
       return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision } }, () => {
         return runCommand(ctx, request, reply, async (tx) => {
-          const row = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
-          return { status: 201, body: presentAction(row, await currentDecisions(tx, row)) };
+          const decided = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
+          return { status: 201, body: presentAction(decided.action, decided.decisions) };
         });
       });
     },
