@@ -86,7 +86,13 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins };
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
-    if (jobs && host) await jobs.work(ACTION_EXECUTE_QUEUE, async (job) => void (await runExecution(ctx.database, host, ctx.scheduler, job.data as ExecutionJob)));
+    // Several executions at once (plugin calls wait on the network), well below the pool's 20 connections.
+    if (jobs && host) {
+      await jobs.work(ACTION_EXECUTE_QUEUE, async (job) => void (await runExecution(ctx.database, host, ctx.scheduler, job.data as ExecutionJob)), {
+        batchSize: 8,
+        pollingIntervalSeconds: 0.5,
+      });
+    }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     return { ctx, close };
   } catch (error) {
