@@ -1,6 +1,6 @@
 import type { Principal } from '@latch/core';
-import { eq, lt } from 'drizzle-orm';
-import type { Queryable } from '../db/database.js';
+import { eq, lt, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../db/database.js';
 import { sessions, users } from '../db/schema.js';
 import { principalFor } from './principal.js';
 import { hashSecret, newSecret } from './secrets.js';
@@ -15,12 +15,20 @@ export async function createSession(db: Queryable, userId: string, ttlHours: num
 }
 
 /** The principal behind a session cookie, or undefined when it is unknown, expired or its user disabled. */
-export async function authenticateSession(db: Queryable, secret: string): Promise<Principal | undefined> {
-  const [found] = await db
+// Every cookie-authenticated call looks its session up: built once per database, prepared server-side.
+const prepareLookup = (db: Db) =>
+  db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.idHash, hashSecret(secret)));
+    .where(eq(sessions.idHash, sql.placeholder('idHash')))
+    .prepare('latch_session_lookup');
+const lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
+
+export async function authenticateSession(db: Db, secret: string): Promise<Principal | undefined> {
+  let lookup = lookups.get(db);
+  if (!lookup) lookups.set(db, (lookup = prepareLookup(db)));
+  const [found] = await lookup.execute({ idHash: hashSecret(secret) });
   if (!found || found.user.disabledAt || found.session.expiresAt.getTime() <= Date.now()) return undefined;
   return principalFor(found.user);
 }
