@@ -13,6 +13,8 @@ export interface LatchConfig {
   readonly maxBodyBytes: number;
   readonly cookieSecure: boolean;
   readonly sessionTtlHours: number;
+  /** Connections to PostgreSQL per process. */
+  readonly databasePoolSize: number;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -29,6 +31,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     maxBodyBytes: integer(env, 'LATCH_MAX_BODY_BYTES', 1024 * 1024),
     cookieSecure: (env.LATCH_COOKIE_SECURE ?? 'true') !== 'false',
     sessionTtlHours: integer(env, 'LATCH_SESSION_TTL_HOURS', 12),
+    databasePoolSize: integer(env, 'LATCH_DATABASE_POOL_SIZE', 20),
   };
 }
 

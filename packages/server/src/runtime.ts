@@ -66,7 +66,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       durability = flusher;
       database = await openDatabase({ dataDir: pgdata, afterCommit: () => flusher.flush() });
     } else {
-      database = await openDatabase({ url: config.databaseUrl });
+      database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
     }
     await ensureSchema(database, embedded || options.migrate === true);
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
