@@ -9,7 +9,7 @@ import pg from 'pg';
 import { freshPostgres, latch, machine, percentile, request, root, serve } from './lib.mjs';
 
 const { values } = parseArgs({
-  options: { cases: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, seed: { type: 'string', default: '100000' }, only: { type: 'string' } },
+  options: { cases: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '12' }, seed: { type: 'string', default: '100000' }, only: { type: 'string' } },
 });
 const total = Number(values.cases);
 const concurrency = Number(values.concurrency);
