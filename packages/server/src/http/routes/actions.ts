@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { currentDecisions, loadVisibleAction } from '../../approvals/action-access.js';
+import { currentDecisions, loadVisibleAction, type ActionRow } from '../../approvals/action-access.js';
 import { recordingRefusals } from '../../approvals/blocked-attempts.js';
 import { decideAction, type DecisionInput } from '../../approvals/decide-action.js';
 import { cancelAction, editAction } from '../../approvals/edit-action.js';
@@ -10,9 +10,10 @@ import { retryExecution } from '../../execution/retry-execution.js';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase, type CaseRow } from '../../cases/case-access.js';
 import type { LatchContext } from '../../context.js';
-import { describeRequirements } from '@latch/core';
+import { describeRequirements, type Actor, type Principal } from '@latch/core';
 import { asc, eq } from 'drizzle-orm';
 import { actionRequests } from '../../db/schema.js';
+import type { Tx } from '../../db/database.js';
 import { principalOf, requirePermission } from '../authenticate.js';
 import { runCommand } from '../idempotency.js';
 import { errors, idParams, uuid } from '../schemas.js';
@@ -176,52 +177,40 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
-    '/api/v1/actions/:id/retry',
-    {
-      schema: {
-        tags: ['actions'],
-        summary: 'Run a failed action again (a new execution of the approved payload); recorded on the case',
-        params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
-        response: { 200: action, ...errors(400, 401, 403, 404, 409) },
+  /** Retry and cancel share their shape: a proposer's state change, with an optional reason, refusals on the record. */
+  const stateChange = (
+    verb: 'retry' | 'cancel',
+    summary: string,
+    command: (tx: Tx, principal: Principal, actor: Actor, actionId: string, reason: string | undefined) => Promise<ActionRow>,
+  ) =>
+    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+      `/api/v1/actions/:id/${verb}`,
+      {
+        schema: {
+          tags: ['actions'],
+          summary,
+          params: idParams,
+          body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
+          response: { 200: action, ...errors(400, 401, 403, 404, 409) },
+        },
       },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const actor = actorOf(principal);
-      return recordingRefusals(ctx.database, actor, { what: 'action.retry', actionId: request.params.id }, () => {
-        requirePermission(principal, 'action:propose');
-        return runCommand(ctx, request, reply, async (tx) => ({
-          status: 200,
-          body: presentAction(await retryExecution(tx, ctx.scheduler, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body?.reason)),
-        }));
-      });
-    },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const actor = actorOf(principal);
+        return recordingRefusals(ctx.database, actor, { what: `action.${verb}`, actionId: request.params.id }, () => {
+          requirePermission(principal, 'action:propose');
+          return runCommand(ctx, request, reply, async (tx) => ({
+            status: 200,
+            body: presentAction(await command(tx, principal, actor, request.params.id, request.body?.reason)),
+          }));
+        });
+      },
+    );
+  stateChange('retry', 'Run a failed action again (a new execution of the approved payload); recorded on the case', (tx, principal, actor, id, reason) =>
+    retryExecution(tx, ctx.scheduler, ctx.teams.visibilityOf(principal), actor, id, reason),
   );
-
-  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
-    '/api/v1/actions/:id/cancel',
-    {
-      schema: {
-        tags: ['actions'],
-        summary: 'Withdraw an action that has not run',
-        params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
-        response: { 200: action, ...errors(400, 401, 403, 404, 409) },
-      },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const actor = actorOf(principal);
-      return recordingRefusals(ctx.database, actor, { what: 'action.cancel', actionId: request.params.id }, () => {
-        requirePermission(principal, 'action:propose');
-        return runCommand(ctx, request, reply, async (tx) => ({
-          status: 200,
-          body: presentAction(await cancelAction(tx, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body?.reason)),
-        }));
-      });
-    },
+  stateChange('cancel', 'Withdraw an action that has not run', (tx, principal, actor, id, reason) =>
+    cancelAction(tx, principal, ctx.teams.visibilityOf(principal), actor, id, reason),
   );
 };
 
