@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
 
@@ -434,6 +435,15 @@ function secondsToMs(seconds: number, name: string): number {
 // --- SQL plumbing ------------------------------------------------------------------------
 
 /** What pg-boss needs from a connection, and what both drivers' clients provide. */
+const statementNames = new Map<string, string>();
+
+/** A stable prepared-statement name for a SQL text. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `latch_jobs_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`));
+  return name;
+}
+
 interface DriverClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** PGlite: several statements in one simple-protocol round. */
@@ -486,7 +496,11 @@ class SqlAdapter {
   /** Statements inside the caller's transaction. */
   inTransaction(tx: Tx): PgBoss.Db {
     const client = driverClient(tx);
-    return { executeSql: (text: string, values?: unknown[]) => client.query(text, values ?? []) };
+    if (this.#database.kind === 'pglite') return { executeSql: (text: string, values?: unknown[]) => client.query(text, values ?? []) };
+    // On PostgreSQL, pg-boss's insert is one long statement sent with every approval: as a named
+    // (prepared) statement it is parsed and planned once per connection instead of every time.
+    const named = client as unknown as { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> };
+    return { executeSql: (text: string, values?: unknown[]) => named.query({ name: statementName(text), text, values: values ?? [] }) };
   }
 
   /** Resolves when no statement sent through `boss` is running. */
