@@ -8,3 +8,4 @@ export * from './case-types/definition.js';
 export * from './access/permissions.js';
 export * from './approvals/decide.js';
 export * from './policy/index.js';
+export * from './proof/index.js';
