@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freshPostgres, latch, machine, percentile, request, root, serve } from './lib.mjs';
+import { drive, freshPostgres, latch, machine, percentile, request, root, serve } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,31 +35,6 @@ console.log(
   `${total} refund actions above the threshold (+${warmup} warm-up) on ${caseCount} cases (${perCase} per case, interleaved), ${concurrency} concurrent clients, ${reviewerCount} reviewers\n`,
 );
 
-/** Runs `work(i)` for i in [0, n) with `concurrency` clients; returns {seconds, latencies (sorted), failures, firstFailure}. */
-async function drive(n, work) {
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  let firstFailure;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, client) => {
-      while (next < n) {
-        const i = next++;
-        const t0 = performance.now();
-        const problem = await work(i, client);
-        latencies.push(performance.now() - t0);
-        if (problem) {
-          failures++;
-          firstFailure ??= problem;
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { seconds, latencies, failures, firstFailure };
-}
 
 const ms = (latencies, p) => `${percentile(latencies, p).toFixed(1)} ms`;
 
@@ -107,7 +82,7 @@ try {
   for (const email of reviewerEmails) reviewers.push(await login(base, email));
 
   const caseIds = [];
-  const created = await drive(caseCount, async (i) => {
+  const created = await drive(caseCount, concurrency, async (i) => {
     const res = await request(base, 'POST', '/api/v1/cases', {
       headers: operator,
       body: { type: 'refund', title: `Refund for order ${i}`, fields: { order_id: String(i), amount_minor: 60000 + i, currency: 'usd' } },
@@ -143,23 +118,23 @@ try {
   // Warm-up on the last `warmup` indices (JIT, connection pool, plans); not measured.
   const offset = total;
   for (const step of [propose, decide]) {
-    const w = await drive(warmup, (i, client) => step(offset + i, client));
+    const w = await drive(warmup, concurrency, (i, client) => step(offset + i, client));
     if (w.failures) throw new Error(`warm-up failed: ${w.firstFailure}`);
   }
 
-  const proposed = await drive(total, propose);
+  const proposed = await drive(total, concurrency, propose);
   console.log(
     `${kind} propose: ${(total / proposed.seconds).toFixed(0)} proposals/s, p50 ${ms(proposed.latencies, 50)}, p99 ${ms(proposed.latencies, 99)}, ${proposed.failures} failures`,
   );
   if (proposed.failures) throw new Error(`proposals failed: ${proposed.firstFailure}`);
 
-  const decided = await drive(total, decide);
+  const decided = await drive(total, concurrency, decide);
   console.log(
     `${kind} decide: ${(total / decided.seconds).toFixed(0)} decisions/s, p50 ${ms(decided.latencies, 50)}, p99 ${ms(decided.latencies, 99)}, ${decided.failures} refused` +
       (decided.firstFailure ? ` (first: ${decided.firstFailure.slice(0, 200)})` : ''),
   );
 
-  const read = await drive(total, readBack);
+  const read = await drive(total, concurrency, readBack);
   console.log(
     `${kind} read back: ${(total / read.seconds).toFixed(0)} reads/s, p50 ${ms(read.latencies, 50)}, p99 ${ms(read.latencies, 99)}, ${total - read.failures}/${total} approved` +
       (read.firstFailure ? ` (first: ${read.firstFailure.slice(0, 200)})` : ''),

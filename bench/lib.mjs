@@ -89,3 +89,37 @@ function stop(child) {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * Runs `work(i, client)` for i in [0, n) with `concurrency` clients. `work` returns a problem
+ * string (or throws) on failure. Returns {seconds, latencies (sorted), failures, firstFailure}.
+ */
+export async function drive(n, concurrency, work) {
+  const latencies = [];
+  let next = 0;
+  let failures = 0;
+  let firstFailure;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, client) => {
+      while (next < n) {
+        const i = next++;
+        const t0 = performance.now();
+        let problem;
+        try {
+          problem = await work(i, client);
+        } catch (error) {
+          problem = error.message;
+        }
+        latencies.push(performance.now() - t0);
+        if (problem) {
+          failures++;
+          firstFailure ??= problem;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { seconds, latencies, failures, firstFailure };
+}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freshPostgres, latch, machine, percentile, root } from './lib.mjs';
+import { drive, freshPostgres, latch, machine, percentile, root } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -66,36 +66,6 @@ const cpuShare = (since, wallMs) => {
 };
 const ms = (sorted, p) => `${percentile(sorted, p).toFixed(2)} ms`;
 
-/** Runs work(i) for i in [0, n) with c concurrent callers; returns {seconds, latencies (sorted), failures, firstFailure}. */
-async function drive(n, c, work) {
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  let firstFailure;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: c }, async () => {
-      while (next < n) {
-        const i = next++;
-        const t0 = performance.now();
-        let problem;
-        try {
-          problem = await work(i);
-        } catch (error) {
-          problem = error.message;
-        }
-        latencies.push(performance.now() - t0);
-        if (problem) {
-          failures++;
-          firstFailure ??= problem;
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { seconds, latencies, failures, firstFailure };
-}
 
 console.log(`bench/plugins on ${machine()}`);
 

@@ -1,6 +1,7 @@
 import type { Principal } from '@latch/core';
 import { eq, lt, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/database.js';
+import { preparedPerDatabase } from '../db/prepared.js';
 import { sessions, users } from '../db/schema.js';
 import { principalFor } from './principal.js';
 import { hashSecret, newSecret } from './secrets.js';
@@ -16,19 +17,17 @@ export async function createSession(db: Queryable, userId: string, ttlHours: num
 
 /** The principal behind a session cookie, or undefined when it is unknown, expired or its user disabled. */
 // Every cookie-authenticated call looks its session up: built once per database, prepared server-side.
-const prepareLookup = (db: Db) =>
+const sessionLookup = preparedPerDatabase((db) =>
   db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.idHash, sql.placeholder('idHash')))
-    .prepare('latch_session_lookup');
-const lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
+    .prepare('latch_session_lookup'),
+);
 
 export async function authenticateSession(db: Db, secret: string): Promise<Principal | undefined> {
-  let lookup = lookups.get(db);
-  if (!lookup) lookups.set(db, (lookup = prepareLookup(db)));
-  const [found] = await lookup.execute({ idHash: hashSecret(secret) });
+  const [found] = await sessionLookup(db).execute({ idHash: hashSecret(secret) });
   if (!found || found.user.disabledAt || found.session.expiresAt.getTime() <= Date.now()) return undefined;
   return principalFor(found.user);
 }

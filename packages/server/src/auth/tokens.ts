@@ -1,6 +1,7 @@
 import { LatchError, NotFoundError, uuidv7, ValidationError, type Actor, type Principal } from '@latch/core';
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db, Queryable, Tx } from '../db/database.js';
+import { preparedPerDatabase } from '../db/prepared.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { apiTokens, users } from '../db/schema.js';
 import { invalidScopes, principalFor } from './principal.js';
@@ -58,14 +59,14 @@ export function presentToken(row: TokenRow) {
 }
 
 // Every API call authenticates: the lookup is built once per database and prepared server-side.
-const prepareLookup = (db: Db) =>
+const tokenLookup = preparedPerDatabase((db) =>
   db
     .select({ token: apiTokens, user: users })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.id, sql.placeholder('id')))
-    .prepare('latch_token_lookup');
-const lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
+    .prepare('latch_token_lookup'),
+);
 
 const TOKEN = /^latch_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
@@ -76,9 +77,7 @@ export async function authenticateToken(db: Db, raw: string): Promise<Principal>
   if (!match) throw invalid();
   const hex = match[1]!;
   const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  let lookup = lookups.get(db);
-  if (!lookup) lookups.set(db, (lookup = prepareLookup(db)));
-  const [found] = await lookup.execute({ id });
+  const [found] = await tokenLookup(db).execute({ id });
   if (!found || !sameDigest(found.token.secretHash, hashSecret(match[2]!))) throw invalid();
   if (found.token.revokedAt || found.user.disabledAt || (found.token.expiresAt && found.token.expiresAt.getTime() <= Date.now())) throw invalid();
   return principalFor(found.user, { id: found.token.id, scopes: found.token.scopes });
