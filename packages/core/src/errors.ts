@@ -31,6 +31,12 @@ export type ErrorCode =
   | 'ACTION_NOT_ALLOWED'
   | 'NO_DELEGATION'
   | 'DUPLICATE_ACTION'
+  | 'SUBJECT_NOT_FOUND'
+  | 'ERASURE_BLOCKED'
+  | 'ERASED'
+  | 'LOG_NOT_SIGNING'
+  | 'LOG_BEHIND'
+  | 'NOT_IN_LOG_YET'
   | 'INTERNAL';
 
 export class LatchError extends Error {

@@ -15,6 +15,14 @@ export interface LatchConfig {
   readonly sessionTtlHours: number;
   /** Connections to PostgreSQL per process. */
   readonly databasePoolSize: number;
+  /** The log's signing key(s), `PRIVATE+KEY+…` lines: from LATCH_LOG_KEY, else the file LATCH_LOG_KEY_FILE. */
+  readonly logKey: string | undefined;
+  readonly logKeyFile: string | undefined;
+  /** Where each new signed checkpoint is written (`checkpoint`, `trust.txt`), and where it is POSTed. */
+  readonly logPublishDir: string | undefined;
+  readonly logWebhookUrl: string | undefined;
+  /** How often the sequencer integrates committed events and signs a checkpoint. */
+  readonly logIntervalMs: number;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -32,6 +40,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     cookieSecure: (env.LATCH_COOKIE_SECURE ?? 'true') !== 'false',
     sessionTtlHours: integer(env, 'LATCH_SESSION_TTL_HOURS', 12),
     databasePoolSize: integer(env, 'LATCH_DATABASE_POOL_SIZE', 20),
+    logKey: env.LATCH_LOG_KEY || undefined,
+    logKeyFile: env.LATCH_LOG_KEY_FILE ? resolve(env.LATCH_LOG_KEY_FILE) : undefined,
+    logPublishDir: env.LATCH_LOG_PUBLISH_DIR ? resolve(env.LATCH_LOG_PUBLISH_DIR) : undefined,
+    logWebhookUrl: env.LATCH_LOG_WEBHOOK_URL || undefined,
+    logIntervalMs: integer(env, 'LATCH_LOG_INTERVAL_MS', 1000),
   };
 }
 

@@ -4,6 +4,7 @@ import type { CaseTypeRegistry } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { TeamDirectory } from './access/teams.js';
+import type { LatchLog } from './log/latch-log.js';
 
 /** What commands and routes need from the running deployment. */
 export interface LatchContext {
@@ -15,4 +16,6 @@ export interface LatchContext {
   readonly scheduler: Scheduler;
   /** The deployment's plugins (absent when none is configured). */
   readonly plugins: PluginHost | undefined;
+  /** The global Merkle log: signing keys, sequencer, checkpoint publishing. */
+  readonly log: LatchLog;
 }

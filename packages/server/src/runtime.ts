@@ -15,6 +15,8 @@ import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/database.js';
 import { EmbeddedDurability } from './db/embedded-durability.js';
 import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
+import { StartupError } from './startup-error.js';
+import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 
 export interface OpenLatchOptions {
   /** Apply pending migrations (always done for the embedded database, which one process owns). */
@@ -36,8 +38,7 @@ export interface OpenLatch {
   close(): Promise<void>;
 }
 
-/** A clear, expected reason Latch can't start; the CLI prints the message alone, no stack. */
-export class StartupError extends Error {}
+export { StartupError };
 
 /**
  * Opens the database (locking the data directory in embedded mode), checks the schema, loads case
@@ -50,7 +51,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let durability: EmbeddedDurability | undefined;
   let jobs: JobQueue | undefined;
   let plugins: PluginHost | undefined;
+  let log: LatchLog | undefined;
   const close = async () => {
+    await log?.sequencer.stop().catch(() => undefined);
+    await log?.publisher.settled().catch(() => undefined);
     await jobs?.stop().catch(() => undefined);
     await plugins?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
@@ -83,7 +87,13 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       const settings = loadPluginSettings(config.configDir);
       if (settings.length > 0) plugins = await PluginHost.start(settings, options.log ?? defaultLog);
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins };
+    const say = options.log ?? defaultLog;
+    log = openLog(database, config, { embedded, inMemory: options.inMemory === true }, say);
+    if (options.jobs !== false && !options.schemaOnly) {
+      say('info', describeLog(log));
+      log.sequencer.start();
+    }
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins, log };
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
     // Several executions at once (plugin calls wait on the network), well below the pool's 20 connections.

@@ -18,6 +18,10 @@ interface Fixtures {
   caller: TestUser | undefined;
   tokenId: string;
   delegationId: string;
+  /** The case's first event, an export of it, and the newest checkpoint's size. */
+  eventId: string;
+  exportId: string;
+  checkpointSize: number;
 }
 
 interface Row {
@@ -119,6 +123,23 @@ const ROWS: Row[] = [
     expect: signedIn({ requester: 'denied' }),
   },
   { route: 'DELETE /api/v1/delegations/:id', call: (f) => ({ method: 'DELETE', url: `/api/v1/delegations/${f.delegationId}` }), expect: signedIn({ requester: 'denied' }) },
+  {
+    route: 'POST /api/v1/erasures',
+    // A dry run: erasing the fixtures' requester for real would take the other rows' data with it.
+    call: () => ({ method: 'POST', url: '/api/v1/erasures?dryRun=true', payload: { subject: 'jane@customer.example' } }),
+    expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
+  },
+  { route: 'GET /api/v1/log/checkpoint', call: () => ({ method: 'GET', url: '/api/v1/log/checkpoint' }), expect: signedIn() },
+  { route: 'GET /api/v1/log/checkpoints/:size', call: (f) => ({ method: 'GET', url: `/api/v1/log/checkpoints/${f.checkpointSize}` }), expect: signedIn() },
+  { route: 'GET /api/v1/log/trust', call: () => ({ method: 'GET', url: '/api/v1/log/trust' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'GET /api/v1/log/proofs/inclusion', call: (f) => ({ method: 'GET', url: `/api/v1/log/proofs/inclusion?event=${f.eventId}` }), expect: caseReaders },
+  { route: 'GET /api/v1/log/proofs/consistency', call: (f) => ({ method: 'GET', url: `/api/v1/log/proofs/consistency?from=1&to=${f.checkpointSize}` }), expect: signedIn() },
+  { route: 'POST /api/v1/cases/:id/exports', call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/exports`, payload: {} }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  {
+    route: 'GET /api/v1/cases/:id/exports/:eventId/bundle.zip',
+    call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/exports/${f.exportId}/bundle.zip` }),
+    expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
+  },
   // Last: it ends the sessions the other rows use.
   { route: 'POST /api/v1/auth/logout', call: () => ({ method: 'POST', url: '/api/v1/auth/logout' }), expect: signedIn() },
 ];
@@ -160,7 +181,14 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     const token = await post('/api/v1/tokens', { name: 'fixture', scopes: ['case:read'] }, bearer(owner));
     const target = owner.id === t.users.approver2.id ? t.users.approver : t.users.approver2;
     const delegation = await post('/api/v1/delegations', { toUserId: target.id, endsAt: new Date(Date.now() + 3_600_000).toISOString() }, owner === t.users.requester ? bearer(t.users.operator) : bearer(owner));
+    const exported = await post(`/api/v1/cases/${caseId}/exports`, {}, bearer(t.users.admin));
+    await t.ctx.log.sequencer.drain();
+    const timeline = (await t.app.inject({ method: 'GET', url: `/api/v1/cases/${caseId}/timeline`, headers: op })).json();
+    const checkpoint = (await t.app.inject({ method: 'GET', url: '/api/v1/log/checkpoint', headers: op })).body;
     return {
+      eventId: timeline.items[0].id,
+      exportId: exported.eventId,
+      checkpointSize: Number(checkpoint.split('\n')[1]),
       caseId,
       otherCaseId,
       actionId: action.id,

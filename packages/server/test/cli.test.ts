@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bearer, refundBody, startTestLatch } from './harness.js';
+import { bearer, refundBody, startTestLatch, TEST_LOG_KEY } from './harness.js';
 import { exited, latchEnv, runLatch, startServer } from './process.js';
 
 describe('the latch CLI against a running server', () => {
@@ -53,7 +53,8 @@ describe('latch verify on PostgreSQL names what a superuser tampered with', () =
         await t.app.inject({ method: 'POST', url: `/api/v1/cases/${id}/notes`, headers: bearer(t.users.operator), payload: { body: 'second' } });
         ids.push(id);
       }
-      const env = { ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off' };
+      const env = { ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off', LATCH_LOG_KEY: TEST_LOG_KEY };
+      await t.ctx.log.sequencer.drain();
       expect(runLatch(env, ['verify', '--all']).status).toBe(0);
       const db = t.ctx.database.db;
       await db.execute(sql.raw('alter table events disable trigger events_no_update_delete'));
@@ -64,7 +65,11 @@ describe('latch verify on PostgreSQL names what a superuser tampered with', () =
       expect(verify.status).toBe(3);
       expect(verify.stdout).toContain(`BROKEN  stream ${ids[0]}: at event 2`);
       expect(verify.stdout).toMatch(new RegExp(`BROKEN  stream ${ids[1]}: at event 3.*missing`));
-      expect(verify.stderr).toMatch(/2 chain\(s\) broken/);
+      // The log names the same events: one changed after it was logged, one deleted.
+      expect(verify.stdout).toMatch(/BROKEN {2}log: log leaf \d+: event [0-9a-f-]+ was changed after it was logged/);
+      expect(verify.stdout).toMatch(/BROKEN {2}log: log leaf \d+: its event [0-9a-f-]+ was deleted/);
+      expect(verify.stdout).toMatch(/BROKEN {2}log: checkpoint \d+ does not match the log/);
+      expect(verify.stderr).toMatch(/problem\(s\) found/);
     } finally {
       await t.close();
     }

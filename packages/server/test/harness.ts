@@ -7,12 +7,16 @@ import { buildApp, type LatchApp } from '../src/http/app.js';
 import { openLatch } from '../src/runtime.js';
 import { createUser } from '../src/auth/users.js';
 import { createToken } from '../src/auth/tokens.js';
+import { generateSignerKey } from '@latch/core';
 
 export type DbKind = 'pglite' | 'postgres';
 /** Every API scenario runs on both databases. */
 export const DB_KINDS: readonly DbKind[] = ['pglite', 'postgres'];
 
 export const POSTGRES_URL = process.env.LATCH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The log signing key of every test Latch in this process (CLI runs on the same database need it too). */
+export const TEST_LOG_KEY = generateSignerKey('latch.test/log');
+
 export const REPO_CONFIG_DIR = fileURLToPath(new URL('../../../config', import.meta.url));
 
 /** A fresh, empty PostgreSQL database for one test file; dropped by the returned function. */
@@ -50,13 +54,24 @@ export interface TestLatch {
   close(): Promise<void>;
 }
 
+/** Test Latches report only warnings and errors (startup info would drown the test output). */
+const quietLog = (level: 'info' | 'warn' | 'error', message: string) => {
+  if (level !== 'info') console.error(`${level} ${message}`);
+};
+
 export const PASSWORD = 'correct horse battery staple';
 
 /** A Latch on a fresh database of the given kind, with the repo's demo config and one user per role. */
 export async function startTestLatch(kind: DbKind, env: Record<string, string> = {}): Promise<TestLatch> {
   const pgdb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-  const config: LatchConfig = readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, ...(pgdb ? { LATCH_DATABASE_URL: pgdb.url } : {}), ...env });
-  const latch = await openLatch(config, { inMemory: kind === 'pglite', migrate: true });
+  const config: LatchConfig = readConfig({
+    LATCH_CONFIG_DIR: REPO_CONFIG_DIR,
+    LATCH_LOG_KEY: TEST_LOG_KEY,
+    LATCH_LOG_INTERVAL_MS: '100',
+    ...(pgdb ? { LATCH_DATABASE_URL: pgdb.url } : {}),
+    ...env,
+  });
+  const latch = await openLatch(config, { inMemory: kind === 'pglite', migrate: true, log: quietLog });
   const app = await buildApp(latch.ctx);
   const system = { type: 'system', id: 'test' } as const;
   const make = async (email: string, roles: string[], teams: string[]): Promise<TestUser> => {

@@ -14,9 +14,11 @@ export const PERMISSIONS = [
   'user:manage',
   'token:manage',
   'audit:verify',
+  'case:export',
   'action:propose',
   'action:decide',
   'delegation:manage',
+  'privacy:erase',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -24,7 +26,7 @@ export const BUILTIN_ROLES: Readonly<Record<string, readonly Permission[]>> = {
   admin: PERMISSIONS,
   operator: ['case:create', 'case:read', 'case:update', 'case:comment', 'case:attach', 'case_type:read', 'user:read', 'token:manage', 'action:propose', 'delegation:manage'],
   refund_approver: ['case:read', 'case:comment', 'case_type:read', 'user:read', 'token:manage', 'action:decide', 'delegation:manage'],
-  auditor: ['case:read', 'case:read_all', 'case_type:read', 'audit:verify', 'token:manage'],
+  auditor: ['case:read', 'case:read_all', 'case_type:read', 'audit:verify', 'case:export', 'token:manage'],
   requester: ['case:create', 'case:read', 'case:comment', 'case:attach', 'case_type:read', 'token:manage'],
 };
 

@@ -23,3 +23,49 @@ export {
   type OpenedNote,
 } from './signed-note.js';
 export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export {
+  CompactRange,
+  perfectSubtrees,
+  hashOfSubtrees,
+  inclusionProofRanges,
+  consistencyProofRanges,
+  type NodeRef,
+} from './tree-ranges.js';
+export {
+  TLOG_PROOF_HEADER,
+  CONSISTENCY_PROOF_HEADER,
+  TlogProofError,
+  formatTlogProof,
+  parseTlogProof,
+  formatConsistencyProof,
+  parseConsistencyProof,
+  type TlogProof,
+  type ConsistencyProofText,
+} from './tlog-proof.js';
+export {
+  generateSignerKey,
+  parseSignerKey,
+  parseSignerKeys,
+  signNoteWithKeys,
+  TrustFileError,
+  parseTrustFile,
+  formatTrustFile,
+  keysValidAt,
+  type SignerKey,
+  type TrustedKey,
+} from './log-keys.js';
+export {
+  BUNDLE_FORMAT,
+  EXPORT_EVENT_KIND,
+  BundleBuildError,
+  buildBundleFiles,
+  eventFile,
+  proofFile,
+  blobFile,
+  consistencyFile,
+  type BundleInput,
+  type BundleManifest,
+  type Disclosed,
+} from './bundle.js';
+export { verifyBundle, type VerifyBundleOptions } from './verify-bundle.js';
+export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';

@@ -39,7 +39,8 @@ export function requirementEvents(kind: 'action.proposed' | 'action.updated', ac
   return drafts;
 }
 
-const IN_FLIGHT = ['awaiting_approval', 'approved', 'queued', 'running'];
+/** Statuses in which an action may still be decided or executed on its stored input. */
+export const IN_FLIGHT: readonly string[] = ['awaiting_approval', 'approved', 'queued', 'running'];
 
 /** The same payload may not be proposed twice while one is pending or running: no double refunds. */
 async function refuseDuplicateInFlight(tx: Tx, caseId: string, payloadHash: string): Promise<void> {

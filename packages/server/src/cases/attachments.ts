@@ -1,8 +1,9 @@
-import { NotFoundError, personal, sha256Hex, uuidv7, ValidationError, type Actor, type CaseVisibility } from '@latch/core';
-import { and, asc, eq } from 'drizzle-orm';
+import { LatchError, NotFoundError, personal, sha256Hex, uuidv7, ValidationError, type Actor, type CaseVisibility } from '@latch/core';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { isErasedBlob, putBlob } from '../db/blobs.js';
 import type { Queryable, Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
-import { attachments, blobs } from '../db/schema.js';
+import { attachments, blobs, events, personalData } from '../db/schema.js';
 import { loadVisibleCase } from './case-access.js';
 import { subjectOf } from './create-case.js';
 
@@ -28,7 +29,7 @@ export async function addAttachment(
   if (file.data.length === 0) throw new ValidationError('An attachment must not be empty');
   const target = await loadVisibleCase(tx, caseId, visibility);
   const sha256 = sha256Hex(file.data);
-  await tx.insert(blobs).values({ sha256, size: file.data.length, data: file.data }).onConflictDoNothing();
+  await putBlob(tx, sha256, file.data);
   const id = uuidv7();
   const [event] = await appendEvents(
     tx,
@@ -55,16 +56,24 @@ export async function listAttachments(db: Queryable, visibility: CaseVisibility,
   return db.select().from(attachments).where(eq(attachments.caseId, caseId)).orderBy(asc(attachments.id));
 }
 
-/** An attachment's record and bytes, if the case is visible. */
+/** An attachment's record and bytes, if the case is visible; ERASED once its subject was erased. */
 export async function readAttachment(db: Queryable, visibility: CaseVisibility, caseId: string, id: string) {
   await loadVisibleCase(db, caseId, visibility);
   const [found] = await db
-    .select({ attachment: attachments, data: blobs.data })
+    .select({
+      attachment: attachments,
+      data: blobs.data,
+      size: blobs.size,
+      // Erasure deletes the disclosure of the file name its event committed to. Checked as well as the
+      // bytes: the same content uploaded again to another case restores the shared blob, not this attachment.
+      disclosed: sql<boolean>`exists (select 1 from ${events} e join ${personalData} p on p.commitment = (e.bytes::jsonb #>> '{data,filename,$pii}') where e.id = ${attachments.eventId})`,
+    })
     .from(attachments)
     .innerJoin(blobs, eq(blobs.sha256, attachments.sha256))
     .where(and(eq(attachments.caseId, caseId), eq(attachments.id, id)));
   if (!found) throw new NotFoundError('Attachment');
-  return found;
+  if (!found.disclosed || isErasedBlob(found)) throw new LatchError('ERASED', 'This attachment was erased at its subject’s request');
+  return { attachment: found.attachment, data: found.data };
 }
 
 export function presentAttachment(row: AttachmentRow) {

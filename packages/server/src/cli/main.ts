@@ -5,8 +5,11 @@ import { StartupError } from '../runtime.js';
 import { registerAdminCommands } from './admin.js';
 import { registerCaseCommands } from './case.js';
 import { CliError } from './cli-error.js';
+import { registerErase } from './erase.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
+import { registerExportCommand } from './export.js';
+import { registerLogCommands } from './log.js';
 import { registerPluginCommands } from './plugin.js';
 
 const program = new Command('latch')
@@ -18,6 +21,9 @@ registerServe(program);
 registerAdminCommands(program);
 registerCaseCommands(program);
 registerVerify(program);
+registerErase(program);
+registerExportCommand(program);
+registerLogCommands(program);
 registerPluginCommands(program);
 
 try {

@@ -88,3 +88,8 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The rows of a raw `execute` result: node-postgres and PGlite shape it differently. */
+export function resultRows<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

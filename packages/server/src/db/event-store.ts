@@ -10,7 +10,7 @@ import {
 } from '@latch/core';
 import { asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Queryable, Tx } from './database.js';
-import { events, personalData, streamHeads } from './schema.js';
+import { events, logPending, personalData, streamHeads } from './schema.js';
 
 /** The stream that holds events not about one case: users, roles, tokens. */
 export const SYSTEM_STREAM = '00000000-0000-7000-8000-000000000000';
@@ -29,7 +29,8 @@ export interface AppendOptions {
 
 /**
  * Appends events to a stream inside the caller's transaction: locks the stream head, seals each
- * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments. The
+ * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments, and
+ * queues the events for the global log's sequencer. The
  * inserts go to the database as one statement, so an append costs one or two round trips.
  */
 export async function appendEvents(tx: Tx, stream: string, drafts: readonly EventDraft[], options: AppendOptions): Promise<SealedEvent[]> {
@@ -43,6 +44,8 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
   statements.push(
     tx.insert(events).values(sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))),
   );
+  // Queued for the log sequencer in the same transaction: only committed events are ever logged.
+  statements.push(tx.insert(logPending).values(sealed.map((e) => ({ eventId: e.id }))));
   const disclosures = sealed.flatMap((e) => e.disclosures);
   if (disclosures.length > 0) {
     statements.push(

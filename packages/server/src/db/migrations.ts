@@ -5,7 +5,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { sql } from 'drizzle-orm';
-import type { Database } from './database.js';
+import { resultRows, type Database } from './database.js';
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -29,8 +29,8 @@ export async function schemaState(database: Database): Promise<SchemaState> {
   const exists = await database.db.execute<{ exists: boolean }>(
     sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
   );
-  if (!rows<{ exists: boolean }>(exists)[0]?.exists) return { state: 'empty' };
-  const applied = rows<{ hash: string; created_at: string }>(
+  if (!resultRows<{ exists: boolean }>(exists)[0]?.exists) return { state: 'empty' };
+  const applied = resultRows<{ hash: string; created_at: string }>(
     await database.db.execute<{ hash: string; created_at: string }>(
       sql`select hash, created_at from drizzle.__drizzle_migrations order by created_at`,
     ),
@@ -52,7 +52,3 @@ export async function schemaState(database: Database): Promise<SchemaState> {
 }
 
 export class SchemaMismatchError extends Error {}
-
-function rows<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   customType,
   index,
   integer,
@@ -282,3 +283,45 @@ export const delegations = pgTable(
   },
   (t) => [index('delegations_to_idx').on(t.toUserId), index('delegations_from_idx').on(t.fromUserId)],
 );
+
+/**
+ * The global Merkle log (DESIGN.md §3). Events are append-only, so their log positions live here.
+ * `log_pending` is the queue of committed events the sequencer has not yet integrated: rows are
+ * inserted in the event's own transaction and deleted when the sequencer assigns a position.
+ */
+export const logPending = pgTable('log_pending', {
+  eventId: uuid('event_id').primaryKey(),
+});
+
+/** Leaf `position` of the log is the event; `hash` = SHA-256(0x00 ‖ event bytes). Append-only. */
+export const logLeaves = pgTable(
+  'log_leaves',
+  {
+    position: bigint('position', { mode: 'number' }).primaryKey(),
+    eventId: uuid('event_id').notNull(),
+    hash: bytea('hash').notNull(),
+  },
+  (t) => [uniqueIndex('log_leaves_event_idx').on(t.eventId)],
+);
+
+/** Every perfect subtree of level ≥ 1 (leaves [index·2^level, (index+1)·2^level)); proofs are read from here. */
+export const logNodes = pgTable(
+  'log_nodes',
+  {
+    level: smallint('level').notNull(),
+    index: bigint('index', { mode: 'number' }).notNull(),
+    hash: bytea('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.level, t.index] })],
+);
+
+/** Signed checkpoints, one per sequencer batch that grew the tree. Append-only. */
+export const logCheckpoints = pgTable('log_checkpoints', {
+  size: bigint('size', { mode: 'number' }).primaryKey(),
+  root: bytea('root').notNull(),
+  /** The signed note, verbatim. */
+  note: text('note').notNull(),
+  /** Verifier keys (`name+hash+key`) that signed it. */
+  signers: text('signers').array().notNull(),
+  createdAt: createdAt(),
+});

@@ -2,9 +2,10 @@ import { canonicalJson, personal, sha256Hex } from '@latch/core';
 import { eq } from 'drizzle-orm';
 import type { Scheduler } from '../approvals/scheduler.js';
 import { subjectOf } from '../cases/create-case.js';
+import { putBlob } from '../db/blobs.js';
 import type { Database, Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
-import { actionRequests, blobs, cases } from '../db/schema.js';
+import { actionRequests, cases } from '../db/schema.js';
 import { ACTION_EXECUTE_QUEUE, idempotencyKeyOf, type ExecuteOutcome, type ExecutionJob, type PluginRuntime } from './plugin-runtime.js';
 
 /** Attempts per execution before a retryable failure becomes final; then a person may retry by hand. */
@@ -113,7 +114,7 @@ async function storeBlob(tx: Tx, value: unknown, secrets: readonly string[]): Pr
   const text = scrub(typeof value === 'string' ? value : safeCanonical(value), secrets);
   const data = Buffer.from(text, 'utf8');
   const sha256 = sha256Hex(data);
-  await tx.insert(blobs).values({ sha256, size: data.length, data }).onConflictDoNothing();
+  await putBlob(tx, sha256, data);
   return sha256;
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The attachment (blob) and personal-data checks of `verifyBundle`: what the events commit to by
+ * hash is either present and matching, or recorded as erased.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { Json } from '../canonical.js';
+import { commitTo } from '../timeline/personal-data.js';
+import type { EventFacts } from './bundle-events.js';
+import type { CheckRecorder } from './bundle-report.js';
+import { DISCLOSURES_FILE, blobFile, type BundleManifest } from './bundle.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function checkBlobs(
+  events: readonly EventFacts[],
+  blobsPresent: readonly string[],
+  hashes: ReadonlyMap<string, string>,
+  manifest: BundleManifest,
+  check: CheckRecorder,
+): void {
+  const referencedBy = new Map<string, number>();
+  for (const event of events) for (const sha of event.blobs) if (!referencedBy.has(sha)) referencedBy.set(sha, event.seq);
+  const erased = new Set(manifest.erasedBlobs);
+  const present = new Set(blobsPresent);
+  let erasedCount = 0;
+  for (const [sha, seq] of referencedBy) {
+    if (erased.has(sha)) {
+      erasedCount++;
+      if (present.has(sha)) check.fail(`${blobFile(sha)}: present, but the manifest lists it as erased`);
+      else check.notice(`${blobFile(sha)}: erased (event ${seq} refers to it); the event still commits to its SHA-256, but the content is gone`);
+    } else if (!present.has(sha)) {
+      check.fail(`${blobFile(sha)}: missing (event ${seq} refers to it)`);
+    }
+  }
+  for (const sha of blobsPresent) {
+    if (!referencedBy.has(sha)) check.fail(`${blobFile(sha)}: not referenced by any event`);
+    else if (hashes.get(blobFile(sha)) !== sha) check.fail(`${blobFile(sha)}: content does not match its SHA-256`);
+  }
+  for (const sha of erased) if (!referencedBy.has(sha)) check.notice(`erasedBlobs lists ${sha}, which no event refers to`);
+  const held = referencedBy.size - erasedCount;
+  check.finish(`${held} referenced blob${held === 1 ? '' : 's'} present and matching their SHA-256${erasedCount > 0 ? `, ${erasedCount} erased` : ''}`);
+}
+
+function readDisclosures(bytes: Buffer | undefined): Record<string, unknown> | string {
+  if (bytes === undefined) return {};
+  if (!isUtf8(bytes)) return 'not UTF-8 text';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : 'not a JSON object';
+}
+
+/** Why a disclosure does not open its commitment, or undefined when it does. */
+function disclosureProblem(commitment: string, entry: unknown): string | undefined {
+  if (!SHA256_HEX.test(commitment)) return 'not a commitment (64 hex digits)';
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not an object with salt and value';
+  const { salt, value, ...rest } = entry as { salt?: unknown; value?: unknown };
+  if (typeof salt !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(salt) || value === undefined || Object.keys(rest).length > 0) {
+    return 'must hold exactly a hex salt and a value';
+  }
+  try {
+    return commitTo(value as Json, salt) === commitment ? undefined : 'value and salt do not match the commitment';
+  } catch {
+    return 'value cannot be canonicalised (floats are not allowed)';
+  }
+}
+
+export function checkDisclosures(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
+  const committed = new Set(events.flatMap((e) => e.commitments));
+  const disclosures = readDisclosures(files.get(DISCLOSURES_FILE));
+  if (typeof disclosures === 'string') {
+    check.fail(`${DISCLOSURES_FILE}: ${disclosures}`);
+    return check.finish('');
+  }
+  let disclosed = 0;
+  for (const [commitment, entry] of Object.entries(disclosures)) {
+    const problem = disclosureProblem(commitment, entry) ?? (committed.has(commitment) ? undefined : 'no event commits to this value');
+    if (problem !== undefined) check.fail(`${DISCLOSURES_FILE}: ${commitment}: ${problem}`);
+    else disclosed++;
+  }
+  const withheld = [...committed].filter((c) => !Object.hasOwn(disclosures, c)).length;
+  if (withheld > 0) {
+    check.notice(`${withheld} personal-data value${withheld === 1 ? ' is' : 's are'} committed to but not disclosed (erased, or not shown to you); the hashes still verify`);
+  }
+  check.finish(`${disclosed} disclosed value${disclosed === 1 ? '' : 's'} match their commitments${withheld > 0 ? `, ${withheld} not disclosed` : ''}`);
+}

@@ -1,0 +1,96 @@
+/**
+ * The inclusion check of `verifyBundle`: every event has one tlog-proof, against the bundle's
+ * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
+ */
+import { isUtf8 } from 'node:buffer';
+import { InclusionBatch, leafHashBase64 } from './batch-inclusion.js';
+import type { CheckpointFacts } from './bundle-checkpoint.js';
+import type { EventFacts } from './bundle-events.js';
+import type { CheckRecorder } from './bundle-report.js';
+import { proofFile } from './bundle.js';
+import { TLOG_PROOF_HEADER, parseTlogProof } from './tlog-proof.js';
+
+interface ProofLines {
+  index: number;
+  /** Base64 hash lines, not yet checked for canonical form (InclusionBatch checks them). */
+  hashes: string[];
+}
+
+const PREFIX = Buffer.from(`${TLOG_PROOF_HEADER}\nindex `);
+const NEWLINE = 0x0a;
+const LINE = 45; // 44 base64 characters of a SHA-256 hash, then '\n'
+
+/**
+ * Reads a proof file laid out exactly as formatTlogProof writes it (no extra data), without
+ * decoding it as a whole: the common case, made cheap. Anything else returns undefined and goes
+ * to the strict parser, which also explains what is wrong.
+ */
+function readProofFast(bytes: Buffer, checkpoint: Buffer): ProofLines | undefined {
+  if (PREFIX.compare(bytes, 0, PREFIX.length) !== 0) return undefined;
+  let i = PREFIX.length;
+  let index = 0;
+  const digitsStart = i;
+  while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) index = index * 10 + (bytes[i++]! - 0x30);
+  const digits = i - digitsStart;
+  if (digits === 0 || digits > 15 || (digits > 1 && bytes[digitsStart] === 0x30) || bytes[i++] !== NEWLINE) return undefined;
+  const hashesStart = i;
+  while (i < bytes.length && bytes[i] !== NEWLINE) {
+    if (bytes[i + LINE - 1] !== NEWLINE) return undefined;
+    i += LINE;
+  }
+  if (bytes.length - (i + 1) !== checkpoint.length || checkpoint.compare(bytes, i + 1) !== 0) return undefined;
+  const text = bytes.toString('latin1', hashesStart, i);
+  const hashes: string[] = [];
+  for (let k = 0; k < text.length; k += LINE) hashes.push(text.substring(k, k + LINE - 1));
+  return { index, hashes };
+}
+
+/** Parses a proof file strictly; a problem description when it is malformed or for another checkpoint. */
+function readProofStrict(bytes: Buffer, checkpoint: CheckpointFacts): ProofLines | string {
+  if (!isUtf8(bytes)) return 'not UTF-8 text';
+  try {
+    const proof = parseTlogProof(bytes.toString('utf8'));
+    if (proof.checkpoint !== checkpoint.note) return "its checkpoint is not the bundle's checkpoint";
+    return { index: proof.index, hashes: proof.proof.map((h) => h.toString('base64')) };
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export function checkInclusion(
+  files: ReadonlyMap<string, Buffer>,
+  events: readonly EventFacts[],
+  proofSeqs: readonly number[],
+  checkpoint: CheckpointFacts | undefined,
+  check: CheckRecorder,
+): void {
+  if (checkpoint === undefined) return check.skip('the checkpoint could not be read');
+  const eventSeqs = new Set(events.map((e) => e.seq));
+  for (const seq of proofSeqs) if (!eventSeqs.has(seq)) check.fail(`${proofFile(seq)}: there is no event ${seq} in the bundle`);
+  const batch = new InclusionBatch(checkpoint.size, checkpoint.root);
+  const owners = new Map<number, number>();
+  for (const event of events) {
+    const path = proofFile(event.seq);
+    const bytes = files.get(path);
+    if (bytes === undefined) {
+      check.fail(`${path}: missing: every event needs an inclusion proof`);
+      continue;
+    }
+    const proof = readProofFast(bytes, checkpoint.bytes) ?? readProofStrict(bytes, checkpoint);
+    if (typeof proof === 'string') {
+      check.fail(`${path}: ${proof}`);
+      continue;
+    }
+    const owner = owners.get(proof.index);
+    if (owner !== undefined) check.fail(`${path}: index ${proof.index} is also claimed by ${proofFile(owner)}`);
+    owners.set(proof.index, event.seq);
+    if (proof.index >= checkpoint.size) {
+      check.fail(`${path}: index ${proof.index} is outside the checkpoint's tree of size ${checkpoint.size}`);
+    } else if (!batch.verify(leafHashBase64(event.bytes), proof.index, proof.hashes)) {
+      const strict = readProofStrict(bytes, checkpoint);
+      const why = typeof strict === 'string' ? strict : `does not lead to the checkpoint's root: event ${event.seq} is not at index ${proof.index} of the signed log`;
+      check.fail(`${path}: ${why}`);
+    }
+  }
+  check.finish(`${events.length} inclusion proofs lead to the root of tree size ${checkpoint.size}`);
+}

@@ -1,0 +1,436 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sealEvent, sealEvents, type EventDraft, type SealedEvent } from '../timeline/event.js';
+import { personal } from '../timeline/personal-data.js';
+import { formatBundleReport } from './bundle-report.js';
+import { buildBundleFiles, type BundleInput, type BundleManifest } from './bundle.js';
+import { formatCheckpoint } from './checkpoint.js';
+import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type SignerKey, type TrustedKey } from './log-keys.js';
+import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
+import { formatTlogProof, parseTlogProof } from './tlog-proof.js';
+import { verifyBundle } from './verify-bundle.js';
+
+const ORIGIN = 'log.example/latch';
+const CASE = '0190a5c4-1111-7000-8000-000000000001';
+const actor = { type: 'user', id: 'u-alice' } as const;
+const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+const logKey = parseSignerKey(generateSignerKey(ORIGIN));
+const otherKey = parseSignerKey(generateSignerKey(ORIGIN));
+const trustFile = (line = ''): TrustedKey[] => parseTrustFile(`${logKey.verifierKey} ${line}\n`);
+
+const receipt = Buffer.from('%PDF-1.7 receipt for order 1042');
+const stripeResponse = Buffer.from('{"id":"re_123","status":"succeeded"}');
+const erasedScan = Buffer.from('passport scan (erased on request)');
+
+function caseEvents(): SealedEvent[] {
+  const drafts: EventDraft[] = [
+    { kind: 'case.created', actor, data: { title: personal('Refund for Jane Doe'), amount_minor: 4999 } },
+    { kind: 'attachment.added', actor, data: { name: 'receipt.pdf' }, blobs: [sha(receipt)] },
+    { kind: 'attachment.added', actor, data: { name: personal('passport.jpg') }, blobs: [sha(erasedScan)] },
+    { kind: 'note.added', actor, data: { body: personal('called the customer') } },
+    { kind: 'action.executed', actor: { type: 'plugin', id: 'stripe' }, data: { action: 'refund' }, blobs: [sha(stripeResponse)] },
+    { kind: 'status.changed', actor, data: { from: 'new', to: 'resolved' } },
+  ];
+  const sealed = sealEvents(drafts, { stream: CASE, seq: 0, hash: null });
+  const last = sealed.at(-1)!;
+  const exported = sealEvent(
+    { kind: 'case.exported', actor, data: { head: { seq: last.seq, hash: last.hash } } },
+    { stream: CASE, seq: last.seq, hash: last.hash },
+  );
+  return [...sealed, exported];
+}
+
+interface Fixture {
+  events: SealedEvent[];
+  leaves: Buffer[];
+  /** Leaf index of each event, by seq - 1. */
+  indices: number[];
+  input: BundleInput;
+}
+
+/** A log where the case's events are interleaved with other cases' leaves, and its bundle. */
+function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[] } = {}): Fixture {
+  const events = caseEvents();
+  const leaves: Buffer[] = [];
+  const indices: number[] = [];
+  events.forEach((e, i) => {
+    for (let k = 0; k < 1 + (i % 3); k++) leaves.push(leafHash(Buffer.from(`another case, leaf ${leaves.length}`)));
+    indices.push(leaves.length);
+    leaves.push(leafHash(Buffer.from(e.bytes)));
+  });
+  for (let k = 0; k < 3; k++) leaves.push(leafHash(Buffer.from(`later leaf ${k}`)));
+  const checkpoint = signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size: leaves.length, root: rootOf(leaves) }), options.signers ?? [logKey]);
+  const disclosures = Object.fromEntries(
+    events.flatMap((e) => e.disclosures).filter((d) => d.value !== 'passport.jpg').map((d) => [d.commitment, { salt: d.salt, value: d.value }]),
+  );
+  const input: BundleInput = {
+    caseId: CASE,
+    origin: ORIGIN,
+    exportedAt: '2026-03-01T12:00:00.000Z',
+    events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
+    proofs: events.map((e, i) => ({ seq: e.seq, index: indices[i]!, proof: inclusionProof(leaves, indices[i]!) })),
+    checkpoint,
+    blobs: new Map([receipt, stripeResponse, erasedScan].map((b) => [sha(b), b])),
+    erasedBlobs: [sha(erasedScan)],
+    disclosures,
+    consistency: (options.consistencyFrom ?? []).map((oldSize) => ({ oldSize, newSize: leaves.length, proof: consistencyProof(leaves, oldSize) })),
+  };
+  return { events, leaves, indices, input };
+}
+
+/** A signed checkpoint for the first `size` leaves of `leaves`. */
+function checkpointOf(leaves: readonly Buffer[], size: number, signer = logKey): string {
+  return signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size, root: rootOf(leaves.slice(0, size)) }), [signer]);
+}
+
+function manifestOf(files: Map<string, Buffer>): BundleManifest {
+  return JSON.parse(files.get('manifest.json')!.toString()) as BundleManifest;
+}
+
+/** Rewrites the manifest to list the files as they now are: what a careful forger would do. */
+function relist(files: Map<string, Buffer>, change: (m: BundleManifest) => void = () => {}): Map<string, Buffer> {
+  const manifest = manifestOf(files);
+  manifest.files = Object.fromEntries([...files].filter(([p]) => p !== 'manifest.json').map(([p, b]) => [p, sha(b)]));
+  change(manifest);
+  files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+  return files;
+}
+
+const seqName = (seq: number): string => String(seq).padStart(8, '0');
+const eventPath = (seq: number): string => `events/${seqName(seq)}.json`;
+const proofPath = (seq: number): string => `proofs/${seqName(seq)}.tlog-proof`;
+
+describe('a bundle built from real events, tree and signature', () => {
+  const { input, events, leaves } = fixture();
+  const files = buildBundleFiles(input);
+
+  it('has the documented layout', () => {
+    const names = [...files.keys()].sort();
+    expect(names).toEqual(
+      [
+        'blobs/' + sha(receipt),
+        'blobs/' + sha(stripeResponse),
+        'checkpoint',
+        'disclosures.json',
+        ...events.map((e) => eventPath(e.seq)),
+        'manifest.json',
+        ...events.map((e) => proofPath(e.seq)),
+      ].sort(),
+    );
+    const manifest = manifestOf(files);
+    expect(manifest).toMatchObject({ format: 'latch-evidence-bundle@1', case: CASE, origin: ORIGIN, export: { event: events.at(-1)!.id, seq: 7 } });
+    expect(manifest.erasedBlobs).toEqual([sha(erasedScan)]);
+    expect(Object.keys(manifest.files)).toHaveLength(files.size - 1);
+    expect(files.get(eventPath(3))!.toString()).toBe(events[2]!.bytes);
+    expect(parseTlogProof(files.get(proofPath(1))!.toString()).checkpoint).toBe(input.checkpoint);
+  });
+
+  it('VERIFIES, noting what was erased or withheld', () => {
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.caseId).toBe(CASE);
+    expect(report.events).toBe(7);
+    expect(report.checkpoint).toEqual({ origin: ORIGIN, size: leaves.length, signedBy: [`${ORIGIN}+${logKey.keyHash.toString(16).padStart(8, '0')}`] });
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['manifest', true],
+      ['files', true],
+      ['events', true],
+      ['attachments', true],
+      ['personal data', true],
+      ['checkpoint', true],
+      ['inclusion', true],
+      ['consistency', true],
+    ]);
+    expect(report.notices.join('\n')).toMatch(new RegExp(`blobs/${sha(erasedScan)}: erased \\(event 3 refers to it\\)`));
+    expect(report.notices.join('\n')).toMatch(/1 personal-data value is committed to but not disclosed/);
+    const text = formatBundleReport(report);
+    expect(text).toMatch(/^✓ inclusion +7 inclusion proofs lead to the root of tree size \d+$/m);
+    expect(text.trimEnd().endsWith('VERIFIED')).toBe(true);
+  });
+
+  it('accepts Uint8Arrays and ignores directory entries from a zip reader', () => {
+    const plain = new Map<string, Uint8Array>([...files].map(([p, b]) => [p, new Uint8Array(b)]));
+    plain.set('events/', new Uint8Array(0));
+    expect(verifyBundle(plain, { trusted: trustFile() }).ok).toBe(true);
+  });
+
+  it('verifies when the log rotated keys and the auditor trusts only the new one', () => {
+    const rotated = buildBundleFiles(fixture({ signers: [otherKey, logKey] }).input);
+    const report = verifyBundle(rotated, { trusted: trustFile() });
+    expect(report.ok).toBe(true);
+    expect(report.checkpoint!.signedBy).toHaveLength(1);
+  });
+});
+
+type Tamper = (files: Map<string, Buffer>, f: Fixture) => Map<string, Buffer>;
+
+function rename(files: Map<string, Buffer>, from: string, to: string): void {
+  const bytes = files.get(from)!;
+  files.delete(from);
+  files.set(to, bytes);
+}
+
+const tampers: Array<[string, Tamper, RegExp[]]> = [
+  [
+    'an event byte changed',
+    (files) => {
+      files.set(eventPath(2), Buffer.from(files.get(eventPath(2))!.toString().replace('receipt.pdf', 'receipt.pdg')));
+      return files;
+    },
+    [/^events\/00000002\.json: SHA-256 does not match the manifest$/m, /^events\/00000003\.json: previous-hash link is broken/m, /^proofs\/00000002\.tlog-proof: does not lead to the checkpoint's root/m],
+  ],
+  [
+    'an event byte changed, manifest rewritten to match',
+    (files) => {
+      files.set(eventPath(2), Buffer.from(files.get(eventPath(2))!.toString().replace('receipt.pdf', 'receipt.pdg')));
+      return relist(files);
+    },
+    [/^events\/00000003\.json: previous-hash link is broken/m, /^proofs\/00000002\.tlog-proof: does not lead to the checkpoint's root/m],
+  ],
+  [
+    'an event re-serialised (not canonical)',
+    (files) => {
+      files.set(eventPath(4), Buffer.from(JSON.stringify(JSON.parse(files.get(eventPath(4))!.toString()), null, 1)));
+      return relist(files);
+    },
+    [/^events\/00000004\.json: not canonical JSON/m],
+  ],
+  [
+    'an event deleted (a gap)',
+    (files) => {
+      files.delete(eventPath(3));
+      files.delete(proofPath(3));
+      return relist(files);
+    },
+    [/^events\/00000003\.json: event 3 is missing$/m],
+  ],
+  [
+    'the tail deleted',
+    (files) => {
+      files.delete(eventPath(7));
+      files.delete(proofPath(7));
+      return relist(files);
+    },
+    [/^events\/00000007\.json: event 7 is missing \(the bundle must end with the case\.exported event, seq 7\)$/m],
+  ],
+  [
+    'the tail deleted and the manifest pointed at the new last event',
+    (files, f) => {
+      files.delete(eventPath(7));
+      files.delete(proofPath(7));
+      return relist(files, (m) => (m.export = { event: f.events[5]!.id, seq: 6 }));
+    },
+    [/^events\/00000006\.json: the last event is status\.changed, not case\.exported$/m],
+  ],
+  [
+    'two events swapped',
+    (files) => {
+      const [e2, e3, p2, p3] = [files.get(eventPath(2))!, files.get(eventPath(3))!, files.get(proofPath(2))!, files.get(proofPath(3))!];
+      files.set(eventPath(2), e3).set(eventPath(3), e2).set(proofPath(2), p3).set(proofPath(3), p2);
+      return relist(files);
+    },
+    [/^events\/00000002\.json: holds event seq 3, but its file name says 2$/m, /^events\/00000003\.json: holds event seq 2, but its file name says 3$/m, /previous-hash link is broken/],
+  ],
+  [
+    'a forged event inserted',
+    (files, f) => {
+      const forged = sealEvent({ kind: 'note.added', actor, data: { body: 'approved by the manager' } }, { stream: CASE, seq: 2, hash: f.events[1]!.hash });
+      for (let seq = 7; seq >= 3; seq--) {
+        rename(files, eventPath(seq), eventPath(seq + 1));
+        rename(files, proofPath(seq), proofPath(seq + 1));
+      }
+      files.set(eventPath(3), Buffer.from(forged.bytes));
+      files.set(proofPath(3), files.get(proofPath(4))!); // the forger has no proof of their own
+      return relist(files, (m) => (m.export.seq = 8));
+    },
+    [/^proofs\/00000003\.tlog-proof: does not lead to the checkpoint's root/m, /^events\/00000004\.json: holds event seq 3, but its file name says 4$/m, /index \d+ is also claimed by/],
+  ],
+  [
+    'an attachment blob edited',
+    (files) => {
+      files.set(`blobs/${sha(receipt)}`, Buffer.from('%PDF-1.7 receipt for order 9999'));
+      return relist(files);
+    },
+    [new RegExp(`^blobs/${sha(receipt)}: content does not match its SHA-256$`, 'm')],
+  ],
+  [
+    'an attachment removed',
+    (files) => {
+      files.delete(`blobs/${sha(stripeResponse)}`);
+      return relist(files);
+    },
+    [new RegExp(`^blobs/${sha(stripeResponse)}: missing \\(event 5 refers to it\\)$`, 'm')],
+  ],
+  [
+    'a manifest hash changed',
+    (files) => {
+      const manifest = manifestOf(files);
+      manifest.files[eventPath(5)] = sha('something else');
+      files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+      return files;
+    },
+    [/^events\/00000005\.json: SHA-256 does not match the manifest$/m],
+  ],
+  ['an unlisted extra file', (files) => files.set('notes.txt', Buffer.from('nothing to see')), [/^notes\.txt: not listed in the manifest$/m]],
+  [
+    'an extra file outside the format, listed',
+    (files) => relist(files.set('notes.txt', Buffer.from('nothing to see'))),
+    [/^notes\.txt: not a file of the bundle format$/m],
+  ],
+  [
+    'a stray blob nobody refers to',
+    (files) => relist(files.set(`blobs/${sha('stray')}`, Buffer.from('stray'))),
+    [new RegExp(`^blobs/${sha('stray')}: not referenced by any event$`, 'm')],
+  ],
+  [
+    'a disclosure changed',
+    (files) => {
+      const disclosures = JSON.parse(files.get('disclosures.json')!.toString()) as Record<string, { value: unknown }>;
+      const [commitment] = Object.keys(disclosures);
+      disclosures[commitment!]!.value = 'Refund for John Roe';
+      return relist(files.set('disclosures.json', Buffer.from(JSON.stringify(disclosures))));
+    },
+    [/^disclosures\.json: [0-9a-f]{64}: value and salt do not match the commitment$/m],
+  ],
+  [
+    'a proof against another checkpoint',
+    (files, f) => {
+      const other = checkpointOf(f.leaves, f.leaves.length - 1);
+      const proof = parseTlogProof(files.get(proofPath(2))!.toString());
+      return relist(files.set(proofPath(2), Buffer.from(formatTlogProof({ ...proof, checkpoint: other }))));
+    },
+    [/^proofs\/00000002\.tlog-proof: its checkpoint is not the bundle's checkpoint$/m],
+  ],
+  [
+    'the case id changed in the manifest',
+    (files) => relist(files, (m) => (m.case = '0190a5c4-9999-7000-8000-000000000009')),
+    [/^events\/00000001\.json: belongs to stream "0190a5c4-1111-7000-8000-000000000001", not case 0190a5c4-9999/m],
+  ],
+  [
+    'a malformed proof',
+    (files) => relist(files.set(proofPath(6), Buffer.from(files.get(proofPath(6))!.toString().replace('index ', 'index 0')))),
+    [/^proofs\/00000006\.tlog-proof: tlog-proof: index "0\d+" is not a decimal integer without leading zeros$/m],
+  ],
+];
+
+describe('verifyBundle fails, naming the problem, when', () => {
+  it.each(tampers)('%s', (_name, tamper, problems) => {
+    const f = fixture();
+    const report = verifyBundle(tamper(buildBundleFiles(f.input), f), { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    const failures = report.failures.join('\n');
+    for (const problem of problems) expect(failures).toMatch(problem);
+    const text = formatBundleReport(report);
+    expect(text).toContain('✗ ');
+    expect(text.trimEnd().endsWith(`FAILED (${report.failures.length} problem${report.failures.length === 1 ? '' : 's'})`)).toBe(true);
+  });
+
+  it('the checkpoint is signed by a key the auditor does not trust', () => {
+    const files = buildBundleFiles(fixture({ signers: [otherKey] }).input);
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toContain('checkpoint: signed by no trusted key');
+    expect(report.checkpoint!.signedBy).toEqual([]);
+  });
+
+  it('the checkpoint is signed by a trusted key outside its validity window', () => {
+    const f = fixture();
+    const size = f.leaves.length;
+    for (const window of [`until=${size - 1}`, `from=${size + 1}`]) {
+      const report = verifyBundle(buildBundleFiles(f.input), { trusted: trustFile(window) });
+      expect(report.ok).toBe(false);
+      expect(report.failures.join('\n')).toMatch(new RegExp(`^checkpoint: signed by no key trusted for tree size ${size}: .* signed it outside its validity window$`, 'm'));
+    }
+    expect(verifyBundle(buildBundleFiles(f.input), { trusted: trustFile(`from=${size} until=${size}`) }).ok).toBe(true);
+  });
+
+  it('the checkpoint names another log', () => {
+    const f = fixture();
+    const files = buildBundleFiles({ ...f.input, origin: 'other.example/log' });
+    expect(verifyBundle(files, { trusted: trustFile() }).failures).toContain(`checkpoint: origin ${ORIGIN} is not the manifest's log other.example/log`);
+  });
+
+  it('the proofs are against another root', () => {
+    // Sign a checkpoint for a different tree of the same size, and put it everywhere.
+    const f = fixture();
+    const forgedLeaves = f.leaves.map((l, i) => (i === 0 ? leafHash(Buffer.from('rewritten history')) : l));
+    const forged = buildBundleFiles({ ...f.input, checkpoint: checkpointOf(forgedLeaves, forgedLeaves.length) });
+    const report = verifyBundle(forged, { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures.filter((p) => /^proofs\/\d{8}\.tlog-proof: does not lead to the checkpoint's root/.test(p))).toHaveLength(7);
+  });
+});
+
+describe('with an earlier checkpoint (--since)', () => {
+  const f = fixture({ consistencyFrom: [9] });
+  const files = buildBundleFiles(f.input);
+  const verify = (since: string): ReturnType<typeof verifyBundle> => verifyBundle(files, { trusted: trustFile(), since });
+
+  it('verifies when the bundle carries the consistency proof', () => {
+    const report = verify(checkpointOf(f.leaves, 9));
+    expect(report.failures).toEqual([]);
+    expect(report.checks.at(-1)).toEqual({ name: 'consistency', ok: true, detail: `your checkpoint (tree size 9) and the bundle's (tree size ${f.leaves.length}) are of one append-only log` });
+  });
+
+  it('verifies a checkpoint of the same size and root', () => {
+    expect(verify(f.input.checkpoint).ok).toBe(true);
+  });
+
+  it('verifies a later checkpoint of the auditor when the bundle proves the bundle is its prefix', () => {
+    const longer = [...f.leaves, leafHash(Buffer.from('next'))];
+    const later = buildBundleFiles({ ...f.input, consistency: [{ oldSize: f.leaves.length, newSize: longer.length, proof: consistencyProof(longer, f.leaves.length) }] });
+    expect(verifyBundle(later, { trusted: trustFile(), since: checkpointOf(longer, longer.length) }).failures).toEqual([]);
+  });
+
+  it('fails when the earlier checkpoint is of a different tree', () => {
+    const other = f.leaves.map((l, i) => (i === 2 ? leafHash(Buffer.from('rewritten')) : l));
+    const report = verify(checkpointOf(other, 9));
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/^consistency\/9-\d+\.txt: does not prove that tree \d+ extends tree 9: history was rewritten/m);
+  });
+
+  it('fails when a same-size checkpoint has another root (a fork)', () => {
+    const other = f.leaves.map((l, i) => (i === 2 ? leafHash(Buffer.from('rewritten')) : l));
+    const report = verify(checkpointOf(other, other.length));
+    expect(report.failures.join('\n')).toMatch(/^since: your checkpoint and the bundle's have the same size \(\d+\) but different roots: the log has forked$/m);
+  });
+
+  it('fails when the bundle has no consistency proof for the auditor\'s size', () => {
+    const report = verify(checkpointOf(f.leaves, 5));
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/^consistency\/5-\d+\.txt: missing: the bundle cannot show that tree \d+ extends tree 5; ask for an export with --since 5$/m);
+  });
+
+  it('fails when the earlier checkpoint is not signed by a trusted key', () => {
+    const report = verify(checkpointOf(f.leaves, 9, otherKey));
+    expect(report.failures).toContain('since: your checkpoint: signed by no trusted key');
+  });
+});
+
+describe('verifyBundle never throws', () => {
+  const trusted = trustFile();
+  const garbage: Array<[string, Map<string, Uint8Array>, RegExp]> = [
+    ['an empty bundle', new Map(), /^manifest\.json: missing$/m],
+    ['a manifest that is not JSON', new Map([['manifest.json', Buffer.from('{')]]), /^manifest\.json: not JSON$/m],
+    ['a manifest of another format', new Map([['manifest.json', Buffer.from('{"format":"zip@2"}')]]), /unknown format "zip@2"/],
+    ['a manifest that is a list', new Map([['manifest.json', Buffer.from('[]')]]), /not a JSON object/],
+  ];
+  it.each(garbage)('on %s', (_name, files, problem) => {
+    const report = verifyBundle(files, { trusted });
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(problem);
+    expect(formatBundleReport(report)).toMatch(/FAILED \(1 problem\)\n$/);
+  });
+
+  it('on every file replaced by random bytes', () => {
+    const files = buildBundleFiles(fixture().input);
+    for (const path of files.keys()) if (path !== 'manifest.json') files.set(path, Buffer.from([0xff, 0x00, 0x7b, 0x22, 0x0a, 0x0a]));
+    const report = verifyBundle(relist(files), { trusted, since: 'not a note' });
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/^events\/00000001\.json: not canonical JSON/m);
+    expect(report.failures.join('\n')).toMatch(/^checkpoint: not UTF-8 text$/m);
+    expect(report.failures.join('\n')).toMatch(/^disclosures\.json: not UTF-8 text$/m);
+  });
+});

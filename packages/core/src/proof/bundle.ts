@@ -1,0 +1,137 @@
+/**
+ * The evidence bundle: one case's events with everything needed to check them offline, as a map
+ * of file name → bytes (the server zips it). The layout is described for auditors in
+ * docs/evidence-bundle.md; `verifyBundle` (verify-bundle.ts) checks it.
+ */
+import { hash } from 'node:crypto';
+import type { Json } from '../canonical.js';
+import { formatConsistencyProof, formatTlogProof } from './tlog-proof.js';
+
+export const BUNDLE_FORMAT = 'latch-evidence-bundle@1';
+export const MANIFEST_FILE = 'manifest.json';
+export const CHECKPOINT_FILE = 'checkpoint';
+export const DISCLOSURES_FILE = 'disclosures.json';
+export const EXPORT_EVENT_KIND = 'case.exported';
+
+const pad = (seq: number): string => String(seq).padStart(8, '0');
+export const eventFile = (seq: number): string => `events/${pad(seq)}.json`;
+export const proofFile = (seq: number): string => `proofs/${pad(seq)}.tlog-proof`;
+export const blobFile = (sha256: string): string => `blobs/${sha256}`;
+export const consistencyFile = (oldSize: number, newSize: number): string => `consistency/${oldSize}-${newSize}.txt`;
+
+/** What a bundle file name says it holds, or undefined for a name outside the format. */
+export type BundlePath =
+  | { kind: 'manifest' | 'checkpoint' | 'disclosures' }
+  | { kind: 'event' | 'proof'; seq: number }
+  | { kind: 'blob'; sha256: string }
+  | { kind: 'consistency'; oldSize: number; newSize: number };
+
+const SEQ_FILE = /^(events|proofs)\/([0-9]{8,})\.(json|tlog-proof)$/;
+const BLOB_FILE = /^blobs\/([0-9a-f]{64})$/;
+const CONSISTENCY_FILE = /^consistency\/([1-9][0-9]*)-([1-9][0-9]*)\.txt$/;
+
+/** Classifies a file name; names must be written exactly as the builder writes them. */
+export function classifyPath(path: string): BundlePath | undefined {
+  if (path === MANIFEST_FILE) return { kind: 'manifest' };
+  if (path === CHECKPOINT_FILE) return { kind: 'checkpoint' };
+  if (path === DISCLOSURES_FILE) return { kind: 'disclosures' };
+  const seqMatch = SEQ_FILE.exec(path);
+  if (seqMatch !== null) {
+    const seq = Number(seqMatch[2]);
+    const kind = seqMatch[1] === 'events' ? 'event' : 'proof';
+    const canonical = kind === 'event' ? eventFile(seq) : proofFile(seq);
+    return seq >= 1 && Number.isSafeInteger(seq) && canonical === path ? { kind, seq } : undefined;
+  }
+  const blobMatch = BLOB_FILE.exec(path);
+  if (blobMatch !== null) return { kind: 'blob', sha256: blobMatch[1]! };
+  const consistencyMatch = CONSISTENCY_FILE.exec(path);
+  if (consistencyMatch !== null) {
+    const [oldSize, newSize] = [Number(consistencyMatch[1]), Number(consistencyMatch[2])];
+    if (Number.isSafeInteger(newSize) && oldSize < newSize) return { kind: 'consistency', oldSize, newSize };
+  }
+  return undefined;
+}
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  case: string;
+  origin: string;
+  exportedAt: string;
+  export: { event: string; seq: number };
+  /** SHA-256 (hex) of every file except manifest.json. */
+  files: Record<string, string>;
+  /** Blobs referenced by events but destroyed by an erasure. */
+  erasedBlobs: string[];
+}
+
+export interface Disclosed {
+  salt: string;
+  value: Json;
+}
+
+export interface BundleInput {
+  caseId: string;
+  origin: string;
+  exportedAt: string;
+  /** The case's events in order, seq 1..N, the last being the case.exported event. */
+  events: ReadonlyArray<{ seq: number; bytes: string | Uint8Array }>;
+  /** One inclusion proof per event, all against `checkpoint`. */
+  proofs: ReadonlyArray<{ seq: number; index: number; proof: readonly Uint8Array[] }>;
+  /** The signed checkpoint note. */
+  checkpoint: string;
+  blobs: ReadonlyMap<string, Uint8Array>;
+  erasedBlobs: readonly string[];
+  disclosures: Readonly<Record<string, Disclosed>>;
+  consistency: ReadonlyArray<{ oldSize: number; newSize: number; proof: readonly Uint8Array[] }>;
+}
+
+/** The exporter handed the builder something inconsistent: a bug, never the auditor's concern. */
+export class BundleBuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BundleBuildError';
+  }
+}
+
+const sha256Hex = (bytes: Uint8Array): string => hash('sha256', bytes, 'hex');
+
+/** Assembles every bundle file, manifest included. */
+export function buildBundleFiles(input: BundleInput): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const add = (path: string, content: string | Uint8Array): void => {
+    if (files.has(path)) throw new BundleBuildError(`${path} is given twice`);
+    files.set(path, Buffer.from(content));
+  };
+  for (const e of input.events) add(eventFile(e.seq), e.bytes);
+  for (const p of input.proofs) add(proofFile(p.seq), formatTlogProof({ index: p.index, proof: p.proof, checkpoint: input.checkpoint }));
+  add(CHECKPOINT_FILE, input.checkpoint);
+  const erased = new Set(input.erasedBlobs);
+  for (const [sha, content] of input.blobs) {
+    if (sha256Hex(content) !== sha) throw new BundleBuildError(`blob ${sha} does not hash to its name`);
+    if (!erased.has(sha)) add(blobFile(sha), content);
+  }
+  const commitments = Object.keys(input.disclosures).sort();
+  if (commitments.length > 0) {
+    const sorted = Object.fromEntries(commitments.map((c) => [c, input.disclosures[c]!]));
+    add(DISCLOSURES_FILE, `${JSON.stringify(sorted, null, 2)}\n`);
+  }
+  for (const c of input.consistency) add(consistencyFile(c.oldSize, c.newSize), formatConsistencyProof(c));
+  files.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifestFor(input, files), null, 2)}\n`));
+  return files;
+}
+
+function manifestFor(input: BundleInput, files: ReadonlyMap<string, Buffer>): BundleManifest {
+  const last = [...input.events].sort((a, b) => a.seq - b.seq).at(-1);
+  if (last === undefined) throw new BundleBuildError('a bundle needs at least the case.exported event');
+  const lastEvent = JSON.parse(Buffer.from(last.bytes).toString('utf8')) as { id: string };
+  const paths = [...files.keys()].sort();
+  return {
+    format: BUNDLE_FORMAT,
+    case: input.caseId,
+    origin: input.origin,
+    exportedAt: input.exportedAt,
+    export: { event: lastEvent.id, seq: last.seq },
+    files: Object.fromEntries(paths.map((p) => [p, sha256Hex(files.get(p)!)])),
+    erasedBlobs: [...new Set(input.erasedBlobs)].sort(),
+  };
+}

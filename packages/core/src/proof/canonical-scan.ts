@@ -1,0 +1,230 @@
+/**
+ * One pass over UTF-8 JSON bytes that decides whether they are exactly what `canonicalJson`
+ * (RFC 8785, integers only) produces, without decoding or building the value. The offline
+ * verifier checks hundreds of thousands of events a second; JSON.parse followed by
+ * re-serialisation costs several times more than this scan.
+ *
+ * Canonical means: valid UTF-8; no white space outside strings; object keys strictly increasing
+ * in UTF-16 code unit order (so no duplicates); strings escaped exactly as JSON.stringify escapes
+ * them (", \ and control characters only: \b \t \n \f \r, other controls as lower-case \u00xx;
+ * everything else raw); no lone surrogate (canonicalJson refuses them, and valid UTF-8 cannot hold
+ * one raw); numbers are safe integers with no leading zero, fraction, exponent or negative zero.
+ */
+import { isUtf8 } from 'node:buffer';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_1 = 0x31;
+const DIGIT_9 = 0x39;
+const LETTER_U = 0x75;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+/** Escape letters JSON.stringify uses besides u: " \ b t n f r. */
+const SHORT_ESCAPES = new Set([QUOTE, BACKSLASH, 0x62, 0x74, 0x6e, 0x66, 0x72]);
+/** Control characters with a short escape, which therefore may not be written \u00xx. */
+const SHORT_ESCAPED_CONTROLS = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+const LITERALS = new Map([0x74, 0x66, 0x6e].map((c, i) => [c, Buffer.from(['true', 'false', 'null'][i]!)]));
+
+/** Byte offsets [start, end) of a value inside the scanned bytes. */
+export type Span = readonly [number, number];
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
+const isLowerHex = (c: number | undefined): boolean => isDigit(c) || (c !== undefined && c >= 0x61 && c <= 0x66);
+
+/** A member key: where its quoted text is, and whether it holds an escape. */
+interface Key {
+  start: number;
+  end: number;
+  escaped: boolean;
+}
+
+class Scanner {
+  pos = 0;
+  constructor(readonly b: Buffer) {}
+
+  value(): boolean {
+    const c = this.b[this.pos];
+    if (c === OPEN_OBJECT) return this.object();
+    if (c === OPEN_ARRAY) return this.array();
+    if (c === QUOTE) return this.string() !== undefined;
+    const literal = c === undefined ? undefined : LITERALS.get(c);
+    return literal !== undefined ? this.literal(literal) : this.number();
+  }
+
+  /** Scans an object; `onMember` sees each key and the span of its value. */
+  object(onMember?: (key: Key, value: Span) => void): boolean {
+    const b = this.b;
+    if (b[++this.pos] === CLOSE_OBJECT) {
+      this.pos++;
+      return true;
+    }
+    let previous: Key | undefined;
+    for (;;) {
+      if (b[this.pos] !== QUOTE) return false;
+      const start = this.pos;
+      const escaped = this.string();
+      if (escaped === undefined) return false;
+      const key = { start, end: this.pos, escaped };
+      if (previous !== undefined && !this.ascending(previous, key)) return false;
+      previous = key;
+      if (b[this.pos++] !== COLON) return false;
+      const valueStart = this.pos;
+      if (!this.value()) return false;
+      onMember?.(key, [valueStart, this.pos]);
+      const next = b[this.pos++];
+      if (next === CLOSE_OBJECT) return true;
+      if (next !== COMMA) return false;
+    }
+  }
+
+  array(): boolean {
+    const b = this.b;
+    if (b[++this.pos] === CLOSE_ARRAY) {
+      this.pos++;
+      return true;
+    }
+    for (;;) {
+      if (!this.value()) return false;
+      const next = b[this.pos++];
+      if (next === CLOSE_ARRAY) return true;
+      if (next !== COMMA) return false;
+    }
+  }
+
+  /** Scans the string at `pos`: undefined if not canonical, else whether it holds an escape. */
+  string(): boolean | undefined {
+    const b = this.b;
+    let i = this.pos + 1;
+    let escaped = false;
+    for (;;) {
+      const c = b[i];
+      if (c === QUOTE) break;
+      if (c === undefined || c < 0x20) return undefined; // the bytes ended, or a raw control character
+      if (c === BACKSLASH) {
+        i = this.escape(i);
+        if (i < 0) return undefined;
+        escaped = true;
+      } else {
+        i++; // bytes ≥ 0x80 are parts of valid UTF-8 sequences, written raw by JSON.stringify
+      }
+    }
+    this.pos = i + 1;
+    return escaped;
+  }
+
+  /** Index after the canonical escape at `i`, or -1. Only controls without a short form use \u. */
+  escape(i: number): number {
+    const b = this.b;
+    const letter = b[i + 1]!;
+    if (SHORT_ESCAPES.has(letter)) return i + 2;
+    if (letter !== LETTER_U || b[i + 2] !== DIGIT_0 || b[i + 3] !== DIGIT_0) return -1;
+    const high = b[i + 4];
+    if ((high !== DIGIT_0 && high !== DIGIT_1) || !isLowerHex(b[i + 5])) return -1;
+    const code = Number.parseInt(String.fromCharCode(high, b[i + 5]!), 16);
+    return SHORT_ESCAPED_CONTROLS.has(code) ? -1 : i + 6;
+  }
+
+  number(): boolean {
+    const b = this.b;
+    const start = this.pos;
+    let i = start;
+    if (b[i] === MINUS) i++;
+    const first = b[i];
+    if (!isDigit(first) || (first === DIGIT_0 && i > start)) return false; // no digit, or -0
+    i++;
+    if (first !== DIGIT_0) while (isDigit(b[i])) i++;
+    this.pos = i;
+    // A fraction or exponent leaves '.', 'e' or 'E' at pos, which no caller accepts.
+    return i - start < 16 || Number.isSafeInteger(Number(b.toString('latin1', start, i)));
+  }
+
+  literal(word: Buffer): boolean {
+    if (!bytesAt(this.b, this.pos, word)) return false;
+    this.pos += word.length;
+    return true;
+  }
+
+  /** Key `b` sorts after key `a` in UTF-16 code unit order. */
+  ascending(a: Key, b: Key): boolean {
+    if (a.escaped || b.escaped) return this.decode(a) < this.decode(b);
+    const bytes = this.b;
+    const lenA = a.end - a.start - 2;
+    const lenB = b.end - b.start - 2;
+    for (let k = 1; k <= lenA && k <= lenB; k++) {
+      const x = bytes[a.start + k]!;
+      const y = bytes[b.start + k]!;
+      if (x === y) continue;
+      // Byte order is UTF-16 order for ASCII. Beyond it supplementary characters sort differently
+      // (U+10000 > U+FFFF in UTF-8, but its surrogate 0xD800 < 0xFFFF in UTF-16), so decode.
+      return x < 0x80 && y < 0x80 ? x < y : this.decode(a) < this.decode(b);
+    }
+    return lenA < lenB; // one is a prefix of the other; equal keys are a duplicate
+  }
+
+  decode(key: Key): string {
+    return JSON.parse(this.b.toString('utf8', key.start, key.end)) as string;
+  }
+}
+
+/** `bytes` holds `word` at `offset`. A loop: Buffer#compare's native call costs more on a few bytes. */
+function bytesAt(bytes: Uint8Array, offset: number, word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
+  return true;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function scan(bytes: Buffer, run: (scanner: Scanner) => boolean): boolean {
+  if (!isUtf8(bytes)) return false;
+  const scanner = new Scanner(bytes);
+  try {
+    return run(scanner) && scanner.pos === bytes.length;
+  } catch {
+    return false; // nesting deep enough to exhaust the stack: far beyond anything Latch writes
+  }
+}
+
+/** True when `bytes` are the UTF-8 of exactly `canonicalJson(JSON.parse(text))`. */
+export function isCanonicalJson(bytes: Uint8Array): boolean {
+  return scan(asBuffer(bytes), (s) => s.value());
+}
+
+/** Where each expected top-level member's value is; keys not in the expected list, by name. */
+export interface ObjectScan {
+  spans: Array<Span | undefined>;
+  unexpected: string[];
+}
+
+/** Reads canonical JSON objects with a known set of (ASCII) top-level keys, e.g. event bodies. */
+export class CanonicalObjectReader {
+  readonly #keys: Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
+  }
+
+  /** Member spans by position in the key list, or undefined when the bytes are not a canonical object. */
+  read(bytes: Uint8Array): ObjectScan | undefined {
+    const b = asBuffer(bytes);
+    const keys = this.#keys;
+    const result: ObjectScan = { spans: new Array<Span | undefined>(keys.length).fill(undefined), unexpected: [] };
+    const onMember = (key: Key, value: Span): void => {
+      for (let i = 0; i < keys.length; i++) {
+        if (keys[i]!.length === key.end - key.start && bytesAt(b, key.start, keys[i]!)) {
+          result.spans[i] = value;
+          return;
+        }
+      }
+      result.unexpected.push(JSON.parse(b.toString('utf8', key.start, key.end)) as string);
+    };
+    return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(onMember)) ? result : undefined;
+  }
+}

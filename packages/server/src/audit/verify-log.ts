@@ -1,0 +1,188 @@
+import {
+  CompactRange,
+  keysValidAt,
+  leafHash,
+  NoteError,
+  openNote,
+  parseCheckpoint,
+  type TrustedKey,
+} from '@latch/core';
+import { asc, gte, sql } from 'drizzle-orm';
+import { resultRows, type Queryable } from '../db/database.js';
+import { events, logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
+
+export interface LogReport {
+  readonly ok: boolean;
+  readonly leaves: number;
+  readonly checkpoints: number;
+  /** Events committed but not integrated yet (normal for the last moments). */
+  readonly pending: number;
+  readonly problems: readonly string[];
+  readonly notices: readonly string[];
+}
+
+export interface VerifyLogOptions {
+  /** Keys a checkpoint may be signed by, with their validity windows. */
+  readonly trusted: readonly TrustedKey[];
+  /** A signed checkpoint held outside Latch (published earlier): the log must still extend it. */
+  readonly since?: string;
+}
+
+const CHUNK = 20_000;
+const MAX_LISTED = 20;
+
+/**
+ * Recomputes the global Merkle tree from the stored event bytes and checks: leaf positions run
+ * 0..n-1 with no gap; each leaf is the hash of its event's bytes as they are now; every stored
+ * subtree node (what proofs are served from) equals the recomputed one; every checkpoint is signed
+ * by a trusted key valid at its size and its root equals the recomputed tree at its size — so
+ * consecutive checkpoints are consistent with each other; every event is in the log or queued
+ * for it; and an outside checkpoint (`since`) is still a prefix of this log.
+ */
+export async function verifyLog(db: Queryable, options: VerifyLogOptions): Promise<LogReport> {
+  const problems: string[] = [];
+  const notices: string[] = [];
+  const note = (problem: string) => {
+    if (problems.length < MAX_LISTED) problems.push(problem);
+    else if (problems.length === MAX_LISTED) problems.push('… (more problems not listed)');
+  };
+
+  const checkpoints = await db.select().from(logCheckpoints).orderBy(asc(logCheckpoints.size));
+  const expectedRoots = new Map<number, { what: string; root: Buffer }[]>();
+  const expect = (size: number, what: string, root: Buffer) => expectedRoots.set(size, [...(expectedRoots.get(size) ?? []), { what, root }]);
+  for (const checkpoint of checkpoints) {
+    const problem = checkSignature(checkpoint.note, checkpoint.size, checkpoint.root, options.trusted);
+    if (problem) note(`checkpoint ${checkpoint.size}: ${problem}`);
+    expect(checkpoint.size, `checkpoint ${checkpoint.size}`, checkpoint.root);
+  }
+  let sinceSize: number | undefined;
+  if (options.since !== undefined) {
+    const outside = openOutside(options.since, options.trusted);
+    if ('problem' in outside) note(`--since checkpoint: ${outside.problem}`);
+    else {
+      sinceSize = outside.size;
+      expect(outside.size, `the --since checkpoint (size ${outside.size})`, outside.root);
+    }
+  }
+
+  // Recompute the tree leaf by leaf, keeping each level's completed nodes to compare with storage.
+  const tree = new CompactRange();
+  const mismatched: string[] = [];
+  const levels: Buffer[][] = [];
+  let position = 0;
+  for (;;) {
+    const rows = await db
+      .select({ position: logLeaves.position, eventId: logLeaves.eventId, hash: logLeaves.hash, bytes: events.bytes })
+      .from(logLeaves)
+      .leftJoin(events, sql`${events.id} = ${logLeaves.eventId}`)
+      .where(gte(logLeaves.position, position))
+      .orderBy(asc(logLeaves.position))
+      .limit(CHUNK);
+    for (const row of rows) {
+      if (row.position !== position) {
+        note(`log leaf ${position}${row.position > position + 1 ? `..${row.position - 1}` : ''} is missing: leaves were deleted`);
+        // Count on from here so later checks still line up with what is stored.
+        position = row.position;
+      }
+      let hash = row.hash;
+      if (row.bytes === null) note(`log leaf ${position}: its event ${row.eventId} was deleted`);
+      else {
+        hash = leafHash(Buffer.from(row.bytes, 'utf8'));
+        if (!hash.equals(row.hash)) note(`log leaf ${position}: event ${row.eventId} was changed after it was logged`);
+      }
+      for (const node of tree.append(hash)) (levels[node.level] ??= [])[node.index] = node.hash;
+      position += 1;
+      for (const expected of expectedRoots.get(tree.size) ?? []) {
+        if (!expected.root.equals(tree.root())) mismatched.push(expected.what);
+      }
+    }
+    if (rows.length < CHUNK) break;
+  }
+  // Once history differs, every later checkpoint differs too: name the first, count the rest.
+  if (mismatched.length > 0) {
+    const more = mismatched.length > 1 ? ` (and ${mismatched.length - 1} later one(s))` : '';
+    note(`${mismatched[0]} does not match the log${more}: its history was rewritten`);
+  }
+  for (const [size, expected] of expectedRoots) {
+    if (size > tree.size) for (const e of expected) note(`${e.what} covers ${size} leaves but the log has ${tree.size}: the log was rolled back`);
+  }
+  if (sinceSize !== undefined && sinceSize <= tree.size) notices.push(`the log extends the --since checkpoint (size ${sinceSize})`);
+
+  await compareStoredNodes(db, levels, note);
+  const pending = await countPending(db);
+  await findUnloggedEvents(db, note);
+
+  const last = checkpoints[checkpoints.length - 1];
+  if (!last) notices.push('no checkpoint has been signed yet');
+  else if (last.size < tree.size) notices.push(`${tree.size - last.size} leaves after the last checkpoint (size ${last.size}) await the next one`);
+  if (pending > 0) notices.push(`${pending} committed events are queued for the log`);
+  return { ok: problems.length === 0, leaves: tree.size, checkpoints: checkpoints.length, pending, problems, notices };
+}
+
+/** Opens a stored checkpoint with the keys trusted at its size, and checks it says what its row says. */
+function checkSignature(noteText: string, size: number, root: Buffer, trusted: readonly TrustedKey[]): string | undefined {
+  try {
+    const { text } = openNote(noteText, keysValidAt(trusted, size));
+    const body = parseCheckpoint(text);
+    if (body.size !== size || !body.root.equals(root)) return 'the signed text does not match the stored size and root';
+    return undefined;
+  } catch (error) {
+    if (error instanceof NoteError && error.reason === 'untrusted') return 'signed by no key trusted for this size';
+    return (error as Error).message;
+  }
+}
+
+function openOutside(noteText: string, trusted: readonly TrustedKey[]): { size: number; root: Buffer } | { problem: string } {
+  try {
+    const unverified = parseCheckpoint(noteText.slice(0, noteText.lastIndexOf('\n\n') + 1));
+    const { text } = openNote(noteText, keysValidAt(trusted, unverified.size));
+    const body = parseCheckpoint(text);
+    return { size: body.size, root: body.root };
+  } catch (error) {
+    return { problem: error instanceof NoteError && error.reason === 'untrusted' ? 'signed by no trusted key' : (error as Error).message };
+  }
+}
+
+/** Every stored subtree node must be the recomputed one: proofs handed to auditors are read from them. */
+async function compareStoredNodes(db: Queryable, levels: Buffer[][], note: (problem: string) => void): Promise<void> {
+  let after = { level: 0, index: -1 };
+  const seen = levels.map(() => 0);
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(logNodes)
+      .where(sql`(${logNodes.level}, ${logNodes.index}) > (${after.level}, ${after.index})`)
+      .orderBy(asc(logNodes.level), asc(logNodes.index))
+      .limit(CHUNK);
+    for (const row of rows) {
+      const expected = levels[row.level]?.[row.index];
+      if (!expected) note(`log node ${row.level}/${row.index} covers leaves the log does not have`);
+      else if (!expected.equals(row.hash)) note(`log node ${row.level}/${row.index} was altered`);
+      if (expected) seen[row.level] = (seen[row.level] ?? 0) + 1;
+    }
+    const lastRow = rows[rows.length - 1];
+    if (!lastRow || rows.length < CHUNK) break;
+    after = { level: lastRow.level, index: lastRow.index };
+  }
+  levels.forEach((nodes, level) => {
+    if (level > 0 && (seen[level] ?? 0) < nodes.length) note(`${nodes.length - (seen[level] ?? 0)} log node(s) of level ${level} are missing`);
+  });
+}
+
+async function countPending(db: Queryable): Promise<number> {
+  const [row] = await db.select({ n: sql<string>`count(*)` }).from(logPending);
+  return Number(row?.n ?? 0);
+}
+
+/** An event neither logged nor queued was inserted outside Latch. */
+async function findUnloggedEvents(db: Queryable, note: (problem: string) => void): Promise<void> {
+  const result = await db.execute(
+    sql`select e.id, e.stream, e.seq from ${events} e
+        where not exists (select 1 from ${logLeaves} l where l.event_id = e.id)
+          and not exists (select 1 from ${logPending} p where p.event_id = e.id)
+        order by e.id limit ${MAX_LISTED}`,
+  );
+  for (const row of resultRows<{ id: string; stream: string; seq: number }>(result)) {
+    note(`event ${row.id} (stream ${row.stream}, seq ${row.seq}) is in no log leaf and not queued: it was inserted outside Latch`);
+  }
+}

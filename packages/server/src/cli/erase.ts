@@ -1,0 +1,41 @@
+import { LatchError } from '@latch/core';
+import type { Command } from 'commander';
+import { eraseSubject, previewErasure, type ErasureReport } from '../privacy/erase-subject.js';
+import { CliError } from './cli-error.js';
+import { withLatch } from './with-latch.js';
+
+const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
+
+/** The report in a few lines a person can check before saying --yes. */
+export function describeErasure(report: ErasureReport): string[] {
+  const lines = [
+    `${report.dryRun ? 'would erase' : 'erased'}: ${report.values} personal value(s) in ${report.cases.length} case(s); ` +
+      `${report.blobs.erased} blob(s) (${report.blobs.kept} kept, shared with others); ${report.storedResponses} stored response(s); ` +
+      `user account: ${report.userId ?? 'none'}`,
+    ...report.cases.map((id) => `  case ${id}`),
+    ...report.blockedBy.map((a) => `  blocked by action ${a.actionId} (${a.status}) on case ${a.caseId}: cancel it or let it finish`),
+  ];
+  if (report.erasureId) lines.push(`erasure ${report.erasureId} recorded as subject.erased on each case and on the system stream`);
+  return lines;
+}
+
+export function registerErase(program: Command): void {
+  program
+    .command('erase')
+    .description("Erase a subject's personal data directly on the database (run on the server host); every hash still verifies")
+    .requiredOption('--subject <email>', 'the requester or user email (or case:<id> for a case with no requester email)')
+    .option('--reason <text>', 'a ticket reference; kept in the audit trail in the clear, so never the subject')
+    .option('--yes', 'erase; without it, only say what would be erased')
+    .addHelpText('after', '\nExit codes: 0 erased; 1 nothing erased (no --yes); 2 refused (unknown subject, pending actions, invalid reason).')
+    .action(async (o: { subject: string; reason?: string; yes?: boolean }) => {
+      const request = { subject: o.subject, reason: o.reason };
+      const report = await withLatch((ctx) =>
+        o.yes ? ctx.database.write((tx) => eraseSubject(tx, ctx.caseTypes, request, CLI_ACTOR)) : previewErasure(ctx.database.db, request, CLI_ACTOR),
+      ).catch((error: unknown) => {
+        if (error instanceof LatchError) throw new CliError(`${error.code}: ${error.message}`, 2);
+        throw error;
+      });
+      for (const line of describeErasure(report)) console.log(line);
+      if (!o.yes) throw new CliError('nothing erased: run again with --yes to erase', 1);
+    });
+}
