@@ -30,9 +30,14 @@ const origin = 'bench.example/latch';
 const caseId = '0190a5c4-1111-7000-8000-000000000001';
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
-/** Deterministic pseudo-random numbers, so runs are comparable. */
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so runs are comparable. */
 let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+function random() {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+}
 
 function sealCase() {
   const events = [];

@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('the global Merkle log on %s', (kind) => {
     const body = parseCheckpoint(opened.text);
     expect(body.origin).toBe('latch.test/log');
     const db = t.ctx.database.db;
-    const [{ n }] = resultRows<{ n: string }>(await db.execute(sql`select count(*) as n from ${events}`));
+    const { n } = resultRows<{ n: string }>(await db.execute(sql`select count(*) as n from ${events}`))[0]!;
     expect(body.size).toBe(Number(n));
     const leaves = await db.select().from(logLeaves).orderBy(asc(logLeaves.position));
     expect(leaves.map((l) => l.position)).toEqual([...Array(leaves.length).keys()]);
@@ -166,7 +166,7 @@ describe('several Latch processes on one PostgreSQL database', () => {
       await Promise.all([a.ctx.log.sequencer.drain(), b.ctx.log.sequencer.drain()]);
       const db = a.ctx.database.db;
       const leaves = await db.select().from(logLeaves).orderBy(asc(logLeaves.position));
-      const [{ n }] = resultRows<{ n: string }>(await db.execute(sql`select count(*) as n from ${events}`));
+      const { n } = resultRows<{ n: string }>(await db.execute(sql`select count(*) as n from ${events}`))[0]!;
       expect(leaves).toHaveLength(Number(n));
       expect(leaves.map((l) => l.position)).toEqual([...Array(leaves.length).keys()]);
       const report = await verifyLog(db, { trusted: trustedTestKey() });
@@ -186,7 +186,8 @@ describe('key rotation', () => {
     const newKey = generateSignerKey('latch.test/rotating');
     const open = (keys: string, migrate = false) =>
       openLatch(readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_DATABASE_URL: pgdb.url, LATCH_LOG_KEY: keys, LATCH_LOG_INTERVAL_MS: '60000' }), { migrate, log: () => undefined });
-    const [oldV, newV] = [oldKey, newKey].map((k) => parseSignerKeys(k)[0]!.verifierKey);
+    const oldV = parseSignerKeys(oldKey)[0]!.verifierKey;
+    const newV = parseSignerKeys(newKey)[0]!.verifierKey;
     try {
       for (const keys of [oldKey, `${oldKey}\n${newKey}`, newKey]) {
         const latch = await open(keys, keys === oldKey);

@@ -2,10 +2,12 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSignerKeys, parseTrustFile, verifyBundle } from '@latch/core';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStore } from '../src/audit/verify-store.js';
 import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, REPO_CONFIG_DIR, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 import { runLatch } from './process.js';
 
 const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
@@ -100,7 +102,17 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
       expect(text).not.toContain(SECRET);
     }
     expect((await verifyStore(t.ctx.database.db)).ok).toBe(true);
-    if (t.databaseUrl) expect(runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl }, ['verify', '--all']).status).toBe(0);
+    if (t.databaseUrl) expect(runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl, LATCH_LOG_KEY: TEST_LOG_KEY }, ['verify', '--all']).status).toBe(0);
+
+    // 6. Proof: the auditor gets an evidence bundle and checks it offline, trusting only the log's key.
+    const exported = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/exports`, headers: bearer(t.users.admin), payload: {} })).json();
+    const zip = await t.app.inject({ method: 'GET', url: exported.bundle, headers: bearer(t.users.admin) });
+    expect(zip.statusCode, zip.body).toBe(200);
+    const files = new Map(Object.entries(unzipSync(zip.rawPayload)));
+    for (const sha of succeeded.blobs!) expect(files.has(`blobs/${sha}`)).toBe(true);
+    const report = verifyBundle(files, { trusted: parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey) });
+    expect(report.failures).toEqual([]);
+    expect(report.events).toBe(events.length + 1);
   });
 
   it('retries a 500 with the same idempotency key, and records a card error as a final failure a person can retry', async () => {

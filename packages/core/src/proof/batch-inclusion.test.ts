@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InclusionBatch, leafHashBase64 } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, proofLines } from './batch-inclusion.js';
 import { inclusionProof, leafHash, rootOf, verifyInclusion } from './merkle.js';
 
 const b64 = (h: Uint8Array): string => Buffer.from(h).toString('base64');
@@ -16,7 +16,7 @@ function tree(size: number): { root: Buffer; proofs: string[][] } {
 function shuffled(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     const j = seed % (i + 1);
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
@@ -34,9 +34,9 @@ describe('InclusionBatch', () => {
     for (let size = 1; size <= 70; size++) {
       const { root, proofs } = tree(size);
       const batch = new InclusionBatch(size, root);
-      for (const i of shuffled(size, size)) expect(batch.verify(b64(leaves[i]!), i, proofs[i]!)).toBe(true);
+      for (const i of shuffled(size, size)) expect(batch.verify(b64(leaves[i]!), i, proofLines(proofs[i]!))).toBe(true);
       // Again, now that every node is proven (the shortcut path).
-      for (let i = 0; i < size; i++) expect(batch.verify(b64(leaves[i]!), i, proofs[i]!)).toBe(true);
+      for (let i = 0; i < size; i++) expect(batch.verify(b64(leaves[i]!), i, proofLines(proofs[i]!))).toBe(true);
     }
   });
 
@@ -45,7 +45,7 @@ describe('InclusionBatch', () => {
       const { root, proofs } = tree(size);
       const empty = (): InclusionBatch => new InclusionBatch(size, root);
       const full = new InclusionBatch(size, root);
-      for (let i = 0; i < size; i++) full.verify(b64(leaves[i]!), i, proofs[i]!);
+      for (let i = 0; i < size; i++) full.verify(b64(leaves[i]!), i, proofLines(proofs[i]!));
       for (let i = 0; i < size; i++) {
         const leaf = b64(leaves[i]!);
         const proof = proofs[i]!;
@@ -55,13 +55,15 @@ describe('InclusionBatch', () => {
           [leaf, i, [...proof, b64(leaves[0]!)]],
           ...proof.map((_, k): [string, number, string[]] => [leaf, i, proof.map((h, j) => (j === k ? b64(leafHash(Buffer.from(h))) : h))]),
           ...(proof.length > 0 ? [[leaf, i, proof.slice(1)] as [string, number, string[]]] : []),
+          ...(proof.length > 0 ? [[leaf, i, proof.slice(0, -1)] as [string, number, string[]]] : []),
+          ...(proof.length > 0 ? [[leaf, i, [...proof, proof.at(-1)!]] as [string, number, string[]]] : []),
         ];
         for (const [l, index, p] of altered) {
           expect(verifyInclusion(Buffer.from(l, 'base64'), index, size, p.map((h) => Buffer.from(h, 'base64')), root)).toBe(false);
-          expect(empty().verify(l, index, p)).toBe(false);
-          expect(full.verify(l, index, p)).toBe(false);
+          expect(empty().verify(l, index, proofLines(p))).toBe(false);
+          expect(full.verify(l, index, proofLines(p))).toBe(false);
         }
-        expect(full.verify(leaf, i, proof)).toBe(true);
+        expect(full.verify(leaf, i, proofLines(proof))).toBe(true);
       }
     }
   });
@@ -71,64 +73,78 @@ describe('InclusionBatch', () => {
     const batch = new InclusionBatch(8, root);
     const forged = b64(leafHash(Buffer.from('forged')));
     // Forged leaf 1 with leaf 0's real sibling list: fails, and must not make leaf 0's sibling "proven".
-    expect(batch.verify(forged, 1, proofs[1]!)).toBe(false);
-    expect(batch.verify(b64(leaves[0]!), 0, [forged, ...proofs[0]!.slice(1)])).toBe(false);
-    expect(batch.verify(b64(leaves[0]!), 0, proofs[0]!)).toBe(true);
+    expect(batch.verify(forged, 1, proofLines(proofs[1]!))).toBe(false);
+    expect(batch.verify(b64(leaves[0]!), 0, proofLines([forged, ...proofs[0]!.slice(1)]))).toBe(false);
+    expect(batch.verify(b64(leaves[0]!), 0, proofLines(proofs[0]!))).toBe(true);
     // Same for a proof that runs past the root.
     const fresh = new InclusionBatch(8, root);
-    expect(fresh.verify(forged, 3, [...proofs[3]!, proofs[3]![0]!])).toBe(false);
-    expect(fresh.verify(b64(leaves[3]!), 3, proofs[3]!)).toBe(true);
+    expect(fresh.verify(forged, 3, proofLines([...proofs[3]!, proofs[3]![0]!]))).toBe(false);
+    expect(fresh.verify(b64(leaves[3]!), 3, proofLines(proofs[3]!))).toBe(true);
   });
 
   it('rejects non-canonical or malformed hash text, even where the memo knows the node', () => {
     const { root, proofs } = tree(5);
     const batch = new InclusionBatch(5, root);
-    for (let i = 0; i < 5; i++) expect(batch.verify(b64(leaves[i]!), i, proofs[i]!)).toBe(true);
+    for (let i = 0; i < 5; i++) expect(batch.verify(b64(leaves[i]!), i, proofLines(proofs[i]!))).toBe(true);
     const line = proofs[2]![0]!;
     const last = line[42]!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const respelled = `${line.slice(0, 42)}${alphabet[alphabet.indexOf(last) + 1]}=`;
     expect(Buffer.from(respelled, 'base64')).toEqual(Buffer.from(line, 'base64'));
-    expect(batch.verify(b64(leaves[2]!), 2, [respelled, ...proofs[2]!.slice(1)])).toBe(false);
-    expect(new InclusionBatch(5, root).verify(b64(leaves[2]!), 2, [respelled, ...proofs[2]!.slice(1)])).toBe(false);
-    expect(new InclusionBatch(5, root).verify(b64(leaves[2]!), 2, ['not base64', ...proofs[2]!.slice(1)])).toBe(false);
-    expect(batch.verify('short', 2, proofs[2]!)).toBe(false);
-    expect(batch.verify(b64(leaves[2]!), -1, proofs[2]!)).toBe(false);
-    expect(batch.verify(b64(leaves[2]!), 5, proofs[2]!)).toBe(false);
-    expect(batch.verify(b64(leaves[2]!), 2.5, proofs[2]!)).toBe(false);
+    expect(batch.verify(b64(leaves[2]!), 2, proofLines([respelled, ...proofs[2]!.slice(1)]))).toBe(false);
+    expect(new InclusionBatch(5, root).verify(b64(leaves[2]!), 2, proofLines([respelled, ...proofs[2]!.slice(1)]))).toBe(false);
+    expect(new InclusionBatch(5, root).verify(b64(leaves[2]!), 2, proofLines(['not base64', ...proofs[2]!.slice(1)]))).toBe(false);
+    expect(batch.verify('short', 2, proofLines(proofs[2]!))).toBe(false);
+    expect(batch.verify(b64(leaves[2]!), -1, proofLines(proofs[2]!))).toBe(false);
+    expect(batch.verify(b64(leaves[2]!), 5, proofLines(proofs[2]!))).toBe(false);
+    expect(batch.verify(b64(leaves[2]!), 2.5, proofLines(proofs[2]!))).toBe(false);
   });
 
-  it('agrees with verifyInclusion on random proofs and mutations', () => {
+  it('rejects lines that are not 44 characters and a newline', () => {
+    const { root, proofs } = tree(9);
+    const lines = proofLines(proofs[4]!);
+    const batch = new InclusionBatch(9, root);
+    expect(batch.verify(b64(leaves[4]!), 4, lines.replace('\n', '\r'))).toBe(false);
+    expect(batch.verify(b64(leaves[4]!), 4, lines.slice(0, -1))).toBe(false);
+    expect(batch.verify(b64(leaves[4]!), 4, `${lines} `)).toBe(false);
+    expect(batch.verify(b64(leaves[4]!), 4, lines)).toBe(true);
+  });
+
+  it('agrees with verifyInclusion on random proofs and mutations, after valid proofs in leaf order', () => {
     const mutation = fc.record({
       size: fc.integer({ min: 1, max: 70 }),
       index: fc.nat(),
       claimed: fc.nat(),
-      drop: fc.nat(),
-      swap: fc.nat(),
-      kind: fc.constantFrom('none', 'index', 'drop', 'swap', 'leaf'),
-      warm: fc.boolean(),
+      position: fc.nat(),
+      kind: fc.constantFrom('none', 'index', 'drop', 'swap', 'leaf', 'dropTop', 'repeatTop', 'replace'),
+      before: fc.array(fc.nat(), { maxLength: 12 }),
     });
     fc.assert(
-      fc.property(mutation, ({ size, index, claimed, drop, swap, kind, warm }) => {
+      fc.property(mutation, ({ size, index, claimed, position, kind, before }) => {
         const { root, proofs } = tree(size);
         const i = index % size;
         let leaf = b64(leaves[i]!);
         let at = i;
-        let proof = [...proofs[i]!];
+        const proof = [...proofs[i]!];
+        const k = proof.length > 0 ? position % proof.length : 0;
         if (kind === 'index') at = claimed % size;
-        if (kind === 'drop' && proof.length > 0) proof.splice(drop % proof.length, 1);
-        if (kind === 'swap' && proof.length > 1) {
-          const k = swap % (proof.length - 1);
-          [proof[k], proof[k + 1]] = [proof[k + 1]!, proof[k]!];
-        }
+        if (kind === 'drop' && proof.length > 0) proof.splice(k, 1);
+        if (kind === 'swap' && proof.length > 1) [proof[k], proof[(k + 1) % proof.length]] = [proof[(k + 1) % proof.length]!, proof[k]!];
         if (kind === 'leaf') leaf = b64(leaves[(i + 1) % 70]!);
-        proof = proof.slice();
+        if (kind === 'dropTop') proof.pop();
+        if (kind === 'repeatTop' && proof.length > 0) proof.push(proof.at(-1)!);
+        if (kind === 'replace' && proof.length > 0) proof[k] = b64(leafHash(Buffer.from(proof[k]!)));
+        // Valid proofs first, in leaf order as in a bundle, so the proof under test can join their paths.
         const batch = new InclusionBatch(size, root);
-        if (warm) for (let j = 0; j < size; j += 2) batch.verify(b64(leaves[j]!), j, proofs[j]!);
+        for (const j of [...new Set(before.map((n) => n % size))].sort((a, b) => a - b)) {
+          expect(batch.verify(b64(leaves[j]!), j, proofLines(proofs[j]!))).toBe(true);
+        }
         const expected = verifyInclusion(Buffer.from(leaf, 'base64'), at, size, proof.map((h) => Buffer.from(h, 'base64')), root);
-        expect(batch.verify(leaf, at, proof)).toBe(expected);
+        expect(batch.verify(leaf, at, proofLines(proof))).toBe(expected);
+        // Whatever happened, the genuine proof still verifies.
+        expect(batch.verify(b64(leaves[i]!), i, proofLines(proofs[i]!))).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });

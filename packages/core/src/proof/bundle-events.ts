@@ -1,6 +1,9 @@
 /**
  * The events check of `verifyBundle`: each event file's bytes are canonical, belong to the case,
  * sit where their seq says, and link to the one before; the chain ends with the export event.
+ *
+ * Fields are compared as bytes inside the scanned event rather than decoded: this runs for every
+ * event of the case, and decoding would cost more than the check.
  */
 import type { CheckRecorder } from './bundle-report.js';
 import { EXPORT_EVENT_KIND, eventFile, type BundleManifest } from './bundle.js';
@@ -19,65 +22,85 @@ export interface EventFacts {
 }
 
 const FIELDS = ['actor', 'at', 'blobs', 'data', 'id', 'kind', 'outcome', 'prev', 'reason', 'seq', 'stream', 'v'] as const;
-const REQUIRED: ReadonlyArray<[(typeof FIELDS)[number], string]> = [
-  ['actor', '{'],
-  ['at', '"'],
-  ['data', '{'],
-  ['id', '"'],
-  ['kind', '"'],
-  ['outcome', '"'],
-  ['seq', '0123456789'],
-  ['stream', '"'],
-  ['v', '0123456789'],
-];
-const field = (name: (typeof FIELDS)[number]): number => FIELDS.indexOf(name);
+type Field = (typeof FIELDS)[number];
+const at = (name: Field): number => FIELDS.indexOf(name);
 const reader = new CanonicalObjectReader(FIELDS);
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** In canonical JSON a raw `{"` never occurs inside a string, so this only matches a commitment object. */
+
+const QUOTE = 0x22;
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+/** The first byte of a canonical value tells its type. */
+const REQUIRED: ReadonlyArray<[number, (first: number | undefined) => boolean]> = [
+  [at('actor'), (c) => c === OPEN_OBJECT],
+  [at('at'), (c) => c === QUOTE],
+  [at('data'), (c) => c === OPEN_OBJECT],
+  [at('id'), (c) => c === QUOTE],
+  [at('kind'), (c) => c === QUOTE],
+  [at('outcome'), (c) => c === QUOTE],
+  [at('seq'), isDigit],
+  [at('stream'), (c) => c === QUOTE],
+  [at('v'), isDigit],
+];
+const OPTIONAL: ReadonlyArray<[number, (first: number | undefined) => boolean]> = [
+  [at('blobs'), (c) => c === OPEN_ARRAY],
+  [at('reason'), (c) => c === QUOTE],
+];
+/** In canonical JSON a raw `{"` never occurs inside a string, so this only finds commitment objects. */
 const COMMITMENT = Buffer.from('{"$pii":"');
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-interface ParsedEvent {
-  raw: (name: (typeof FIELDS)[number]) => string | undefined;
-  facts: EventFacts;
+/** The bytes in `span` are exactly the ASCII `text`. */
+function spanIs(bytes: Buffer, [start, end]: Span, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let k = 0; k < text.length; k++) if (bytes[start + k] !== text.charCodeAt(k)) return false;
+  return true;
 }
 
-/** Reads one event file; returns a problem description instead when it is not a well-formed event. */
-function readEvent(seq: number, bytes: Buffer, hash: string): ParsedEvent | string {
-  const scan = reader.read(bytes);
-  if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
-  if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
-  const raw = (name: (typeof FIELDS)[number]): string | undefined => {
-    const span: Span | undefined = scan.spans[field(name)];
-    return span === undefined ? undefined : bytes.toString('utf8', span[0], span[1]);
-  };
-  for (const [name, starts] of REQUIRED) {
-    const span = scan.spans[field(name)];
-    if (span === undefined || !starts.includes(String.fromCharCode(bytes[span[0]]!))) return `field ${name} is missing or of the wrong type`;
+function isHex64At(bytes: Buffer, offset: number): boolean {
+  for (let k = offset; k < offset + 64; k++) {
+    const c = bytes[k];
+    if (!(isDigit(c) || (c !== undefined && c >= 0x61 && c <= 0x66))) return false;
   }
-  if (raw('v') !== '1') return `unknown event format version ${raw('v')}`;
-  const blobs = readBlobs(raw('blobs'));
-  if (blobs === undefined) return 'field blobs is not a list of SHA-256 hashes';
-  const path = eventFile(seq);
-  return { raw, facts: { seq, path, bytes, hash, blobs, commitments: commitmentsIn(bytes, scan.spans[field('data')]!) } };
-}
-
-function readBlobs(raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return [];
-  const blobs: unknown = JSON.parse(raw);
-  return Array.isArray(blobs) && blobs.every((b) => typeof b === 'string' && SHA256_HEX.test(b)) ? (blobs as string[]) : undefined;
+  return true;
 }
 
 function commitmentsIn(bytes: Buffer, [start, end]: Span): string[] {
   const found: string[] = [];
-  for (let at = bytes.indexOf(COMMITMENT, start); at >= 0 && at < end; at = bytes.indexOf(COMMITMENT, at + 1)) {
-    const value = bytes.toString('latin1', at + COMMITMENT.length, at + COMMITMENT.length + 64);
-    const close = at + COMMITMENT.length + 64;
-    if (SHA256_HEX.test(value) && bytes[close] === 0x22 && bytes[close + 1] === 0x7d) found.push(value);
+  for (let i = bytes.indexOf(COMMITMENT, start); i >= 0 && i < end; i = bytes.indexOf(COMMITMENT, i + 1)) {
+    const value = i + COMMITMENT.length;
+    if (isHex64At(bytes, value) && bytes[value + 64] === QUOTE && bytes[value + 65] === 0x7d) found.push(bytes.toString('latin1', value, value + 64));
   }
   return found;
 }
 
-/** Checks the chain; returns facts for every event file present (valid or not) for the later checks. */
+interface ReadEvent {
+  spans: Array<Span | undefined>;
+  facts: EventFacts;
+}
+
+/** Reads one event file; a problem description instead when it is not a well-formed event. */
+function readEvent(seq: number, path: string, bytes: Buffer, hash: string): ReadEvent | string {
+  const scan = reader.read(bytes);
+  if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
+  if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
+  const { spans } = scan;
+  for (const [i, ok] of REQUIRED) if (spans[i] === undefined || !ok(bytes[spans[i][0]])) return `field ${FIELDS[i]} is missing or of the wrong type`;
+  for (const [i, ok] of OPTIONAL) if (spans[i] !== undefined && !ok(bytes[spans[i][0]])) return `field ${FIELDS[i]} is of the wrong type`;
+  if (!spanIs(bytes, spans[at('v')]!, '1')) return 'unknown event format version';
+  const blobs = spans[at('blobs')] === undefined ? [] : readBlobs(bytes, spans[at('blobs')]!);
+  if (blobs === undefined) return 'field blobs is not a list of SHA-256 hashes';
+  return { spans, facts: { seq, path, bytes, hash, blobs, commitments: commitmentsIn(bytes, spans[at('data')]!) } };
+}
+
+function readBlobs(bytes: Buffer, [start, end]: Span): string[] | undefined {
+  const blobs: unknown = JSON.parse(bytes.toString('utf8', start, end));
+  return Array.isArray(blobs) && blobs.every((b) => typeof b === 'string' && SHA256_HEX.test(b)) ? (blobs as string[]) : undefined;
+}
+
+const text = (bytes: Buffer, span: Span): string => bytes.toString('utf8', span[0], span[1]);
+
+/** Checks the chain; returns facts for every event file present (well-formed or not) for the later checks. */
 export function checkEvents(
   files: ReadonlyMap<string, Buffer>,
   hashes: ReadonlyMap<string, string>,
@@ -88,29 +111,34 @@ export function checkEvents(
   const exportSeq = manifest.export.seq;
   const stream = JSON.stringify(manifest.case);
   const all: EventFacts[] = [];
-  const parsed = new Map<number, ParsedEvent>();
+  let exported: ReadEvent | undefined;
+  let previous: { seq: number; hash: string } = { seq: 0, hash: '' };
   reportGaps(seqs, exportSeq, check);
   for (const seq of seqs) {
     const path = eventFile(seq);
     const bytes = files.get(path)!;
-    const event = readEvent(seq, bytes, hashes.get(path)!);
+    const hash = hashes.get(path)!;
+    const event = readEvent(seq, path, bytes, hash);
+    // The link is checked only across adjacent seqs; a gap is reported once, above.
+    const expectedPrev = seq === 1 ? 'null' : previous.seq === seq - 1 ? `"${previous.hash}"` : undefined;
+    previous = { seq, hash };
     if (typeof event === 'string') {
       check.fail(`${path}: ${event}`);
-      all.push({ seq, path, bytes, hash: hashes.get(path)!, blobs: [], commitments: [] });
+      all.push({ seq, path, bytes, hash, blobs: [], commitments: [] });
       continue;
     }
     all.push(event.facts);
-    parsed.set(seq, event);
-    if (event.raw('stream') !== stream) check.fail(`${path}: belongs to stream ${event.raw('stream')}, not case ${manifest.case}`);
-    if (event.raw('seq') !== String(seq)) check.fail(`${path}: holds event seq ${event.raw('seq')}, but its file name says ${seq}`);
+    const { spans } = event;
+    if (!spanIs(bytes, spans[at('stream')]!, stream)) check.fail(`${path}: belongs to stream ${text(bytes, spans[at('stream')]!)}, not case ${manifest.case}`);
+    if (!spanIs(bytes, spans[at('seq')]!, String(seq))) check.fail(`${path}: holds event seq ${text(bytes, spans[at('seq')]!)}, but its file name says ${seq}`);
     if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
-    const previous = seq === 1 ? 'null' : hashes.has(eventFile(seq - 1)) ? JSON.stringify(hashes.get(eventFile(seq - 1))) : undefined;
-    if (previous !== undefined && event.raw('prev') !== previous) check.fail(`${path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
+    if (expectedPrev !== undefined && !(spans[at('prev')] !== undefined && spanIs(bytes, spans[at('prev')]!, expectedPrev))) {
+      check.fail(`${path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
+    }
+    if (seq === exportSeq) exported = event;
   }
-  const exported = parsed.get(exportSeq);
   if (exported !== undefined) checkExportEvent(exported, manifest, hashes, check);
-  const first = seqs[0] ?? 0;
-  check.finish(`${seqs.length} events, seq ${first}..${seqs.at(-1) ?? 0}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);
+  check.finish(`${seqs.length} events, seq 1..${exportSeq}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);
   return all;
 }
 
@@ -126,12 +154,12 @@ function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckReco
   }
 }
 
-function checkExportEvent(event: ParsedEvent, manifest: BundleManifest, hashes: ReadonlyMap<string, string>, check: CheckRecorder): void {
-  const { path, seq } = event.facts;
-  const kind = JSON.parse(event.raw('kind')!) as string;
+function checkExportEvent({ facts, spans }: ReadEvent, manifest: BundleManifest, hashes: ReadonlyMap<string, string>, check: CheckRecorder): void {
+  const { path, seq, bytes } = facts;
+  const kind = JSON.parse(text(bytes, spans[at('kind')]!)) as string;
   if (kind !== EXPORT_EVENT_KIND) check.fail(`${path}: the last event is ${kind}, not ${EXPORT_EVENT_KIND}`);
-  if (JSON.parse(event.raw('id')!) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
-  const head = (JSON.parse(event.raw('data')!) as { head?: { seq?: unknown; hash?: unknown } }).head;
+  if (JSON.parse(text(bytes, spans[at('id')]!)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
+  const head = (JSON.parse(text(bytes, spans[at('data')]!)) as { head?: { seq?: unknown; hash?: unknown } }).head;
   const previousHash = seq === 1 ? null : hashes.get(eventFile(seq - 1));
   if (head?.seq !== seq - 1 || head.hash !== previousHash || Object.keys(head).length !== 2) {
     check.fail(`${path}: data.head does not name event ${seq - 1} and its hash`);

@@ -3,7 +3,7 @@
  * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
  */
 import { isUtf8 } from 'node:buffer';
-import { InclusionBatch, leafHashBase64 } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, proofLines } from './batch-inclusion.js';
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
@@ -12,8 +12,8 @@ import { TLOG_PROOF_HEADER, parseTlogProof } from './tlog-proof.js';
 
 interface ProofLines {
   index: number;
-  /** Base64 hash lines, not yet checked for canonical form (InclusionBatch checks them). */
-  hashes: string[];
+  /** The hash lines, each followed by '\n', not yet checked for canonical form (InclusionBatch checks them). */
+  lines: string;
 }
 
 const PREFIX = Buffer.from(`${TLOG_PROOF_HEADER}\nindex `);
@@ -26,7 +26,7 @@ const LINE = 45; // 44 base64 characters of a SHA-256 hash, then '\n'
  * to the strict parser, which also explains what is wrong.
  */
 function readProofFast(bytes: Buffer, checkpoint: Buffer): ProofLines | undefined {
-  if (PREFIX.compare(bytes, 0, PREFIX.length) !== 0) return undefined;
+  for (let k = 0; k < PREFIX.length; k++) if (bytes[k] !== PREFIX[k]) return undefined;
   let i = PREFIX.length;
   let index = 0;
   const digitsStart = i;
@@ -39,10 +39,7 @@ function readProofFast(bytes: Buffer, checkpoint: Buffer): ProofLines | undefine
     i += LINE;
   }
   if (bytes.length - (i + 1) !== checkpoint.length || checkpoint.compare(bytes, i + 1) !== 0) return undefined;
-  const text = bytes.toString('latin1', hashesStart, i);
-  const hashes: string[] = [];
-  for (let k = 0; k < text.length; k += LINE) hashes.push(text.substring(k, k + LINE - 1));
-  return { index, hashes };
+  return { index, lines: bytes.toString('latin1', hashesStart, i) };
 }
 
 /** Parses a proof file strictly; a problem description when it is malformed or for another checkpoint. */
@@ -51,7 +48,7 @@ function readProofStrict(bytes: Buffer, checkpoint: CheckpointFacts): ProofLines
   try {
     const proof = parseTlogProof(bytes.toString('utf8'));
     if (proof.checkpoint !== checkpoint.note) return "its checkpoint is not the bundle's checkpoint";
-    return { index: proof.index, hashes: proof.proof.map((h) => h.toString('base64')) };
+    return { index: proof.index, lines: proofLines(proof.proof.map((h) => h.toString('base64'))) };
   } catch (e) {
     return (e as Error).message;
   }
@@ -86,7 +83,7 @@ export function checkInclusion(
     owners.set(proof.index, event.seq);
     if (proof.index >= checkpoint.size) {
       check.fail(`${path}: index ${proof.index} is outside the checkpoint's tree of size ${checkpoint.size}`);
-    } else if (!batch.verify(leafHashBase64(event.bytes), proof.index, proof.hashes)) {
+    } else if (!batch.verify(leafHashBase64(event.bytes), proof.index, proof.lines)) {
       const strict = readProofStrict(bytes, checkpoint);
       const why = typeof strict === 'string' ? strict : `does not lead to the checkpoint's root: event ${event.seq} is not at index ${proof.index} of the signed log`;
       check.fail(`${path}: ${why}`);

@@ -26,27 +26,35 @@ export type BundlePath =
   | { kind: 'blob'; sha256: string }
   | { kind: 'consistency'; oldSize: number; newSize: number };
 
-const SEQ_FILE = /^(events|proofs)\/([0-9]{8,})\.(json|tlog-proof)$/;
-const BLOB_FILE = /^blobs\/([0-9a-f]{64})$/;
+/** The seq in a name like events/00000042.json: 8 or more digits, zero-padded to exactly 8. */
+function seqIn(path: string, start: number, end: number): number | undefined {
+  const digits = path.slice(start, end);
+  if (digits.length < 8 || (digits.length > 8 && digits[0] === '0')) return undefined;
+  for (let i = 0; i < digits.length; i++) if (digits.charCodeAt(i) < 0x30 || digits.charCodeAt(i) > 0x39) return undefined;
+  const seq = Number(digits);
+  return seq >= 1 && Number.isSafeInteger(seq) ? seq : undefined;
+}
+
+const BLOB_FILE = /^blobs\/[0-9a-f]{64}$/;
 const CONSISTENCY_FILE = /^consistency\/([1-9][0-9]*)-([1-9][0-9]*)\.txt$/;
 
-/** Classifies a file name; names must be written exactly as the builder writes them. */
+/** Classifies a file name; names must be written exactly as the builder writes them. (Called per file: no regex on the common names.) */
 export function classifyPath(path: string): BundlePath | undefined {
+  if (path.startsWith('events/') && path.endsWith('.json')) {
+    const seq = seqIn(path, 'events/'.length, path.length - '.json'.length);
+    return seq === undefined ? undefined : { kind: 'event', seq };
+  }
+  if (path.startsWith('proofs/') && path.endsWith('.tlog-proof')) {
+    const seq = seqIn(path, 'proofs/'.length, path.length - '.tlog-proof'.length);
+    return seq === undefined ? undefined : { kind: 'proof', seq };
+  }
   if (path === MANIFEST_FILE) return { kind: 'manifest' };
   if (path === CHECKPOINT_FILE) return { kind: 'checkpoint' };
   if (path === DISCLOSURES_FILE) return { kind: 'disclosures' };
-  const seqMatch = SEQ_FILE.exec(path);
-  if (seqMatch !== null) {
-    const seq = Number(seqMatch[2]);
-    const kind = seqMatch[1] === 'events' ? 'event' : 'proof';
-    const canonical = kind === 'event' ? eventFile(seq) : proofFile(seq);
-    return seq >= 1 && Number.isSafeInteger(seq) && canonical === path ? { kind, seq } : undefined;
-  }
-  const blobMatch = BLOB_FILE.exec(path);
-  if (blobMatch !== null) return { kind: 'blob', sha256: blobMatch[1]! };
-  const consistencyMatch = CONSISTENCY_FILE.exec(path);
-  if (consistencyMatch !== null) {
-    const [oldSize, newSize] = [Number(consistencyMatch[1]), Number(consistencyMatch[2])];
+  if (BLOB_FILE.test(path)) return { kind: 'blob', sha256: path.slice('blobs/'.length) };
+  const consistency = CONSISTENCY_FILE.exec(path);
+  if (consistency !== null) {
+    const [oldSize, newSize] = [Number(consistency[1]), Number(consistency[2])];
     if (Number.isSafeInteger(newSize) && oldSize < newSize) return { kind: 'consistency', oldSize, newSize };
   }
   return undefined;

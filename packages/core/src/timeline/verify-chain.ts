@@ -56,10 +56,15 @@ export function verifyChain(
     const hash = sha256Hex(event.bytes);
     if (hash !== event.hash) return fail(event.seq, event.id, `stored hash ${event.hash} does not match the bytes (${hash})`);
     if (body.stream !== stream || event.stream !== stream) return fail(event.seq, event.id, `event belongs to stream ${body.stream}`);
+    // Checked before the sequence, or a swap would read as "event 2 is missing" when it is stored elsewhere.
+    if (event.seq !== body.seq) {
+      const which = body.id === event.id ? '' : ` (${body.id})`;
+      return fail(event.seq, event.id, `stored as event ${event.seq} but its bytes are event ${body.seq}${which}: events were moved or swapped`);
+    }
     if (body.seq !== expectedSeq) {
       return fail(expectedSeq, event.id, body.seq > expectedSeq ? `event ${expectedSeq} is missing` : `event ${body.seq} is out of order`);
     }
-    if (event.seq !== body.seq || event.id !== body.id || event.kind !== body.kind) {
+    if (event.id !== body.id || event.kind !== body.kind) {
       return fail(body.seq, event.id, 'stored columns disagree with the hashed bytes');
     }
     if (body.prev !== prevHash) return fail(body.seq, event.id, `previous-hash link is broken (expected ${prevHash}, found ${body.prev})`);

@@ -4,6 +4,7 @@ import { zipSync } from 'fflate';
 import { loadVisibleCase } from '../cases/case-access.js';
 import type { LatchContext } from '../context.js';
 import type { Tx } from '../db/database.js';
+import { isErasedBlob } from '../db/blobs.js';
 import { appendEvents } from '../db/event-store.js';
 import { blobs, events, personalData, streamHeads } from '../db/schema.js';
 import { subjectOf } from '../cases/create-case.js';
@@ -64,9 +65,13 @@ export async function buildCaseBundle(ctx: LatchContext, visibility: CaseVisibil
   const bodies = rows.map((row) => JSON.parse(row.bytes) as EventBody);
   const referenced = [...new Set(bodies.flatMap((body) => body.blobs ?? []))];
   const stored = new Map<string, Buffer>();
-  for (let i = 0; i < referenced.length; i += 500) {
-    for (const blob of await db.select({ sha256: blobs.sha256, data: blobs.data }).from(blobs).where(inArray(blobs.sha256, referenced.slice(i, i + 500)))) {
-      stored.set(blob.sha256, blob.data);
+  // After an erasure, none of the case's blobs leave: a shared blob may still hold bytes for another
+  // case, but this case's subject asked for theirs to go. The bundle lists them as erased.
+  const erased = bodies.some((body) => body.kind === 'subject.erased');
+  const toRead = erased ? [] : referenced;
+  for (let i = 0; i < toRead.length; i += 500) {
+    for (const blob of await db.select().from(blobs).where(inArray(blobs.sha256, toRead.slice(i, i + 500)))) {
+      if (!isErasedBlob(blob)) stored.set(blob.sha256, blob.data);
     }
   }
   const disclosures: Record<string, { salt: string; value: Json }> = {};
