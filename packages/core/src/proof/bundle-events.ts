@@ -24,6 +24,9 @@ export interface EventFacts {
 const FIELDS = ['actor', 'at', 'blobs', 'data', 'id', 'kind', 'outcome', 'prev', 'reason', 'seq', 'stream', 'v'] as const;
 type Field = (typeof FIELDS)[number];
 const at = (name: Field): number => FIELDS.indexOf(name);
+const [BLOBS, DATA, ID, KIND, PREV, SEQ, STREAM, V] = (['blobs', 'data', 'id', 'kind', 'prev', 'seq', 'stream', 'v'] as const).map(at) as [
+  number, number, number, number, number, number, number, number,
+];
 const reader = new CanonicalObjectReader(FIELDS);
 
 const QUOTE = 0x22;
@@ -50,10 +53,11 @@ const OPTIONAL: ReadonlyArray<[number, (first: number | undefined) => boolean]> 
 const COMMITMENT = Buffer.from('{"$pii":"');
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** The bytes in `span` are exactly the ASCII `text`. */
-function spanIs(bytes: Buffer, [start, end]: Span, text: string): boolean {
-  if (end - start !== text.length) return false;
-  for (let k = 0; k < text.length; k++) if (bytes[start + k] !== text.charCodeAt(k)) return false;
+/** The bytes in `span` are exactly the ASCII `text`, in quotes when `quoted`. */
+function spanIs(bytes: Buffer, [start, end]: Span, text: string, quoted = false): boolean {
+  const q = quoted ? 1 : 0;
+  if (end - start !== text.length + 2 * q || (quoted && (bytes[start] !== QUOTE || bytes[end - 1] !== QUOTE))) return false;
+  for (let k = 0; k < text.length; k++) if (bytes[start + q + k] !== text.charCodeAt(k)) return false;
   return true;
 }
 
@@ -87,10 +91,10 @@ function readEvent(seq: number, path: string, bytes: Buffer, hash: string): Read
   const { spans } = scan;
   for (const [i, ok] of REQUIRED) if (spans[i] === undefined || !ok(bytes[spans[i][0]])) return `field ${FIELDS[i]} is missing or of the wrong type`;
   for (const [i, ok] of OPTIONAL) if (spans[i] !== undefined && !ok(bytes[spans[i][0]])) return `field ${FIELDS[i]} is of the wrong type`;
-  if (!spanIs(bytes, spans[at('v')]!, '1')) return 'unknown event format version';
-  const blobs = spans[at('blobs')] === undefined ? [] : readBlobs(bytes, spans[at('blobs')]!);
+  if (!spanIs(bytes, spans[V]!, '1')) return 'unknown event format version';
+  const blobs = spans[BLOBS] === undefined ? [] : readBlobs(bytes, spans[BLOBS]);
   if (blobs === undefined) return 'field blobs is not a list of SHA-256 hashes';
-  return { spans, facts: { seq, path, bytes, hash, blobs, commitments: commitmentsIn(bytes, spans[at('data')]!) } };
+  return { spans, facts: { seq, path, bytes, hash, blobs, commitments: commitmentsIn(bytes, spans[DATA]!) } };
 }
 
 function readBlobs(bytes: Buffer, [start, end]: Span): string[] | undefined {
@@ -109,19 +113,23 @@ export function checkEvents(
   check: CheckRecorder,
 ): EventFacts[] {
   const exportSeq = manifest.export.seq;
-  const stream = JSON.stringify(manifest.case);
+  const caseId = manifest.case;
+  const stream = JSON.stringify(caseId);
   const all: EventFacts[] = [];
   let exported: ReadEvent | undefined;
-  let previous: { seq: number; hash: string } = { seq: 0, hash: '' };
+  let previousSeq = 0;
+  let previousHash = '';
   reportGaps(seqs, exportSeq, check);
   for (const seq of seqs) {
     const path = eventFile(seq);
     const bytes = files.get(path)!;
     const hash = hashes.get(path)!;
     const event = readEvent(seq, path, bytes, hash);
-    // The link is checked only across adjacent seqs; a gap is reported once, above.
-    const expectedPrev = seq === 1 ? 'null' : previous.seq === seq - 1 ? `"${previous.hash}"` : undefined;
-    previous = { seq, hash };
+    // The link is checked only across adjacent seqs: a gap is reported once, above.
+    const linked = seq === 1 || previousSeq === seq - 1;
+    const expectedPrev = seq === 1 ? null : previousHash;
+    previousSeq = seq;
+    previousHash = hash;
     if (typeof event === 'string') {
       check.fail(`${path}: ${event}`);
       all.push({ seq, path, bytes, hash, blobs: [], commitments: [] });
@@ -129,10 +137,11 @@ export function checkEvents(
     }
     all.push(event.facts);
     const { spans } = event;
-    if (!spanIs(bytes, spans[at('stream')]!, stream)) check.fail(`${path}: belongs to stream ${text(bytes, spans[at('stream')]!)}, not case ${manifest.case}`);
-    if (!spanIs(bytes, spans[at('seq')]!, String(seq))) check.fail(`${path}: holds event seq ${text(bytes, spans[at('seq')]!)}, but its file name says ${seq}`);
+    if (!spanIs(bytes, spans[STREAM]!, stream)) check.fail(`${path}: belongs to stream ${text(bytes, spans[STREAM]!)}, not case ${caseId}`);
+    if (!spanIs(bytes, spans[SEQ]!, String(seq))) check.fail(`${path}: holds event seq ${text(bytes, spans[SEQ]!)}, but its file name says ${seq}`);
     if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
-    if (expectedPrev !== undefined && !(spans[at('prev')] !== undefined && spanIs(bytes, spans[at('prev')]!, expectedPrev))) {
+    const prev = spans[PREV];
+    if (linked && (prev === undefined || !(expectedPrev === null ? spanIs(bytes, prev, 'null') : spanIs(bytes, prev, expectedPrev, true)))) {
       check.fail(`${path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
     }
     if (seq === exportSeq) exported = event;
@@ -156,10 +165,10 @@ function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckReco
 
 function checkExportEvent({ facts, spans }: ReadEvent, manifest: BundleManifest, hashes: ReadonlyMap<string, string>, check: CheckRecorder): void {
   const { path, seq, bytes } = facts;
-  const kind = JSON.parse(text(bytes, spans[at('kind')]!)) as string;
+  const kind = JSON.parse(text(bytes, spans[KIND]!)) as string;
   if (kind !== EXPORT_EVENT_KIND) check.fail(`${path}: the last event is ${kind}, not ${EXPORT_EVENT_KIND}`);
-  if (JSON.parse(text(bytes, spans[at('id')]!)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
-  const head = (JSON.parse(text(bytes, spans[at('data')]!)) as { head?: { seq?: unknown; hash?: unknown } }).head;
+  if (JSON.parse(text(bytes, spans[ID]!)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
+  const head = (JSON.parse(text(bytes, spans[DATA]!)) as { head?: { seq?: unknown; hash?: unknown } }).head;
   const previousHash = seq === 1 ? null : hashes.get(eventFile(seq - 1));
   if (head?.seq !== seq - 1 || head.hash !== previousHash || Object.keys(head).length !== 2) {
     check.fail(`${path}: data.head does not name event ${seq - 1} and its hash`);

@@ -37,12 +37,8 @@ export type Span = readonly [number, number];
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
 const isLowerHex = (c: number | undefined): boolean => isDigit(c) || (c !== undefined && c >= 0x61 && c <= 0x66);
 
-/** A member key: where its quoted text is, and whether it holds an escape. */
-interface Key {
-  start: number;
-  end: number;
-  escaped: boolean;
-}
+/** Receives each member of a scanned object: its quoted key's span and its value's span. */
+type MemberSink = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
 class Scanner {
   pos = 0;
@@ -57,26 +53,29 @@ class Scanner {
     return literal !== undefined ? this.literal(literal) : this.number();
   }
 
-  /** Scans an object; `onMember` sees each key and the span of its value. */
-  object(onMember?: (key: Key, value: Span) => void): boolean {
+  /** Scans an object; `onMember` sees each member. Keys are kept as offsets, not objects: this runs per key. */
+  object(onMember?: MemberSink): boolean {
     const b = this.b;
     if (b[++this.pos] === CLOSE_OBJECT) {
       this.pos++;
       return true;
     }
-    let previous: Key | undefined;
+    let previousStart = -1;
+    let previousEnd = -1;
+    let previousEscaped = false;
     for (;;) {
       if (b[this.pos] !== QUOTE) return false;
       const start = this.pos;
       const escaped = this.string();
       if (escaped === undefined) return false;
-      const key = { start, end: this.pos, escaped };
-      if (previous !== undefined && !this.ascending(previous, key)) return false;
-      previous = key;
+      if (previousStart >= 0 && !this.ascending(previousStart, previousEnd, previousEscaped, start, this.pos, escaped)) return false;
+      previousStart = start;
+      previousEnd = this.pos;
+      previousEscaped = escaped;
       if (b[this.pos++] !== COLON) return false;
       const valueStart = this.pos;
       if (!this.value()) return false;
-      onMember?.(key, [valueStart, this.pos]);
+      onMember?.(start, previousEnd, valueStart, this.pos);
       const next = b[this.pos++];
       if (next === CLOSE_OBJECT) return true;
       if (next !== COMMA) return false;
@@ -150,25 +149,26 @@ class Scanner {
     return true;
   }
 
-  /** Key `b` sorts after key `a` in UTF-16 code unit order. */
-  ascending(a: Key, b: Key): boolean {
-    if (a.escaped || b.escaped) return this.decode(a) < this.decode(b);
+  /** The key at [bStart, bEnd) sorts after the key at [aStart, aEnd) in UTF-16 code unit order. */
+  ascending(aStart: number, aEnd: number, aEscaped: boolean, bStart: number, bEnd: number, bEscaped: boolean): boolean {
+    if (aEscaped || bEscaped) return this.decode(aStart, aEnd) < this.decode(bStart, bEnd);
     const bytes = this.b;
-    const lenA = a.end - a.start - 2;
-    const lenB = b.end - b.start - 2;
+    const lenA = aEnd - aStart - 2;
+    const lenB = bEnd - bStart - 2;
     for (let k = 1; k <= lenA && k <= lenB; k++) {
-      const x = bytes[a.start + k]!;
-      const y = bytes[b.start + k]!;
+      const x = bytes[aStart + k]!;
+      const y = bytes[bStart + k]!;
       if (x === y) continue;
       // Byte order is UTF-16 order for ASCII. Beyond it supplementary characters sort differently
       // (U+10000 > U+FFFF in UTF-8, but its surrogate 0xD800 < 0xFFFF in UTF-16), so decode.
-      return x < 0x80 && y < 0x80 ? x < y : this.decode(a) < this.decode(b);
+      return x < 0x80 && y < 0x80 ? x < y : this.decode(aStart, aEnd) < this.decode(bStart, bEnd);
     }
     return lenA < lenB; // one is a prefix of the other; equal keys are a duplicate
   }
 
-  decode(key: Key): string {
-    return JSON.parse(this.b.toString('utf8', key.start, key.end)) as string;
+  /** The key whose quoted text is at [start, end). */
+  decode(start: number, end: number): string {
+    return JSON.parse(this.b.toString('utf8', start, end)) as string;
   }
 }
 
@@ -216,14 +216,14 @@ export class CanonicalObjectReader {
     const b = asBuffer(bytes);
     const keys = this.#keys;
     const result: ObjectScan = { spans: new Array<Span | undefined>(keys.length).fill(undefined), unexpected: [] };
-    const onMember = (key: Key, value: Span): void => {
+    const onMember = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void => {
       for (let i = 0; i < keys.length; i++) {
-        if (keys[i]!.length === key.end - key.start && bytesAt(b, key.start, keys[i]!)) {
-          result.spans[i] = value;
+        if (keys[i]!.length === keyEnd - keyStart && bytesAt(b, keyStart, keys[i]!)) {
+          result.spans[i] = [valueStart, valueEnd];
           return;
         }
       }
-      result.unexpected.push(JSON.parse(b.toString('utf8', key.start, key.end)) as string);
+      result.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
     };
     return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(onMember)) ? result : undefined;
   }

@@ -91,7 +91,7 @@ export async function buildCaseBundle(ctx: LatchContext, visibility: CaseVisibil
     disclosures,
     consistency: await consistencyWith(ctx, checkpoint.size, options.since ?? []),
   });
-  return Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 6 }));
+  return Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 1 }));
 }
 
 /** Consistency proofs between the bundle's checkpoint and each checkpoint the auditor holds. */
