@@ -67,9 +67,19 @@ export function latch(env, ...args) {
   return result.stdout;
 }
 
+let benchLogKey;
+/** One log signing key for the benches' servers: they sign checkpoints as production does. */
+function logKey() {
+  benchLogKey ??= latch({}, 'log', 'key', '--generate', 'latch.bench/log').trim();
+  return benchLogKey;
+}
+
 /** Starts `latch serve` and resolves once it answers /readyz. */
 export async function serve(env, port) {
-  const child = spawn(process.execPath, [latchBin, 'serve'], { env: { ...process.env, ...env, LATCH_PORT: String(port), LATCH_LOG: 'off' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [latchBin, 'serve'], {
+    env: { ...process.env, LATCH_LOG_KEY: logKey(), ...env, LATCH_PORT: String(port), LATCH_LOG: 'off' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {

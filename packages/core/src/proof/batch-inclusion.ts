@@ -13,6 +13,7 @@
  *
  * Hashes are handled as base64 text, the form they take in tlog-proof files (one per line), so
  * proof lines are compared without decoding, and decoded only when a new node must be computed.
+ * A proof is given as the bytes of its lines in the file, so the shared tail is compared in place.
  *
  * Positions follow RFC 9162 §2.1.3.2: (level, index) names leaves [index·2^level,
  * min((index+1)·2^level, size)), so the tree's ragged right edge has one name per range.
@@ -43,14 +44,14 @@ export function leafHashBase64(bytes: Uint8Array): string {
 }
 
 /** Proof hashes as the lines of a tlog-proof: each base64 hash followed by '\n'. */
-export function proofLines(hashes: readonly string[]): string {
-  return hashes.map((h) => `${h}\n`).join('');
+export function proofLines(hashes: readonly string[]): Buffer {
+  return Buffer.from(hashes.map((h) => `${h}\n`).join(''), 'latin1');
 }
 
 /** The last proof that verified: its leaf, its lines, and where in them the siblings above each level start. */
 interface Verified {
   index: number;
-  lines: string;
+  lines: Buffer;
   tailAt: number[];
 }
 
@@ -89,10 +90,10 @@ export class InclusionBatch {
   }
 
   /**
-   * True when `lines` (the proof's base64 hashes, each followed by '\n', leaf sibling first) prove
+   * True when `lines` (the proof's base64 hashes, each followed by '\n', leaf sibling first, as bytes) prove
    * the leaf hash `leaf` (base64) at `index`.
    */
-  verify(leaf: string, index: number, lines: string): boolean {
+  verify(leaf: string, index: number, lines: Buffer): boolean {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.#size || !isHashBase64(leaf) || lines.length % LINE !== 0) return false;
     this.#fresh.count = 0;
     const last = this.#last;
@@ -109,8 +110,8 @@ export class InclusionBatch {
 
     for (let offset = 0; offset < lines.length; offset += LINE) {
       if (sn === 0) return false; // proof longer than the path
-      if (lines.charCodeAt(offset + LINE - 1) !== NEWLINE) return false;
-      const sibling = lines.substring(offset, offset + LINE - 1);
+      if (lines[offset + LINE - 1] !== NEWLINE) return false;
+      const sibling = lines.toString('latin1', offset, offset + LINE - 1);
       const siblingIsLeft = fn % 2 === 1 || fn === sn;
       // A lone node on the right edge: the same range at each level up until it is a right child.
       while (fn === sn && fn % 2 === 0) {
@@ -148,10 +149,10 @@ export class InclusionBatch {
    * The proof has reached, with the proven value, a node on the last verified proof's path: from
    * here both proofs must list the same siblings, so the rest of the text must be the same.
    */
-  #joinLast(last: Verified, lines: string, index: number, tailAt: number[], level: number): boolean {
+  #joinLast(last: Verified, lines: Buffer, index: number, tailAt: number[], level: number): boolean {
     const tail = tailAt[level]!;
     const lastTail = last.tailAt[level]!;
-    if (lines.length - tail !== last.lines.length - lastTail || !lines.endsWith(last.lines.slice(lastTail))) return false;
+    if (lines.length - tail !== last.lines.length - lastTail || lines.compare(last.lines, lastTail, last.lines.length, tail, lines.length) !== 0) return false;
     for (let l = level + 1; l < last.tailAt.length; l++) {
       if (last.tailAt[l] !== undefined) tailAt[l] = tail + last.tailAt[l]! - lastTail;
     }

@@ -9,9 +9,11 @@ import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE, blobFile, type BundleManifest } from './bundle.js';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
 const SURROGATE = /[\ud800-\udfff]/;
+
+/** Reused input for commitment hashes (salt ‖ canonical value); grown when a value is larger. */
+let commitmentInput = Buffer.alloc(4096);
 
 /**
  * The same as `commitTo` (timeline/personal-data.ts), faster for the usual disclosed value, a
@@ -21,16 +23,21 @@ const SURROGATE = /[\ud800-\udfff]/;
 export function commitmentFor(value: Json, salt: string): string {
   const scalar = value === null || typeof value === 'boolean' || (typeof value === 'string' && !SURROGATE.test(value));
   const canonical = scalar ? JSON.stringify(value) : canonicalJson(value);
-  return hash('sha256', Buffer.concat([Buffer.from(salt, 'hex'), Buffer.from(canonical, 'utf8')]), 'hex');
+  const size = salt.length / 2 + Buffer.byteLength(canonical, 'utf8');
+  if (commitmentInput.length < size) commitmentInput = Buffer.alloc(2 * size);
+  const saltBytes = commitmentInput.write(salt, 0, 'hex');
+  const valueBytes = commitmentInput.write(canonical, saltBytes, 'utf8');
+  return hash('sha256', commitmentInput.subarray(0, saltBytes + valueBytes), 'hex');
 }
 
 export function checkBlobs(
   events: readonly EventFacts[],
-  blobsPresent: readonly string[],
-  hashes: ReadonlyMap<string, string>,
+  blobFiles: ReadonlyArray<{ path: string; sha256: string }>,
   manifest: BundleManifest,
   check: CheckRecorder,
 ): void {
+  const blobsPresent = blobFiles.map((f) => f.path.slice('blobs/'.length));
+  const contentHash = new Map(blobFiles.map((f) => [f.path.slice('blobs/'.length), f.sha256]));
   const referencedBy = new Map<string, number>();
   for (const event of events) for (const sha of event.blobs) if (!referencedBy.has(sha)) referencedBy.set(sha, event.seq);
   const erased = new Set(manifest.erasedBlobs);
@@ -47,7 +54,7 @@ export function checkBlobs(
   }
   for (const sha of blobsPresent) {
     if (!referencedBy.has(sha)) check.fail(`${blobFile(sha)}: not referenced by any event`);
-    else if (hashes.get(blobFile(sha)) !== sha) check.fail(`${blobFile(sha)}: content does not match its SHA-256`);
+    else if (contentHash.get(sha) !== sha) check.fail(`${blobFile(sha)}: content does not match its SHA-256`);
   }
   for (const sha of erased) if (!referencedBy.has(sha)) check.notice(`erasedBlobs lists ${sha}, which no event refers to`);
   const held = referencedBy.size - erasedCount;
@@ -82,19 +89,21 @@ function disclosureProblem(commitment: string, entry: unknown): string | undefin
 }
 
 export function checkDisclosures(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
-  const committed = new Set(events.flatMap((e) => e.commitments));
+  const committed = new Set<string>();
+  for (const event of events) for (const c of event.commitments) committed.add(c);
   const disclosures = readDisclosures(files.get(DISCLOSURES_FILE));
   if (typeof disclosures === 'string') {
     check.fail(`${DISCLOSURES_FILE}: ${disclosures}`);
     return check.finish('');
   }
   let disclosed = 0;
-  for (const [commitment, entry] of Object.entries(disclosures)) {
-    const problem = disclosureProblem(commitment, entry) ?? (committed.has(commitment) ? undefined : 'no event commits to this value');
+  for (const commitment in disclosures) {
+    const problem = disclosureProblem(commitment, disclosures[commitment]) ?? (committed.has(commitment) ? undefined : 'no event commits to this value');
     if (problem !== undefined) check.fail(`${DISCLOSURES_FILE}: ${commitment}: ${problem}`);
     else disclosed++;
   }
-  const withheld = [...committed].filter((c) => !Object.hasOwn(disclosures, c)).length;
+  // Each disclosed value matched a distinct commitment that some event holds; the others are withheld.
+  const withheld = committed.size - disclosed;
   if (withheld > 0) {
     check.notice(`${withheld} personal-data value${withheld === 1 ? ' is' : 's are'} committed to but not disclosed (erased, or not shown to you); the hashes still verify`);
   }

@@ -13,7 +13,7 @@ import { TLOG_PROOF_HEADER, parseTlogProof } from './tlog-proof.js';
 interface ProofLines {
   index: number;
   /** The hash lines, each followed by '\n', not yet checked for canonical form (InclusionBatch checks them). */
-  lines: string;
+  lines: Buffer;
 }
 
 const PREFIX = Buffer.from(`${TLOG_PROOF_HEADER}\nindex `);
@@ -39,7 +39,7 @@ function readProofFast(bytes: Buffer, checkpoint: Buffer): ProofLines | undefine
     i += LINE;
   }
   if (bytes.length - (i + 1) !== checkpoint.length || checkpoint.compare(bytes, i + 1) !== 0) return undefined;
-  return { index, lines: bytes.toString('latin1', hashesStart, i) };
+  return { index, lines: bytes.subarray(hashesStart, i) };
 }
 
 /** Parses a proof file strictly; a problem description when it is malformed or for another checkpoint. */
@@ -54,25 +54,25 @@ function readProofStrict(bytes: Buffer, checkpoint: CheckpointFacts): ProofLines
   }
 }
 
+/** `proofFiles` holds each proof file by the seq its name gives. */
 export function checkInclusion(
-  files: ReadonlyMap<string, Buffer>,
   events: readonly EventFacts[],
-  proofSeqs: readonly number[],
+  proofFiles: ReadonlyMap<number, { path: string; bytes: Buffer }>,
   checkpoint: CheckpointFacts | undefined,
   check: CheckRecorder,
 ): void {
   if (checkpoint === undefined) return check.skip('the checkpoint could not be read');
   const eventSeqs = new Set(events.map((e) => e.seq));
-  for (const seq of proofSeqs) if (!eventSeqs.has(seq)) check.fail(`${proofFile(seq)}: there is no event ${seq} in the bundle`);
+  for (const [seq, { path }] of proofFiles) if (!eventSeqs.has(seq)) check.fail(`${path}: there is no event ${seq} in the bundle`);
   const batch = new InclusionBatch(checkpoint.size, checkpoint.root);
   const owners = new Map<number, number>();
   for (const event of events) {
-    const path = proofFile(event.seq);
-    const bytes = files.get(path);
-    if (bytes === undefined) {
-      check.fail(`${path}: missing: every event needs an inclusion proof`);
+    const file = proofFiles.get(event.seq);
+    if (file === undefined) {
+      check.fail(`${proofFile(event.seq)}: missing: every event needs an inclusion proof`);
       continue;
     }
+    const { path, bytes } = file;
     const proof = readProofFast(bytes, checkpoint.bytes) ?? readProofStrict(bytes, checkpoint);
     if (typeof proof === 'string') {
       check.fail(`${path}: ${proof}`);

@@ -304,6 +304,31 @@ const tampers: Array<[string, Tamper, RegExp[]]> = [
     [/^proofs\/00000002\.tlog-proof: its checkpoint is not the bundle's checkpoint$/m],
   ],
   [
+    'a proof for an event that is not in the bundle',
+    (files) => relist(files.set(proofPath(9), files.get(proofPath(7))!)),
+    [/^proofs\/00000009\.tlog-proof: there is no event 9 in the bundle$/m],
+  ],
+  [
+    'a malformed consistency proof',
+    (files) => relist(files.set('consistency/5-23.txt', Buffer.from('latch.dev/consistency-proof@v1\nold 5\nnew 23\nnot base64\n'))),
+    [/^consistency\/5-23\.txt: consistency proof: proof hash 1 is not canonical base64/m],
+  ],
+  [
+    'a checkpoint signature by the trusted key altered',
+    (files) => {
+      const note = files.get('checkpoint')!.toString();
+      const sig = note.slice(note.lastIndexOf(' ') + 1, -1);
+      const bad = Buffer.from(sig, 'base64');
+      bad[10] = bad[10]! ^ 1;
+      const forged = note.replace(sig, bad.toString('base64'));
+      for (const path of [...files.keys()].filter((p) => p.startsWith('proofs/'))) {
+        files.set(path, Buffer.from(files.get(path)!.toString().replace(note, forged)));
+      }
+      return relist(files.set('checkpoint', Buffer.from(forged)));
+    },
+    [/^checkpoint: bad signature from trusted key log\.example\/latch\+[0-9a-f]{8}$/m],
+  ],
+  [
     'the case id changed in the manifest',
     (files) => relist(files, (m) => (m.case = '0190a5c4-9999-7000-8000-000000000009')),
     [/^events\/00000001\.json: belongs to stream "0190a5c4-1111-7000-8000-000000000001", not case 0190a5c4-9999/m],

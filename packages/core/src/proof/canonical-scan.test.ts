@@ -148,14 +148,15 @@ describe('isCanonicalJson agrees with canonicalJson on generated texts', () => {
 });
 
 describe('CanonicalObjectReader', () => {
-  const reader = new CanonicalObjectReader(['a', 'b', 'c', 'missing']);
-  const text = canonicalJson({ b: [1, { y: 'x', x: null }], a: 'q"uote', 'k\n': true, c: { $pii: 'ab' } });
+  // 'bb' and 'bc' share a length and first letter: the reader must still tell them apart.
+  const reader = new CanonicalObjectReader(['a', 'b', 'c', 'missing', 'bb', 'bc']);
+  const text = canonicalJson({ b: [1, { y: 'x', x: null }], a: 'q"uote', 'k\n': true, c: { $pii: 'ab' }, bc: 2 });
   const bytes = Buffer.from(text);
 
   it('locates the top-level members and names unexpected ones', () => {
     const scan = reader.read(bytes)!;
-    const raw = scan.spans.map((span) => (span === undefined ? undefined : bytes.toString('utf8', span[0], span[1])));
-    expect(raw).toEqual(['"q\\"uote"', '[1,{"x":null,"y":"x"}]', '{"$pii":"ab"}', undefined]);
+    const raw = scan.start.map((start, i) => (start < 0 ? undefined : bytes.toString('utf8', start, scan.end[i])));
+    expect(raw).toEqual(['"q\\"uote"', '[1,{"x":null,"y":"x"}]', '{"$pii":"ab"}', undefined, undefined, '2']);
     expect(scan.unexpected).toEqual(['k\n']);
   });
 

@@ -1,8 +1,8 @@
 /**
  * One pass over UTF-8 JSON bytes that decides whether they are exactly what `canonicalJson`
  * (RFC 8785, integers only) produces, without decoding or building the value. The offline
- * verifier checks hundreds of thousands of events a second; JSON.parse followed by
- * re-serialisation costs several times more than this scan.
+ * verifier runs it on every event of a case; JSON.parse followed by re-serialisation costs
+ * several times more than this scan.
  *
  * Canonical means: valid UTF-8; no white space outside strings; object keys strictly increasing
  * in UTF-16 code unit order (so no duplicates); strings escaped exactly as JSON.stringify escapes
@@ -30,9 +30,6 @@ const SHORT_ESCAPES = new Set([QUOTE, BACKSLASH, 0x62, 0x74, 0x6e, 0x66, 0x72]);
 /** Control characters with a short escape, which therefore may not be written \u00xx. */
 const SHORT_ESCAPED_CONTROLS = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 const LITERALS = new Map([0x74, 0x66, 0x6e].map((c, i) => [c, Buffer.from(['true', 'false', 'null'][i]!)]));
-
-/** Byte offsets [start, end) of a value inside the scanned bytes. */
-export type Span = readonly [number, number];
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
 const isLowerHex = (c: number | undefined): boolean => isDigit(c) || (c !== undefined && c >= 0x61 && c <= 0x66);
@@ -197,29 +194,39 @@ export function isCanonicalJson(bytes: Uint8Array): boolean {
   return scan(asBuffer(bytes), (s) => s.value());
 }
 
-/** Where each expected top-level member's value is; keys not in the expected list, by name. */
+/**
+ * Where each expected top-level member's value is, by position in the key list: bytes
+ * [start[i], end[i]), or start[i] = -1 when absent. Keys not in the list, by name.
+ */
 export interface ObjectScan {
-  spans: Array<Span | undefined>;
+  start: number[];
+  end: number[];
   unexpected: string[];
 }
 
 /** Reads canonical JSON objects with a known set of (ASCII) top-level keys, e.g. event bodies. */
 export class CanonicalObjectReader {
   readonly #keys: Buffer[];
+  /** Candidate key positions by quoted length and first character: usually exactly one. */
+  readonly #candidates = new Map<number, number[]>();
 
   constructor(keys: readonly string[]) {
     this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
+    this.#keys.forEach((k, i) => {
+      const slot = k.length * 256 + (k[1] ?? 0);
+      this.#candidates.set(slot, [...(this.#candidates.get(slot) ?? []), i]);
+    });
   }
 
-  /** Member spans by position in the key list, or undefined when the bytes are not a canonical object. */
+  /** The member spans, or undefined when the bytes are not a canonical JSON object. */
   read(bytes: Uint8Array): ObjectScan | undefined {
     const b = asBuffer(bytes);
-    const keys = this.#keys;
-    const result: ObjectScan = { spans: new Array<Span | undefined>(keys.length).fill(undefined), unexpected: [] };
+    const result: ObjectScan = { start: new Array<number>(this.#keys.length).fill(-1), end: new Array<number>(this.#keys.length).fill(-1), unexpected: [] };
     const onMember = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void => {
-      for (let i = 0; i < keys.length; i++) {
-        if (keys[i]!.length === keyEnd - keyStart && bytesAt(b, keyStart, keys[i]!)) {
-          result.spans[i] = [valueStart, valueEnd];
+      for (const i of this.#candidates.get((keyEnd - keyStart) * 256 + b[keyStart + 1]!) ?? []) {
+        if (bytesAt(b, keyStart, this.#keys[i]!)) {
+          result.start[i] = valueStart;
+          result.end[i] = valueEnd;
           return;
         }
       }

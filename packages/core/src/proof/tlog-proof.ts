@@ -85,15 +85,15 @@ export function formatTlogProof(p: { index: number; proof: readonly Uint8Array[]
   return `${lines.join('\n')}\n\n${p.checkpoint}`;
 }
 
-/** The tlog-proof lines before the checkpoint, hashes still in base64 (for verifiers that compare text). */
-export interface TlogProofHeader {
+/** The tlog-proof lines before the checkpoint, hashes still in base64. */
+interface TlogProofHeader {
   index: number;
   hashes: string[];
   extra?: string;
 }
 
 /** Parses the part of a tlog-proof before its empty line (without that line). Throws TlogProofError. */
-export function parseTlogProofHeader(header: string): TlogProofHeader {
+function parseTlogProofHeader(header: string): TlogProofHeader {
   const lines = header.split('\n');
   if (lines[0] !== TLOG_PROOF_HEADER) throw new TlogProofError(`tlog-proof: first line must be ${TLOG_PROOF_HEADER}`);
   let next = 1;

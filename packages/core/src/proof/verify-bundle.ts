@@ -34,10 +34,9 @@ function manifestProblem(m: Record<string, unknown>): string | undefined {
   if (typeof exp !== 'object' || exp === null || typeof exp.event !== 'string' || !Number.isSafeInteger(exp.seq) || (exp.seq as number) < 1) {
     return 'export must be { "event": <id>, "seq": <positive integer> }';
   }
-  // Each hash is compared with the SHA-256 computed in lower-case hex, so only its type matters here.
+  // Each hash is compared with the SHA-256 computed in lower-case hex: anything else fails there, by name.
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) return 'files must map each path to a SHA-256 in hex';
-  for (const path in files) if (typeof files[path] !== 'string') return `files: the hash of ${path} is not a string`;
   if (!Array.isArray(m.erasedBlobs) || !m.erasedBlobs.every((h) => typeof h === 'string' && SHA256_HEX.test(h))) {
     return 'erasedBlobs must be a list of SHA-256 hashes in hex';
   }
@@ -60,48 +59,78 @@ function readManifest(bytes: Buffer | undefined, check: CheckRecorder): BundleMa
   }
   if (problem !== undefined) check.fail(`${MANIFEST_FILE}: ${problem}`);
   const m = manifest as BundleManifest;
-  check.finish(problem === undefined ? `${BUNDLE_FORMAT}, case ${m.case}, ${Object.keys(m.files).length} files listed` : '');
+  check.finish(problem === undefined ? `${BUNDLE_FORMAT}, case ${m.case}, log ${m.origin}` : '');
   return problem === undefined ? m : undefined;
 }
 
-/** Every listed file present with its SHA-256, and nothing unlisted; returns each present file's hash. */
-function checkFiles(files: ReadonlyMap<string, Buffer>, manifest: BundleManifest, check: CheckRecorder): Map<string, string> {
-  const hashes = new Map<string, string>();
-  for (const [path, bytes] of files) if (path !== MANIFEST_FILE) hashes.set(path, hash('sha256', bytes, 'hex'));
-  for (const path in manifest.files) {
-    if (path === MANIFEST_FILE || classifyPath(path) === undefined) check.fail(`${path}: not a file of the bundle format`);
-    const expected = manifest.files[path];
-    const actual = hashes.get(path);
-    if (actual === undefined) check.fail(`${path}: listed in the manifest but missing`);
-    else if (actual !== expected) check.fail(`${path}: SHA-256 does not match the manifest`);
-  }
-  for (const path of hashes.keys()) {
-    if (!Object.hasOwn(manifest.files, path)) check.fail(`${path}: not listed in the manifest`);
-  }
-  check.finish(`${hashes.size} files present, each matching its SHA-256 in the manifest`);
-  return hashes;
+/** A present file, hashed and classified once for all the checks. */
+interface BundleFile {
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+  kind: BundlePath | undefined;
+  /** For an event or proof file, the seq its name gives. */
+  seq: number;
 }
 
-/** The present files by kind; names outside the format are left out (the files check names them). */
-function sortFiles(files: ReadonlyMap<string, Buffer>): { events: number[]; proofs: number[]; blobs: string[]; consistency: string[] } {
-  const sorted = { events: [] as number[], proofs: [] as number[], blobs: [] as string[], consistency: [] as string[] };
-  for (const path of files.keys()) {
-    const kind: BundlePath | undefined = classifyPath(path);
-    if (kind?.kind === 'event') sorted.events.push(kind.seq);
-    else if (kind?.kind === 'proof') sorted.proofs.push(kind.seq);
-    else if (kind?.kind === 'blob') sorted.blobs.push(kind.sha256);
-    else if (kind?.kind === 'consistency') sorted.consistency.push(path);
+/** The present files by kind. Checks get the files themselves: a map lookup per event would cost more than the check. */
+interface BundleIndex {
+  all: BundleFile[];
+  events: BundleFile[];
+  proofs: Map<number, BundleFile>;
+  blobs: BundleFile[];
+  consistency: string[];
+}
+
+function indexFiles(files: ReadonlyMap<string, Buffer>): BundleIndex {
+  const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
+  for (const [path, bytes] of files) {
+    if (path === MANIFEST_FILE) continue;
+    const kind = classifyPath(path);
+    const seq = kind?.kind === 'event' || kind?.kind === 'proof' ? kind.seq : 0;
+    const file: BundleFile = { path, bytes, sha256: hash('sha256', bytes, 'hex'), kind, seq };
+    index.all.push(file);
+    if (kind?.kind === 'event') index.events.push(file);
+    else if (kind?.kind === 'proof') index.proofs.set(seq, file);
+    else if (kind?.kind === 'blob') index.blobs.push(file);
+    else if (kind?.kind === 'consistency') index.consistency.push(path);
   }
-  sorted.events.sort((a, b) => a - b);
-  sorted.proofs.sort((a, b) => a - b);
-  return sorted;
+  index.events.sort((a, b) => a.seq - b.seq);
+  return index;
+}
+
+/** Every listed file present with its SHA-256, named as the format names files, and nothing unlisted. */
+function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRecorder): void {
+  const listed = manifest.files;
+  let matched = 0;
+  for (const { path, sha256, kind } of index.all) {
+    const expected = Object.hasOwn(listed, path) ? listed[path] : undefined;
+    if (expected === undefined) check.fail(`${path}: not listed in the manifest`);
+    else matched++;
+    if (kind === undefined) check.fail(`${path}: not a file of the bundle format`);
+    if (expected !== undefined && expected !== sha256) check.fail(`${path}: SHA-256 does not match the manifest`);
+  }
+  // Each present file matched a distinct entry; any other entry names a file that is not here.
+  if (matched !== Object.keys(listed).length) {
+    const present = new Set(index.all.map((f) => f.path));
+    for (const path in listed) {
+      if (present.has(path)) continue;
+      if (path === MANIFEST_FILE || classifyPath(path) === undefined) check.fail(`${path}: not a file of the bundle format`);
+      check.fail(`${path}: listed in the manifest but missing`);
+    }
+  }
+  check.finish(`${index.all.length} files present, each matching its SHA-256 in the manifest`);
 }
 
 /** Zip readers may list directories as entries ending in '/'; they carry nothing. */
+function isDirectory(path: string, bytes: Uint8Array): boolean {
+  return path.endsWith('/') && bytes.length === 0;
+}
+
 function asFiles(input: ReadonlyMap<string, Uint8Array>): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   for (const [path, bytes] of input) {
-    if (path.endsWith('/') && bytes.length === 0) continue;
+    if (isDirectory(path, bytes)) continue;
     files.set(path, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
   return files;
@@ -116,16 +145,16 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
     return;
   }
   report.caseId = manifest.case;
-  const hashes = checkFiles(files, manifest, step('files'));
-  const sorted = sortFiles(files);
-  const events = checkEvents(files, hashes, sorted.events, manifest, step('events'));
+  const index = indexFiles(files);
+  checkFiles(index, manifest, step('files'));
+  const events = checkEvents(index.events, manifest, step('events'));
   report.events = events.length;
-  checkBlobs(events, sorted.blobs, hashes, manifest, step('attachments'));
+  checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
-  checkInclusion(files, events, sorted.proofs, checkpoint, step('inclusion'));
-  checkSince(files, sorted.consistency, options.since, checkpoint, options.trusted, step('consistency'));
+  checkInclusion(events, index.proofs, checkpoint, step('inclusion'));
+  checkSince(files, index.consistency, options.since, checkpoint, options.trusted, step('consistency'));
 }
 
 /** Verifies an evidence bundle (file name → bytes) offline against the auditor's trusted keys. Never throws. */
