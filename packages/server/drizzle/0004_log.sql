@@ -20,7 +20,8 @@ CREATE TABLE "log_nodes" (
 );
 --> statement-breakpoint
 CREATE TABLE "log_pending" (
-	"event_id" uuid PRIMARY KEY NOT NULL
+	"event_id" uuid PRIMARY KEY NOT NULL,
+	"leaf" "bytea" NOT NULL
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "log_leaves_event_idx" ON "log_leaves" USING btree ("event_id");--> statement-breakpoint
@@ -45,4 +46,5 @@ CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON "log_checkpoints"
   FOR EACH STATEMENT EXECUTE FUNCTION latch_refuse_audit_change();
 --> statement-breakpoint
 -- Events written before the log existed are queued for the sequencer, oldest first (UUIDv7 order).
-INSERT INTO "log_pending" ("event_id") SELECT "id" FROM "events";
+INSERT INTO "log_pending" ("event_id", "leaf")
+  SELECT "id", sha256('\x00'::bytea || convert_to("bytes", 'UTF8')) FROM "events" ORDER BY "id";

@@ -1,5 +1,6 @@
 import {
   collectCommitments,
+  leafHash,
   revealPersonalData,
   sealEvents,
   type EventBody,
@@ -45,7 +46,7 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
     tx.insert(events).values(sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))),
   );
   // Queued for the log sequencer in the same transaction: only committed events are ever logged.
-  statements.push(tx.insert(logPending).values(sealed.map((e) => ({ eventId: e.id }))));
+  statements.push(tx.insert(logPending).values(sealed.map((e) => ({ eventId: e.id, leaf: leafHash(Buffer.from(e.bytes, 'utf8')) }))));
   const disclosures = sealed.flatMap((e) => e.disclosures);
   if (disclosures.length > 0) {
     statements.push(

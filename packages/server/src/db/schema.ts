@@ -291,6 +291,8 @@ export const delegations = pgTable(
  */
 export const logPending = pgTable('log_pending', {
   eventId: uuid('event_id').primaryKey(),
+  /** SHA-256(0x00 ‖ event bytes), computed by the append: the sequencer never re-reads the event. */
+  leaf: bytea('leaf').notNull(),
 });
 
 /** Leaf `position` of the log is the event; `hash` = SHA-256(0x00 ‖ event bytes). Append-only. */

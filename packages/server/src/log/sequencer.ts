@@ -1,9 +1,9 @@
-import { CompactRange, formatCheckpoint, leafHash, signNoteWithKeys } from '@latch/core';
-import { inArray, sql } from 'drizzle-orm';
+import { CompactRange, formatCheckpoint, signNoteWithKeys } from '@latch/core';
+import { asc, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { resultRows, type Database, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
-import { events, logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
+import { logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
 import { latestCheckpoint, logSize, subtreeHashes } from './log-store.js';
 import type { LogKeys } from './signing-keys.js';
 
@@ -129,23 +129,19 @@ export class Sequencer {
       if (!resultRows<{ ok: boolean }>(fence)[0]?.ok) return 0;
       const state = await this.currentState(tx);
       const keysChanged = await this.recordKeyChange(tx, state);
-      const pending = await tx.execute<{ event_id: string; bytes: string }>(
-        sql`select p.event_id, e.bytes from ${logPending} p join ${events} e on e.id = p.event_id
-            order by e.at, e.stream, e.seq limit ${this.options.batchSize ?? 5000}`,
-      );
-      const batch = resultRows<{ event_id: string; bytes: string }>(pending);
+      // UUIDv7 order: the order each process created its events in.
+      const batch = await tx.select().from(logPending).orderBy(asc(logPending.eventId)).limit(this.options.batchSize ?? 5000);
       if (batch.length === 0) return 0;
       const tree = new CompactRange(state.tree.size, state.tree.frontier);
       const leaves = [];
       const nodes = [];
       for (const row of batch) {
-        const hash = leafHash(Buffer.from(row.bytes, 'utf8'));
-        leaves.push({ position: tree.size, eventId: row.event_id, hash });
-        nodes.push(...tree.append(hash));
+        leaves.push({ position: tree.size, eventId: row.eventId, hash: row.leaf });
+        nodes.push(...tree.append(row.leaf));
       }
       await tx.insert(logLeaves).values(leaves);
       if (nodes.length > 0) await tx.insert(logNodes).values(nodes.map((n) => ({ level: n.level, index: n.index, hash: n.hash })));
-      await tx.delete(logPending).where(inArray(logPending.eventId, batch.map((row) => row.event_id)));
+      await tx.delete(logPending).where(inArray(logPending.eventId, batch.map((row) => row.eventId)));
       const signers = this.keys?.keys.map((k) => k.verifierKey) ?? [];
       if (this.keys) {
         const note = this.sign(tree.size, tree.root());
