@@ -171,6 +171,14 @@ describe('several Latch processes on one PostgreSQL database', () => {
       expect(leaves.map((l) => l.position)).toEqual([...Array(leaves.length).keys()]);
       const report = await verifyLog(db, { trusted: trustedTestKey() });
       expect(report.problems).toEqual([]);
+
+      // Whichever led, with `a` gone `b`'s own loop leads and integrates new events, unprompted.
+      await a.close();
+      for (let i = 0; i < 10; i++) await b.ctx.database.write((tx) => createCase(tx, b.ctx.caseTypes, staff, system, refundBody() as NewCase));
+      const pending = async () => resultRows<{ n: string }>(await b.ctx.database.db.execute(sql`select count(*) as n from log_pending`))[0]!.n;
+      for (let i = 0; i < 100 && (await pending()) !== '0'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await pending()).toBe('0');
+      expect((await verifyLog(b.ctx.database.db, { trusted: trustedTestKey() })).problems).toEqual([]);
     } finally {
       await a.close();
       await b.close();

@@ -50,6 +50,7 @@ export class Sequencer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private nextLeadershipTry = 0;
 
   constructor(
     private readonly database: Database,
@@ -97,6 +98,9 @@ export class Sequencer {
   private async isLeader(): Promise<boolean> {
     if (!this.options.databaseUrl) return true;
     if (this.leaderConnection) return true;
+    // A follower asks again every few intervals, not on every tick: each try is a new connection.
+    if (Date.now() < this.nextLeadershipTry) return false;
+    this.nextLeadershipTry = Date.now() + 5 * this.options.intervalMs;
     const client = new pg.Client({ connectionString: this.options.databaseUrl });
     client.on('error', () => undefined);
     try {
