@@ -1,15 +1,14 @@
 /**
- * Verifies many inclusion proofs against one tree head, hashing each shared node once.
+ * Verifies many inclusion proofs against one tree head, sharing the work of neighbouring proofs.
  *
  * Every node value that a proof brings to the root is *proven*: by collision resistance it is the
- * value of that node in the tree the root commits to. Proven values are kept by position. A later
- * proof must agree with them wherever it touches them (any disagreement could not reach the root),
- * and once both children of a step are proven, their parent is already known and is not hashed
- * again. A proof that fails leaves nothing behind, so one bad proof cannot vouch for another.
- *
- * Proofs usually come in leaf order, so a proof's path soon joins the previous proof's. From the
- * node where they join, both list the same siblings in the same order, ending their proofs: the rest
- * of the new proof is then checked by comparing that text with the previous proof's, at once.
+ * value of that node in the tree the root commits to. The batch keeps the path of the last proof
+ * that verified. Proofs usually come in leaf order, so a new proof's path soon joins that path:
+ * from the join node up, both proofs list the same siblings in the same order, ending their proofs.
+ * The new proof is checked by hashing up to the join node, comparing the value it computes with the
+ * proven one, and comparing the rest of its text with the last proof's, at once. Any two paths
+ * join, at the root at the latest, so proofs in any order are checked; in leaf order, cheaply. A
+ * proof that fails leaves nothing behind, so one bad proof cannot vouch for another.
  *
  * Hashes are handled as base64 text, the form they take in tlog-proof files (one per line), so
  * proof lines are compared without decoding, and decoded only when a new node must be computed.
@@ -28,10 +27,31 @@ const NEWLINE = 0x0a;
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
 let leafInput = Buffer.alloc(4096);
 
+const BASE64_VALUE = new Uint8Array(128);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64_VALUE[c.charCodeAt(0)] = i;
+
+/**
+ * Writes the 32 bytes of a hash in canonical base64 (44 characters, checked before) at `at`. A
+ * loop: Buffer#write's native call costs more than the decoding, and it runs for every node hashed.
+ */
+function writeHash(text: string, out: Buffer, at: number): void {
+  const digit = (i: number): number => BASE64_VALUE[text.charCodeAt(i)]!;
+  let o = at;
+  for (let i = 0; i < 40; i += 4) {
+    const n = (digit(i) << 18) | (digit(i + 1) << 12) | (digit(i + 2) << 6) | digit(i + 3);
+    out[o++] = n >> 16;
+    out[o++] = (n >> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  const n = (digit(40) << 18) | (digit(41) << 12) | (digit(42) << 6); // then '='
+  out[o++] = n >> 16;
+  out[o] = (n >> 8) & 0xff;
+}
+
 /** SHA-256(0x01 ‖ left ‖ right) of two base64 hashes, as base64. */
 function nodeHashBase64(left: string, right: string): string {
-  nodeInput.write(left, 1, HASH_SIZE, 'base64');
-  nodeInput.write(right, 1 + HASH_SIZE, HASH_SIZE, 'base64');
+  writeHash(left, nodeInput, 1);
+  writeHash(right, nodeInput, 1 + HASH_SIZE);
   return hash('sha256', nodeInput, 'base64');
 }
 
@@ -48,45 +68,33 @@ export function proofLines(hashes: readonly string[]): Buffer {
   return Buffer.from(hashes.map((h) => `${h}\n`).join(''), 'latin1');
 }
 
-/** The last proof that verified: its leaf, its lines, and where in them the siblings above each level start. */
+/**
+ * The last proof that verified: its leaf, its lines, and by level the node on its path (a proven
+ * value) and where in its lines the siblings above that node start.
+ */
 interface Verified {
   index: number;
   lines: Buffer;
+  path: string[];
   tailAt: number[];
+}
+
+/** The last proof's sibling on its step up to `level` is the hash `value` (base64). */
+function lastSiblingIs(last: Verified, level: number, value: string): boolean {
+  const end = last.tailAt[level];
+  if (end === undefined) return false; // it came up to `level` without a sibling (the right edge)
+  for (let k = 0; k < LINE - 1; k++) if (last.lines[end - LINE + k] !== value.charCodeAt(k)) return false;
+  return true;
 }
 
 export class InclusionBatch {
   readonly #size: number;
   readonly #root: string;
-  /** proven[level].get(index) = base64 value of that node. */
-  readonly #proven: Array<Map<number, string>> = [];
-  /** Nodes met by the proof being checked, committed only if it reaches the root (reused: no garbage per proof). */
-  readonly #fresh = { levels: [] as number[], indices: [] as number[], values: [] as string[], count: 0 };
   #last: Verified | undefined;
 
   constructor(treeSize: number, root: Uint8Array) {
     this.#size = treeSize;
     this.#root = Buffer.from(root).toString('base64');
-  }
-
-  #row(level: number): Map<number, string> {
-    let row = this.#proven[level];
-    if (row === undefined) this.#proven[level] = row = new Map();
-    return row;
-  }
-
-  #remember(level: number, index: number, value: string): void {
-    const fresh = this.#fresh;
-    fresh.levels[fresh.count] = level;
-    fresh.indices[fresh.count] = index;
-    fresh.values[fresh.count++] = value;
-  }
-
-  #accept(verified: Verified): true {
-    const { levels, indices, values, count } = this.#fresh;
-    for (let i = 0; i < count; i++) this.#row(levels[i]!).set(indices[i]!, values[i]!);
-    this.#last = verified;
-    return true;
   }
 
   /**
@@ -95,67 +103,61 @@ export class InclusionBatch {
    */
   verify(leaf: string, index: number, lines: Buffer): boolean {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.#size || !isHashBase64(leaf) || lines.length % LINE !== 0) return false;
-    this.#fresh.count = 0;
     const last = this.#last;
+    const path: string[] = [leaf];
     const tailAt: number[] = [];
     let fn = index;
     let sn = this.#size - 1;
     let lastFn = last?.index ?? -1; // the previous proof's path, at the current level
     let level = 0;
     let value = leaf;
-    const known = this.#row(0).get(index);
-    if (known !== undefined && known !== value) return false;
-    let proven = known !== undefined;
-    if (!proven) this.#remember(0, index, value);
-
     for (let offset = 0; offset < lines.length; offset += LINE) {
       if (sn === 0) return false; // proof longer than the path
       if (lines[offset + LINE - 1] !== NEWLINE) return false;
       const sibling = lines.toString('latin1', offset, offset + LINE - 1);
+      if (!isHashBase64(sibling)) return false;
       const siblingIsLeft = fn % 2 === 1 || fn === sn;
       // A lone node on the right edge: the same range at each level up until it is a right child.
       while (fn === sn && fn % 2 === 0) {
         fn /= 2;
         sn /= 2;
         lastFn = Math.floor(lastFn / 2);
-        level++;
+        path[++level] = value;
       }
-      const siblingIndex = siblingIsLeft ? fn - 1 : fn + 1;
-      const provenSibling = this.#row(level).get(siblingIndex);
-      if (provenSibling !== undefined ? provenSibling !== sibling : !isHashBase64(sibling)) return false;
-      if (provenSibling === undefined) this.#remember(level, siblingIndex, sibling);
-
+      const siblingIsLastPath = last !== undefined && (siblingIsLeft ? fn - 1 : fn + 1) === lastFn && sibling === last.path[level];
+      if (siblingIsLastPath && lastSiblingIs(last, level + 1, value)) {
+        value = last.path[level + 1]!; // both children are proven and are the last proof's: so is their parent
+      } else {
+        value = siblingIsLeft ? nodeHashBase64(sibling, value) : nodeHashBase64(value, sibling);
+      }
       fn = Math.floor(fn / 2);
       sn = Math.floor(sn / 2);
       lastFn = Math.floor(lastFn / 2);
-      level++;
+      path[++level] = value;
       tailAt[level] = offset + LINE;
-      const provenParent = this.#row(level).get(fn);
-      if (proven && provenSibling !== undefined && provenParent !== undefined) {
-        value = provenParent; // both children proven: the parent is their hash, already known
-      } else {
-        value = siblingIsLeft ? nodeHashBase64(sibling, value) : nodeHashBase64(value, sibling);
-        if (provenParent !== undefined && provenParent !== value) return false;
-        proven = provenParent !== undefined;
-        if (!proven) this.#remember(level, fn, value);
-      }
-      if (proven && last !== undefined && fn === lastFn && last.tailAt[level] !== undefined) return this.#joinLast(last, lines, index, tailAt, level);
+      if (fn === lastFn && last !== undefined && last.tailAt[level] !== undefined) return this.#joinLast(last, { index, lines, path, tailAt }, level);
     }
     if (sn !== 0 || value !== this.#root) return false;
-    return this.#accept({ index, lines, tailAt });
+    this.#last = { index, lines, path, tailAt };
+    return true;
   }
 
   /**
-   * The proof has reached, with the proven value, a node on the last verified proof's path: from
-   * here both proofs must list the same siblings, so the rest of the text must be the same.
+   * The proof has reached a node on the last verified proof's path, whose value is proven: it must
+   * have computed that value, and from there both proofs list the same siblings, so the rest of the
+   * text must be the same. (Different text could only reach the root through a hash collision.)
    */
-  #joinLast(last: Verified, lines: Buffer, index: number, tailAt: number[], level: number): boolean {
+  #joinLast(last: Verified, proof: Verified, level: number): boolean {
+    const { lines, path, tailAt } = proof;
     const tail = tailAt[level]!;
     const lastTail = last.tailAt[level]!;
+    if (path[level] !== last.path[level]) return false;
     if (lines.length - tail !== last.lines.length - lastTail || lines.compare(last.lines, lastTail, last.lines.length, tail, lines.length) !== 0) return false;
-    for (let l = level + 1; l < last.tailAt.length; l++) {
+    for (let l = level + 1; l < last.path.length; l++) {
+      path[l] = last.path[l]!;
       if (last.tailAt[l] !== undefined) tailAt[l] = tail + last.tailAt[l]! - lastTail;
     }
-    return this.#accept({ index, lines, tailAt });
+    this.#last = proof;
+    return true;
   }
 }

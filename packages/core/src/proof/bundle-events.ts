@@ -16,9 +16,9 @@ export interface EventFacts {
   bytes: Buffer;
   /** SHA-256 hex of the bytes: the event hash the next event's `prev` names. */
   hash: string;
-  blobs: string[];
+  blobs: readonly string[];
   /** Personal-data commitments in `data`. */
-  commitments: string[];
+  commitments: readonly string[];
 }
 
 /** An event file as the index gives it. */
@@ -30,6 +30,8 @@ const F = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Record<(type
 const reader = new CanonicalObjectReader(FIELDS);
 
 const QUOTE = 0x22;
+const ONE = Buffer.from('1');
+const NULL = Buffer.from('null');
 /**
  * The byte each field's value must start with, which tells a canonical value's type ('digit': a
  * positive integer); fields marked optional may be absent.
@@ -47,7 +49,9 @@ const SHAPE: ReadonlyArray<[field: number, first: string, required: boolean]> = 
   [F.stream, '"', true],
   [F.v, 'digit', true],
 ];
-const startsRight = (c: number, first: string): boolean => (first === 'digit' ? c >= 0x31 && c <= 0x39 : c === first.charCodeAt(0));
+/** SHAPE as numbers, for the per-event loop: the first byte expected (0 for a positive integer's digit). */
+const SHAPE_FIRST = SHAPE.map(([, first]) => (first === 'digit' ? 0 : first.charCodeAt(0)));
+const startsRight = (c: number, first: number): boolean => (first === 0 ? c >= 0x31 && c <= 0x39 : c === first);
 
 /** In canonical JSON a raw `{"` never occurs inside a string, so this only finds commitment objects. */
 const COMMITMENT = Buffer.from('{"$pii":"');
@@ -55,24 +59,42 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const LOWER_HEX = new Uint8Array(256);
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
-/** Field `i` of the scanned event is exactly the JSON text `text`. */
-function fieldIs(bytes: Buffer, scan: ObjectScan, i: number, text: string): boolean {
+/** Field `i` of the scanned event is exactly the JSON text `text` (as UTF-8 bytes). Compared in place: no string per event. */
+function fieldIs(bytes: Buffer, scan: ObjectScan, i: number, text: Buffer): boolean {
   const start = scan.start[i]!;
-  return start >= 0 && bytes.toString('utf8', start, scan.end[i]) === text;
+  if (start < 0 || scan.end[i]! - start !== text.length) return false;
+  for (let k = 0; k < text.length; k++) if (bytes[start + k] !== text[k]) return false;
+  return true;
 }
 
 /** Field `i` is the JSON string of `text`, which has no character JSON escapes (a hash in hex). */
 function fieldIsString(bytes: Buffer, scan: ObjectScan, i: number, text: string): boolean {
   const start = scan.start[i]!;
+  if (start < 0 || scan.end[i]! - start !== text.length + 2 || bytes[start] !== QUOTE) return false;
+  for (let k = 0; k < text.length; k++) if (bytes[start + 1 + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Field `i` is the decimal integer `n`: a seq, checked without formatting it. */
+function fieldIsInteger(bytes: Buffer, scan: ObjectScan, i: number, n: number): boolean {
+  const start = scan.start[i]!;
   const end = scan.end[i]!;
-  return start >= 0 && end - start === text.length + 2 && bytes[start] === QUOTE && bytes.toString('latin1', start + 1, end - 1) === text;
+  let value = 0;
+  for (let k = start; k < end; k++) value = value * 10 + bytes[k]! - 0x30;
+  // The shape check let only canonical positive integers through, so equal values mean equal text.
+  return start >= 0 && value === n;
 }
 
 const fieldText = (bytes: Buffer, scan: ObjectScan, i: number): string => bytes.toString('utf8', scan.start[i], scan.end[i]);
 
-function commitmentsIn(bytes: Buffer, start: number, end: number): string[] {
+/** Shared by the events without blobs or commitments (most of them), instead of an empty list each. */
+const NONE: readonly string[] = Object.freeze([]);
+
+function commitmentsIn(bytes: Buffer, start: number, end: number): readonly string[] {
+  const first = bytes.indexOf(COMMITMENT, start);
+  if (first < 0 || first >= end) return NONE;
   const found: string[] = [];
-  for (let i = bytes.indexOf(COMMITMENT, start); i >= 0 && i < end; i = bytes.indexOf(COMMITMENT, i + 1)) {
+  for (let i = first; i >= 0 && i < end; i = bytes.indexOf(COMMITMENT, i + 1)) {
     const value = i + COMMITMENT.length;
     let hex = value + 64 <= end;
     for (let k = value; hex && k < value + 64; k++) hex = LOWER_HEX[bytes[k]!] === 1;
@@ -81,8 +103,8 @@ function commitmentsIn(bytes: Buffer, start: number, end: number): string[] {
   return found;
 }
 
-function readBlobs(bytes: Buffer, scan: ObjectScan): string[] | undefined {
-  if (scan.start[F.blobs]! < 0) return [];
+function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefined {
+  if (scan.start[F.blobs]! < 0) return NONE;
   const blobs: unknown = JSON.parse(fieldText(bytes, scan, F.blobs));
   return Array.isArray(blobs) && blobs.every((b) => typeof b === 'string' && SHA256_HEX.test(b)) ? (blobs as string[]) : undefined;
 }
@@ -92,22 +114,24 @@ function scanEvent(bytes: Buffer): ObjectScan | string {
   const scan = reader.read(bytes);
   if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
   if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
-  for (const [field, first, required] of SHAPE) {
+  for (let k = 0; k < SHAPE.length; k++) {
+    const [field, , required] = SHAPE[k]!;
+    const first = SHAPE_FIRST[k]!;
     const start = scan.start[field]!;
     if (start < 0 ? required : !startsRight(bytes[start]!, first)) return `field ${FIELDS[field]} is missing or of the wrong type`;
   }
-  return fieldIs(bytes, scan, F.v, '1') ? scan : 'unknown event format version';
+  return fieldIs(bytes, scan, F.v, ONE) ? scan : 'unknown event format version';
 }
 
 /** Checks the chain; returns facts for every event file present (well-formed or not) for the later checks. */
 export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleManifest, check: CheckRecorder): EventFacts[] {
   const exportSeq = manifest.export.seq;
-  const stream = JSON.stringify(manifest.case);
+  const stream = Buffer.from(JSON.stringify(manifest.case));
   const all: EventFacts[] = [];
   reportGaps(eventFiles.map((e) => e.seq), exportSeq, check);
   for (let i = 0; i < eventFiles.length; i++) {
     const { seq, path, bytes, sha256 } = eventFiles[i]!;
-    const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: [], commitments: [] };
+    const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE };
     all.push(facts);
     const scan = scanEvent(bytes);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
@@ -118,11 +142,11 @@ export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleMa
     facts.blobs = blobs;
     facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
     if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
-    if (!fieldIs(bytes, scan, F.seq, String(seq))) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its file name says ${seq}`);
+    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its file name says ${seq}`);
     if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
     // The link is checked only across adjacent seqs: a gap is reported once, above.
     const previous = eventFiles[i - 1];
-    const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, 'null') : previous?.seq !== seq - 1 || fieldIsString(bytes, scan, F.prev, previous.sha256);
+    const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, NULL) : previous?.seq !== seq - 1 || fieldIsString(bytes, scan, F.prev, previous.sha256);
     if (!linked) check.fail(`${path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
     if (seq === exportSeq) checkExportEvent(facts, scan, manifest, previous?.seq === seq - 1 ? previous.sha256 : undefined, check);
   }

@@ -54,6 +54,30 @@ function readProofStrict(bytes: Buffer, checkpoint: CheckpointFacts): ProofLines
   }
 }
 
+/**
+ * Which event's proof claims each leaf index. Proofs usually come in increasing index order, where
+ * no index can repeat, so the map is only built once an index fails to increase.
+ */
+class IndexOwners {
+  readonly #indices: number[] = [];
+  readonly #seqs: number[] = [];
+  #map: Map<number, number> | undefined;
+
+  /** Records that event `seq` claims `index`; the seq of an earlier claimant, if any. */
+  claim(index: number, seq: number): number | undefined {
+    const indices = this.#indices;
+    if (this.#map === undefined && (indices.length === 0 || index > indices[indices.length - 1]!)) {
+      indices.push(index);
+      this.#seqs.push(seq);
+      return undefined;
+    }
+    this.#map ??= new Map(indices.map((i, k) => [i, this.#seqs[k]!]));
+    const owner = this.#map.get(index);
+    this.#map.set(index, seq);
+    return owner;
+  }
+}
+
 /** `proofFiles` holds each proof file by the seq its name gives. */
 export function checkInclusion(
   events: readonly EventFacts[],
@@ -62,25 +86,24 @@ export function checkInclusion(
   check: CheckRecorder,
 ): void {
   if (checkpoint === undefined) return check.skip('the checkpoint could not be read');
-  const eventSeqs = new Set(events.map((e) => e.seq));
-  for (const [seq, { path }] of proofFiles) if (!eventSeqs.has(seq)) check.fail(`${path}: there is no event ${seq} in the bundle`);
   const batch = new InclusionBatch(checkpoint.size, checkpoint.root);
-  const owners = new Map<number, number>();
+  const owners = new IndexOwners();
+  let withProof = 0;
   for (const event of events) {
     const file = proofFiles.get(event.seq);
     if (file === undefined) {
       check.fail(`${proofFile(event.seq)}: missing: every event needs an inclusion proof`);
       continue;
     }
+    withProof++;
     const { path, bytes } = file;
     const proof = readProofFast(bytes, checkpoint.bytes) ?? readProofStrict(bytes, checkpoint);
     if (typeof proof === 'string') {
       check.fail(`${path}: ${proof}`);
       continue;
     }
-    const owner = owners.get(proof.index);
+    const owner = owners.claim(proof.index, event.seq);
     if (owner !== undefined) check.fail(`${path}: index ${proof.index} is also claimed by ${proofFile(owner)}`);
-    owners.set(proof.index, event.seq);
     if (proof.index >= checkpoint.size) {
       check.fail(`${path}: index ${proof.index} is outside the checkpoint's tree of size ${checkpoint.size}`);
     } else if (!batch.verify(leafHashBase64(event.bytes), proof.index, proof.lines)) {
@@ -89,5 +112,12 @@ export function checkInclusion(
       check.fail(`${path}: ${why}`);
     }
   }
+  // Events have distinct seqs: when each found its proof, no proof is left without an event.
+  if (withProof !== proofFiles.size) reportStrayProofs(events, proofFiles, check);
   check.finish(`${events.length} inclusion proofs lead to the root of tree size ${checkpoint.size}`);
+}
+
+function reportStrayProofs(events: readonly EventFacts[], proofFiles: ReadonlyMap<number, { path: string }>, check: CheckRecorder): void {
+  const eventSeqs = new Set(events.map((e) => e.seq));
+  for (const [seq, { path }] of proofFiles) if (!eventSeqs.has(seq)) check.fail(`${path}: there is no event ${seq} in the bundle`);
 }

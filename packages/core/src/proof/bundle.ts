@@ -26,12 +26,16 @@ export type BundlePath =
   | { kind: 'blob'; sha256: string }
   | { kind: 'consistency'; oldSize: number; newSize: number };
 
-/** The seq in a name like events/00000042.json: 8 or more digits, zero-padded to exactly 8. */
+/** The seq in a name like events/00000042.json: 8 or more digits, zero-padded to exactly 8. (Read in place: called per file.) */
 function seqIn(path: string, start: number, end: number): number | undefined {
-  const digits = path.slice(start, end);
-  if (digits.length < 8 || (digits.length > 8 && digits[0] === '0')) return undefined;
-  for (let i = 0; i < digits.length; i++) if (digits.charCodeAt(i) < 0x30 || digits.charCodeAt(i) > 0x39) return undefined;
-  const seq = Number(digits);
+  const length = end - start;
+  if (length < 8 || (length > 8 && path.charCodeAt(start) === 0x30)) return undefined;
+  let seq = 0;
+  for (let i = start; i < end; i++) {
+    const digit = path.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    seq = seq * 10 + digit;
+  }
   return seq >= 1 && Number.isSafeInteger(seq) ? seq : undefined;
 }
 

@@ -29,6 +29,11 @@ const CLOSE_ARRAY = 0x5d;
 const SHORT_ESCAPES = new Set([QUOTE, BACKSLASH, 0x62, 0x74, 0x6e, 0x66, 0x72]);
 /** Control characters with a short escape, which therefore may not be written \u00xx. */
 const SHORT_ESCAPED_CONTROLS = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+/** Bytes a string holds as they are: not '"', '\\' or a control character (bytes ≥ 0x80 are checked UTF-8). */
+const PLAIN_IN_STRING = new Uint8Array(256).fill(1);
+for (let c = 0; c < 0x20; c++) PLAIN_IN_STRING[c] = 0;
+PLAIN_IN_STRING[QUOTE] = 0;
+PLAIN_IN_STRING[BACKSLASH] = 0;
 const LITERALS = new Map([0x74, 0x66, 0x6e].map((c, i) => [c, Buffer.from(['true', 'false', 'null'][i]!)]));
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
@@ -99,6 +104,7 @@ class Scanner {
     let i = this.pos + 1;
     let escaped = false;
     for (;;) {
+      while (PLAIN_IN_STRING[b[i]!] === 1) i++; // most bytes: one table look-up each
       const c = b[i];
       if (c === QUOTE) break;
       if (c === undefined || c < 0x20) return undefined; // the bytes ended, or a raw control character
@@ -195,6 +201,20 @@ export function isCanonicalJson(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Where the canonical JSON value starting at `start` ends, or -1 when there is none. The caller
+ * has checked that `bytes` are valid UTF-8 (once, for all the values it reads from them).
+ */
+export function canonicalValueEnd(bytes: Buffer, start: number): number {
+  const scanner = new Scanner(bytes);
+  scanner.pos = start;
+  try {
+    return scanner.value() ? scanner.pos : -1;
+  } catch {
+    return -1; // nesting deep enough to exhaust the stack
+  }
+}
+
+/**
  * Where each expected top-level member's value is, by position in the key list: bytes
  * [start[i], end[i]), or start[i] = -1 when absent. Keys not in the list, by name.
  */
@@ -204,34 +224,46 @@ export interface ObjectScan {
   unexpected: string[];
 }
 
-/** Reads canonical JSON objects with a known set of (ASCII) top-level keys, e.g. event bodies. */
+/**
+ * Reads canonical JSON objects with a known set of (ASCII) top-level keys, e.g. event bodies.
+ * One reader reads many objects, so its result is reused: a scan holds until the next `read`.
+ */
 export class CanonicalObjectReader {
   readonly #keys: Buffer[];
-  /** Candidate key positions by quoted length and first character: usually exactly one. */
-  readonly #candidates = new Map<number, number[]>();
+  /** Candidate key positions by quoted length and first character, usually exactly one: an array, not a Map, as it is consulted per member. */
+  readonly #candidates: Array<number[] | undefined> = [];
+  readonly #scan: ObjectScan;
+  #bytes: Buffer = Buffer.alloc(0);
+  readonly #onMember: MemberSink = (keyStart, keyEnd, valueStart, valueEnd) => {
+    const b = this.#bytes;
+    const candidates = this.#candidates[(keyEnd - keyStart) * 256 + b[keyStart + 1]!];
+    if (candidates !== undefined) {
+      for (const i of candidates) {
+        if (!bytesAt(b, keyStart, this.#keys[i]!)) continue;
+        this.#scan.start[i] = valueStart;
+        this.#scan.end[i] = valueEnd;
+        return;
+      }
+    }
+    this.#scan.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
+  };
 
   constructor(keys: readonly string[]) {
     this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
     this.#keys.forEach((k, i) => {
       const slot = k.length * 256 + (k[1] ?? 0);
-      this.#candidates.set(slot, [...(this.#candidates.get(slot) ?? []), i]);
+      this.#candidates[slot] = [...(this.#candidates[slot] ?? []), i];
     });
+    this.#scan = { start: keys.map(() => -1), end: keys.map(() => -1), unexpected: [] };
   }
 
   /** The member spans, or undefined when the bytes are not a canonical JSON object. */
   read(bytes: Uint8Array): ObjectScan | undefined {
-    const b = asBuffer(bytes);
-    const result: ObjectScan = { start: new Array<number>(this.#keys.length).fill(-1), end: new Array<number>(this.#keys.length).fill(-1), unexpected: [] };
-    const onMember = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void => {
-      for (const i of this.#candidates.get((keyEnd - keyStart) * 256 + b[keyStart + 1]!) ?? []) {
-        if (bytesAt(b, keyStart, this.#keys[i]!)) {
-          result.start[i] = valueStart;
-          result.end[i] = valueEnd;
-          return;
-        }
-      }
-      result.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
-    };
-    return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(onMember)) ? result : undefined;
+    const b = (this.#bytes = asBuffer(bytes));
+    const result = this.#scan;
+    result.start.fill(-1);
+    result.end.fill(-1);
+    result.unexpected.length = 0;
+    return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(this.#onMember)) ? result : undefined;
   }
 }

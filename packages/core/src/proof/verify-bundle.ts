@@ -5,7 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { checkCheckpoint, checkSince } from './bundle-checkpoint.js';
-import { checkBlobs, checkDisclosures } from './bundle-contents.js';
+import { checkBlobs } from './bundle-contents.js';
+import { checkDisclosures } from './bundle-disclosures.js';
 import { checkEvents } from './bundle-events.js';
 import { checkInclusion } from './bundle-inclusion.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
@@ -68,7 +69,7 @@ interface BundleFile {
   path: string;
   bytes: Buffer;
   sha256: string;
-  kind: BundlePath | undefined;
+  kind: BundlePath['kind'] | undefined;
   /** For an event or proof file, the seq its name gives. */
   seq: number;
 }
@@ -86,14 +87,15 @@ function indexFiles(files: ReadonlyMap<string, Buffer>): BundleIndex {
   const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
   for (const [path, bytes] of files) {
     if (path === MANIFEST_FILE) continue;
-    const kind = classifyPath(path);
-    const seq = kind?.kind === 'event' || kind?.kind === 'proof' ? kind.seq : 0;
+    const name = classifyPath(path);
+    const seq = name?.kind === 'event' || name?.kind === 'proof' ? name.seq : 0;
+    const kind = name?.kind;
     const file: BundleFile = { path, bytes, sha256: hash('sha256', bytes, 'hex'), kind, seq };
     index.all.push(file);
-    if (kind?.kind === 'event') index.events.push(file);
-    else if (kind?.kind === 'proof') index.proofs.set(seq, file);
-    else if (kind?.kind === 'blob') index.blobs.push(file);
-    else if (kind?.kind === 'consistency') index.consistency.push(path);
+    if (kind === 'event') index.events.push(file);
+    else if (kind === 'proof') index.proofs.set(seq, file);
+    else if (kind === 'blob') index.blobs.push(file);
+    else if (kind === 'consistency') index.consistency.push(path);
   }
   index.events.sort((a, b) => a.seq - b.seq);
   return index;
@@ -104,7 +106,9 @@ function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRe
   const listed = manifest.files;
   let matched = 0;
   for (const { path, sha256, kind } of index.all) {
-    const expected = Object.hasOwn(listed, path) ? listed[path] : undefined;
+    // One lookup: only an own property can hold a string (nothing on Object.prototype is one).
+    const found: unknown = listed[path];
+    const expected = typeof found === 'string' || Object.hasOwn(listed, path) ? found : undefined;
     if (expected === undefined) check.fail(`${path}: not listed in the manifest`);
     else matched++;
     if (kind === undefined) check.fail(`${path}: not a file of the bundle format`);
@@ -127,7 +131,10 @@ function isDirectory(path: string, bytes: Uint8Array): boolean {
   return path.endsWith('/') && bytes.length === 0;
 }
 
-function asFiles(input: ReadonlyMap<string, Uint8Array>): Map<string, Buffer> {
+function asFiles(input: ReadonlyMap<string, Uint8Array>): ReadonlyMap<string, Buffer> {
+  let usable = true;
+  for (const [path, bytes] of input) usable &&= Buffer.isBuffer(bytes) && !isDirectory(path, bytes);
+  if (usable) return input as ReadonlyMap<string, Buffer>; // the usual case: no copy of a map of every file
   const files = new Map<string, Buffer>();
   for (const [path, bytes] of input) {
     if (isDirectory(path, bytes)) continue;

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Json } from '../canonical.js';
+import { commitTo } from '../timeline/personal-data.js';
+import { checkDisclosures } from './bundle-disclosures.js';
+import type { EventFacts } from './bundle-events.js';
+import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
+
+const SALT = '00112233445566778899aabbccddeeff';
+
+/** disclosures.json as the builder lays it out: one entry per line, each written as given. */
+const builderLayout = (entries: ReadonlyArray<[commitment: string, salt: string, valueText: string]>): Buffer =>
+  Buffer.from(`{\n${entries.map(([c, salt, value]) => `"${c}":{"salt":"${salt}","value":${value}}`).join(',\n')}\n}\n`);
+
+function check(file: Buffer, committed: readonly string[]): BundleReport {
+  const report = emptyReport();
+  const events: EventFacts[] = [{ seq: 1, path: 'events/00000001.json', bytes: Buffer.alloc(0), hash: '', blobs: [], commitments: committed }];
+  checkDisclosures(new Map([['disclosures.json', file]]), events, new CheckRecorder('personal data', report));
+  return report;
+}
+
+/** The verdicts on the file as written, and on the same content re-serialised (the general path). */
+function bothPaths(file: Buffer, committed: readonly string[]): [BundleReport, BundleReport] {
+  const reserialised = Buffer.from(JSON.stringify(JSON.parse(file.toString('utf8'))));
+  return [check(file, committed), check(reserialised, committed)];
+}
+
+describe('checkDisclosures', () => {
+  const values: Json[] = ['Jane Doe', 'caf\u00e9 \u{1f600} "quoted" \\ \n', 42, -7, true, null, { b: [1, 'x'], a: { c: null } }, []];
+  const commitments = values.map((v) => commitTo(v, SALT));
+
+  it('opens every value laid out as the builder writes it, as the general path does', () => {
+    const file = builderLayout(values.map((v, i) => [commitments[i]!, SALT, JSON.stringify(v)]));
+    for (const report of bothPaths(file, commitments)) {
+      expect(report.failures).toEqual([]);
+      expect(report.checks[0]!.detail).toBe(`${values.length} disclosed values match their commitments`);
+    }
+  });
+
+  it('finds a changed value, salt or unheld commitment in the builder layout', () => {
+    const file = builderLayout([
+      [commitments[0]!, SALT, '"John Roe"'],
+      [commitments[1]!, 'ff' + SALT.slice(2), JSON.stringify(values[1])],
+      [commitTo('kept', SALT), SALT, '"kept"'],
+    ]);
+    for (const report of bothPaths(file, commitments)) {
+      expect(report.failures).toEqual([
+        `disclosures.json: ${commitments[0]}: value and salt do not match the commitment`,
+        `disclosures.json: ${commitments[1]}: value and salt do not match the commitment`,
+        `disclosures.json: ${commitTo('kept', SALT)}: no event commits to this value`,
+      ]);
+    }
+  });
+
+  it('judges a value written in non-canonical form by its JSON value, like the general path', () => {
+    const object = { a: 1, b: 2 };
+    const file = builderLayout([
+      [commitTo(object, SALT), SALT, '{"b":2,"a":1}'],
+      [commitTo(10, SALT), SALT, '1e1'],
+      [commitTo('é', SALT), SALT, '"\\u00e9"'],
+    ]);
+    const committed = [commitTo(object, SALT), commitTo(10, SALT), commitTo('é', SALT)];
+    expect(check(file, committed).failures).toEqual([]);
+  });
+
+  it('keeps the last of a repeated commitment, as JSON.parse does', () => {
+    const file = builderLayout([
+      [commitments[0]!, SALT, '"John Roe"'],
+      [commitments[0]!, SALT, JSON.stringify(values[0])],
+    ]);
+    expect(check(file, [commitments[0]!]).failures).toEqual([]);
+    const reversed = builderLayout([
+      [commitments[0]!, SALT, JSON.stringify(values[0])],
+      [commitments[0]!, SALT, '"John Roe"'],
+    ]);
+    expect(check(reversed, [commitments[0]!]).failures).toEqual([`disclosures.json: ${commitments[0]}: value and salt do not match the commitment`]);
+  });
+
+  it('reports malformed entries and files through the general path', () => {
+    expect(check(builderLayout([[commitments[0]!, 'abc', '"x"']]), []).failures).toEqual([`disclosures.json: ${commitments[0]}: must hold exactly a hex salt and a value`]);
+    expect(check(builderLayout([[commitments[0]!, SALT, '1.5']]), []).failures).toEqual([
+      `disclosures.json: ${commitments[0]}: value cannot be canonicalised (floats are not allowed)`,
+    ]);
+    expect(check(Buffer.from('{\n"a":{"salt":"00","value":"\\ud800"}\n}\n'), []).failures).toEqual([
+      'disclosures.json: a: value cannot be canonicalised (floats are not allowed)',
+    ]);
+    expect(check(Buffer.from('{\n"x"'), []).failures).toEqual(['disclosures.json: not JSON']);
+  });
+});

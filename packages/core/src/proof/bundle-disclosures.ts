@@ -1,0 +1,166 @@
+/**
+ * The personal-data check of `verifyBundle`: each disclosure in disclosures.json opens the
+ * commitment it is filed under, and some event holds that commitment.
+ *
+ * A bundle can hold tens of thousands of disclosures, so the file is first read as the builder
+ * lays it out, one `"<commitment>":{"salt":"<hex>","value":<value>}` per line: when a value's text
+ * is already canonical JSON (the byte scanner decides), SHA-256(salt ‖ JCS(value)) is the hash of
+ * the salt and that text, with no parsing or re-serialising. Any other layout, and any value that
+ * is not canonical as written, goes to the general path (JSON.parse, then `commitTo`'s definition),
+ * which gives the same verdicts and explains what is wrong.
+ */
+import { isUtf8 } from 'node:buffer';
+import { hash } from 'node:crypto';
+import { canonicalJson, type Json } from '../canonical.js';
+import type { EventFacts } from './bundle-events.js';
+import type { CheckRecorder } from './bundle-report.js';
+import { DISCLOSURES_FILE } from './bundle.js';
+import { canonicalValueEnd } from './canonical-scan.js';
+
+const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Reused input for commitment hashes (salt ‖ canonical value); grown when a value is larger. */
+let commitmentInput = Buffer.alloc(4096);
+
+function inputOfSize(size: number): Buffer {
+  if (commitmentInput.length < size) commitmentInput = Buffer.alloc(2 * size);
+  return commitmentInput;
+}
+
+/**
+ * The same as `commitTo` (timeline/personal-data.ts), faster for the usual disclosed value, a
+ * string: its canonical form is JSON.stringify's unless it holds a surrogate (canonicalJson then
+ * decides, and refuses lone ones).
+ */
+export function commitmentFor(value: Json, salt: string): string {
+  const scalar = value === null || typeof value === 'boolean' || (typeof value === 'string' && !SURROGATE.test(value));
+  const canonical = scalar ? JSON.stringify(value) : canonicalJson(value);
+  const input = inputOfSize(salt.length / 2 + Buffer.byteLength(canonical, 'utf8'));
+  const saltBytes = input.write(salt, 0, 'hex');
+  const valueBytes = input.write(canonical, saltBytes, 'utf8');
+  return hash('sha256', input.subarray(0, saltBytes + valueBytes), 'hex');
+}
+
+const MISMATCH = 'value and salt do not match the commitment';
+
+/** One disclosure's commitment, and why it does not open (undefined when it does). */
+interface Opened {
+  commitment: string;
+  problem: string | undefined;
+}
+
+const LINE_START = Buffer.from('"');
+const SALT_START = Buffer.from('":{"salt":"');
+const VALUE_START = Buffer.from('","value":');
+const FIRST_LINE = Buffer.from('{\n');
+const NEXT_LINE = Buffer.from('},\n');
+const LAST_LINE = Buffer.from('}\n}\n');
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) HEX_VALUE['0123456789abcdef'.charCodeAt(d)] = d;
+
+function bytesAt(bytes: Buffer, offset: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
+  return true;
+}
+
+/** The end of the run of lower-case hex digits at `i`. */
+function hexEnd(bytes: Buffer, i: number): number {
+  while (HEX_VALUE[bytes[i]!]! >= 0) i++;
+  return i;
+}
+
+/** SHA-256 (hex) of the salt (hex text at [saltStart, saltEnd)) followed by the value bytes at [valueStart, valueEnd). */
+function commitmentOfText(bytes: Buffer, saltStart: number, saltEnd: number, valueStart: number, valueEnd: number): string {
+  const saltLength = (saltEnd - saltStart) / 2;
+  const input = inputOfSize(saltLength + valueEnd - valueStart);
+  for (let k = 0; k < saltLength; k++) input[k] = HEX_VALUE[bytes[saltStart + 2 * k]!]! * 16 + HEX_VALUE[bytes[saltStart + 2 * k + 1]!]!;
+  bytes.copy(input, saltLength, valueStart, valueEnd);
+  return hash('sha256', input.subarray(0, saltLength + valueEnd - valueStart), 'hex');
+}
+
+/**
+ * Reads disclosures.json laid out exactly as the builder writes it, with canonical values and no
+ * commitment twice (JSON.parse would keep only the last); undefined for anything else.
+ */
+function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
+  if (!bytesAt(bytes, 0, FIRST_LINE) || !isUtf8(bytes)) return undefined;
+  const opened: Opened[] = [];
+  const seen = new Set<string>();
+  for (let i = FIRST_LINE.length; ; ) {
+    const keyEnd = i + 1 + 64;
+    if (!bytesAt(bytes, i, LINE_START) || hexEnd(bytes, i + 1) !== keyEnd || !bytesAt(bytes, keyEnd, SALT_START)) return undefined;
+    const saltStart = keyEnd + SALT_START.length;
+    const saltEnd = hexEnd(bytes, saltStart);
+    if (saltEnd === saltStart || (saltEnd - saltStart) % 2 !== 0 || !bytesAt(bytes, saltEnd, VALUE_START)) return undefined;
+    const valueStart = saltEnd + VALUE_START.length;
+    const valueEnd = canonicalValueEnd(bytes, valueStart);
+    if (valueEnd < 0) return undefined;
+    const commitment = bytes.toString('latin1', i + 1, keyEnd);
+    if (seen.has(commitment)) return undefined;
+    seen.add(commitment);
+    const opens = commitmentOfText(bytes, saltStart, saltEnd, valueStart, valueEnd) === commitment;
+    opened.push({ commitment, problem: opens ? undefined : MISMATCH });
+    if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) return opened;
+    if (!bytesAt(bytes, valueEnd, NEXT_LINE)) return undefined;
+    i = valueEnd + NEXT_LINE.length;
+  }
+}
+
+function parseDisclosures(bytes: Buffer): Record<string, unknown> | string {
+  if (!isUtf8(bytes)) return 'not UTF-8 text';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : 'not a JSON object';
+}
+
+/** Why a disclosure does not open its commitment, or undefined when it does. */
+function disclosureProblem(commitment: string, entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'not an object with salt and value';
+  const { salt, value } = entry as { salt?: unknown; value?: unknown };
+  if (typeof salt !== 'string' || !SALT_HEX.test(salt) || value === undefined || Object.keys(entry).length !== 2) {
+    return 'must hold exactly a hex salt and a value';
+  }
+  // A match also shows the commitment is well formed: the computed one is 64 lower-case hex digits.
+  try {
+    return commitmentFor(value as Json, salt) === commitment ? undefined : MISMATCH;
+  } catch {
+    return 'value cannot be canonicalised (floats are not allowed)';
+  }
+}
+
+/** Each disclosure's commitment and its problem; a problem with the whole file instead. */
+function openDisclosures(bytes: Buffer | undefined): Opened[] | string {
+  if (bytes === undefined) return [];
+  const fast = readDisclosuresFast(bytes);
+  if (fast !== undefined) return fast;
+  const parsed = parseDisclosures(bytes);
+  if (typeof parsed === 'string') return parsed;
+  return Object.keys(parsed).map((commitment) => ({ commitment, problem: disclosureProblem(commitment, parsed[commitment]) }));
+}
+
+export function checkDisclosures(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
+  const committed = new Set<string>();
+  for (const event of events) for (const c of event.commitments) committed.add(c);
+  const disclosures = openDisclosures(files.get(DISCLOSURES_FILE));
+  if (typeof disclosures === 'string') {
+    check.fail(`${DISCLOSURES_FILE}: ${disclosures}`);
+    return check.finish('');
+  }
+  let disclosed = 0;
+  for (const { commitment, problem: opening } of disclosures) {
+    const problem = opening ?? (committed.has(commitment) ? undefined : 'no event commits to this value');
+    if (problem !== undefined) check.fail(`${DISCLOSURES_FILE}: ${commitment}: ${problem}`);
+    else disclosed++;
+  }
+  // Each disclosed value matched a distinct commitment that some event holds; the others are withheld.
+  const withheld = committed.size - disclosed;
+  if (withheld > 0) {
+    check.notice(`${withheld} personal-data value${withheld === 1 ? ' is' : 's are'} committed to but not disclosed (erased, or not shown to you); the hashes still verify`);
+  }
+  check.finish(`${disclosed} disclosed value${disclosed === 1 ? '' : 's'} match their commitments${withheld > 0 ? `, ${withheld} not disclosed` : ''}`);
+}
