@@ -49,6 +49,7 @@ export class Sequencer {
   private leaderConnection: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
+  private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
   private nextLeadershipTry = 0;
 
@@ -63,18 +64,20 @@ export class Sequencer {
     this.stopped = false;
     const tick = async () => {
       try {
-        if (await this.isLeader()) await this.drain();
+        if (!this.stopped && (await this.isLeader())) await this.drain();
       } catch (error) {
         this.options.log('error', `log sequencer: ${(error as Error).message}`);
       }
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.options.intervalMs);
+      if (!this.stopped) this.timer = setTimeout(() => (this.ticking = tick()), this.options.intervalMs);
     };
-    this.timer = setTimeout(() => void tick(), 0);
+    this.timer = setTimeout(() => (this.ticking = tick()), 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A tick in flight may be winning the lead: let it finish, then close what it opened.
+    await this.ticking;
     await this.running.catch(() => undefined);
     await this.leaderConnection?.end().catch(() => undefined);
     this.leaderConnection = undefined;
