@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { CheckRecorder } from './bundle-report.js';
 import { CHECKPOINT_FILE, consistencyFile } from './bundle.js';
-import { parseCheckpoint } from './checkpoint.js';
+import { readCheckpointNote, type parseCheckpoint } from './checkpoint.js';
 import { keysValidAt, type TrustedKey } from './log-keys.js';
 import { rootOf, verifyConsistency } from './merkle.js';
 import { NoteError, openNote } from './signed-note.js';
@@ -25,13 +25,6 @@ export interface CheckpointFacts {
 const keyLabel = (k: TrustedKey): string => `${k.name}+${k.keyHash.toString(16).padStart(8, '0')}`;
 const windowOf = (k: TrustedKey): string => `${k.from ?? 0}..${k.until ?? '∞'}`;
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** Parses a signed checkpoint note's body without trusting it yet (to learn its size). */
-function readCheckpointNote(note: string): ReturnType<typeof parseCheckpoint> {
-  const split = note.lastIndexOf('\n\n');
-  if (split < 0) throw new NoteError('malformed', 'not a signed note: no blank line before the signatures');
-  return parseCheckpoint(note.slice(0, split + 1));
-}
 
 /**
  * Which trusted keys signed the note: those valid for `size` and those outside their window.

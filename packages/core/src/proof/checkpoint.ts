@@ -9,6 +9,7 @@
  * Latch uses SHA-256 trees, so the root must be 32 bytes.
  */
 import { HASH_SIZE } from './merkle.js';
+import { NoteError } from './signed-note.js';
 
 export interface Checkpoint {
   origin: string;
@@ -62,4 +63,14 @@ export function parseCheckpoint(text: string): Checkpoint & { root: Buffer; exte
   if (root.length !== HASH_SIZE) throw new CheckpointError(`checkpoint root must be ${HASH_SIZE} bytes, got ${root.length}`);
   extensions.forEach((e, i) => checkLine(`extension line ${i + 1}`, e));
   return { origin, size, root, extensions };
+}
+
+/**
+ * Parses the checkpoint body of a signed note WITHOUT checking any signature: to learn its size
+ * (which keys are valid for it, which consistency proof to ask for). Open it with openNote to trust it.
+ */
+export function readCheckpointNote(note: string): Checkpoint & { root: Buffer; extensions: string[] } {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) throw new NoteError('malformed', 'not a signed note: no blank line before the signatures');
+  return parseCheckpoint(note.slice(0, split + 1));
 }

@@ -22,7 +22,7 @@ export {
   type ParsedVerifierKey,
   type OpenedNote,
 } from './signed-note.js';
-export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export { CheckpointError, formatCheckpoint, parseCheckpoint, readCheckpointNote, type Checkpoint } from './checkpoint.js';
 export {
   CompactRange,
   perfectSubtrees,

@@ -5,6 +5,7 @@ import {
   NoteError,
   openNote,
   parseCheckpoint,
+  readCheckpointNote,
   type TrustedKey,
 } from '@latch/core';
 import { asc, gte, sql } from 'drizzle-orm';
@@ -140,7 +141,7 @@ function checkSignature(noteText: string, size: number, root: Buffer, trusted: r
 
 function openOutside(noteText: string, trusted: readonly TrustedKey[]): { size: number; root: Buffer } | { problem: string } {
   try {
-    const unverified = parseCheckpoint(noteText.slice(0, noteText.lastIndexOf('\n\n') + 1));
+    const unverified = readCheckpointNote(noteText);
     const { text } = openNote(noteText, keysValidAt(trusted, unverified.size));
     const body = parseCheckpoint(text);
     return { size: body.size, root: body.root };

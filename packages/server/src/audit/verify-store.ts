@@ -1,6 +1,6 @@
 import { verifyChain, type ChainReport } from '@latch/core';
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Queryable } from '../db/database.js';
+import { resultRows, type Queryable } from '../db/database.js';
 import { events, streamHeads } from '../db/schema.js';
 
 export interface StoreReport {
@@ -22,8 +22,7 @@ export async function verifyStore(db: Queryable, only?: readonly string[]): Prom
     const orphans = await db.execute<{ stream: string }>(
       sql`select distinct e.stream from ${events} e left join ${streamHeads} h on h.stream = e.stream where h.stream is null`,
     );
-    const rows = (Array.isArray(orphans) ? orphans : (orphans as { rows: { stream: string }[] }).rows) as { stream: string }[];
-    streams = [...streams, ...rows.map((r) => r.stream)];
+    streams = [...streams, ...resultRows<{ stream: string }>(orphans).map((r) => r.stream)];
   }
   const broken: ChainReport[] = [];
   let total = 0;

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isUuid, parseCheckpoint } from '@latch/core';
+import { isUuid, readCheckpointNote } from '@latch/core';
 import type { Command } from 'commander';
 import { call, connection, download } from './api-client.js';
 import { CliError } from './cli-error.js';
@@ -8,7 +8,7 @@ import { CliError } from './cli-error.js';
 function sizeOfCheckpointFile(file: string): number {
   const note = readFileSync(file, 'utf8');
   try {
-    return parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size;
+    return readCheckpointNote(note).size;
   } catch (error) {
     throw new CliError(`${file} is not a signed checkpoint: ${(error as Error).message}`);
   }

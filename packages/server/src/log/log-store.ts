@@ -66,21 +66,17 @@ export async function subtreeHashes(db: Queryable, refs: readonly NodeRef[]): Pr
 /** Thrown when the stored tree lacks a node it should have: the log tables were tampered with. */
 export class MissingNodeError extends Error {}
 
+function storedHash(hashes: ReadonlyMap<string, Buffer>, ref: NodeRef): Buffer {
+  const hash = hashes.get(refKey(ref));
+  if (!hash) throw new MissingNodeError(`the log has no node ${refKey(ref)}: its tables were changed outside Latch`);
+  return hash;
+}
+
 /** Builds proofs made of leaf ranges (inclusion, consistency) from the stored subtree hashes. */
 async function proofsFromRanges(db: Queryable, proofs: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): Promise<Buffer[][]> {
   const decomposed = proofs.map((ranges) => ranges.map(([lo, hi]) => perfectSubtrees(lo, hi)));
   const hashes = await subtreeHashes(db, decomposed.flat(2));
-  return decomposed.map((ranges) =>
-    ranges.map((refs) =>
-      hashOfSubtrees(
-        refs.map((ref) => {
-          const hash = hashes.get(refKey(ref));
-          if (!hash) throw new MissingNodeError(`the log has no node ${refKey(ref)}`);
-          return hash;
-        }),
-      ),
-    ),
-  );
+  return decomposed.map((ranges) => ranges.map((refs) => hashOfSubtrees(refs.map((ref) => storedHash(hashes, ref)))));
 }
 
 /** Inclusion proofs for several leaves in the tree of `size` leaves, read together. */
@@ -93,10 +89,11 @@ export async function consistencyProof(db: Queryable, size1: number, size2: numb
   return proof!;
 }
 
-/** The root of the first `size` leaves (size ≥ 1), from the stored subtrees. */
-export async function rootAt(db: Queryable, size: number): Promise<Buffer> {
-  const [ranges] = await proofsFromRanges(db, [[[0, size]]]);
-  return ranges![0]!;
+/** The right edge of the stored tree of `size` leaves: the hashes a CompactRange resumes from. */
+export async function frontierAt(db: Queryable, size: number): Promise<Buffer[]> {
+  const refs = perfectSubtrees(0, size);
+  const hashes = await subtreeHashes(db, refs);
+  return refs.map((ref) => storedHash(hashes, ref));
 }
 
 /** Log positions of events (absent: not integrated yet). */

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { resultRows, type Database, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
-import { latestCheckpoint, logSize, subtreeHashes } from './log-store.js';
+import { frontierAt, latestCheckpoint, logSize } from './log-store.js';
 import type { LogKeys } from './signing-keys.js';
 
 /** Session-level lock held by the leader for as long as its connection lives. */
@@ -167,13 +167,7 @@ export class Sequencer {
   private async currentState(tx: Tx): Promise<TreeState> {
     const size = await logSize(tx);
     if (this.state && this.state.tree.size === size) return this.state;
-    const refs = CompactRange.frontierRefs(size);
-    const hashes = await subtreeHashes(tx, refs);
-    const frontier = refs.map((ref) => {
-      const hash = hashes.get(`${ref.level}/${ref.index}`);
-      if (!hash) throw new Error(`the log has no node ${ref.level}/${ref.index}: its tables were changed outside Latch`);
-      return hash;
-    });
+    const frontier = await frontierAt(tx, size);
     const last = await latestCheckpoint(tx);
     return { tree: new CompactRange(size, frontier), signers: last?.signers ?? [] };
   }
