@@ -37,6 +37,11 @@ export type ErrorCode =
   | 'LOG_NOT_SIGNING'
   | 'LOG_BEHIND'
   | 'NOT_IN_LOG_YET'
+  | 'DATABASE_UNAVAILABLE'
+  | 'APPROVER_ADMINISTERED_BY_PROPOSER'
+  | 'SCOPE_NOT_HELD'
+  | 'EXECUTION_OUTCOME_UNKNOWN'
+  | 'QUEUE_NOT_OWNED'
   | 'INTERNAL';
 
 export class LatchError extends Error {
