@@ -1,5 +1,5 @@
 import { canonicalJson, sha256Hex, type Json } from '../canonical.js';
-import { uuidv7 } from '../ids.js';
+import { isUuid, uuidv7 } from '../ids.js';
 import { sealPersonalData, type Disclosure } from './personal-data.js';
 
 /** Version of the hashed event format. */
@@ -65,6 +65,9 @@ export interface EventBody {
 
 /** Seals a draft into the next event after `head`: canonical bytes, hash, link to the previous event. */
 export function sealEvent(draft: EventDraft, head: StreamHead, at: Date = new Date()): SealedEvent {
+  // The stream id is hashed into the event; the database's uuid column would store any other
+  // spelling of it in lower case, and the chain would no longer verify. Only the canonical form.
+  if (!isUuid(head.stream)) throw new Error(`refusing to seal an event for a non-canonical stream id ${JSON.stringify(String(head.stream).slice(0, 64))}`);
   const disclosures: Disclosure[] = [];
   const body: Record<string, unknown> = {
     v: EVENT_FORMAT_VERSION,

@@ -1,12 +1,14 @@
 import {
   durationMillis,
   ForbiddenError,
+  LatchError,
   personal,
   personalFields,
   priorityRank,
   uuidv7,
   ValidationError,
   type Actor,
+  type CaseVisibility,
   type Priority,
   type Principal,
 } from '@latch/core';
@@ -36,9 +38,18 @@ export function subjectOf(row: Pick<CaseRow, 'id' | 'requesterEmail'>): string {
 
 /**
  * Opens a case under the newest version of its type, validating typed fields against the type's
- * schema, and records `case.created` in the same transaction.
+ * schema, and records `case.created` in the same transaction. With the creator's `visibility`
+ * (requests from people), a case they could not see afterwards is refused (QUEUE_NOT_OWNED)
+ * rather than created and lost to them.
  */
-export async function createCase(tx: Tx, registry: CaseTypeRegistry, principal: Principal, actor: Actor, input: NewCase): Promise<CaseRow> {
+export async function createCase(
+  tx: Tx,
+  registry: CaseTypeRegistry,
+  principal: Principal,
+  actor: Actor,
+  input: NewCase,
+  visibility?: CaseVisibility,
+): Promise<CaseRow> {
   const type = registry.latest(input.type);
   const definition = type.definition;
   const staff = principal.permissions.has('case:update');
@@ -75,6 +86,12 @@ export async function createCase(tx: Tx, registry: CaseTypeRegistry, principal: 
     dueAt: resolveWithin === undefined ? null : new Date(now.getTime() + resolveWithin),
   };
   if (row.title === '') throw new ValidationError('title must not be blank', { field: 'title' });
+  if (visibility && !visibility.all && !visibility.queues.includes(row.queue) && row.assigneeId !== principal.userId && row.requesterId !== principal.userId) {
+    throw new LatchError('QUEUE_NOT_OWNED', `None of your teams works the queue '${row.queue}': assign the case to yourself, or choose one of your queues`, {
+      queue: row.queue,
+      yourQueues: visibility.queues,
+    });
+  }
   await appendEvents(
     tx,
     row.id,

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
 import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
+import { installCanonicalIds } from './canonical-ids.js';
 import { toErrorResponse } from './error-map.js';
 import { actionRoutes } from './routes/actions.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -45,6 +46,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // The client's address (login throttle) comes from X-Forwarded-For only through a trusted proxy.
+    trustProxy: ctx.config.trustedProxies.length > 0 ? [...ctx.config.trustedProxies] : false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   const ajv = newAjv();
@@ -87,6 +90,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
     void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
   });
 
+  installCanonicalIds(app);
   installAuthentication(app, ctx);
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx));

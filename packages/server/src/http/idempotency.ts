@@ -39,8 +39,8 @@ export async function runCommand(
   }
   const principal = `user:${principalOf(request).userId}`;
   const fingerprint = sha256Hex(`${request.method} ${request.url}\n${requestFingerprint ?? canonicalJson(request.body ?? null)}`);
-  const replayed = await replay(ctx, reply, principal, key, fingerprint);
-  if (replayed) return replayed;
+  const stored = await storedResponse(ctx, principal, key, fingerprint);
+  if (stored) return replay(reply, stored);
   try {
     const result = await ctx.database.write(async (tx) => {
       const outcome = await command(tx);
@@ -64,15 +64,22 @@ export async function runCommand(
   } catch (error) {
     // A concurrent request with the same key committed first: ours rolled back; answer with theirs.
     if (error instanceof KeyTaken || sqlState(error) === '23505') {
-      const again = await replay(ctx, reply, principal, key, fingerprint);
-      if (again) return again;
+      const again = await storedResponse(ctx, principal, key, fingerprint);
+      if (again) return replay(reply, again);
       throw new LatchError('IDEMPOTENCY_KEY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
     }
     throw error;
   }
 }
 
-async function replay(ctx: LatchContext, reply: FastifyReply, principal: string, key: string, fingerprint: string) {
+type StoredResponse = typeof idempotencyKeys.$inferSelect;
+
+/**
+ * The response stored under this key, if any. Returns the row, never a sent reply: a Fastify reply
+ * is a thenable that resolves to nothing, so awaiting one would read as "nothing stored" and run
+ * the command a second time after answering.
+ */
+async function storedResponse(ctx: LatchContext, principal: string, key: string, fingerprint: string): Promise<StoredResponse | undefined> {
   const [stored] = await ctx.database.db
     .select()
     .from(idempotencyKeys)
@@ -81,5 +88,9 @@ async function replay(ctx: LatchContext, reply: FastifyReply, principal: string,
   if (stored.requestHash !== fingerprint) {
     throw new LatchError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request');
   }
+  return stored;
+}
+
+function replay(reply: FastifyReply, stored: StoredResponse): FastifyReply {
   return reply.code(stored.statusCode).header('idempotent-replayed', 'true').send(stored.body);
 }

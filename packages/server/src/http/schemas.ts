@@ -1,7 +1,8 @@
 import { PRIORITIES } from '@latch/core';
 
 /** JSON Schemas shared by routes; they drive validation, serialisation and the OpenAPI document. */
-export const uuid = { type: 'string', format: 'uuid' } as const;
+/** Ids are lower-case hyphenated UUIDs, the only spelling stored and hashed; any other is refused. */
+export const uuid = { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } as const;
 export const isoDate = { type: 'string', format: 'date-time' } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] });
 

@@ -80,10 +80,12 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     async (request, reply) => {
       const principal = principalOf(request);
       const actor = actorOf(principal);
-      return recordingRefusals(ctx.database, actor, { what: 'action.propose', caseId: request.params.id, details: { plugin: request.body.plugin, action: request.body.action } }, () => {
+      const visibility = ctx.teams.visibilityOf(principal);
+      const attempt = { what: 'action.propose', caseId: request.params.id, details: { plugin: request.body.plugin, action: request.body.action }, visibility };
+      return recordingRefusals(ctx.database, actor, attempt, () => {
         requirePermission(principal, 'action:propose');
         return runCommand(ctx, request, reply, async (tx) => {
-          const row = await proposeAction(tx, ctx.caseTypes, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
+          const row = await proposeAction(tx, ctx.caseTypes, ctx.scheduler, principal, visibility, actor, request.params.id, request.body);
           return { status: 201, body: presentAction(row) };
         });
       });
@@ -137,7 +139,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     async (request) => {
       const principal = principalOf(request);
       const actor = actorOf(principal);
-      return recordingRefusals(ctx.database, actor, { what: 'action.edit', actionId: request.params.id }, async () => {
+      return recordingRefusals(ctx.database, actor, { what: 'action.edit', actionId: request.params.id, visibility: ctx.teams.visibilityOf(principal) }, async () => {
         requirePermission(principal, 'action:propose');
         const row = await ctx.database.write((tx) =>
           editAction(tx, ctx.caseTypes, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body.input, request.body.version),
@@ -168,7 +170,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       const actor = actorOf(principal);
       // The permission is checked inside decideAction, after the proposer check: a proposer who
       // tries to approve their own action is told so (SELF_APPROVAL_FORBIDDEN), whatever their roles.
-      return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision } }, () => {
+      return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision }, visibility: ctx.teams.visibilityOf(principal) }, () => {
         return runCommand(ctx, request, reply, async (tx) => {
           const decided = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
           return { status: 201, body: presentAction(decided.action, decided.decisions) };
@@ -197,7 +199,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       async (request, reply) => {
         const principal = principalOf(request);
         const actor = actorOf(principal);
-        return recordingRefusals(ctx.database, actor, { what: `action.${verb}`, actionId: request.params.id }, () => {
+        return recordingRefusals(ctx.database, actor, { what: `action.${verb}`, actionId: request.params.id, visibility: ctx.teams.visibilityOf(principal) }, () => {
           requirePermission(principal, 'action:propose');
           return runCommand(ctx, request, reply, async (tx) => ({
             status: 200,

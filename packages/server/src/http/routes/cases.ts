@@ -63,7 +63,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     async (request, reply) => {
       const principal = principalOf(request);
       return runCommand(ctx, request, reply, async (tx) => {
-        const row = await createCase(tx, ctx.caseTypes, principal, actorOf(principal), request.body);
+        const row = await createCase(tx, ctx.caseTypes, principal, actorOf(principal), request.body, ctx.teams.visibilityOf(principal));
         void reply.header('etag', `"${row.version}"`).header('location', `/api/v1/cases/${row.id}`);
         return { status: 201, body: presentCaseDetail(row, ctx.caseTypes) };
       });
