@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Settings read from the environment (the public contract in DESIGN.md §5). */
@@ -12,6 +13,8 @@ export interface LatchConfig {
   readonly maxAttachmentBytes: number;
   readonly maxBodyBytes: number;
   readonly cookieSecure: boolean;
+  /** Where people reach Latch (LATCH_PUBLIC_URL); an https:// URL declares TLS, so responses carry Strict-Transport-Security. */
+  readonly publicUrl: string | undefined;
   readonly sessionTtlHours: number;
   /** Connections to PostgreSQL per process. */
   readonly databasePoolSize: number;
@@ -23,6 +26,17 @@ export interface LatchConfig {
   readonly logWebhookUrl: string | undefined;
   /** How often the sequencer integrates committed events and signs a checkpoint. */
   readonly logIntervalMs: number;
+  /**
+   * Maker-checker: for this many days after the proposer created an account or changed its roles,
+   * teams, password or enabled state, that account cannot approve the proposer's actions.
+   */
+  readonly sodAdminWindowDays: number;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty: the socket's address. */
+  readonly trustedProxies: readonly string[];
+  /** Failed logins allowed per account, and per client address, in one window before 429. */
+  readonly loginMaxFailuresPerAccount: number;
+  readonly loginMaxFailuresPerAddress: number;
+  readonly loginFailureWindowMinutes: number;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -38,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     maxAttachmentBytes: integer(env, 'LATCH_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
     maxBodyBytes: integer(env, 'LATCH_MAX_BODY_BYTES', 1024 * 1024),
     cookieSecure: (env.LATCH_COOKIE_SECURE ?? 'true') !== 'false',
+    publicUrl: publicUrl(env.LATCH_PUBLIC_URL),
     sessionTtlHours: integer(env, 'LATCH_SESSION_TTL_HOURS', 12),
     databasePoolSize: integer(env, 'LATCH_DATABASE_POOL_SIZE', 20),
     logKey: env.LATCH_LOG_KEY || undefined,
@@ -45,6 +60,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     logPublishDir: env.LATCH_LOG_PUBLISH_DIR ? resolve(env.LATCH_LOG_PUBLISH_DIR) : undefined,
     logWebhookUrl: env.LATCH_LOG_WEBHOOK_URL || undefined,
     logIntervalMs: integer(env, 'LATCH_LOG_INTERVAL_MS', 1000),
+    sodAdminWindowDays: integer(env, 'LATCH_SOD_ADMIN_WINDOW_DAYS', 30),
+    trustedProxies: addressList(env, 'LATCH_TRUSTED_PROXIES'),
+    loginMaxFailuresPerAccount: integer(env, 'LATCH_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
+    loginMaxFailuresPerAddress: integer(env, 'LATCH_LOGIN_MAX_FAILURES_PER_ADDRESS', 50),
+    loginFailureWindowMinutes: integer(env, 'LATCH_LOGIN_FAILURE_WINDOW_MINUTES', 15),
   };
 }
 
@@ -53,4 +73,23 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, got '${raw}'`);
   return Number(raw);
+}
+
+/** A comma-separated list of IP addresses or CIDR ranges (`10.0.0.0/8`, `::1`). */
+function addressList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const entry of entries) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const badBits = bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > max);
+    if (family === 0 || badBits || rest.length > 0) throw new Error(`${name}: '${entry}' is not an IP address or CIDR range`);
+  }
+  return entries;
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new Error(`LATCH_PUBLIC_URL must be an http(s) URL, got '${raw}'`);
+  return raw;
 }
