@@ -84,6 +84,51 @@ describe('ruleOnDecision', () => {
   });
 });
 
+describe('maker-checker: approvers the proposer administered', () => {
+  const day = 86_400_000;
+  const change = (userId: string, changes: string[], ageMs: number, changedBy = 'olivia') => ({ userId, changedBy, changes, at: new Date(now.getTime() - ageMs), eventId: `e-${userId}-${ageMs}` });
+  const refusal = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return error as { code: string; message: string; details: Record<string, unknown> };
+    }
+    throw new Error('not refused');
+  };
+
+  it('refuses an approver the proposer created, or whose roles, teams, password or enabled state they changed, naming the change', () => {
+    for (const kind of ['created', 'roles', 'teams', 'password', 'enabled']) {
+      const refused = refusal(() => ruleOnDecision(action(), [], person('rita'), approve, now, { accountChanges: [change('rita', [kind], day)] }));
+      expect(refused.code).toBe('APPROVER_ADMINISTERED_BY_PROPOSER');
+      expect(refused.details).toMatchObject({ userId: 'rita', changedBy: 'olivia', changes: [kind], eventId: 'e-rita-86400000', windowDays: 30 });
+      expect(refused.message).toContain('e-rita-86400000');
+    }
+    const latest = refusal(() => ruleOnDecision(action(), [], person('rita'), approve, now, { accountChanges: [change('rita', ['created'], 3 * day), change('rita', ['password'], day)] }));
+    expect(latest.message).toMatch(/^Your account had its password changed by the proposer/);
+  });
+
+  it('counts only the proposer’s changes, within the window', () => {
+    const ruling = (changes: ReturnType<typeof change>[], adminWindowMs?: number) =>
+      ruleOnDecision(action(), [], person('rita'), approve, now, { accountChanges: changes, ...(adminWindowMs === undefined ? {} : { adminWindowMs }) });
+    expect(ruling([change('rita', ['roles'], day, 'ada')]).outcome).toBe('granted');
+    expect(ruling([change('rita', ['roles'], 31 * day)]).outcome).toBe('granted');
+    expect(ruling([change('rita', ['roles'], 2 * day)], day).outcome).toBe('granted');
+    expect(code(() => ruling([change('rita', ['roles'], 2 * day)], 3 * day))).toBe('APPROVER_ADMINISTERED_BY_PROPOSER');
+  });
+
+  it('is not bypassed by delegation, either way round', () => {
+    const forRita = { ...person('dave', []), onBehalfOf: { userId: 'rita', roles: ['refund_approver'], teams: [] } };
+    const ritaMade = refusal(() => ruleOnDecision(action(), [], forRita, approve, now, { accountChanges: [change('rita', ['created'], day)] }));
+    expect(ritaMade).toMatchObject({ code: 'APPROVER_ADMINISTERED_BY_PROPOSER', details: { userId: 'rita' } });
+    expect(ritaMade.message).toMatch(/^The account of the person you act for was created/);
+    expect(code(() => ruleOnDecision(action(), [], forRita, approve, now, { accountChanges: [change('dave', ['password'], day)] }))).toBe('APPROVER_ADMINISTERED_BY_PROPOSER');
+  });
+
+  it('lets an administered reviewer deny: a denial can only stop the proposer’s action', () => {
+    expect(ruleOnDecision(action(), [], person('rita'), { decision: 'deny', payloadHash: 'h1' }, now, { accountChanges: [change('rita', ['created'], day)] }).outcome).toBe('denied');
+  });
+});
+
 describe('isWaitingFor', () => {
   it('lists eligible reviewers only, never the proposer or someone already counted', () => {
     expect(isWaitingFor(action(), [], { userId: 'rita', roles: ['refund_approver'], teams: [] })).toBe(true);

@@ -41,6 +41,27 @@ export interface Decider {
   readonly onBehalfOf?: { readonly userId: string; readonly roles: readonly string[]; readonly teams: readonly string[] } | undefined;
 }
 
+/** A change someone made to an account: creating it, or changing its roles, teams, password or enabled state. */
+export interface AccountChange {
+  readonly userId: string;
+  readonly changedBy: string;
+  /** `created`, `roles`, `teams`, `password`, `disabled`, `enabled`. */
+  readonly changes: readonly string[];
+  readonly at: Date;
+  /** The system-stream event that recorded it. */
+  readonly eventId: string;
+}
+
+/** What the engine knows beyond the action: recent account administration, and how long it counts. */
+export interface DecisionContext {
+  /** Changes to the decider's account (and the delegator's), at least those by the proposer within the window. */
+  readonly accountChanges?: readonly AccountChange[];
+  /** How long after the proposer administered an account that account may not approve their actions. */
+  readonly adminWindowMs?: number;
+}
+
+export const DEFAULT_ADMIN_WINDOW_MS = 30 * 86_400_000;
+
 export interface DecisionRequest {
   readonly decision: 'approve' | 'deny';
   readonly payloadHash: string;
@@ -54,7 +75,14 @@ export type Ruling =
  * The separation-of-duties engine. Rules on one decision, or throws the refusal with its stable
  * code. It applies to everyone, admins included: no role or permission bypasses these checks.
  */
-export function ruleOnDecision(action: ActionState, prior: readonly PriorDecision[], decider: Decider, request: DecisionRequest, now: Date): Ruling {
+export function ruleOnDecision(
+  action: ActionState,
+  prior: readonly PriorDecision[],
+  decider: Decider,
+  request: DecisionRequest,
+  now: Date,
+  context: DecisionContext = {},
+): Ruling {
   if (action.status !== 'awaiting_approval') {
     const code = action.status === 'expired' ? 'ACTION_EXPIRED' : 'ACTION_NOT_PENDING';
     throw new LatchError(code, `The action is ${action.status.replace('_', ' ')}; it takes no more decisions`, { status: action.status });
@@ -77,6 +105,9 @@ export function ruleOnDecision(action: ActionState, prior: readonly PriorDecisio
       decider.userId === action.proposedBy ? 'You proposed this action; someone else must decide it' : 'A delegation cannot be used to decide your delegator’s own proposal',
     );
   }
+  // Maker-checker can't be walked around by minting or re-keying a checker. Denials stay allowed:
+  // the proposer can cancel their own action anyway, so a denial gives them nothing.
+  if (request.decision === 'approve') refuseAdministeredApprover(action, decider, now, context);
   if (decider.tokenId !== undefined && !step.allowTokens.includes(decider.tokenId)) {
     throw new LatchError('TOKEN_CANNOT_DECIDE', 'API tokens cannot decide approvals unless the policy names the token', { step: step.name });
   }
@@ -101,6 +132,35 @@ export function ruleOnDecision(action: ActionState, prior: readonly PriorDecisio
     stepComplete,
     actionApproved: stepComplete && action.currentStep === action.steps.length - 1,
   };
+}
+
+/**
+ * Refuses an approval by someone whose account the proposer created, or whose roles, teams,
+ * password or enabled state the proposer changed, within the window: that approver may be the
+ * proposer's own creation. The refusal names the most recent such change.
+ */
+function refuseAdministeredApprover(action: ActionState, decider: Decider, now: Date, context: DecisionContext): void {
+  const windowMs = context.adminWindowMs ?? DEFAULT_ADMIN_WINDOW_MS;
+  const since = now.getTime() - windowMs;
+  const people = [decider.userId, ...(decider.onBehalfOf ? [decider.onBehalfOf.userId] : [])];
+  const change = (context.accountChanges ?? [])
+    .filter((c) => c.changedBy === action.proposedBy && people.includes(c.userId) && c.at.getTime() > since && c.changes.length > 0)
+    .reduce<AccountChange | undefined>((latest, c) => (!latest || c.at.getTime() > latest.at.getTime() ? c : latest), undefined);
+  if (!change) return;
+  const whose = change.userId === decider.userId ? 'Your account' : 'The account of the person you act for';
+  const what = change.changes.includes('created') ? 'was created' : `had its ${describeChanges(change.changes)} changed`;
+  const days = Math.round((windowMs / 86_400_000) * 10) / 10;
+  throw new LatchError(
+    'APPROVER_ADMINISTERED_BY_PROPOSER',
+    `${whose} ${what} by the proposer of this action at ${change.at.toISOString()} (event ${change.eventId}); ` +
+      `for ${days} days after that change someone else must approve their actions`,
+    { userId: change.userId, changedBy: change.changedBy, changes: change.changes, at: change.at.toISOString(), eventId: change.eventId, windowDays: days },
+  );
+}
+
+function describeChanges(changes: readonly string[]): string {
+  const names = changes.map((c) => (c === 'disabled' || c === 'enabled' ? 'enabled state' : c));
+  return [...new Set(names)].join(', ');
 }
 
 /** Whether a user could decide the current step (for "waiting for me"): eligible, not the proposer, not yet counted. */
