@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireAction } from '../src/approvals/expire-action.js';
 import { verifyStore } from '../src/audit/verify-store.js';
-import { bearer, DB_KINDS, refundBody, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+import { createUser } from '../src/auth/users.js';
+import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
 
 const refundInput = (amount_minor: number) => ({ payment_intent: 'pi_123', amount_minor, currency: 'usd', reason: 'requested_by_customer' });
 
@@ -91,6 +92,108 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const blocked = (await timeline(caseId)).find((e) => e.kind === 'attempt.blocked')!;
     expect(blocked).toMatchObject({ outcome: 'refused', actor: { id: t.users.admin.id }, data: { attempt: 'action.decide', actionId: mine.id } });
     expect((await verifyStore(t.ctx.database.db, [caseId])).ok).toBe(true);
+  });
+
+  describe('maker-checker an admin cannot walk around', () => {
+    const NEW_PASSWORD = 'a brand new password for you';
+    // Accounts made by the system (as the CLI would): nobody's administration.
+    const systemUser = async (name: string, roles: string[]): Promise<TestUser> => {
+      const email = `${name}@sod.test`;
+      const user = await t.ctx.database.write((tx) => createUser(tx, { email, name, password: PASSWORD, roles, teams: ['refunds'] }, { type: 'system', id: 'test' }));
+      return { id: user.id, email, token: '' };
+    };
+    const patchUser = (by: TestUser, user: TestUser, body: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: bearer(by), payload: body });
+    const pending = async () => {
+      const action = (await propose(await newCase(), 75_000, admin)).json();
+      expect(action.status).toBe('awaiting_approval');
+      return action as { id: string; payloadHash: string };
+    };
+    const systemEvent = async (id: string) => {
+      const rows = await t.ctx.database.db.execute(sql`select kind from events where id = ${id} and stream = '00000000-0000-7000-8000-000000000000'`);
+      return ((Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as { kind: string }[])[0]?.kind;
+    };
+
+    it('refuses an approver the proposing admin created, re-keyed or re-roled, naming the change, and records it', async () => {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: bearer(t.users.admin),
+        payload: { email: 'shadow@sod.test', name: 'Shadow', password: PASSWORD, roles: ['refund_approver'], teams: ['refunds'] },
+      });
+      expect(created.statusCode).toBe(201);
+      const shadow = { id: created.json().id as string, email: 'shadow@sod.test', token: '' };
+      const rhea = await systemUser('rhea', ['refund_approver']);
+      expect((await patchUser(t.users.admin, rhea, { password: NEW_PASSWORD })).statusCode).toBe(200);
+      const rob = await systemUser('rob', ['operator']);
+      expect((await patchUser(t.users.admin, rob, { roles: ['refund_approver'] })).statusCode).toBe(200);
+
+      for (const [user, password, change, wording] of [
+        [shadow, PASSWORD, 'created', /^Your account was created by the proposer at .* \(event [0-9a-f-]{36}\)/],
+        [rhea, NEW_PASSWORD, 'password', /^Your account had its password changed by the proposer/],
+        [rob, PASSWORD, 'roles', /^Your account had its roles changed by the proposer/],
+      ] as const) {
+        const action = await pending();
+        const session = await sessionForPassword(user, password);
+        const refused = await decide(action.id, session, { payloadHash: action.payloadHash });
+        expect(refused.statusCode, user.email).toBe(403);
+        const error = refused.json().error;
+        expect(error).toMatchObject({ code: 'APPROVER_ADMINISTERED_BY_PROPOSER', details: { userId: user.id, changedBy: t.users.admin.id, changes: [change], windowDays: 30 } });
+        expect(error.message).toMatch(wording);
+        expect(error.message).toContain(error.details.eventId);
+        expect(await systemEvent(error.details.eventId)).toBe(change === 'created' ? 'user.created' : 'user.updated');
+        const [blocked] = (await timeline(await caseOf(action.id))).filter((e) => e.kind === 'attempt.blocked');
+        expect(blocked).toMatchObject({ outcome: 'refused', actor: { id: user.id }, data: { code: 'APPROVER_ADMINISTERED_BY_PROPOSER', actionId: action.id, message: error.message } });
+      }
+
+      // A denial by an administered reviewer can only stop the proposer's action: allowed.
+      const action = await pending();
+      const denied = await decide(action.id, await sessionForPassword(shadow, PASSWORD), { decision: 'deny', payloadHash: action.payloadHash, reason: 'not convinced' });
+      expect(denied.statusCode).toBe(201);
+      expect(denied.json().status).toBe('denied');
+    });
+
+    it('counts only the proposer’s changes, only within the window, and not around a delegation', async () => {
+      const uma = await systemUser('uma', ['operator']);
+      const otherAdmin = await systemUser('ada2', ['admin']);
+      const ada2Token = (await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: await sessionForPassword(otherAdmin, PASSWORD), payload: { name: 'ada2', scopes: ['*'] } })).json().token as string;
+      expect((await patchUser({ ...otherAdmin, token: ada2Token }, uma, { roles: ['refund_approver'] })).statusCode).toBe(200);
+      const unrelated = await pending();
+      expect((await decide(unrelated.id, await sessionForPassword(uma, PASSWORD), { payloadHash: unrelated.payloadHash })).json().status).toBe('approved');
+
+      const ray = await systemUser('ray', ['operator']);
+      expect((await patchUser(t.users.admin, ray, { roles: ['refund_approver'] })).statusCode).toBe(200);
+      const raySession = await sessionForPassword(ray, PASSWORD);
+      const recent = await pending();
+      expect((await decide(recent.id, raySession, { payloadHash: recent.payloadHash })).json().error.code).toBe('APPROVER_ADMINISTERED_BY_PROPOSER');
+      await t.ctx.database.db.execute(sql`update account_changes set at = now() - interval '31 days' where user_id = ${ray.id}`);
+      expect((await decide(recent.id, raySession, { payloadHash: recent.payloadHash })).json().status).toBe('approved');
+
+      // Delegation: neither a clean delegate for an administered delegator, nor the other way round.
+      const endsAt = new Date(Date.now() + 86_400_000).toISOString();
+      const vic = await systemUser('vic', ['refund_approver']);
+      const wes = await systemUser('wes', ['refund_approver']);
+      expect((await patchUser(t.users.admin, wes, { teams: ['refunds', 'finance'] })).statusCode).toBe(200);
+      const [vicSession, wesSession] = [await sessionForPassword(vic, PASSWORD), await sessionForPassword(wes, PASSWORD)];
+      for (const [from, fromSession, to, toSession] of [
+        [wes, wesSession, vic, vicSession],
+        [vic, vicSession, wes, wesSession],
+      ] as const) {
+        const delegated = await t.app.inject({ method: 'POST', url: '/api/v1/delegations', headers: fromSession, payload: { toUserId: to.id, endsAt } });
+        expect(delegated.statusCode).toBe(201);
+        const action = await pending();
+        const refused = await decide(action.id, toSession, { payloadHash: action.payloadHash, onBehalfOf: from.id });
+        expect(refused.json().error).toMatchObject({ code: 'APPROVER_ADMINISTERED_BY_PROPOSER', details: { userId: wes.id, changes: ['teams'] } });
+      }
+    });
+
+    const sessionForPassword = async (user: TestUser, password: string) => {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password } });
+      expect(res.statusCode, res.body).toBe(200);
+      const cookie = res.cookies.find((c) => c.name === 'latch_session')!;
+      return { cookie: `latch_session=${cookie.value}`, 'x-csrf-token': res.json().csrfToken as string };
+    };
+    const caseOf = async (actionId: string) => (await t.app.inject({ url: `/api/v1/actions/${actionId}`, headers: bearer(t.users.admin) })).json().caseId as string;
   });
 
   it('voids approvals when the payload changes, and evaluates the policy again', async () => {

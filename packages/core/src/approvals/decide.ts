@@ -152,8 +152,7 @@ function refuseAdministeredApprover(action: ActionState, decider: Decider, now: 
   const days = Math.round((windowMs / 86_400_000) * 10) / 10;
   throw new LatchError(
     'APPROVER_ADMINISTERED_BY_PROPOSER',
-    `${whose} ${what} by the proposer of this action at ${change.at.toISOString()} (event ${change.eventId}); ` +
-      `for ${days} days after that change someone else must approve their actions`,
+    `${whose} ${what} by the proposer at ${change.at.toISOString()} (event ${change.eventId}); for ${days} days after, someone else must approve`,
     { userId: change.userId, changedBy: change.changedBy, changes: change.changes, at: change.at.toISOString(), eventId: change.eventId, windowDays: days },
   );
 }

@@ -8,7 +8,15 @@ import { parse as parseYaml } from 'yaml';
  * (`teams: {billing: {queues: [refunds, invoices]}}`); a team always works the queue of its own name.
  */
 export class TeamDirectory {
-  constructor(private readonly queuesByTeam: ReadonlyMap<string, readonly string[]> = new Map()) {}
+  constructor(
+    private readonly queuesByTeam: ReadonlyMap<string, readonly string[]> = new Map(),
+    private readonly declared = false,
+  ) {}
+
+  /** Whether users may be put in this team: one teams.yaml declares; without the file, any name works its own queue. */
+  isKnown(team: string): boolean {
+    return !this.declared || this.queuesByTeam.has(team);
+  }
 
   queuesOf(teams: readonly string[]): string[] {
     return [...new Set(teams.flatMap((team) => [team, ...(this.queuesByTeam.get(team) ?? [])]))];
@@ -37,5 +45,5 @@ export function loadTeams(configDir: string): TeamDirectory {
     }
     map.set(team, queues);
   }
-  return new TeamDirectory(map);
+  return new TeamDirectory(map, true);
 }

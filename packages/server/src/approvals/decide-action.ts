@@ -7,6 +7,7 @@ import { actionRequests, approvalDecisions, delegations, users } from '../db/sch
 import { currentDecisions, loadVisibleAction, type ActionRow, type DecisionRow } from './action-access.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
 import { scheduleExecution } from '../execution/queue-execution.js';
+import { changesBy } from '../auth/account-administration.js';
 
 export interface DecisionInput {
   readonly decision: 'approve' | 'deny';
@@ -14,6 +15,12 @@ export interface DecisionInput {
   readonly reason?: string | undefined;
   /** Decide for a user who delegated their approvals to you. */
   readonly onBehalfOf?: string | undefined;
+}
+
+/** Deployment settings of the separation-of-duties rules. */
+export interface SeparationSettings {
+  /** Days after the proposer administered an account during which it may not approve their actions. */
+  readonly adminWindowDays: number;
 }
 
 /** The action as the engine sees it. */
@@ -40,6 +47,7 @@ export async function decideAction(
   actor: Actor,
   actionId: string,
   input: DecisionInput,
+  separation: SeparationSettings,
 ): Promise<{ action: ActionRow; decisions: DecisionRow[] }> {
   const { action, case: target } = await loadVisibleAction(tx, actionId, visibility, true);
   if (action.proposedBy === principal.userId) throw new LatchError('SELF_APPROVAL_FORBIDDEN', 'You proposed this action; someone else must decide it');
@@ -53,7 +61,10 @@ export async function decideAction(
     onBehalfOf: input.onBehalfOf ? await delegator(tx, input.onBehalfOf, principal.userId, now) : undefined,
   };
   const prior = await currentDecisions(tx, action);
-  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now);
+  const adminWindowMs = separation.adminWindowDays * 86_400_000;
+  const people = [principal.userId, ...(decider.onBehalfOf ? [decider.onBehalfOf.userId] : [])];
+  const accountChanges = await changesBy(tx, action.proposedBy, people, new Date(now.getTime() - adminWindowMs));
+  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs });
   const steps = action.steps as RequiredStep[];
   const step = steps[ruling.stepIndex]!;
   const policy = action.policyKey ? { key: action.policyKey, version: action.policyVersion } : null;

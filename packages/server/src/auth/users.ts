@@ -3,6 +3,8 @@ import { asc, eq } from 'drizzle-orm';
 import { sqlState, type Queryable, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { users } from '../db/schema.js';
+import type { TeamDirectory } from '../access/teams.js';
+import { endCredentials, recordAccountChange, type AccountChangeKind } from './account-administration.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 
 export type UserRow = typeof users.$inferSelect;
@@ -20,14 +22,24 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+// Own keys only: `in` would accept 'constructor' or 'toString'.
 function checkRoles(roles: readonly string[]): void {
-  const unknown = roles.filter((r) => !(r in BUILTIN_ROLES));
-  if (unknown.length > 0) throw new ValidationError(`Unknown roles: ${unknown.join(', ')}`, { unknown, known: Object.keys(BUILTIN_ROLES) });
+  const unknown = roles.filter((r) => !Object.hasOwn(BUILTIN_ROLES, r));
+  if (unknown.length > 0) throw new ValidationError(`Unknown roles: ${unknown.join(', ')}`, { field: 'roles', unknown, known: Object.keys(BUILTIN_ROLES) });
 }
 
-/** Creates a user and records `user.created` on the system stream. The password is never recorded. */
-export async function createUser(tx: Tx, input: NewUser, actor: Actor): Promise<UserRow> {
+function checkTeams(teams: readonly string[], directory: TeamDirectory | undefined): void {
+  const unknown = directory ? teams.filter((t) => !directory.isKnown(t)) : [];
+  if (unknown.length > 0) throw new ValidationError(`Unknown teams: ${unknown.join(', ')} (teams are declared in teams.yaml)`, { field: 'teams', unknown });
+}
+
+/**
+ * Creates a user and records `user.created` on the system stream. The password is never recorded.
+ * With the deployment's team directory (the API and CLI always pass it), unknown teams are refused.
+ */
+export async function createUser(tx: Tx, input: NewUser, actor: Actor, directory?: TeamDirectory): Promise<UserRow> {
   checkRoles(input.roles);
+  checkTeams(input.teams ?? [], directory);
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password);
     if (problem) throw new ValidationError(problem, { field: 'password' });
@@ -51,7 +63,7 @@ export async function createUser(tx: Tx, input: NewUser, actor: Actor): Promise<
     tx,
     SYSTEM_STREAM,
     [{ kind: 'user.created', actor, data: { userId: row.id, email: personal(email), name: personal(row.name), roles: row.roles, teams: row.teams } }],
-    { subject: email },
+    { subject: email, alongside: recordAccountChange(tx, row.id, actor, ['created']) },
   );
   const [created] = await tx.select().from(users).where(eq(users.id, row.id));
   return created!;
@@ -65,17 +77,23 @@ export interface UserChanges {
   readonly password?: string | undefined;
 }
 
-/** Changes a user's name, roles, teams, password or disabled flag; records `user.updated` with old and new roles. */
-export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor: Actor): Promise<UserRow> {
+/**
+ * Changes a user's name, roles, teams, password or disabled flag; records `user.updated` with old
+ * and new roles, and the account change the maker-checker rule reads. A new password or disabling
+ * ends every session and revokes every token of the user; enabling again revives none of them.
+ */
+export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor: Actor, directory?: TeamDirectory): Promise<UserRow> {
   const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
   if (!current) throw new NotFoundError('User');
   if (changes.roles) checkRoles(changes.roles);
+  if (changes.teams) checkTeams(changes.teams, directory);
   if (changes.password !== undefined) {
     const problem = passwordProblem(changes.password);
     if (problem) throw new ValidationError(problem, { field: 'password' });
   }
   const set: Partial<typeof users.$inferInsert> = {};
   const recorded: Record<string, unknown> = { userId: id };
+  const administered: AccountChangeKind[] = [];
   if (changes.name !== undefined && changes.name.trim() !== current.name) {
     set.name = changes.name.trim();
     recorded.name = { old: personal(current.name), new: personal(set.name) };
@@ -83,22 +101,30 @@ export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor
   if (changes.roles) {
     set.roles = [...new Set(changes.roles)];
     recorded.roles = { old: current.roles, new: set.roles };
+    administered.push('roles');
   }
   if (changes.teams) {
     set.teams = [...new Set(changes.teams)];
     recorded.teams = { old: current.teams, new: set.teams };
+    administered.push('teams');
   }
   if (changes.disabled !== undefined && changes.disabled !== (current.disabledAt !== null)) {
     set.disabledAt = changes.disabled ? new Date() : null;
     recorded.disabled = changes.disabled;
+    administered.push(changes.disabled ? 'disabled' : 'enabled');
   }
   if (changes.password !== undefined) {
     set.passwordHash = await hashPassword(changes.password);
     recorded.passwordChanged = true;
+    administered.push('password');
   }
   if (Object.keys(set).length === 0) return current;
   await tx.update(users).set(set).where(eq(users.id, id));
-  await appendEvents(tx, SYSTEM_STREAM, [{ kind: 'user.updated', actor, data: recorded }], { subject: current.email });
+  if (set.passwordHash !== undefined || set.disabledAt) Object.assign(recorded, await endCredentials(tx, id, new Date()));
+  await appendEvents(tx, SYSTEM_STREAM, [{ kind: 'user.updated', actor, data: recorded }], {
+    subject: current.email,
+    ...(administered.length > 0 ? { alongside: recordAccountChange(tx, id, actor, administered) } : {}),
+  });
   const [updated] = await tx.select().from(users).where(eq(users.id, id));
   return updated!;
 }

@@ -36,7 +36,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async (o: { email: string; name: string; role: string[]; team: string[]; passwordStdin?: boolean }) => {
       const password = readPassword(o.passwordStdin);
       const created = await withLatch((ctx) =>
-        ctx.database.write((tx) => createUser(tx, { email: o.email, name: o.name, password, roles: o.role, teams: o.team }, CLI_ACTOR)),
+        ctx.database.write((tx) => createUser(tx, { email: o.email, name: o.name, password, roles: o.role, teams: o.team }, CLI_ACTOR, ctx.teams)),
       );
       console.log(JSON.stringify(presentUser(created), null, 2));
     });
@@ -54,7 +54,7 @@ export function registerAdminCommands(program: Command): void {
       const updated = await withLatch(async (ctx) => {
         const found = await findUserByEmail(ctx.database.db, o.email);
         if (!found) throw new CliError(`no user ${o.email}`);
-        return ctx.database.write((tx) => updateUser(tx, found.id, { roles: o.role }, CLI_ACTOR));
+        return ctx.database.write((tx) => updateUser(tx, found.id, { roles: o.role }, CLI_ACTOR, ctx.teams));
       });
       console.log(JSON.stringify(presentUser(updated), null, 2));
     });

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   customType,
   index,
@@ -56,9 +57,41 @@ export const apiTokens = pgTable(
     createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** The token that minted this one (null when a session or the CLI did): revoking it revokes this. */
+    parentId: uuid('parent_id').references((): AnyPgColumn => apiTokens.id),
   },
-  (t) => [index('api_tokens_user_idx').on(t.userId)],
+  (t) => [index('api_tokens_user_idx').on(t.userId), index('api_tokens_parent_idx').on(t.parentId)],
 );
+
+/**
+ * Who administered whose account: created it, or changed its roles, teams, password or enabled
+ * state. Written with the system-stream event (`event_id`) so the maker-checker rule can ask "did
+ * the proposer administer this approver lately?" without scanning the system stream.
+ */
+export const accountChanges = pgTable(
+  'account_changes',
+  {
+    eventId: uuid('event_id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id),
+    /** The person behind the change (a token's user); null for system actors such as the CLI. */
+    changedBy: uuid('changed_by'),
+    /** `created`, `roles`, `teams`, `password`, `disabled`, `enabled`. */
+    changes: text('changes').array().notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('account_changes_user_idx').on(t.userId, t.changedBy, t.at)],
+);
+
+/**
+ * Failed-login counters shared by every process: one row per key (a hash of the normalised
+ * account, or of the client address), counting failures in a fixed window that starts with the
+ * first failure.
+ */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+});
 
 export const caseTypes = pgTable(
   'case_types',

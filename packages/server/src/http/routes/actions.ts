@@ -172,7 +172,8 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       // tries to approve their own action is told so (SELF_APPROVAL_FORBIDDEN), whatever their roles.
       return recordingRefusals(ctx.database, actor, { what: 'action.decide', actionId: request.params.id, details: { decision: request.body.decision }, visibility: ctx.teams.visibilityOf(principal) }, () => {
         return runCommand(ctx, request, reply, async (tx) => {
-          const decided = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body);
+          const separation = { adminWindowDays: ctx.config.sodAdminWindowDays };
+          const decided = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body, separation);
           return { status: 201, body: presentAction(decided.action, decided.decisions) };
         });
       });

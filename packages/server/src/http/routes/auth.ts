@@ -1,5 +1,6 @@
 import { LatchError } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
+import { beginLoginAttempt, loginSucceeded } from '../../auth/login-throttle.js';
 import { verifyPassword } from '../../auth/passwords.js';
 import { csrfTokenFor } from '../../auth/secrets.js';
 import { createSession, endSession } from '../../auth/sessions.js';
@@ -8,34 +9,12 @@ import type { LatchContext } from '../../context.js';
 import { principalOf, SESSION_COOKIE } from '../authenticate.js';
 import { errors, ref } from '../schemas.js';
 
-const FAILURE_WINDOW_MS = 15 * 60_000;
-const MAX_FAILURES = 10;
-
-/** Failed logins per (address, email) in a sliding window: slows password guessing without locking users out for good. */
-class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
-
-  check(key: string): void {
-    const recent = this.recent(key);
-    if (recent.length >= MAX_FAILURES) throw new LatchError('RATE_LIMITED', 'Too many failed logins; try again in a few minutes');
-  }
-
-  fail(key: string): void {
-    this.failures.set(key, [...this.recent(key), Date.now()]);
-  }
-
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
-
-  private recent(key: string): number[] {
-    const since = Date.now() - FAILURE_WINDOW_MS;
-    return (this.failures.get(key) ?? []).filter((t) => t > since);
-  }
-}
-
 export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app) => {
-  const throttle = new LoginThrottle();
+  const limits = {
+    perAccount: ctx.config.loginMaxFailuresPerAccount,
+    perAddress: ctx.config.loginMaxFailuresPerAddress,
+    windowMs: ctx.config.loginFailureWindowMinutes * 60_000,
+  };
 
   app.post<{ Body: { email: string; password: string } }>(
     '/api/v1/auth/login',
@@ -57,16 +36,20 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       },
     },
     async (request, reply) => {
-      const key = `${request.ip}|${request.body.email.toLowerCase()}`;
-      throttle.check(key);
+      // request.ip is the socket's address, or X-Forwarded-For's through a trusted proxy (app.ts).
+      const attempt = await beginLoginAttempt(ctx.database.db, request.body.email, request.ip, limits);
+      if ('retryAfterSeconds' in attempt) {
+        void reply.header('retry-after', String(attempt.retryAfterSeconds));
+        const whose = attempt.limited === 'account' ? 'this account' : 'your address';
+        throw new LatchError('RATE_LIMITED', `Too many failed logins for ${whose}; try again in ${attempt.retryAfterSeconds} s`, attempt);
+      }
       const user = await findUserByEmail(ctx.database.db, request.body.email);
       const ok = await verifyPassword(user?.passwordHash, request.body.password);
       if (!user || !ok || user.disabledAt) {
-        throttle.fail(key);
         request.log.info({ email: request.body.email.toLowerCase() }, 'login refused');
         throw new LatchError('INVALID_CREDENTIALS', 'Email or password is wrong, or the account is disabled');
       }
-      throttle.clear(key);
+      await loginSucceeded(ctx.database.db, attempt, limits);
       const session = await createSession(ctx.database.db, user.id, ctx.config.sessionTtlHours);
       void reply.setCookie(SESSION_COOKIE, session.secret, {
         path: '/',
@@ -92,7 +75,16 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
         tags: ['auth'],
         summary: 'The authenticated user, with the permissions this session or token carries',
         response: {
-          200: { type: 'object', properties: { user: ref('User'), permissions: { type: 'array', items: { type: 'string' } }, tokenId: { type: 'string' } } },
+          200: {
+            type: 'object',
+            properties: {
+              user: ref('User'),
+              permissions: { type: 'array', items: { type: 'string' } },
+              tokenId: { type: 'string' },
+              // A reloaded console page has its cookie but not the CSRF token login returned: it asks here.
+              csrfToken: { type: 'string', description: 'For session logins: the X-CSRF-Token writes need' },
+            },
+          },
           ...errors(401),
         },
       },
@@ -104,6 +96,7 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
         user: presentUser(user!),
         permissions: [...principal.permissions].sort(),
         ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+        ...(request.sessionSecret ? { csrfToken: csrfTokenFor(request.sessionSecret) } : {}),
       };
     },
   );

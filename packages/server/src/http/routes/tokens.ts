@@ -1,4 +1,3 @@
-import { ForbiddenError } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../auth/principal.js';
 import { createToken, listTokens, presentToken, revokeToken } from '../../auth/tokens.js';
@@ -30,7 +29,7 @@ export const tokenRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app
       config: { permission: 'token:manage' },
       schema: {
         tags: ['tokens'],
-        summary: 'Create an API token for yourself; the secret is in this response only',
+        summary: 'Create an API token for yourself, with scopes your roles grant (through a token: scopes it holds, expiring no later); the secret is in this response only',
         body: {
           type: 'object',
           additionalProperties: false,
@@ -46,14 +45,11 @@ export const tokenRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      // A token may only mint tokens narrower than itself, never `*`: no escalation through tokens.
-      if (principal.tokenId && request.body.scopes.some((s) => s === '*' || !principal.permissions.has(s as never))) {
-        throw new ForbiddenError('A token can only create tokens with scopes it holds itself');
-      }
       const user = (await findUser(ctx.database.db, principal.userId))!;
       const expiresAt = request.body.expiresAt ? new Date(request.body.expiresAt) : undefined;
       return runCommand(ctx, request, reply, async (tx) => {
-        const { token, row } = await createToken(tx, user, { name: request.body.name, scopes: request.body.scopes, expiresAt }, actorOf(principal));
+        const input = { name: request.body.name, scopes: request.body.scopes, expiresAt };
+        const { token, row } = await createToken(tx, user, input, actorOf(principal), principal.tokenId);
         const shown = presentToken(row);
         return { status: 201, body: { ...shown, token }, replayBody: shown };
       });
@@ -62,7 +58,7 @@ export const tokenRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/tokens/:id',
-    { config: { permission: 'token:manage' }, schema: { tags: ['tokens'], summary: 'Revoke a token', params: idParams, response: { 204: { type: 'null' }, ...errors(401, 403, 404) } } },
+    { config: { permission: 'token:manage' }, schema: { tags: ['tokens'], summary: 'Revoke a token and every token created with it', params: idParams, response: { 204: { type: 'null' }, ...errors(401, 403, 404) } } },
     async (request, reply) => {
       const principal = principalOf(request);
       await ctx.database.write((tx) => revokeToken(tx, request.params.id, principal, actorOf(principal)));

@@ -62,7 +62,7 @@ export const userRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request, reply) => {
       const actor = actorOf(principalOf(request));
-      return runCommand(ctx, request, reply, async (tx) => ({ status: 201, body: presentUser(await createUser(tx, request.body, actor)) }));
+      return runCommand(ctx, request, reply, async (tx) => ({ status: 201, body: presentUser(await createUser(tx, request.body, actor, ctx.teams)) }));
     },
   );
 
@@ -72,7 +72,7 @@ export const userRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       config: { permission: 'user:manage' },
       schema: {
         tags: ['users'],
-        summary: 'Change a user’s name, roles, teams, password or disabled flag (admins)',
+        summary: 'Change a user’s name, roles, teams, password or disabled flag (admins); a new password or disabling ends their sessions and tokens',
         params: idParams,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, roles: roleList, teams: roleList, disabled: { type: 'boolean' }, password } },
         response: { 200: ref('User'), ...errors(400, 401, 403, 404) },
@@ -80,7 +80,7 @@ export const userRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request) => {
       const actor = actorOf(principalOf(request));
-      return presentUser(await ctx.database.write((tx) => updateUser(tx, request.params.id, request.body, actor)));
+      return presentUser(await ctx.database.write((tx) => updateUser(tx, request.params.id, request.body, actor, ctx.teams)));
     },
   );
 };
