@@ -4,6 +4,8 @@ import type { ExternalExchange } from '@latch/protocol';
 export interface ActionFailureOptions {
   /** true: the host retries with backoff (timeouts, 429, 5xx); false: the action ends as failed (card error, validation). */
   retryable: boolean;
+  /** Whether the external system may have acted: `none` (it refused) or `unknown` (no answer). Default: unknown when retryable. */
+  effect?: 'none' | 'unknown';
   output?: unknown;
   external?: ExternalExchange;
   cause?: unknown;
@@ -16,6 +18,7 @@ export interface ActionFailureOptions {
  */
 export class ActionFailure extends Error {
   readonly retryable: boolean;
+  readonly effect: 'none' | 'unknown' | undefined;
   readonly output: unknown;
   readonly external: ExternalExchange | undefined;
 
@@ -23,6 +26,7 @@ export class ActionFailure extends Error {
     super(summary, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ActionFailure';
     this.retryable = options.retryable;
+    this.effect = options.effect;
     this.output = options.output;
     this.external = options.external;
   }

@@ -13,9 +13,10 @@ import {
   type JsonSchema,
   type ListParams,
   type ListResult,
+  type ReconcileParams,
 } from '@latch/protocol';
 import { ActionFailure } from './failure.js';
-import type { ActionReturn, PluginDefinition } from './types.js';
+import type { ActionReturn, PluginDefinition, ReconcileReturn } from './types.js';
 
 /** Per-connection state: a host restart means a new connection, configured afresh. */
 export interface ConnectionState {
@@ -30,6 +31,17 @@ export interface ConnectionState {
 /** The protocol's methods for one plugin and connection, by name. */
 export function createMethods(def: PluginDefinition, state: ConnectionState, log: (line: string) => void): Record<string, (params: unknown) => Promise<unknown>> {
   const declared = new Map<string, ActionManifest>(def.manifest.actions.map((a) => [a.name, a]));
+  const implementationOf = (name: string) => (Object.hasOwn(def.actions, name) ? def.actions[name] : undefined);
+  const reconcilable = def.manifest.actions.map((a) => a.name).filter((name) => typeof implementationOf(name)?.reconcile === 'function');
+  /** The declared action named in a call, with its input checked; an RpcError otherwise. */
+  const checkedAction = (name: string, input: unknown) => {
+    const manifestAction = declared.get(name);
+    const implementation = implementationOf(name);
+    if (!manifestAction || !implementation) throw new RpcError(RpcErrorCode.UNKNOWN_ACTION, `unknown action: ${name}`, { action: name });
+    const problems = validateSchema(manifestAction.inputSchema, input);
+    if (problems.length > 0) throw new RpcError(RpcErrorCode.INVALID_INPUT, `invalid input for ${name}: ${formatProblems(problems)}`, { problems });
+    return { manifestAction, implementation };
+  };
 
   // Judged at receipt (before the first await): calls sent before `shutdown` still run.
   const ready = async () => {
@@ -43,7 +55,8 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       const p = paramsOf<InitializeParams>(schemas.initializeParams, params);
       // Answer anyway: the host compares versions and refuses us, which it logs loudly.
       if (p.protocolVersion !== PROTOCOL_VERSION) log(`host speaks protocol ${p.protocolVersion}; this plugin speaks ${PROTOCOL_VERSION}`);
-      return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest };
+      const capabilities = reconcilable.length > 0 ? { capabilities: { reconcile: { version: 1, actions: reconcilable } } } : {};
+      return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest, ...capabilities };
     },
 
     async configure(params) {
@@ -77,11 +90,7 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
     async 'action.execute'(params) {
       const p = paramsOf<ExecuteParams>(schemas.executeParams, params);
       await ready();
-      const manifestAction = declared.get(p.action);
-      const implementation = Object.hasOwn(def.actions, p.action) ? def.actions[p.action] : undefined;
-      if (!manifestAction || !implementation) throw new RpcError(RpcErrorCode.UNKNOWN_ACTION, `unknown action: ${p.action}`, { action: p.action });
-      const problems = validateSchema(manifestAction.inputSchema, p.input);
-      if (problems.length > 0) throw new RpcError(RpcErrorCode.INVALID_INPUT, `invalid input for ${p.action}: ${formatProblems(problems)}`, { problems });
+      const { manifestAction, implementation } = checkedAction(p.action, p.input);
       const prefix = `[${p.action} ${p.requestId}]`;
       let result: ExecuteResult;
       try {
@@ -95,13 +104,33 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
           secrets: state.secrets,
           log: (message) => log(`${prefix} ${message}`),
         });
-        result = normalize(returned, (message) => log(`${prefix} ${message}`));
+        result = normalize(returned, reconcilable.includes(p.action), (message) => log(`${prefix} ${message}`));
       } catch (error) {
         result = failure(error);
         log(`${prefix} failed (${result.retryable ? 'retryable' : 'permanent'}): ${error instanceof Error && error.stack ? error.stack : messageOf(error)}`);
       }
       checkOutput(manifestAction.outputSchema, result, (message) => log(`${prefix} ${message}`));
       return result;
+    },
+
+    async 'action.reconcile'(params) {
+      const p = paramsOf<ReconcileParams>(schemas.reconcileParams, params);
+      await ready();
+      const { implementation } = checkedAction(p.action, p.input);
+      if (!implementation.reconcile) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, `action ${p.action} does not offer reconcile`, { action: p.action });
+      const prefix = `[${p.action} ${p.requestId} reconcile]`;
+      const say = (message: string) => log(`${prefix} ${message}`);
+      let returned: ReconcileReturn;
+      try {
+        returned = await implementation.reconcile({ input: p.input as never, case: p.case, requestId: p.requestId, idempotencyKeys: p.idempotencyKeys, config: state.config, secrets: state.secrets, log: say });
+      } catch (error) {
+        // The host treats an error as "unknown": it will not run the action on a guess.
+        say(`failed: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `reconcile failed: ${messageOf(error)}`);
+      }
+      if (returned?.found === false) return { found: false };
+      if (returned?.found !== true) throw new RpcError(RpcErrorCode.INTERNAL_ERROR, 'reconcile returned neither {found: false} nor {found: true, result}');
+      return { found: true, result: normalize(returned.result, true, say) };
     },
 
     async shutdown() {
@@ -118,9 +147,16 @@ function paramsOf<T>(schema: JsonSchema, params: unknown): T {
 }
 
 /** Fills in defaults; a malformed return is a plugin bug, reported as a permanent failure so a person looks. */
-function normalize(returned: ActionReturn, log: (message: string) => void): ExecuteResult {
+function normalize(returned: ActionReturn, canReconcile: boolean, log: (message: string) => void): ExecuteResult {
+  if (returned?.status === 'pending' && !canReconcile) {
+    log('execute answered pending, but the action has no reconcile to follow it with');
+    return { status: 'failed', retryable: false, effect: 'unknown', summary: `Pending, and the plugin cannot follow it: ${String(returned.summary)}` };
+  }
   const result: ExecuteResult = { status: returned?.status ?? 'succeeded', summary: returned?.summary };
-  if (returned?.status === 'failed') result.retryable = returned.retryable ?? true;
+  if (returned?.status === 'failed') {
+    result.retryable = returned.retryable ?? true;
+    if (returned.effect !== undefined) result.effect = returned.effect;
+  }
   if (returned?.output !== undefined) result.output = returned.output;
   if (returned?.external !== undefined) result.external = returned.external;
   const problems = validateSchema(schemas.executeResult, result);
@@ -133,6 +169,7 @@ function failure(error: unknown): ExecuteResult {
   const summary = messageOf(error) || 'Action failed';
   if (!(error instanceof ActionFailure)) return { status: 'failed', retryable: true, summary };
   const result: ExecuteResult = { status: 'failed', retryable: error.retryable, summary };
+  if (error.effect !== undefined) result.effect = error.effect;
   if (error.output !== undefined) result.output = error.output;
   if (error.external !== undefined) result.external = error.external;
   return result;

@@ -11,6 +11,8 @@ import {
   type InitializeResult,
   type JsonSchema,
   type ListedAction,
+  type ReconcileParams,
+  type ReconcileResult,
 } from '@latch/protocol';
 import type { Plugin } from './define-plugin.js';
 
@@ -24,6 +26,8 @@ export interface TestHost {
   listActions(caseContext?: Partial<CaseContext>): Promise<ListedAction[]>;
   /** Rejects with RpcError for error answers (-32001, -32002 …); checks the result against the protocol and outputSchema. */
   execute(params: TestExecuteParams): Promise<ExecuteResult>;
+  /** `action.reconcile`; requestId and idempotencyKeys default to those of the n-th `execute` (`test-n`). */
+  reconcile(params: Pick<ReconcileParams, 'action' | 'input'> & Partial<Omit<ReconcileParams, 'action' | 'input'>>): Promise<ReconcileResult>;
   /** The raw JSON-RPC peer, for calls the helpers do not cover. */
   readonly peer: JsonRpcPeer;
   /** Everything the plugin logged. */
@@ -71,6 +75,14 @@ export function testPlugin(plugin: Plugin, options: { config?: Record<string, un
       const outputSchema = plugin.manifest.actions.find((a) => a.name === params.action)?.outputSchema;
       // Stricter than the running SDK (which only logs): a test is where a wrong output should fail loudly.
       if (outputSchema && result.status === 'succeeded' && result.output !== undefined) expectValid(outputSchema, result.output, `output of ${params.action}`);
+      return result;
+    },
+    async reconcile(params) {
+      await initialize();
+      const requestId = params.requestId ?? `test-${seq}`;
+      const full: ReconcileParams = { requestId, idempotencyKeys: [`${requestId}-1`], case: testCase(), ...params };
+      const result = expectValid<ReconcileResult>(schemas.reconcileResult, await peer.request('action.reconcile', full), 'reconcile result');
+      if (result.found) expectValid(schemas.executeResult, result.result, 'reconciled result');
       return result;
     },
     async close() {

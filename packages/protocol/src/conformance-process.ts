@@ -16,6 +16,8 @@ export interface ProcessUnderTest {
   /** Resolves when the process has exited (or failed to start). */
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   readonly hasExited: () => boolean;
+  /** Resolves once the process is running (undefined), or with why it could not be started. */
+  readonly started: Promise<string | undefined>;
   /** Writes bytes to stdin, bypassing the peer (for malformed input). */
   writeRaw(text: string): void;
   /** Ends stdin, as a host does after `shutdown`. */
@@ -33,6 +35,10 @@ export function startProcess(command: readonly string[], cwd: string): ProcessUn
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: process.env.LANG ?? 'C.UTF-8', TZ: 'UTC', LATCH_PLUGIN_PROTOCOL: PROTOCOL_VERSION },
   });
   let done = false;
+  const started = new Promise<string | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (error: NodeJS.ErrnoException) => resolve(`could not start ${file}: ${startProblem(error)}`));
+  });
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       done = true;
@@ -70,6 +76,7 @@ export function startProcess(command: readonly string[], cwd: string): ProcessUn
     stderr,
     exited,
     hasExited: () => done,
+    started,
     writeRaw: (text) => {
       if (!done) child.stdin!.write(text);
     },
@@ -78,6 +85,13 @@ export function startProcess(command: readonly string[], cwd: string): ProcessUn
       if (!done) child.kill('SIGKILL');
     },
   };
+}
+
+/** Why spawn failed, in words (ENOENT from an unbuilt plugin is the usual one). */
+function startProblem(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT') return 'no such file';
+  if (error.code === 'EACCES') return 'permission denied (is it executable?)';
+  return error.message;
 }
 
 /** Whether a stdout line is a JSON-RPC 2.0 response (the only thing a plugin may write there). */

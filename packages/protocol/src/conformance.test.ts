@@ -9,7 +9,7 @@ import { runConformance, type ConformanceOptions } from './conformance.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const echo: ConformanceOptions = { config: { greeting: 'Hello' }, secrets: { token: 'conformance-token' }, action: 'echo', input: { message: 'hi' } };
-const CHECKS = 15;
+const CHECKS = 17;
 
 const goDir = join(root, 'sdk/go');
 const goOnPath = spawnSync('go', ['version']).status === 0;
@@ -25,6 +25,8 @@ describe('conformance suite', () => {
     expect(report.failed).toEqual([]);
     expect(report.passed).toHaveLength(CHECKS);
     expect(report.passed).toContain('malformed lines (stays alive; answers -32600 where the id is known)');
+    expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop)');
+    expect(report.passed.find((c) => c.startsWith('action.reconcile finds what was executed, and nothing else'))).toMatch(/finds request conformance-.* \(succeeded\) and not one that never ran/);
   });
 
   it('passes a hand-written plugin that exits on malformed input, once it restarts cleanly', async () => {
@@ -51,9 +53,9 @@ describe('conformance suite', () => {
     expect(report.passed).toHaveLength(CHECKS - 11);
   }, 30_000);
 
-  it('reports a command that cannot start as failures, not a crash', async () => {
-    const report = await runConformance(['/nonexistent/plugin'], join(fixtures, 'bad-plugin'), { config: {}, secrets: {}, action: 'echo', input: {} });
-    expect(report.failed.length).toBeGreaterThan(10);
+  it('says once, plainly, that a command cannot start (an unbuilt plugin), not once per check', async () => {
+    const report = await runConformance(['./echo'], join(fixtures, 'bad-plugin'), { config: {}, secrets: {}, action: 'echo', input: {} });
+    expect(report.failed).toEqual([{ check: 'the plugin process starts', error: 'could not start ./echo: no such file' }]);
   });
 
   it.skipIf(goSkipReason !== '')(`passes sdk/go/examples/echo${goSkipReason ? ` — NOT RUN: ${goSkipReason}` : ''}`, async () => {

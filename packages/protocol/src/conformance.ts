@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkCapabilities, checkReconcile } from './conformance-reconcile.js';
 import { isProtocolLine, startProcess, within, type ProcessUnderTest } from './conformance-process.js';
 import { countAnswers, describe, ensure, expectCode, invalidInputFor, parse, waitUntil } from './conformance-util.js';
 import { RpcErrorCode } from './errors.js';
 import { schemas } from './schemas/index.js';
-import type { ActionManifest, CaseContext, ExecuteParams, ExecuteResult, InitializeResult, Manifest } from './types.js';
+import type { ActionManifest, Capabilities, CaseContext, ExecuteParams, ExecuteResult, InitializeResult, Manifest } from './types.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /** What to run the suite with. */
@@ -49,6 +50,8 @@ class ConformanceRun {
   #current: ProcessUnderTest;
   #declared: Manifest | undefined;
   #manifest: Manifest | undefined;
+  #capabilities: Capabilities | undefined;
+  #executed: { params: ExecuteParams; status: string } | undefined;
   #seq = 0;
 
   constructor(
@@ -64,6 +67,12 @@ class ConformanceRun {
     await this.#check('latch-plugin.json matches manifest.schema.json', async () => {
       this.#declared = ensure<Manifest>(schemas.manifest, JSON.parse(readFileSync(join(this.cwd, 'latch-plugin.json'), 'utf8')), 'latch-plugin.json');
     });
+    // A command that cannot start (an unbuilt binary) is one failure, said once, not one per check.
+    const notStarted = await this.#current.started;
+    if (notStarted) {
+      this.report.failed.push({ check: 'the plugin process starts', error: notStarted });
+      return;
+    }
     const init = this.#initialize();
     init.catch(() => undefined); // awaited by the checks below; this only keeps an early failure from being "unhandled"
     await this.#check('initialize answers within the deadline with protocolVersion "1"', async () => {
@@ -71,8 +80,11 @@ class ConformanceRun {
       if (result?.protocolVersion !== PROTOCOL_VERSION) throw new Error(`protocolVersion is ${JSON.stringify(result?.protocolVersion)}`);
     });
     await this.#check('initialize result (and manifest) match their schemas', async () => {
-      this.#manifest = ensure<InitializeResult>(schemas.initializeResult, await init, 'initialize result').manifest;
+      const result = ensure<InitializeResult>(schemas.initializeResult, await init, 'initialize result');
+      this.#manifest = result.manifest;
+      this.#capabilities = result.capabilities;
     });
+    await this.#check('capabilities name only declared actions', async () => checkCapabilities(this.#capabilities, this.#manifest));
     await this.#check('initialize manifest matches latch-plugin.json (id, version, protocolVersion)', async () => {
       const [got, file] = [this.#manifest, this.#declared];
       if (!got || !file) throw new Error('no valid manifest to compare (see the checks above)');
@@ -88,6 +100,9 @@ class ConformanceRun {
     await this.#check('unknown action answers -32001', () => expectCode(this.#execute('conformanceNoSuchAction', {}), RpcErrorCode.UNKNOWN_ACTION));
     await this.#check('invalid input answers -32002', () => expectCode(this.#execute(action, this.#invalidInput()), RpcErrorCode.INVALID_INPUT));
     await this.#check('a valid execute returns a valid result', async () => this.#checkResult(await this.#execute(action, input)));
+    await this.#check('action.reconcile finds what was executed, and nothing else', () =>
+      checkReconcile(this.#capabilities, this.#executed, (params) => this.#call('action.reconcile', params)),
+    );
     await this.#check(`${CONCURRENT_CALLS} concurrent executes are all answered with matching ids`, () => this.#concurrent());
     await this.#check('malformed lines', () => this.#malformed());
     await this.#check('shutdown answers {}', async () => void ensure(schemas.shutdownResult, await this.#call('shutdown', {}), 'shutdown result'));
@@ -132,10 +147,12 @@ class ConformanceRun {
     return this.#current.peer.request(method, params, { timeoutMs: this.options.timeoutMs ?? 10_000 });
   }
 
-  #execute(action: string, input: unknown): Promise<unknown> {
+  async #execute(action: string, input: unknown): Promise<unknown> {
     const n = ++this.#seq;
-    const params: ExecuteParams = { requestId: `conformance-${n}`, idempotencyKey: `conformance-${n}-1`, action, input, case: this.#case(), attempt: 1 };
-    return this.#call('action.execute', params);
+    const params: ExecuteParams = { requestId: `conformance-${process.pid}-${Date.now()}-${n}`, idempotencyKey: `conformance-${process.pid}-${Date.now()}-${n}-1`, action, input, case: this.#case(), attempt: 1 };
+    const result = await this.#call('action.execute', params);
+    if (action === this.options.action && this.#executed === undefined) this.#executed = { params, status: String((result as { status?: unknown })?.status) };
+    return result;
   }
 
   #case(): CaseContext {

@@ -52,10 +52,20 @@ export interface InitializeParams {
   host: { name: string; version: string };
 }
 
+/**
+ * Optional capabilities a plugin offers beyond version 1's methods, each with its own version so it
+ * can change without a new protocol version. A host ignores capabilities it does not know.
+ */
+export interface Capabilities {
+  /** `action.reconcile` (version 1) for the listed actions: the plugin can tell whether an earlier execution took effect. */
+  reconcile?: { version: 1; actions: string[] };
+}
+
 /** `initialize` result. */
 export interface InitializeResult {
   protocolVersion: string;
   manifest: Manifest;
+  capabilities?: Capabilities;
 }
 
 /** `configure` params: exactly the config keys and secret names the manifest declares. */
@@ -101,16 +111,40 @@ export interface ExternalExchange {
   response?: Record<string, unknown>;
 }
 
-/** `action.execute` result. */
+/**
+ * `action.execute` result. `pending`: the external system accepted the action but has not finished
+ * it (a refund Stripe reports `pending`); only an action the plugin can reconcile may answer it, and
+ * the host follows it through `action.reconcile` until it succeeds or fails.
+ */
 export interface ExecuteResult {
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'pending';
   /** For `failed`: whether the host should retry (timeouts, 429, 5xx) or give up (card error, validation). */
   retryable?: boolean;
+  /**
+   * For `failed`: whether the external system may have acted. `none`: it certainly did not (a
+   * refusal, a 429); `unknown`: it may have (no answer, a lost response, a 500). Default: `unknown`
+   * for a retryable failure, `none` otherwise.
+   */
+  effect?: 'none' | 'unknown';
   /** One line for the case timeline. */
   summary: string;
   output?: unknown;
   external?: ExternalExchange;
 }
+
+/** `action.reconcile` params (capability `reconcile`, version 1). */
+export interface ReconcileParams {
+  /** The approved action's request id: the same on every execution of it (`action.execute`'s requestId). */
+  requestId: string;
+  /** Every idempotency key an earlier execution of this request may have used, oldest first. */
+  idempotencyKeys: string[];
+  action: string;
+  input: unknown;
+  case: CaseContext;
+}
+
+/** `action.reconcile` result: whether an earlier execution took effect, and if so its result. */
+export type ReconcileResult = { found: false } | { found: true; result: ExecuteResult };
 
 /** The protocol's methods, their params and results. */
 export interface Methods {
@@ -118,5 +152,6 @@ export interface Methods {
   configure: { params: ConfigureParams; result: EmptyResult };
   'actions.list': { params: ListParams; result: ListResult };
   'action.execute': { params: ExecuteParams; result: ExecuteResult };
+  'action.reconcile': { params: ReconcileParams; result: ReconcileResult };
   shutdown: { params: EmptyResult | undefined; result: EmptyResult };
 }

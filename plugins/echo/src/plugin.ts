@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { action, definePlugin, type Manifest } from '@latch/plugin-sdk';
+import { action, definePlugin, type ActionReturn, type Manifest, type ReconcileReturn } from '@latch/plugin-sdk';
 
 // The manifest file is the source of truth (the host reads it too); read it next to dist/.
 const manifest = JSON.parse(readFileSync(new URL('../latch-plugin.json', import.meta.url), 'utf8')) as Manifest;
@@ -13,6 +13,19 @@ const echoInput = {
   properties: { message: { type: 'string', minLength: 1, maxLength: 10000 } },
 } as const;
 
+// What this process has executed, by request id, so `reconcile` can answer: an example only. A real
+// plugin asks the external system (by request id or idempotency key), which survives restarts.
+const done = new Map<string, ActionReturn>();
+const remember = (requestId: string, result: ActionReturn): ActionReturn => {
+  if (done.size >= 10_000) done.delete(done.keys().next().value!);
+  done.set(requestId, result);
+  return result;
+};
+const reconcile = ({ requestId }: { requestId: string }): ReconcileReturn => {
+  const result = done.get(requestId);
+  return result ? { found: true, result } : { found: false };
+};
+
 /** The echo plugin: `echo` returns its input, `noop` does nothing. */
 export const plugin = definePlugin({
   manifest,
@@ -22,13 +35,15 @@ export const plugin = definePlugin({
   actions: {
     echo: action({
       inputSchema: echoInput,
-      execute({ input, config }) {
+      execute({ input, config, requestId }) {
         const greeting = typeof config.greeting === 'string' ? config.greeting : 'Echo';
-        return { summary: `${greeting}: ${input.message}`, output: { message: input.message } };
+        return remember(requestId, { summary: `${greeting}: ${input.message}`, output: { message: input.message } });
       },
+      reconcile,
     }),
     noop: action<Record<string, never>>({
-      execute: () => ({ summary: 'Did nothing' }),
+      execute: ({ requestId }) => remember(requestId, { summary: 'Did nothing' }),
+      reconcile,
     }),
   },
 });

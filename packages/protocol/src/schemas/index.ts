@@ -14,6 +14,8 @@ export const schemas = {
   listResult: m.listResultSchema,
   executeParams: m.executeParamsSchema,
   executeResult: m.executeResultSchema,
+  reconcileParams: m.reconcileParamsSchema,
+  reconcileResult: m.reconcileResultSchema,
   shutdownParams: m.shutdownParamsSchema,
   shutdownResult: m.shutdownResultSchema,
 } as const satisfies Record<string, JsonSchema>;
@@ -33,6 +35,8 @@ export const schemaFiles: Readonly<Record<SchemaName, string>> = {
   listResult: 'actions.list.result.schema.json',
   executeParams: 'action.execute.params.schema.json',
   executeResult: 'action.execute.result.schema.json',
+  reconcileParams: 'action.reconcile.params.schema.json',
+  reconcileResult: 'action.reconcile.result.schema.json',
   shutdownParams: 'shutdown.params.schema.json',
   shutdownResult: 'shutdown.result.schema.json',
 };

@@ -18,12 +18,25 @@ export const initializeParamsSchema: JsonSchema = {
   },
 };
 
+/** Optional capabilities, each versioned; unknown ones are allowed (a host ignores them). */
+export const capabilitiesSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    reconcile: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'actions'],
+      properties: { version: { const: 1 }, actions: { type: 'array', items: nonEmpty } },
+    },
+  },
+};
+
 /** `initialize` result. */
 export const initializeResultSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['protocolVersion', 'manifest'],
-  properties: { protocolVersion: nonEmpty, manifest: manifestSchema },
+  properties: { protocolVersion: nonEmpty, manifest: manifestSchema, capabilities: capabilitiesSchema },
 };
 
 /** `configure` params. */
@@ -88,8 +101,9 @@ export const executeResultSchema: JsonSchema = {
   additionalProperties: false,
   required: ['status', 'summary'],
   properties: {
-    status: { enum: ['succeeded', 'failed'] },
+    status: { enum: ['succeeded', 'failed', 'pending'] },
     retryable: { type: 'boolean' },
+    effect: { enum: ['none', 'unknown'] },
     summary: nonEmpty,
     // Checked by the host against the action's own outputSchema.
     output: true,
@@ -99,6 +113,28 @@ export const executeResultSchema: JsonSchema = {
       properties: { request: { type: 'object' }, response: { type: 'object' } },
     },
   },
+};
+
+/** `action.reconcile` params. */
+export const reconcileParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requestId', 'idempotencyKeys', 'action', 'input', 'case'],
+  properties: {
+    requestId: nonEmpty,
+    idempotencyKeys: { type: 'array', items: nonEmpty },
+    action: nonEmpty,
+    input: true,
+    case: caseContextSchema,
+  },
+};
+
+/** `action.reconcile` result: `{found: false}` or `{found: true, result}`. */
+export const reconcileResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['found'],
+  properties: { found: { type: 'boolean' }, result: executeResultSchema },
 };
 
 /** `shutdown` params (`{}`, or none) and result (`{}`). */

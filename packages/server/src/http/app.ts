@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
 import { caseTypeRoutes } from './routes/case-types.js';
 import { erasureRoutes } from './routes/erasures.js';
+import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
 import { linkRoutes } from './routes/links.js';
 import { logRoutes } from './routes/log.js';
@@ -104,6 +105,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(actionRoutes(ctx));
   await app.register(approvalRoutes(ctx));
   await app.register(erasureRoutes(ctx));
+  await app.register(exchangeRoutes(ctx));
   await app.register(logRoutes(ctx));
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../execution/plugin-runtime.js';
 
 /** A secret's source: an environment variable or a file (e.g. a mounted secret); never the config file itself. */
 export type SecretSource = { readonly env: string } | { readonly file: string };
@@ -12,6 +13,8 @@ export interface PluginSettings {
   readonly dir: string;
   readonly config: Readonly<Record<string, unknown>>;
   readonly secrets: Readonly<Record<string, SecretSource>>;
+  /** Automatic retries of a retryable failure (default 5 attempts, 2 s doubling). */
+  readonly retry: RetryPolicy;
 }
 
 /**
@@ -22,6 +25,7 @@ export interface PluginSettings {
  *     path: ../plugins/stripe          # relative to the config directory
  *     config: { apiBase: "http://127.0.0.1:12111" }
  *     secrets: { apiKey: { env: STRIPE_API_KEY } }
+ *     retry: { attempts: 5, firstDelayMs: 2000 }   # optional; doubles each time, capped at 5 min
  * ```
  * A missing file means no plugins.
  */
@@ -33,7 +37,7 @@ export function loadPluginSettings(configDir: string): PluginSettings[] {
   } catch {
     return [];
   }
-  const parsed = (parseYaml(text) ?? {}) as { plugins?: Record<string, { path?: unknown; config?: unknown; secrets?: unknown }> };
+  const parsed = (parseYaml(text) ?? {}) as { plugins?: Record<string, { path?: unknown; config?: unknown; secrets?: unknown; retry?: unknown }> };
   return Object.entries(parsed.plugins ?? {}).map(([id, entry]) => {
     if (typeof entry?.path !== 'string') throw new Error(`${file}: plugin '${id}' needs a path`);
     const secrets = (entry.secrets ?? {}) as Record<string, SecretSource>;
@@ -46,8 +50,19 @@ export function loadPluginSettings(configDir: string): PluginSettings[] {
       dir: isAbsolute(entry.path) ? entry.path : resolve(configDir, entry.path),
       config: (entry.config ?? {}) as Record<string, unknown>,
       secrets,
+      retry: retryPolicyOf(entry.retry, `${file}: plugin '${id}'`),
     };
   });
+}
+
+function retryPolicyOf(value: unknown, where: string): RetryPolicy {
+  if (value === undefined || value === null) return DEFAULT_RETRY_POLICY;
+  const { attempts = DEFAULT_RETRY_POLICY.attempts, firstDelayMs = DEFAULT_RETRY_POLICY.firstDelayMs, ...rest } = value as Record<string, unknown>;
+  const whole = (n: unknown, min: number, max: number) => Number.isSafeInteger(n) && (n as number) >= min && (n as number) <= max;
+  if (Object.keys(rest).length > 0 || !whole(attempts, 1, 20) || !whole(firstDelayMs, 10, 300_000)) {
+    throw new Error(`${where}: retry must be { attempts: 1..20, firstDelayMs: 10..300000 }`);
+  }
+  return { attempts: attempts as number, firstDelayMs: firstDelayMs as number };
 }
 
 /** Reads the secret values at start; a missing one is reported by name only. */

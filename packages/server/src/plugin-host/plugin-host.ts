@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemas, type Manifest } from '@latch/protocol';
 import { newAjv } from '../http/ajv.js';
-import type { ExecuteCall, ExecuteOutcome, PluginRuntime } from '../execution/plugin-runtime.js';
+import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
 import { resolveSecrets, type PluginSettings } from './plugin-config.js';
 import { PluginProcess } from './plugin-process.js';
 
@@ -80,6 +80,24 @@ export class PluginHost implements PluginRuntime {
     const plugin = this.#require(pluginId);
     const timeout = plugin.manifest.actions.find((a) => a.name === params.action)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return (await plugin.process.call('action.execute', params, timeout)) as ExecuteOutcome;
+  }
+
+  async reconcile(pluginId: string, params: ReconcileCall): Promise<ReconcileOutcome> {
+    const plugin = this.#require(pluginId);
+    const timeout = plugin.manifest.actions.find((a) => a.name === params.action)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const answer = (await plugin.process.call('action.reconcile', params, timeout)) as { found?: unknown; result?: ExecuteOutcome };
+    // Anything but a clear answer is "can't tell": the caller must not act on a guess.
+    if (answer?.found === false) return { found: false };
+    if (answer?.found === true && answer.result && ['succeeded', 'failed', 'pending'].includes(answer.result.status)) return { found: true, result: answer.result };
+    throw new Error(`plugin ${pluginId} answered action.reconcile with neither {found: false} nor {found: true, result}`);
+  }
+
+  canReconcile(pluginId: string, action: string): boolean {
+    return this.#plugins.get(pluginId)?.process.capabilities.reconcile?.actions.includes(action) === true;
+  }
+
+  retryPolicy(pluginId: string): RetryPolicy {
+    return this.#plugins.get(pluginId)?.settings.retry ?? DEFAULT_RETRY_POLICY;
   }
 
   /** The actions a plugin offers for a case, with suggested input; a plugin that fails is skipped. */

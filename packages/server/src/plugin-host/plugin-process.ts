@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { JsonRpcPeer, PROTOCOL_VERSION, stdioTransport, type Manifest } from '@latch/protocol';
+import { JsonRpcPeer, PROTOCOL_VERSION, stdioTransport, type Capabilities, type Manifest } from '@latch/protocol';
 import { scrub } from '../execution/run-execution.js';
 
 export interface PluginProcessOptions {
@@ -33,11 +33,17 @@ export class PluginProcess {
   #timeouts = 0;
   #state: 'starting' | 'ready' | 'down' | 'failed' = 'down';
   #lastError: string | undefined;
+  #capabilities: Capabilities = {};
 
   constructor(private readonly options: PluginProcessOptions) {}
 
   get state() {
     return { state: this.#state, restarts: this.#restarts, lastError: this.#lastError };
+  }
+
+  /** What the running plugin offered at its handshake (kept across restarts until the next handshake). */
+  get capabilities(): Capabilities {
+    return this.#capabilities;
   }
 
   /** Starts the process and completes the handshake; rejects (and stays down) if the plugin is not what it claims. */
@@ -99,19 +105,28 @@ export class PluginProcess {
     });
     this.#peer = peer;
     child.once('exit', (code, signal) => this.#onExit(code, signal));
-    child.once('error', (error) => {
-      this.#lastError = error.message;
+    // An unbuilt plugin (no such file) is said once, plainly, rather than as a closed connection.
+    const spawned = new Promise<string | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        this.#lastError = error.message;
+        resolve(`could not start ${command}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+      });
     });
     try {
+      const notStarted = await spawned;
+      if (notStarted) throw new Error(notStarted);
       const init = (await peer.request('initialize', { protocolVersion: PROTOCOL_VERSION, host: { name: 'latch', version: this.options.hostVersion ?? '0.1.0' } }, { timeoutMs: INIT_TIMEOUT_MS })) as {
         protocolVersion?: unknown;
         manifest?: Manifest;
+        capabilities?: Capabilities;
       };
       if (init.protocolVersion !== PROTOCOL_VERSION) throw new Error(`speaks protocol ${String(init.protocolVersion)}, Latch speaks ${PROTOCOL_VERSION}`);
       const m = init.manifest;
       if (!m || m.id !== declared.id || m.version !== declared.version || m.protocolVersion !== declared.protocolVersion) {
         throw new Error(`its handshake manifest (${m?.id}@${m?.version}) differs from latch-plugin.json (${declared.id}@${declared.version})`);
       }
+      this.#capabilities = init.capabilities?.reconcile?.version === 1 ? { reconcile: init.capabilities.reconcile } : {};
       await peer.request('configure', { config: this.options.config, secrets: this.options.secrets }, { timeoutMs: INIT_TIMEOUT_MS });
       this.#state = 'ready';
       this.#lastError = undefined;

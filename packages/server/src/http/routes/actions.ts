@@ -184,16 +184,24 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
   const stateChange = (
     verb: 'retry' | 'cancel',
     summary: string,
-    command: (tx: Tx, principal: Principal, actor: Actor, actionId: string, reason: string | undefined) => Promise<ActionRow>,
+    command: (tx: Tx, principal: Principal, actor: Actor, actionId: string, reason: string | undefined, body: { confirmUnknownOutcome?: boolean }) => Promise<ActionRow>,
   ) =>
-    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+    app.post<{ Params: { id: string }; Body: { reason?: string; confirmUnknownOutcome?: boolean } }>(
       `/api/v1/actions/:id/${verb}`,
       {
         schema: {
           tags: ['actions'],
           summary,
           params: idParams,
-          body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              reason: { type: 'string', minLength: 1, maxLength: 2000 },
+              // retry only: the person checked the external system after an attempt whose outcome is unknown
+              ...(verb === 'retry' ? { confirmUnknownOutcome: { type: 'boolean' } } : {}),
+            },
+          },
           response: { 200: action, ...errors(400, 401, 403, 404, 409) },
         },
       },
@@ -204,13 +212,13 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
           requirePermission(principal, 'action:propose');
           return runCommand(ctx, request, reply, async (tx) => ({
             status: 200,
-            body: presentAction(await command(tx, principal, actor, request.params.id, request.body?.reason)),
+            body: presentAction(await command(tx, principal, actor, request.params.id, request.body?.reason, request.body ?? {})),
           }));
         });
       },
     );
-  stateChange('retry', 'Run a failed action again (a new execution of the approved payload); recorded on the case', (tx, principal, actor, id, reason) =>
-    retryExecution(tx, ctx.scheduler, ctx.teams.visibilityOf(principal), actor, id, reason),
+  stateChange('retry', 'Run a failed action again (a new execution of the approved payload, reconciled first); recorded on the case', (tx, principal, actor, id, reason, body) =>
+    retryExecution(tx, ctx.scheduler, ctx.teams.visibilityOf(principal), actor, id, { reason, confirmUnknownOutcome: body.confirmUnknownOutcome }, (plugin, name) => ctx.plugins?.canReconcile(plugin, name) ?? false),
   );
   stateChange('cancel', 'Withdraw an action that has not run', (tx, principal, actor, id, reason) =>
     cancelAction(tx, principal, ctx.teams.visibilityOf(principal), actor, id, reason),
