@@ -207,6 +207,44 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     expect(ROWS.map((r) => r.route).sort()).toEqual(registered);
   });
 
+  // Authentication and the route's permission come before the body is parsed or validated: a caller
+  // who may not use a route learns nothing of its schema from a 400.
+  const invalid = ['{"type": ', '{"unexpected": 1}', '{"x": "\\u0000"}', `${'['.repeat(5000)}${']'.repeat(5000)}`];
+  const withBadQuery = (url: string) => `${url}${url.includes('?') ? '&' : '?'}unexpected=%00`;
+
+  it('anonymous with an invalid body or query → 401, before any 400', async () => {
+    const f = await fixtures('anonymous');
+    const checked: string[] = [];
+    for (const row of ROWS.filter((r) => r.expect.anonymous === 'denied')) {
+      const request = row.call(f);
+      for (const payload of request.method === 'GET' || request.method === 'DELETE' ? [undefined] : invalid) {
+        const res = await t.app.inject({ method: request.method as 'POST', url: withBadQuery(request.url), headers: { 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
+        expect([row.route, res.statusCode, res.json().error.code]).toEqual([row.route, 401, 'UNAUTHENTICATED']);
+      }
+      checked.push(row.route);
+    }
+    expect(checked.length).toBeGreaterThan(40);
+  });
+
+  it('signed in without the route’s permission, with an invalid body → 403, before any 400', async () => {
+    const f = await fixtures('requester');
+    const permissionOf = new Map(t.app.routeTable.map((r) => [`${r.method} ${r.url}`, r.permission]));
+    const rows = ROWS.filter((r) => r.expect.requester === 'denied' && permissionOf.get(r.route) !== undefined);
+    for (const row of rows) {
+      const request = row.call(f);
+      for (const payload of request.method === 'GET' || request.method === 'DELETE' ? [undefined] : invalid) {
+        const res = await t.app.inject({
+          method: request.method as 'POST',
+          url: withBadQuery(request.url),
+          headers: { ...headers.requester, 'content-type': 'application/json' },
+          ...(payload === undefined ? {} : { payload }),
+        });
+        expect([row.route, res.statusCode, res.json().error.code]).toEqual([row.route, 403, 'PERMISSION_DENIED']);
+      }
+    }
+    expect(rows.length).toBeGreaterThan(5);
+  });
+
   it.each(ROWS.map((row) => [row.route, row] as const))('%s', async (_route, row) => {
     const outcomes: Record<string, string> = {};
     const expected: Record<string, string> = {};

@@ -61,6 +61,8 @@ function encodeCursor(position: Position): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// A cursor is client text: a rank outside the smallint column's range must be refused here, not by SQL.
+const isSmallint = (n: unknown) => Number.isInteger(n) && Math.abs(n as number) <= 32_767;
 
 function decodeCursor(cursor: string, sort: CaseSort): Position {
   const invalid = new LatchError('INVALID_CURSOR', 'The cursor is not one this listing returned (was the sort changed?)');
@@ -73,7 +75,7 @@ function decodeCursor(cursor: string, sort: CaseSort): Position {
   if (!Array.isArray(position)) throw invalid;
   if (sort === 'priority') {
     const [rank, id] = position as unknown[];
-    if (position.length !== 2 || !Number.isInteger(rank) || typeof id !== 'string' || !UUID.test(id)) throw invalid;
+    if (position.length !== 2 || !isSmallint(rank) || typeof id !== 'string' || !UUID.test(id)) throw invalid;
     return [rank as number, id];
   }
   const [id] = position as unknown[];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
+import { describeError } from '../loggable-error.js';
 import { StartupError } from '../runtime.js';
 import { registerAdminCommands } from './admin.js';
 import { registerCaseCommands } from './case.js';
@@ -34,6 +35,7 @@ try {
     console.error(`latch: ${error.message}`);
     process.exit(error instanceof CliError ? error.exitCode : 1);
   }
-  console.error(error);
+  // One line, never a stack: a failed query's stack quotes its parameters (passwords' hashes, emails).
+  console.error(`latch: ${describeError(error)}`);
   process.exit(1);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readConfig } from '../config.js';
 import { seedDemo, DEMO_USERS } from '../demo/seed.js';
 import { buildApp } from '../http/app.js';
+import { loggableError } from '../loggable-error.js';
 import { openLatch } from '../runtime.js';
 
 export function registerServe(program: Command): void {
@@ -25,11 +26,11 @@ export function registerServe(program: Command): void {
       process.on('SIGINT', () => void shutdown(0));
       process.on('SIGTERM', () => void shutdown(0));
       process.on('uncaughtException', (error) => {
-        app.log.fatal({ err: error }, 'uncaught exception; shutting down');
+        app.log.fatal({ error: loggableError(error) }, 'uncaught exception; shutting down');
         void shutdown(1);
       });
       process.on('unhandledRejection', (error) => {
-        app.log.fatal({ err: error }, 'unhandled rejection; shutting down');
+        app.log.fatal({ error: loggableError(error) }, 'unhandled rejection; shutting down');
         void shutdown(1);
       });
 

@@ -5,6 +5,9 @@ import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
 import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
 import { installCanonicalIds } from './canonical-ids.js';
+import { installJsonBody } from './json-body.js';
+import { installSecurityHeaders } from './security-headers.js';
+import { loggableError } from '../loggable-error.js';
 import { toErrorResponse } from './error-map.js';
 import { actionRoutes } from './routes/actions.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -25,6 +28,8 @@ import './fastify-types.js';
 
 export interface AppOptions {
   readonly logger?: boolean;
+  /** Where the request log goes (default stdout); tests capture it. */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** A route as registered, for the authorization matrix test and the docs. */
@@ -41,7 +46,13 @@ export type LatchApp = FastifyInstance & { routeTable: RouteEntry[] };
 export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Promise<LatchApp> {
   const app = Fastify({
     logger: options.logger
-      ? { level: process.env.LATCH_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'] }
+      ? {
+          level: process.env.LATCH_LOG_LEVEL ?? 'info',
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
+          // A query string can carry personal data (?q=, ?filename=): the log keeps the path only.
+          serializers: { req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }) },
+          ...(options.logStream ? { stream: options.logStream } : {}),
+        }
       : false,
     bodyLimit: ctx.config.maxBodyBytes,
     onProtoPoisoning: 'error',
@@ -84,15 +95,18 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // Never `err: error`: a failed query's message and stack quote its parameters (see loggable-error.ts).
+    if (status >= 500) request.log.error({ error: loggableError(error) }, 'request failed');
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
   });
 
+  installSecurityHeaders(app, ctx.config);
   installCanonicalIds(app);
   installAuthentication(app, ctx);
+  installJsonBody(app);
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(userRoutes(ctx));

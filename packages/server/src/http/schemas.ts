@@ -4,6 +4,10 @@ import { PRIORITIES } from '@latch/core';
 /** Ids are lower-case hyphenated UUIDs, the only spelling stored and hashed; any other is refused. */
 export const uuid = { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } as const;
 export const isoDate = { type: 'string', format: 'date-time' } as const;
+/** The largest value of a PostgreSQL integer column (versions, sequence numbers): larger ones are refused, not sent to SQL. */
+export const INT4_MAX = 2_147_483_647;
+/** A record's version as the client saw it. */
+export const versionNumber = { type: 'integer', minimum: 1, maximum: INT4_MAX } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] });
 
 export const errorSchema = {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
+import { describeError, loggableError } from '../loggable-error.js';
 
 // Durable jobs on the application's own database, through pg-boss 10, on PostgreSQL and on
 // embedded PGlite alike. pg-boss never opens connections of its own: every statement goes
@@ -107,7 +108,7 @@ const POLICIES: ReadonlySet<string> = new Set<QueuePolicy>(['standard', 'short',
  * taking it to be left over from a process that died.
  */
 export async function openJobQueue(database: Database, options: JobQueueOptions = {}): Promise<JobQueue> {
-  const onError = options.onError ?? ((error: unknown) => console.error('[jobs]', error));
+  const onError = options.onError ?? ((error: unknown) => console.error(`[jobs] ${describeError(error)}`));
   const schema = options.schema ?? 'pgboss';
   const sql = new SqlAdapter(database);
   const boss = new PgBoss({
@@ -422,9 +423,9 @@ class Worker {
 
 type Outcome = { error: unknown } | { abandoned: true } | Record<string, never>;
 
-/** What pg-boss stores as the failed attempt's output (it serializes Error objects itself). */
+/** What pg-boss stores as the failed attempt's output: never a failed query's parameters, which erasure could not reach there. */
 function failureOutput(error: unknown): object {
-  return error !== null && typeof error === 'object' ? error : { message: String(error) };
+  return loggableError(error);
 }
 
 function secondsToMs(seconds: number, name: string): number {

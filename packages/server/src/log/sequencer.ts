@@ -3,6 +3,7 @@ import { asc, inArray, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { resultRows, type Database, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
+import { describeError } from '../loggable-error.js';
 import { logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
 import { frontierAt, latestCheckpoint, logSize } from './log-store.js';
 import type { LogKeys } from './signing-keys.js';
@@ -66,7 +67,7 @@ export class Sequencer {
       try {
         if (!this.stopped && (await this.isLeader())) await this.drain();
       } catch (error) {
-        this.options.log('error', `log sequencer: ${(error as Error).message}`);
+        this.options.log('error', `log sequencer: ${describeError(error)}`);
       }
       if (!this.stopped) this.timer = setTimeout(() => (this.ticking = tick()), this.options.intervalMs);
     };

@@ -132,7 +132,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         tags: ['actions'],
         summary: 'The proposer changes the input: approvals given so far are voided and the policy is evaluated again',
         params: idParams,
-        body: { type: 'object', additionalProperties: false, required: ['input'], properties: { input: { type: 'object' }, version: { type: 'integer', minimum: 1 } } },
+        body: { type: 'object', additionalProperties: false, required: ['input'], properties: { input: { type: 'object' }, version: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } } },
         response: { 200: action, ...errors(400, 401, 403, 404, 409) },
       },
     },

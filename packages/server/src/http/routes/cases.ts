@@ -10,7 +10,7 @@ import type { LatchContext } from '../../context.js';
 import { readStream } from '../../db/event-store.js';
 import { principalOf } from '../authenticate.js';
 import { runCommand } from '../idempotency.js';
-import { errors, idParams, priority, ref, uuid } from '../schemas.js';
+import { errors, idParams, priority, ref, uuid, versionNumber } from '../schemas.js';
 
 const title = { type: 'string', minLength: 1, maxLength: 300 } as const;
 const description = { type: 'string', maxLength: 20_000 } as const;
@@ -140,7 +140,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
           additionalProperties: false,
           minProperties: 1,
           properties: {
-            version: { type: 'integer', minimum: 1 },
+            version: versionNumber,
             title,
             description,
             priority,
@@ -178,7 +178,8 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'string', pattern: '^(0|[1-9][0-9]{0,9})$' },
+            // Sequence numbers are PostgreSQL integers: nine digits stay below their maximum.
+            after: { type: 'string', pattern: '^(0|[1-9][0-9]{0,8})$' },
             limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' },
             bytes: { type: 'string', enum: ['true', 'false'] },
           },
