@@ -74,7 +74,11 @@ async function checkWithinParent(tx: Tx, userId: string, parentId: string, scope
   }
 }
 
-/** Revokes a token and every token minted from it; only its owner or a user manager may. Records `token.revoked`. */
+/**
+ * Revokes a token and every token minted from it; only its owner or a user manager may. Records
+ * `token.revoked`. A grandchild minted concurrently (its parent is not locked here) is still dead:
+ * authentication refuses any token with a revoked ancestor.
+ */
 export async function revokeToken(tx: Tx, id: string, principal: Principal, actor: Actor): Promise<void> {
   const [row] = await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).for('update');
   if (!row || (row.userId !== principal.userId && !principal.permissions.has('user:manage'))) throw new NotFoundError('Token');
