@@ -12,7 +12,10 @@ const V4_RANGES: [string, number, string][] = [
   ['172.16.0.0', 12, 'private'],
   ['192.0.0.0', 24, 'IETF protocol assignments'],
   ['192.168.0.0', 16, 'private'],
+  ['192.0.2.0', 24, 'documentation'],
   ['198.18.0.0', 15, 'benchmarking'],
+  ['198.51.100.0', 24, 'documentation'],
+  ['203.0.113.0', 24, 'documentation'],
   ['224.0.0.0', 4, 'multicast'],
   ['240.0.0.0', 4, 'reserved or broadcast'],
 ];
@@ -20,6 +23,13 @@ const V6_RANGES: [string, number, string][] = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
   ['::', 96, 'IPv4-compatible (deprecated)'],
+  // Forms that carry an IPv4 address we judge by that address are in embeddedIPv4; these are
+  // refused whole: a NAT64 local-use prefix leads only to the site's own translator, and a
+  // Teredo address tunnels to a client whose IPv4 address nobody here can vouch for.
+  ['64:ff9b:1::', 48, 'NAT64 local-use (RFC 8215)'],
+  ['2001::', 32, 'Teredo tunnel'],
+  ['100::', 64, 'discard-only'],
+  ['2001:db8::', 32, 'documentation'],
   ['fc00::', 7, 'unique local (private)'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local (deprecated)'],
@@ -53,13 +63,17 @@ function reasonIn(ranges: [string, number, string][], list: BlockList, ip: strin
   return 'forbidden';
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address. */
+/**
+ * The IPv4 address inside an IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96),
+ * NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address.
+ */
 export function embeddedIPv4(ip: string): string | undefined {
   const words = ipv6Words(ip);
   if (!words) return undefined;
   const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
   const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
   if (zeros(0, 5) && words[5] === 0xffff) return quad(words[6]!, words[7]!);
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) return quad(words[6]!, words[7]!);
   if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) return quad(words[6]!, words[7]!);
   if (words[0] === 0x2002) return quad(words[1]!, words[2]!);
   return undefined;

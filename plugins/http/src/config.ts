@@ -80,7 +80,11 @@ export function parseRequestInput(input: unknown): RequestInput {
   return { method: method as Method, path, body: text, headers: checked };
 }
 
-/** Only a path (and query) below baseUrl: no scheme, host, backslash, control character or dot segment, encoded or not. */
+/**
+ * Only a path (and query) below baseUrl: no scheme, host, backslash, control character, `;` path
+ * parameter or dot segment, encoded or not, however many times encoded. A proxy or framework that
+ * decodes twice, or reads `..;` as `..` (Tomcat, Spring), would otherwise climb out of baseUrl.
+ */
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidError('path must be a string starting with "/"');
   if (path.length > 2048) throw new InvalidError('path must be at most 2048 characters');
@@ -89,15 +93,35 @@ function checkPath(path: unknown): asserts path is string {
   if (/[\\\s\x00-\x1f\x7f#]/.test(path)) throw new InvalidError('path must not contain backslashes, whitespace, control characters or "#"');
   const pathname = path.split('?')[0]!;
   for (const segment of pathname.split('/')) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw new InvalidError('path has a malformed percent-encoding');
+    for (const form of decodings(segment)) {
+      if (form === '.' || form === '..') throw new InvalidError('path must not contain "." or ".." segments');
+      if (form.includes(';')) throw new InvalidError('path must not contain ";" (path parameters)');
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+      if (/[/\\\x00-\x1f\x7f]/.test(form)) throw new InvalidError('path must not contain encoded slashes, backslashes or control characters');
     }
-    if (decoded === '.' || decoded === '..') throw new InvalidError('path must not contain "." or ".." segments');
-    if (/[/\\]/.test(decoded)) throw new InvalidError('path must not contain encoded slashes');
   }
+}
+
+/**
+ * A segment as written and after each round of percent-decoding, until nothing changes. The first
+ * round must be well-formed; later rounds decode what they can (a decoded "%" may be a literal one),
+ * at least every ASCII escape, which is where dots, slashes and semicolons hide.
+ */
+function decodings(segment: string): string[] {
+  const forms = [segment];
+  for (let round = 0; round < 4; round++) {
+    const last = forms[forms.length - 1]!;
+    let next: string;
+    try {
+      next = decodeURIComponent(last);
+    } catch {
+      if (round === 0) throw new InvalidError('path has a malformed percent-encoding');
+      next = last.replace(/%[0-7][0-9a-f]/gi, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)));
+    }
+    if (next === last) return forms;
+    forms.push(next);
+  }
+  throw new InvalidError('path is percent-encoded too many times over');
 }
 
 /** baseUrl + path, checked to stay on baseUrl's origin and below its path. */

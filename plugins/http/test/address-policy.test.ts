@@ -32,11 +32,34 @@ describe('forbiddenReason', () => {
     ['64:ff9b::a9fe:a9fe', 'link-local (cloud metadata)'],
     ['2002:7f00:1::', 'loopback'],
     ['::127.0.0.1', 'IPv4-compatible (deprecated)'],
+    ['::a9fe:a9fe', 'IPv4-compatible (deprecated)'],
+    // IPv4-mapped, in every spelling, and IPv4-translated (::ffff:0:0:0/96).
+    ['::ffff:10.0.0.1', 'private'],
+    ['0:0:0:0:0:ffff:a00:1', 'private'],
+    ['::FFFF:7F00:0001', 'loopback'],
+    ['::ffff:0.0.0.0', 'unspecified ("this network")'],
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['::ffff:0:a9fe:a9fe', 'link-local (cloud metadata)'],
+    ['::ffff:0:c0a8:101', 'private'],
+    // NAT64: the well-known prefix is judged by its IPv4 address, the local-use prefix refused whole.
+    ['64:ff9b::127.0.0.1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['64:ff9b:1::a9fe:a9fe', 'NAT64 local-use (RFC 8215)'],
+    ['64:ff9b:1:ffff::808:808', 'NAT64 local-use (RFC 8215)'],
+    // 6to4 judged by its IPv4 address; Teredo refused whole (its client address is XOR-ed in).
+    ['2002:a9fe:a9fe::1', 'link-local (cloud metadata)'],
+    ['2002:c0a8:0101:1::1', 'private'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo tunnel'],
+    ['2001::ffff:ffff', 'Teredo tunnel'],
+    ['100::1', 'discard-only'],
+    ['2001:db8::1', 'documentation'],
+    ['fec0::1', 'site-local (deprecated)'],
+    ['192.0.2.1', 'documentation'],
   ])('refuses %s (%s)', (address, reason) => {
     expect(forbiddenReason(address)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '192.169.0.1', '100.128.0.1', '169.255.0.1', '2001:4860:4860::8888', '2606:4700::1111', '::ffff:8.8.8.8', '2a00::1'])(
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '192.169.0.1', '100.128.0.1', '169.255.0.1', '2001:4860:4860::8888', '2606:4700::1111', '::ffff:8.8.8.8', '2a00::1', '::ffff:0:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::1', '2001:4860::1', '2001:1::1'])(
     'allows public %s',
     (address) => {
       expect(forbiddenReason(address)).toBeUndefined();
@@ -61,6 +84,8 @@ describe('IPv6 parsing', () => {
     expect(embeddedIPv4('::ffff:10.0.0.1')).toBe('10.0.0.1');
     expect(embeddedIPv4('64:ff9b::0a00:0001')).toBe('10.0.0.1');
     expect(embeddedIPv4('2002:0a00:0001::1')).toBe('10.0.0.1');
+    expect(embeddedIPv4('::ffff:0:10.0.0.1')).toBe('10.0.0.1');
+    expect(embeddedIPv4('64:ff9b:1::10.0.0.1')).toBeUndefined(); // refused by range instead
     expect(embeddedIPv4('2001:db8::1')).toBeUndefined();
   });
 });

@@ -59,12 +59,31 @@ describe('parseRequestInput', () => {
     '/a\r\nHost: evil',
     '/a#frag',
     '/%zz',
+    // Semicolon path parameters: Tomcat and Spring read /x/..;/secret as /x/../secret.
+    '/x/..;/secret',
+    '/x/..%3b/secret',
+    '/x;jsessionid=1/y',
+    '/.;/secret',
+    // Encoded more than once, for a proxy and a backend that each decode.
+    '/%252e%252e/secret',
+    '/a/%252e%252e%252fsecret',
+    '/a/%25252e%25252e/b',
+    '/a/%2e%252e/b',
+    '/a/..%255c..%255csecret',
+    '/a/%252f',
+    '/a/%25%32%65%25%32%65/b',
+    '/a/%255c',
+    '/a/%2500',
+    '/a/%250d%250a',
+    '/a/%2525252525252e',
   ])('refuses path %j', (path) => {
     expect(() => parseRequestInput({ method: 'GET', path })).toThrow(InvalidError);
   });
 
-  it('allows dots that are not segments', () => {
+  it('allows dots that are not segments, and literal percent signs', () => {
     expect(parseRequestInput({ method: 'GET', path: '/files/report..v2.txt?q=../x' }).path).toBe('/files/report..v2.txt?q=../x');
+    expect(parseRequestInput({ method: 'GET', path: '/discounts/100%25' }).path).toBe('/discounts/100%25');
+    expect(parseRequestInput({ method: 'GET', path: '/names/caf%C3%A9' }).path).toBe('/names/caf%C3%A9');
   });
 
   it.each(['Authorization', 'Host', 'Cookie', 'Proxy-Authorization', 'X-Forwarded-For', 'Transfer-Encoding', 'Content-Length', 'Idempotency-Key'])(
