@@ -135,6 +135,11 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
       ] as const) {
         const action = await pending();
         const session = await sessionForPassword(user, password);
+        // Not offered in their inbox either (the engine would refuse it), while an independent approver has it.
+        const inbox = async (headers: Record<string, string>) =>
+          ((await t.app.inject({ method: 'GET', url: '/api/v1/approvals?waiting_for=me', headers })).json().items as { action: { id: string } }[]).map((i) => i.action.id);
+        expect(await inbox(session), user.email).not.toContain(action.id);
+        expect(await inbox(approver)).toContain(action.id);
         const refused = await decide(action.id, session, { payloadHash: action.payloadHash });
         expect(refused.statusCode, user.email).toBe(403);
         const error = refused.json().error;

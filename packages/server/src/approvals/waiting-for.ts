@@ -2,16 +2,18 @@ import { isWaitingFor, type CaseVisibility, type Principal } from '@latch/core';
 import { and, asc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import { visibleCases } from '../cases/case-access.js';
 import type { Queryable } from '../db/database.js';
-import { actionRequests, approvalDecisions, cases, delegations, users } from '../db/schema.js';
+import { accountChanges, actionRequests, approvalDecisions, cases, delegations, users } from '../db/schema.js';
 import type { ActionRow } from './action-access.js';
 import { stateOf } from './decide-action.js';
 
 /**
  * The actions waiting for a principal's decision: awaiting approval, on a case they may see, at a
  * step they (or someone who delegated to them) may decide, proposed by someone else, not yet
- * decided by them. Each item says on whose behalf it would be decided.
+ * decided by them, and not proposed by someone who administered their account (or the delegator's)
+ * within the maker-checker window: the engine would refuse those. Each item says on whose behalf
+ * it would be decided.
  */
-export async function waitingFor(db: Queryable, principal: Principal, visibility: CaseVisibility, limit = 100) {
+export async function waitingFor(db: Queryable, principal: Principal, visibility: CaseVisibility, options: { adminWindowDays: number }, limit = 100) {
   const now = new Date();
   const delegators = await db
     .select({ id: users.id, roles: users.roles, teams: users.teams })
@@ -32,8 +34,11 @@ export async function waitingFor(db: Queryable, principal: Principal, visibility
         .from(approvalDecisions)
         .where(inArray(approvalDecisions.actionId, actions.map((a) => a.id)))
     : [];
+  const administered = await administeredPairs(db, actions, [principal.userId, ...delegators.map((d) => d.id)], new Date(now.getTime() - options.adminWindowDays * 86_400_000));
+  const byProposer = (action: ActionRow, userId: string) => administered.has(`${action.proposedBy} ${userId}`);
   const items: { action: ActionRow; onBehalfOf: string | null }[] = [];
   for (const action of actions) {
+    if (byProposer(action, principal.userId)) continue;
     const prior = decisions.filter((d) => d.actionId === action.id && d.round === action.round);
     const state = stateOf(action);
     const self = { userId: principal.userId, roles: principal.roles, teams: principal.teams };
@@ -42,8 +47,19 @@ export async function waitingFor(db: Queryable, principal: Principal, visibility
       continue;
     }
     const counted = prior.some((d) => d.decidedBy === principal.userId || d.onBehalfOf === principal.userId);
-    const via = delegators.find((d) => !counted && action.proposedBy !== principal.userId && isWaitingFor(state, prior, { userId: d.id, roles: d.roles, teams: d.teams }));
+    const via = delegators.find((d) => !counted && !byProposer(action, d.id) && action.proposedBy !== principal.userId && isWaitingFor(state, prior, { userId: d.id, roles: d.roles, teams: d.teams }));
     if (via) items.push({ action, onBehalfOf: via.id });
   }
   return items.slice(0, limit);
+}
+
+/** `proposer person` pairs: the proposer created or changed that person's account since `since`. */
+async function administeredPairs(db: Queryable, actions: readonly ActionRow[], people: readonly string[], since: Date): Promise<Set<string>> {
+  const proposers = [...new Set(actions.map((a) => a.proposedBy))];
+  if (proposers.length === 0) return new Set();
+  const rows = await db
+    .select({ userId: accountChanges.userId, changedBy: accountChanges.changedBy })
+    .from(accountChanges)
+    .where(and(inArray(accountChanges.userId, [...people]), inArray(accountChanges.changedBy, proposers), gt(accountChanges.at, since)));
+  return new Set(rows.map((r) => `${r.changedBy} ${r.userId}`));
 }
