@@ -2,18 +2,19 @@ import { readFileSync } from 'node:fs';
 import { action, definePlugin, type Manifest, type Plugin } from '@latch/plugin-sdk';
 import type Stripe from 'stripe';
 import { createStripeClient, parseSettings } from './client.js';
+import { reconcileRefund } from './reconcile.js';
 import { executeRefund, type RefundInput } from './refund.js';
 import { suggestActions } from './suggest.js';
 
 /** The manifest, read from latch-plugin.json next to src/ and dist/ so the two never differ. */
 export const manifest = JSON.parse(readFileSync(new URL('../latch-plugin.json', import.meta.url), 'utf8')) as Manifest;
 
-/** The Stripe plugin: `refund`, offered for cases that name a payment intent. */
+/** The Stripe plugin: `refund` (with reconcile), offered for cases that name a payment intent. */
 export function createStripePlugin(): Plugin {
   let cached: { key: string; stripe: Stripe } | undefined;
   const clientFor = (config: Readonly<Record<string, unknown>>, secrets: Readonly<Record<string, string>>): Stripe => {
     const settings = parseSettings(config, secrets);
-    const key = `${settings.apiBase.href}\u0000${settings.apiKey}`;
+    const key = `${settings.apiBase.href}\u0000${settings.apiVersion}\u0000${settings.apiKey}`;
     if (cached?.key !== key) cached = { key, stripe: createStripeClient(settings) };
     return cached.stripe;
   };
@@ -24,8 +25,11 @@ export function createStripePlugin(): Plugin {
     actions: {
       refund: action<RefundInput>({
         async execute(ctx) {
-          if (ctx.attempt > 1) ctx.log(`refund ${ctx.requestId}: attempt ${ctx.attempt}, replaying idempotency key ${ctx.idempotencyKey}`);
-          return executeRefund(clientFor(ctx.config, ctx.secrets), ctx.input, { idempotencyKey: ctx.idempotencyKey, requestId: ctx.requestId });
+          if (ctx.attempt > 1) ctx.log(`attempt ${ctx.attempt}, replaying idempotency key ${ctx.idempotencyKey}`);
+          return executeRefund(clientFor(ctx.config, ctx.secrets), ctx.input, { idempotencyKey: ctx.idempotencyKey, requestId: ctx.requestId, caseId: ctx.case.id });
+        },
+        async reconcile(ctx) {
+          return reconcileRefund(clientFor(ctx.config, ctx.secrets), ctx.input, ctx.requestId);
         },
       }),
     },

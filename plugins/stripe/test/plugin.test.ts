@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createStripeClient, formBody, parseSettings, urlFor } from '../src/client.js';
+import { apiVersionOf, createStripeClient, formBody, parseSettings, PINNED_API_VERSION, urlFor } from '../src/client.js';
 import { formatMinor } from '../src/money.js';
 import { suggestActions } from '../src/suggest.js';
 
@@ -9,11 +9,14 @@ const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf
 const manifest = JSON.parse(read('../latch-plugin.json'));
 
 describe('stripe plugin pieces', () => {
-  it('declares the refund action with the same input schema as the refund case type', () => {
+  it('accepts every refund the refund case type allows (and charges too)', () => {
     expect(manifest).toMatchObject({ id: 'stripe', protocolVersion: '1', command: ['node', 'dist/main.js'], caseTypes: ['refund'], caseFields: ['order_id', 'payment_intent', 'amount_minor', 'currency'] });
     const caseType = parse(read('../../../config/case-types/refund.v2.yaml'));
     const action = caseType.actions.find((a: { plugin: string; action: string }) => a.plugin === 'stripe' && a.action === 'refund');
-    expect(manifest.actions[0].inputSchema).toEqual(action.input);
+    const accepted = manifest.actions[0].inputSchema;
+    for (const [name, schema] of Object.entries(action.input.properties)) expect(accepted.properties[name], name).toEqual(schema);
+    for (const name of accepted.required) expect(action.input.required).toContain(name);
+    expect(accepted.properties.charge).toEqual({ type: 'string', pattern: '^(ch|py)_[A-Za-z0-9]{1,64}$' });
     expect(JSON.parse(read('../package.json')).version).toBe(manifest.version);
   });
 
@@ -31,6 +34,13 @@ describe('stripe plugin pieces', () => {
     expect(() => parseSettings({ apiBase: 'http://127.0.0.1:1/v1' }, { apiKey: 'sk_test_1' })).toThrow(/origin/);
     expect(urlFor(createStripeClient(parseSettings({}, { apiKey: 'sk_test_1' })), '/v1/refunds')).toBe('https://api.stripe.com/v1/refunds');
     expect(urlFor(createStripeClient(parseSettings({ apiBase: 'http://127.0.0.1:4242' }, { apiKey: 'rk_test_1' })), '/v1/x')).toBe('http://127.0.0.1:4242/v1/x');
+  });
+
+  it('pins the API version itself, whatever the stripe package defaults to; a deployment may set another', () => {
+    expect(PINNED_API_VERSION).toBe('2023-08-16');
+    expect(apiVersionOf(createStripeClient(parseSettings({}, { apiKey: 'sk_test_1' })))).toBe(PINNED_API_VERSION);
+    expect(apiVersionOf(createStripeClient(parseSettings({ apiVersion: '2024-06-20' }, { apiKey: 'sk_test_1' })))).toBe('2024-06-20');
+    expect(() => parseSettings({ apiVersion: 'latest' }, { apiKey: 'sk_test_1' })).toThrow(/apiVersion/);
   });
 
   it('formats amounts and form bodies like Stripe', () => {

@@ -42,7 +42,7 @@ describe('stripe plugin through the SDK', () => {
 
   it('reports 5xx as retryable and refuses input outside the schema', async () => {
     const host = testPlugin(createStripePlugin(), { config: { apiBase: server.url }, secrets: { apiKey: API_KEY } });
-    server.inject({ kind: 'api_error', path: '/v1/refunds' });
+    server.inject({ kind: 'api_error', path: '/v1/refunds', method: 'POST' });
     const failed: ExecuteResult = await host.execute({ action: 'refund', input: { payment_intent: intent, amount_minor: 100, currency: 'usd', reason: 'duplicate' } });
     expect(failed).toMatchObject({ status: 'failed', retryable: true });
     await expect(host.execute({ action: 'refund', input: { payment_intent: intent, amount_minor: 100, currency: 'jpy', reason: 'duplicate' } })).rejects.toMatchObject({ code: RpcErrorCode.INVALID_INPUT });

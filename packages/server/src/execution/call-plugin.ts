@@ -38,8 +38,10 @@ export async function callPlugin(runtime: PluginRuntime, started: StartedAttempt
   if (started.reconcileFirst || started.following) {
     try {
       const found = await runtime.reconcile(action.plugin, { ...common, idempotencyKeys: idempotencyKeysUpTo(action.id, action.round, action.execution) });
-      if (found.found) return { via: started.following ? 'follow' : 'reconcile', outcome: found.result };
-      if (started.following) return { via: 'follow', outcome: unknown(`Plugin ${action.plugin} no longer finds the pending action`) };
+      if (started.following) return { via: 'follow', outcome: found.found ? found.result : unknown(`Plugin ${action.plugin} no longer finds the pending action`) };
+      // An earlier attempt that failed without effect (a refund Stripe declined) is no reason not to act now.
+      const movedNothing = found.found && found.result.status === 'failed' && found.result.effect === 'none';
+      if (found.found && !movedNothing) return { via: 'reconcile', outcome: found.result };
     } catch (error) {
       return { via: 'reconcile', outcome: unknown(`Could not find out whether an earlier attempt took effect, so it was not run again: ${(error as Error).message}`) };
     }
