@@ -49,7 +49,7 @@ export function createStripeClient(settings: StripeSettings, timeoutMs = 10_000)
     maxNetworkRetries: 0,
     timeout: timeoutMs,
     telemetry: false,
-    appInfo: { name: 'latch-plugin-stripe', version: '1.1.0' },
+    appInfo: { name: 'latch-plugin-stripe', version: '1.0.0' },
   });
 }
 
