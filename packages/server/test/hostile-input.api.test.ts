@@ -145,6 +145,10 @@ describe.each(DB_KINDS)('hostile input on %s: a 400 with a stable code, never a 
     const path = await t.app.inject({ url: '/api/v1/case-types/re%00fund', headers: bearer(t.users.admin) });
     expect(path.statusCode, path.body).toBe(400);
     expect(path.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { context: 'params', errors: [{ path: '/key' }] } });
+    // A path the router cannot decode at all still answers in the standard shape.
+    const undecodable = await t.app.inject({ url: '/api/v1/case-types/%ED%A0%80', headers: bearer(t.users.admin) });
+    expect(undecodable.statusCode).toBe(400);
+    expect(undecodable.json().error.code).toBe('VALIDATION_FAILED');
   });
 
   it('refuses the same text in a header that reaches SQL (an attachment’s Content-Type)', async () => {

@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
 import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
@@ -57,6 +57,11 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
     bodyLimit: ctx.config.maxBodyBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // A URL the router cannot decode (%ED%A0%80: a surrogate's bytes) answers in the standard shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = toErrorResponse(error);
+      void (reply as FastifyReply).code(status).send(body);
+    },
     return503OnClosing: true,
     // The client's address (login throttle) comes from X-Forwarded-For only through a trusted proxy.
     trustProxy: ctx.config.trustedProxies.length > 0 ? [...ctx.config.trustedProxies] : false,
