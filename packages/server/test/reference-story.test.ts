@@ -19,7 +19,7 @@ function configWithStripe(stripeUrl: string): string {
   cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
   writeFileSync(
     join(dir, 'plugins.yaml'),
-    `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripeUrl}" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n`,
+    `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripeUrl}", apiVersion: "2023-08-16" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n    retry: { attempts: 5, firstDelayMs: 200 }\n`,
   );
   return dir;
 }
@@ -101,8 +101,24 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
       const text = JSON.stringify(stored);
       expect(text).not.toContain(SECRET);
     }
+    // The exchange is readable by anyone who can read the case, and only through a case that refers to it.
+    const [requestSha, responseSha] = [succeeded.data.request as string, succeeded.data.response as string];
+    const sent2 = await t.app.inject({ url: `/api/v1/cases/${caseId}/exchanges/${requestSha}`, headers: reviewer });
+    expect(sent2.statusCode, sent2.body).toBe(200);
+    expect(sent2.json()).toMatchObject({ sha256: requestSha, role: 'request', event: { kind: 'action.succeeded', actionId: proposed.id }, content: { method: 'POST', headers: { 'Idempotency-Key': `latch-${proposed.id}-r1-e1`, 'Stripe-Version': '2023-08-16' } } });
+    const answer = (await t.app.inject({ url: `/api/v1/cases/${caseId}/exchanges/${responseSha}`, headers: reviewer })).json();
+    expect(answer).toMatchObject({ role: 'response', content: { status: 200, headers: { 'request-id': expect.stringMatching(/^req_/) as string, 'stripe-version': '2023-08-16' } } });
+    expect(JSON.parse(answer.content.body)).toMatchObject({ object: 'refund', amount: 60_000, metadata: { latch_action: proposed.id, latch_case: caseId } });
+    expect(JSON.stringify(answer)).not.toContain(SECRET);
+    expect((await t.app.inject({ url: `/api/v1/cases/${caseId}/exchanges/${'0'.repeat(64)}`, headers: reviewer })).statusCode).toBe(404);
+    const otherCase = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: operator, payload: { type: 'refund', title: 'Other', fields: { order_id: '2', amount_minor: 1, currency: 'usd' } } })).json().id;
+    expect((await t.app.inject({ url: `/api/v1/cases/${otherCase}/exchanges/${requestSha}`, headers: reviewer })).json().error.code).toBe('NOT_FOUND');
+    expect((await t.app.inject({ url: `/api/v1/cases/${caseId}/exchanges/${requestSha}`, headers: bearer(t.users.outsider) })).statusCode).toBe(404);
     expect((await verifyStore(t.ctx.database.db)).ok).toBe(true);
-    if (t.databaseUrl) expect(runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl, LATCH_LOG_KEY: TEST_LOG_KEY }, ['verify', '--all']).status).toBe(0);
+    if (t.databaseUrl) {
+      const verified = runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl, LATCH_LOG_KEY: TEST_LOG_KEY }, ['verify', '--all']);
+      expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    }
 
     // 6. Proof: the auditor gets an evidence bundle and checks it offline, trusting only the log's key.
     const exported = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/exports`, headers: bearer(t.users.admin), payload: {} })).json();
@@ -117,23 +133,26 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
 
   it('retries a 500 with the same idempotency key, and records a card error as a final failure a person can retry', async () => {
     const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: operator, payload: { type: 'refund', title: 'Small refund', fields: { order_id: '7', payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd' } } })).json().id;
-    stripe.inject({ kind: 'api_error', times: 1, path: '/v1/refunds' });
+    stripe.inject({ kind: 'api_error', times: 1, path: '/v1/refunds', method: 'POST' });
     const small = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd', reason: 'duplicate' } } })).json();
     expect(small.status).toBe('approved');
     const retried = await until(() => action(small.id), (a) => a.status === 'succeeded' || a.status === 'failed');
     expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
-    const keys = stripe.requests.filter((r) => r.path === '/v1/refunds').map((r) => r.headers['idempotency-key']);
+    const keys = stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds').map((r) => r.headers['idempotency-key']);
     expect(keys.filter((k) => k === `latch-${small.id}-r1-e1`)).toHaveLength(2);
 
-    stripe.inject({ kind: 'card_error', times: 1, path: '/v1/refunds' });
+    stripe.inject({ kind: 'card_error', times: 1, path: '/v1/refunds', method: 'POST' });
     const declined = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 900, currency: 'usd', reason: 'duplicate' } } })).json();
     const failed = await until(() => action(declined.id), (a) => a.status === 'failed' || a.status === 'succeeded');
-    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, result: { effect: 'none' } });
+    expect(failed.result.summary).toMatch(/Your card was declined\. \(will not retry\)$/);
     const again = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${declined.id}/retry`, headers: operator, payload: { reason: 'customer fixed their card' } });
     expect(again.statusCode).toBe(200);
     const second = await until(() => action(declined.id), (a) => a.status === 'succeeded' || a.status === 'failed');
     expect(second).toMatchObject({ status: 'succeeded', execution: 2 });
     const kinds = (await timeline(caseId)).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['action.failed', 'action.retried', 'action.succeeded']));
+    const retriedEvent = (await timeline(caseId)).find((e) => e.kind === 'action.retried')!;
+    expect(retriedEvent.data).toMatchObject({ execution: 2, previousEffect: 'none', reconcileFirst: true });
   });
 });
