@@ -39,6 +39,9 @@ const refundInput = { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'u
 const ROWS: Row[] = [
   { route: 'GET /healthz', call: () => ({ method: 'GET', url: '/healthz' }), expect: everyone('ok') },
   { route: 'GET /readyz', call: () => ({ method: 'GET', url: '/readyz' }), expect: everyone('ok') },
+  // The web console's pages (http/console.ts; built by `npm run build`): public, the API stays as it is.
+  { route: 'GET /', call: () => ({ method: 'GET', url: '/' }), expect: everyone('ok') },
+  { route: 'GET /*', call: () => ({ method: 'GET', url: '/cases/some-client-route' }), expect: everyone('ok') },
   { route: 'GET /api/v1/openapi.json', call: () => ({ method: 'GET', url: '/api/v1/openapi.json' }), expect: everyone('ok') },
   { route: 'POST /api/v1/auth/login', call: () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'operator@test.example', password: 'correct horse battery staple' } }), expect: everyone('ok') },
   { route: 'GET /api/v1/me', call: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn() },
@@ -78,6 +81,12 @@ const ROWS: Row[] = [
     expect: signedIn({ requester: 'hidden', reviewer: 'denied' }),
   },
   { route: 'GET /api/v1/cases/:id/attachments/:attachmentId', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/attachments/${f.attachmentId}` }), expect: caseReaders },
+  // No plugin runs here, so no exchange exists: readers get 404 like a missing one, and anonymous callers 401 first.
+  {
+    route: 'GET /api/v1/cases/:id/exchanges/:sha256',
+    call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/exchanges/${'0'.repeat(64)}` }),
+    expect: { ...everyone('hidden'), anonymous: 'denied' },
+  },
   { route: 'GET /api/v1/cases/:id/links', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/links` }), expect: caseReaders },
   {
     route: 'POST /api/v1/cases/:id/links',
