@@ -120,7 +120,8 @@ export async function verifyLog(db: Queryable, options: VerifyLogOptions): Promi
   await findUnloggedEvents(db, note);
 
   const last = checkpoints[checkpoints.length - 1];
-  if (!last) notices.push('no checkpoint has been signed yet');
+  if (!last) notices.push(options.trusted.length === 0 ? 'no checkpoint has been signed: no signing key is configured' : 'no checkpoint has been signed yet');
+  else if (options.trusted.length === 0) notices.push('no trusted key to check checkpoint signatures with: pass --trust <file> (`latch log trust`)');
   else if (last.size < position) notices.push(`${position - last.size} leaves after the last checkpoint (size ${last.size}) await the next one`);
   if (pending > 0) notices.push(`${pending} committed events are queued for the log`);
   return { ok: problems.length === 0, leaves: position, checkpoints: checkpoints.length, pending, problems, notices };

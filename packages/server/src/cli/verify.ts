@@ -95,11 +95,21 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
   for (const notice of log.notices) console.log(`note    log: ${notice}`);
   const problems = chains.broken.length + log.problems.length;
   if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
+  if (log.checkpoints === 0) {
+    console.log(
+      'OK: every chain verifies; the Merkle tree recomputed from the event bytes matches every stored node; every event is in the log. ' +
+        `No checkpoint is signed, so nothing outside this database vouches for the tree: ${NO_KEY_HINT}`,
+    );
+    return;
+  }
   console.log(
     `OK: every chain verifies; the Merkle tree recomputed from the event bytes matches all ${log.checkpoints} checkpoints, ` +
       'so each is consistent with the one before; every event is in the log',
   );
 }
+
+const NO_KEY_HINT =
+  'configure a signing key with LATCH_LOG_KEY or LATCH_LOG_KEY_FILE (make one with `latch log key --generate <name> -o <file>`); checkpoints are signed from then on';
 
 function printChains(report: Awaited<ReturnType<typeof verifyStore>>): void {
   console.log(`checked ${report.events} events in ${report.streams} stream(s)`);
@@ -120,6 +130,8 @@ function defaultTrust(current: readonly string[]): { trusted: TrustedKey[]; sour
   const fromFile = published && existsSync(published) ? parseTrustFile(readFileSync(published, 'utf8')) : [];
   const id = (k: TrustedKey) => `${k.name}+${k.keyHash}`;
   const known = new Set(fromFile.map(id));
-  const configured = parseTrustFile(current.join('\n')).filter((k) => !known.has(id(k)));
+  // No key configured and no trust file published (PostgreSQL before a key is set): nothing is trusted, and nothing was signed.
+  const configured = current.length === 0 ? [] : parseTrustFile(current.join('\n')).filter((k) => !known.has(id(k)));
+  if (fromFile.length + configured.length === 0) return { trusted: [], source: 'nowhere: no signing key is configured and no trust file is published' };
   return { trusted: [...fromFile, ...configured], source: `this server's configuration${fromFile.length ? ` and ${published}` : ''}` };
 }
