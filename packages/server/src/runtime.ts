@@ -14,6 +14,7 @@ import type { LatchContext } from './context.js';
 import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/database.js';
 import { EmbeddedDurability } from './db/embedded-durability.js';
+import { unavailableReason } from './db/transient-errors.js';
 import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
@@ -75,8 +76,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await ensureSchema(database, embedded || options.migrate === true);
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
+    const say = options.log ?? defaultLog;
     if (options.jobs !== false && !options.schemaOnly) {
       const queue = await openJobQueue(database, {
+        onError: jobErrorReporter(say),
         queues: { [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true }, [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 } },
       });
       jobs = queue;
@@ -87,7 +90,6 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       const settings = loadPluginSettings(config.configDir);
       if (settings.length > 0) plugins = await PluginHost.start(settings, options.log ?? defaultLog);
     }
-    const say = options.log ?? defaultLog;
     log = openLog(database, config, { embedded, inMemory: options.inMemory === true }, say);
     if (options.jobs !== false && !options.schemaOnly) {
       say('info', describeLog(log));
@@ -109,6 +111,21 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await close();
     throw error;
   }
+}
+
+/**
+ * Background job errors. The workers poll every interval whatever happens, so a database that went
+ * away would be reported at every poll: it is said once a minute instead, with its reason only.
+ */
+function jobErrorReporter(say: (level: 'info' | 'warn' | 'error', message: string) => void): (error: unknown) => void {
+  let quietUntil = 0;
+  return (error) => {
+    const reason = unavailableReason(error);
+    if (reason === undefined) return say('error', `jobs: ${(error as Error)?.message ?? String(error)}`);
+    if (Date.now() < quietUntil) return;
+    quietUntil = Date.now() + 60_000;
+    say('warn', `jobs: database unavailable (${reason}); polling continues`);
+  };
 }
 
 /** Timers go to the job queue, in the caller's transaction. Without a queue (CLI), scheduling is a bug. */

@@ -67,7 +67,9 @@ export async function proposeAction(
   caseId: string,
   proposal: Proposal,
 ): Promise<ActionRow> {
-  const target = await loadVisibleCase(tx, caseId, visibility);
+  // The case row before its stream head (the lock order, db/event-store.ts): the action's foreign key
+  // locks the row, and would otherwise do so after the head.
+  const target = await loadVisibleCase(tx, caseId, visibility, true);
   const evaluation = evaluateProposal(registry, target, proposal);
   await refuseDuplicateInFlight(tx, caseId, evaluation.payload.hash);
   const now = new Date();

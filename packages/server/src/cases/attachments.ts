@@ -27,7 +27,8 @@ export async function addAttachment(
   const contentType = file.contentType.split(';')[0]!.trim().toLowerCase();
   if (!CONTENT_TYPE.test(contentType)) throw new ValidationError('Content-Type is not a valid media type', { field: 'contentType' });
   if (file.data.length === 0) throw new ValidationError('An attachment must not be empty');
-  const target = await loadVisibleCase(tx, caseId, visibility);
+  // The case row first, then the blob, then the stream head (the lock order, db/event-store.ts).
+  const target = await loadVisibleCase(tx, caseId, visibility, true);
   const sha256 = sha256Hex(file.data);
   await putBlob(tx, sha256, file.data);
   const id = uuidv7();

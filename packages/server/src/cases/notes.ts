@@ -10,7 +10,9 @@ export type NoteRow = typeof notes.$inferSelect;
 
 /** Adds a note to a visible case and records `note.added`; the body is personal data. */
 export async function addNote(tx: Tx, visibility: CaseVisibility, actor: Actor, authorId: string, caseId: string, body: string): Promise<NoteRow> {
-  const target = await loadVisibleCase(tx, caseId, visibility);
+  // The case row before its stream head (the lock order, db/event-store.ts): the note's foreign key
+  // would otherwise lock the row after the head, against an update holding the row.
+  const target = await loadVisibleCase(tx, caseId, visibility, true);
   const id = uuidv7();
   const [event] = await appendEvents(tx, caseId, [{ kind: 'note.added', actor, data: { noteId: id, body: personal(body) } }], {
     subject: subjectOf(target),

@@ -3,6 +3,7 @@ import { readConfig } from '../config.js';
 import { seedDemo, DEMO_USERS } from '../demo/seed.js';
 import { buildApp } from '../http/app.js';
 import { loggableError } from '../loggable-error.js';
+import { unavailableReason } from '../db/transient-errors.js';
 import { openLatch } from '../runtime.js';
 
 export function registerServe(program: Command): void {
@@ -25,11 +26,20 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => void shutdown(0));
       process.on('SIGTERM', () => void shutdown(0));
+      // A bug stops the process. A lost PostgreSQL connection never does: every client and loop
+      // handles its own, and one that slipped through is reported, not fatal (the pool reconnects).
+      const survivable = (error: unknown, what: string) => {
+        const reason = config.databaseUrl ? unavailableReason(error) : undefined;
+        if (reason !== undefined) app.log.error(`${what} from a lost database connection (${reason}); still serving`);
+        return reason !== undefined;
+      };
       process.on('uncaughtException', (error) => {
+        if (survivable(error, 'uncaught exception')) return;
         app.log.fatal({ error: loggableError(error) }, 'uncaught exception; shutting down');
         void shutdown(1);
       });
       process.on('unhandledRejection', (error) => {
+        if (survivable(error, 'unhandled rejection')) return;
         app.log.fatal({ error: loggableError(error) }, 'unhandled rejection; shutting down');
         void shutdown(1);
       });

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { createTableRelationsHelpers, extractTablesRelationalConfig, type ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzlePg, NodePgSession } from 'drizzle-orm/node-postgres';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { retryingTransaction, unavailableReason } from './transient-errors.js';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -17,7 +18,12 @@ export type Queryable = Db | Tx;
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
-  /** Runs `work` in a transaction and returns once the commit is durable. */
+  /**
+   * Runs `work` in a transaction and returns once the commit is durable. A transaction that failed
+   * on a deadlock, a serialization failure or a connection lost before COMMIT is run again from the
+   * start (retryingTransaction), so `work` must not act outside the transaction (send a reply, call
+   * a plugin) before it returns.
+   */
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs raw SQL (used by migrations and the schema check). */
   exec(sql: string): Promise<void>;
@@ -40,14 +46,42 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // An idle client's error (e.g. the server restarting) must not crash the process.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // A database that accepts no connection is reported (503) rather than waited on for ever.
+    connectionTimeoutMillis: 10_000,
+    // A connection whose peer vanished without a word (failover) is noticed by the OS.
+    keepAlive: true,
+  });
+  // A connection lost while idle (pool) or checked out (a transaction, a query) emits 'error' on its
+  // client; unheard, that is an uncaught exception. The query in flight fails with it, the client is
+  // discarded on release, and the next checkout connects afresh: nothing more to do here.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const dialect = new PgDialect();
+  const relational = extractTablesRelationalConfig(schema, createTableRelationsHelpers);
+  const schemaConfig = { fullSchema: schema, schema: relational.tables, tableNamesMap: relational.tableNamesMap };
+  // Drizzle's own pool transaction never releases its client when BEGIN fails (as it does on a
+  // connection the server just closed): the pool would leak a slot per outage and never end. So
+  // the client is checked out here, and released in every case, discarded if its connection failed.
+  const transaction = async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let failure: unknown;
+    try {
+      return await new NodePgSession(client, dialect, schemaConfig).transaction(work as unknown as (tx: unknown) => Promise<T>);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      client.release(unavailableReason(failure) !== undefined);
+    }
+  };
   return {
     kind: 'postgres',
     db,
-    write: (work) => db.transaction(work),
+    write: (work) => retryingTransaction(transaction, work),
     exec: async (sql) => {
       await pool.query(sql);
     },
@@ -69,7 +103,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     kind: 'pglite',
     db,
     write: async (work) => {
-      const result = await db.transaction(work);
+      const result = await retryingTransaction((body) => db.transaction(body), work);
       if (afterCommit) await afterCommit();
       return result;
     },

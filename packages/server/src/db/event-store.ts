@@ -33,6 +33,12 @@ export interface AppendOptions {
  * draft onto the chain, stores bytes verbatim, keeps personal data beside the commitments, and
  * queues the events for the global log's sequencer. The
  * inserts go to the database as one statement, so an append costs one or two round trips.
+ *
+ * The lock order, everywhere: a case's row (FOR UPDATE, loadVisibleCase(..., true)) before its
+ * stream head, several cases or heads in ascending id, the system stream last. A command that
+ * appends to a case and also inserts a row referring to the case (a note, an attachment, an action)
+ * must lock the case row first: the foreign key check would lock it after the head, against an
+ * update that holds the row and waits for the head. Deadlocks left over are retried by Database.write.
  */
 export async function appendEvents(tx: Tx, stream: string, drafts: readonly EventDraft[], options: AppendOptions): Promise<SealedEvent[]> {
   const head = options.newStream ? { stream, seq: 0, hash: null } : await lockHead(tx, stream);

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import { LatchError } from '@latch/core';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
@@ -62,7 +63,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
       const { status, body } = toErrorResponse(error);
       void (reply as FastifyReply).code(status).send(body);
     },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has another body: ours is answered below.
+    return503OnClosing: false,
     // The client's address (login throttle) comes from X-Forwarded-For only through a trusted proxy.
     trustProxy: ctx.config.trustedProxies.length > 0 ? [...ctx.config.trustedProxies] : false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -99,10 +101,20 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toErrorResponse(error);
+    const { status, body, headers } = toErrorResponse(error);
     // Never `err: error`: a failed query's message and stack quote its parameters (see loggable-error.ts).
     if (status >= 500) request.log.error({ error: loggableError(error) }, 'request failed');
-    void reply.code(status).send(body);
+    void reply.code(status).headers(headers ?? {}).send(body);
+  });
+  // While closing, requests still arriving on open connections are refused in our error shape.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    const { status, body, headers } = toErrorResponse(new LatchError('SHUTTING_DOWN', 'The server is shutting down; try again shortly'));
+    return reply.code(status).headers({ ...headers, connection: 'close' }).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });

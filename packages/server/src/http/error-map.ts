@@ -1,5 +1,6 @@
 import { LatchError, type ErrorCode } from '@latch/core';
 import type { FastifyError } from 'fastify';
+import { conflictState, unavailableReason } from '../db/transient-errors.js';
 
 /** The one place a domain error code becomes an HTTP status. */
 const STATUS: Record<ErrorCode, number> = {
@@ -40,6 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   APPROVER_ADMINISTERED_BY_PROPOSER: 403,
   SCOPE_NOT_HELD: 403,
   DATABASE_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
   EXECUTION_OUTCOME_UNKNOWN: 409,
   QUEUE_NOT_OWNED: 403,
   INTERNAL: 500,
@@ -49,14 +51,33 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** Response headers the error calls for (Retry-After on a 503). */
+  readonly headers?: Record<string, string>;
+}
+
+/** Seconds a client is asked to wait before trying again when the database is away or busy. */
+export const RETRY_AFTER_SECONDS = 2;
+
 /**
- * Turns anything thrown into a status and a stable error body. Unknown errors become a bare 500:
- * no message, stack or SQL from inside ever reaches a client.
+ * Turns anything thrown into a status and a stable error body. A database that is unreachable, went
+ * away mid-request, or kept deadlocking after the retries is 503 DATABASE_UNAVAILABLE with
+ * Retry-After. Unknown errors become a bare 500: no message, stack or SQL from inside ever reaches a client.
  */
-export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
-  if (error instanceof LatchError) {
-    const details = error.details === undefined ? {} : { details: error.details };
-    return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message, ...details } } };
+export function toErrorResponse(error: unknown): ErrorResponse {
+  const answer = classify(error);
+  return answer.status === 503 ? { ...answer, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : answer;
+}
+
+function classify(error: unknown): ErrorResponse {
+  if (error instanceof LatchError) return response(error.code, error.message, error.details);
+  // Fastify's errors carry a status (a client's aborted upload says ECONNRESET too); the driver's never do.
+  const fromDriver = (error as { statusCode?: unknown } | null)?.statusCode === undefined;
+  if (fromDriver && unavailableReason(error) !== undefined) return response('DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
+  if (fromDriver && conflictState(error) !== undefined) {
+    return response('DATABASE_UNAVAILABLE', 'The database could not complete this write beside concurrent ones; try again shortly');
   }
   const fastify = error as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string; params?: unknown }[] };
   if (fastify.validation) {
@@ -76,7 +97,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   return response('INTERNAL', 'Internal error; it has been logged');
 }
 
-function response(code: ErrorCode, message: string, details?: unknown): { status: number; body: ErrorBody } {
+function response(code: ErrorCode, message: string, details?: unknown): ErrorResponse {
   return { status: STATUS[code], body: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
 }
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
+import { unavailableReason } from '../db/transient-errors.js';
 import { describeError, loggableError } from '../loggable-error.js';
 
 // Durable jobs on the application's own database, through pg-boss 10, on PostgreSQL and on
@@ -411,15 +413,25 @@ class Worker {
     clearTimeout(timer);
     this.#running.delete(job.id);
     if ('abandoned' in result) return; // stop() gave up on it and fails it itself
-    try {
-      if ('error' in result) await this.#boss.fail(this.queue, job.id, failureOutput(result.error));
-      else await this.#boss.complete(this.queue, job.id);
-    } catch (error) {
-      // The job stays active until maintenance expires it, and is then retried.
-      this.#onError(error);
+    // While the database is away the outcome is offered again, a polling pause apart: left active,
+    // the job would run again only after its expiry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if ('error' in result) await this.#boss.fail(this.queue, job.id, failureOutput(result.error));
+        else await this.#boss.complete(this.queue, job.id);
+        return;
+      } catch (error) {
+        this.#onError(error);
+        // Otherwise the job stays active until maintenance expires it, and is then retried.
+        if (this.#stopping || attempt >= SETTLE_TRIES || unavailableReason(error) === undefined) return;
+        await sleep(this.#pollingMs);
+      }
     }
   }
 }
+
+/** How often a finished job's completion is offered to a database that is away. */
+const SETTLE_TRIES = 30;
 
 type Outcome = { error: unknown } | { abandoned: true } | Record<string, never>;
 
@@ -514,7 +526,7 @@ class SqlAdapter {
     if (locked && (values === undefined || values.length === 0)) {
       const body = locked[1] ?? '';
       const kind = this.#database.kind;
-      await this.#database.db.transaction(async (tx) => {
+      await this.#database.write(async (tx) => {
         const client = driverClient(tx);
         if (kind === 'pglite' && client.exec) await client.exec(body);
         else await client.query(body);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { resultRows, type Database, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { describeError } from '../loggable-error.js';
+import { unavailableReason } from '../db/transient-errors.js';
 import { logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
 import { frontierAt, latestCheckpoint, logSize } from './log-store.js';
 import type { LogKeys } from './signing-keys.js';
@@ -53,6 +54,8 @@ export class Sequencer {
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
   private nextLeadershipTry = 0;
+  /** Why the last tick failed for want of a database; said once per outage, not every interval. */
+  private outage: string | undefined;
 
   constructor(
     private readonly database: Database,
@@ -65,13 +68,30 @@ export class Sequencer {
     this.stopped = false;
     const tick = async () => {
       try {
-        if (!this.stopped && (await this.isLeader())) await this.drain();
+        if (!this.stopped && (await this.isLeader())) {
+          await this.drain();
+          if (this.outage) this.options.log('info', 'log sequencer: the database answers again');
+          this.outage = undefined;
+        }
       } catch (error) {
-        this.options.log('error', `log sequencer: ${describeError(error)}`);
+        this.reportFailure(error);
       }
       if (!this.stopped) this.timer = setTimeout(() => (this.ticking = tick()), this.options.intervalMs);
     };
     this.timer = setTimeout(() => (this.ticking = tick()), 0);
+  }
+
+  /** True while this process leads (always on the embedded database). */
+  get leading(): boolean {
+    return !this.options.databaseUrl || this.leaderConnection !== undefined;
+  }
+
+  /** A lost database is said once and retried every interval (the lead is re-taken once it answers). */
+  private reportFailure(error: unknown): void {
+    const reason = unavailableReason(error);
+    if (reason === undefined) this.options.log('error', `log sequencer: ${describeError(error)}`);
+    else if (this.outage === undefined) this.options.log('warn', `log sequencer: database unavailable (${reason}); retrying every interval`);
+    this.outage = reason;
   }
 
   async stop(): Promise<void> {
@@ -105,7 +125,8 @@ export class Sequencer {
     // A follower asks again every few intervals, not on every tick: each try is a new connection.
     if (Date.now() < this.nextLeadershipTry) return false;
     this.nextLeadershipTry = Date.now() + 5 * this.options.intervalMs;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, keepAlive: true, connectionTimeoutMillis: 10_000 });
+    // Its loss is seen by 'end' below; unheard, the 'error' event would be an uncaught exception.
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -133,6 +154,9 @@ export class Sequencer {
     let made: CheckpointMade | undefined;
     let next: TreeState | undefined;
     const integrated = await this.database.write(async (tx) => {
+      // A deadlocked transaction runs again: nothing from the failed attempt may survive.
+      made = undefined;
+      next = undefined;
       const fence = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${BATCH_LOCK.toString()}::bigint) as ok`);
       if (!resultRows<{ ok: boolean }>(fence)[0]?.ok) return 0;
       const state = await this.currentState(tx);
