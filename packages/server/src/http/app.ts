@@ -6,6 +6,7 @@ import type { LatchContext } from '../context.js';
 import { newAjv } from './ajv.js';
 import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
 import { installCanonicalIds } from './canonical-ids.js';
+import { consoleRoutes } from './console.js';
 import { installJsonBody } from './json-body.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { loggableError } from '../loggable-error.js';
@@ -138,6 +139,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));
   await app.register(logRoutes(ctx));
+  await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);
   return app as unknown as LatchApp;
