@@ -1,0 +1,42 @@
+import { useParams } from 'react-router';
+import { useCase, useCaseType, useTimeline } from '../../api/cases';
+import { useUserNames } from '../../api/directory';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Timeline } from '../../components/timeline/Timeline';
+import { ActionsPanel } from './ActionsPanel';
+import { AttachmentsPanel } from './AttachmentsPanel';
+import { CaseFields } from './CaseFields';
+import { CaseHeader } from './CaseHeader';
+import { NotesPanel } from './NotesPanel';
+
+/** The whole story of one case on one screen: what it is, what can be done, and everything that happened. */
+export function CaseScreen() {
+  const id = useParams().id!;
+  const detail = useCase(id);
+  const type = useCaseType(detail.data?.type, detail.data?.typeVersion);
+  const timeline = useTimeline(id);
+  const nameOf = useUserNames();
+
+  if (detail.isPending) return <p className="loading">Loading…</p>;
+  if (detail.error) return <ErrorNotice error={detail.error} />;
+  const events = timeline.data?.items ?? [];
+
+  return (
+    <div className="case-page">
+      <CaseHeader detail={detail.data} type={type.data} nameOf={nameOf} />
+      <div className="case-columns">
+        <div className="case-main">
+          <CaseFields key={detail.data.version} detail={detail.data} type={type.data} />
+          <ActionsPanel detail={detail.data} nameOf={nameOf} />
+          <NotesPanel caseId={id} nameOf={nameOf} />
+          <AttachmentsPanel caseId={id} />
+        </div>
+        <section className="panel case-timeline" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Timeline ({events.length})</h2>
+          <ErrorNotice error={timeline.error} />
+          <Timeline events={events} nameOf={nameOf} />
+        </section>
+      </div>
+    </div>
+  );
+}

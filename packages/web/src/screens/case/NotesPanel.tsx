@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import { useAddNote, useNotes } from '../../api/cases';
+import { useCan } from '../../api/session';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { InertValue, When } from '../../components/Inert';
+
+/** Notes on the case, oldest first, and a box to add one. Note bodies are text, whatever they contain. */
+export function NotesPanel({ caseId, nameOf }: { caseId: string; nameOf: (id: string | null | undefined) => string }) {
+  const notes = useNotes(caseId);
+  const add = useAddNote(caseId);
+  const canComment = useCan('case:comment');
+  const [body, setBody] = useState('');
+
+  return (
+    <section className="panel" aria-labelledby="notes-title">
+      <h2 id="notes-title">Notes</h2>
+      <ErrorNotice error={notes.error} />
+      <ul className="notes">
+        {(notes.data?.items ?? []).map((note) => (
+          <li key={note.id}>
+            <p className="meta">
+              {nameOf(note.authorId)} · <When at={note.createdAt} />
+            </p>
+            <div className="note-body">
+              <InertValue value={note.body} />
+            </div>
+          </li>
+        ))}
+        {notes.data?.items?.length === 0 && <li className="muted">No notes yet.</li>}
+      </ul>
+      {canComment && (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (body.trim()) add.mutate(body, { onSuccess: () => setBody('') });
+          }}
+        >
+          <label htmlFor="new-note">Add a note</label>
+          <textarea id="new-note" rows={3} maxLength={20_000} value={body} onChange={(e) => setBody(e.target.value)} />
+          <ErrorNotice error={add.error} />
+          <button type="submit" disabled={add.isPending || !body.trim()}>
+            Add note
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
