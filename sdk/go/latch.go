@@ -115,6 +115,7 @@ type Plugin struct {
 	manifest Manifest
 
 	actions     map[string]actionHandler
+	reconcilers map[string]reconcileHandler
 	onConfigure func(config map[string]any, secrets map[string]string) error
 	onList      func(c CaseContext) ([]ListedAction, error)
 	onShutdown  func() error

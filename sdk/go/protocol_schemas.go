@@ -110,6 +110,18 @@ var (
     "attempt": { "type": "integer", "minimum": 1 }
   }
 }`)
+	reconcileParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["requestId", "idempotencyKeys", "action", "input", "case"],
+  "properties": {
+    "requestId": { "type": "string", "minLength": 1 },
+    "idempotencyKeys": { "type": "array", "items": { "type": "string", "minLength": 1 } },
+    "action": { "type": "string", "minLength": 1 },
+    "input": true,
+    "case": ` + caseContextSchemaJSON + `
+  }
+}`)
 )
 
 func mustCompile(schema string) *Validator {

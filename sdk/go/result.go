@@ -23,9 +23,12 @@ const (
 type Result struct {
 	Status    string
 	Retryable bool
-	Summary   string
-	Output    any
-	External  *External
+	// Effect, for a failure: EffectNone or EffectUnknown (whether the external system may have
+	// acted). Empty means the default: unknown when retryable, none otherwise.
+	Effect   string
+	Summary  string
+	Output   any
+	External *External
 }
 
 // External records what the plugin sent to and received from the external system, with
@@ -64,6 +67,7 @@ func Failed(summary string, retryable bool) Result {
 type wireResult struct {
 	Status    string    `json:"status"`
 	Retryable *bool     `json:"retryable,omitempty"`
+	Effect    string    `json:"effect,omitempty"`
 	Summary   string    `json:"summary"`
 	Output    any       `json:"output,omitempty"`
 	External  *External `json:"external,omitempty"`
@@ -76,15 +80,19 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		w.Status = StatusSucceeded
 	}
 	switch w.Status {
-	case StatusSucceeded:
+	case StatusSucceeded, StatusPending:
 		if w.Output == nil {
 			w.Output = struct{}{}
 		}
 	case StatusFailed:
 		retryable := r.Retryable
 		w.Retryable = &retryable
+		if r.Effect != "" && r.Effect != EffectNone && r.Effect != EffectUnknown {
+			return nil, fmt.Errorf("latch: invalid effect %q (want %q or %q)", r.Effect, EffectNone, EffectUnknown)
+		}
+		w.Effect = r.Effect
 	default:
-		return nil, fmt.Errorf("latch: invalid result status %q (want %q or %q)", r.Status, StatusSucceeded, StatusFailed)
+		return nil, fmt.Errorf("latch: invalid result status %q (want %q, %q or %q)", r.Status, StatusSucceeded, StatusFailed, StatusPending)
 	}
 	return marshalNoEscape(w)
 }

@@ -260,6 +260,10 @@ func (s *session) handleLine(line []byte) {
 		if run := s.execute(req); run != nil {
 			s.async(req, run)
 		}
+	case "action.reconcile":
+		if run := s.reconcile(req); run != nil {
+			s.async(req, run)
+		}
 	case "shutdown":
 		s.shutdown(req)
 	default:
@@ -317,7 +321,8 @@ func (s *session) initialize(req request) {
 	s.sendResult(req.id, struct {
 		ProtocolVersion string          `json:"protocolVersion"`
 		Manifest        json.RawMessage `json:"manifest"`
-	}{ProtocolVersion, s.manifestJSON})
+		Capabilities    map[string]any  `json:"capabilities,omitempty"`
+	}{ProtocolVersion, s.manifestJSON, s.p.capabilities()})
 }
 
 func (s *session) configure(req request) {
@@ -526,6 +531,10 @@ func (s *session) runAction(req request, params executeParams, handler actionHan
 	}
 	if res.Status == "" {
 		res.Status = StatusSucceeded
+	}
+	if res.Status == StatusPending && s.p.reconcilers[params.Action] == nil {
+		ec.Logf("latch: answered pending, but the action has no reconcile handler to follow it with")
+		res = Result{Status: StatusFailed, Effect: EffectUnknown, Summary: "Pending, and the plugin cannot follow it: " + res.Summary}
 	}
 	if res.Summary == "" {
 		res.Summary = params.Action + " " + res.Status

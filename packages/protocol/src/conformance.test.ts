@@ -65,6 +65,8 @@ describe('conformance suite', () => {
       const report = await runConformance([join(out, 'echo')], join(goDir, 'examples/echo'), echo);
       expect(report.failed).toEqual([]);
       expect(report.passed).toHaveLength(CHECKS);
+      expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop)');
+      expect(report.passed.find((c) => c.startsWith('action.reconcile'))).toMatch(/\(succeeded\) and not one that never ran/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sync"
 
 	latch "latch.example/sdk/go"
 )
@@ -22,6 +23,28 @@ var manifestJSON []byte
 
 func newPlugin() *latch.Plugin {
 	p := latch.NewPlugin(latch.MustParseManifest(manifestJSON))
+
+	// What this process has executed, by request id, so that reconcile can answer: an example only.
+	// A real plugin asks the external system (by request id or idempotency key), which survives restarts.
+	var mu sync.Mutex
+	done := map[string]latch.Result{}
+	remember := func(requestID string, res latch.Result) latch.Result {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(done) >= 10000 {
+			done = map[string]latch.Result{}
+		}
+		done[requestID] = res
+		return res
+	}
+	reconcile := func(ctx *latch.ReconcileContext, _ json.RawMessage) (latch.Reconciled, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if res, ok := done[ctx.RequestID]; ok {
+			return latch.Found(res), nil
+		}
+		return latch.NotFound(), nil
+	}
 
 	p.OnConfigure(func(config map[string]any, secrets map[string]string) error {
 		if g, ok := config["greeting"]; ok && g != nil {
@@ -36,12 +59,14 @@ func newPlugin() *latch.Plugin {
 
 	latch.Action(p, "echo", func(ctx *latch.ExecContext, in json.RawMessage) (latch.Result, error) {
 		ctx.Log("echoing", len(in), "bytes")
-		return latch.Succeeded("echoed", in), nil
+		return remember(ctx.RequestID, latch.Succeeded("echoed", in)), nil
 	})
+	latch.Reconcile(p, "echo", reconcile)
 
 	latch.Action(p, "noop", func(ctx *latch.ExecContext, _ struct{}) (latch.Result, error) {
-		return latch.Succeeded("nothing done", nil), nil
+		return remember(ctx.RequestID, latch.Succeeded("nothing done", nil)), nil
 	})
+	latch.Reconcile(p, "noop", reconcile)
 
 	return p
 }
