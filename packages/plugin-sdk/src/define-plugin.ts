@@ -2,7 +2,7 @@ import { deepEqual, formatProblems, schemas, stdioTransport, unsupportedKeywords
 import { connectPlugin, type ConnectOptions, type PluginConnection } from './connect.js';
 import type { FromSchema } from './from-schema.js';
 import { guardStdout } from './stdout-guard.js';
-import type { ActionContext, ActionDefinition, ActionReturn, PluginDefinition } from './types.js';
+import type { ActionContext, ActionDefinition, ActionReturn, PluginDefinition, ReconcileContext, ReconcileReturn } from './types.js';
 
 /** A defined plugin, ready to serve. */
 export interface Plugin {
@@ -59,6 +59,7 @@ export function definePlugin(definition: PluginDefinition): Plugin {
 export function action<const S extends JsonSchema>(definition: {
   readonly inputSchema: S;
   execute(ctx: ActionContext<FromSchema<S>>): ActionReturn | Promise<ActionReturn>;
+  reconcile?(ctx: ReconcileContext<FromSchema<S>>): ReconcileReturn | Promise<ReconcileReturn>;
 }): ActionDefinition<FromSchema<S>>;
 /** Declares an action whose input type the author names: `action<{ message: string }>({ execute })`. */
 export function action<TInput = unknown>(definition: ActionDefinition<TInput>): ActionDefinition<TInput>;

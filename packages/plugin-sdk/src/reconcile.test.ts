@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { action, definePlugin } from './define-plugin.js';
 import { ActionFailure } from './failure.js';
 import { testPlugin, type TestHost } from './test-plugin.js';
-import type { ActionReturn } from './types.js';
+import type { ActionReturn, ReconcileReturn } from './types.js';
 
 const input = { type: 'object', required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 } } } as const;
 const manifest: Manifest = {
@@ -35,7 +35,7 @@ function ledgerPlugin(options: { pending?: boolean } = {}) {
           booked.set(requestId, result);
           return result;
         },
-        reconcile: ({ requestId }) => {
+        reconcile: ({ requestId }): ReconcileReturn => {
           if (reconcileFails) throw new Error('ledger unreachable');
           const found = booked.get(requestId);
           return found ? { found: true, result: found } : { found: false };

@@ -35,8 +35,9 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
       expect(runLatch({ ...env, LATCH_USER_PASSWORD: 'crash test password' }, ['user', 'create', '--email', 'op@test.example', '--name', 'Op', '--role', 'operator', '--team', 'refunds']).status).toBe(0);
       const token = runLatch(env, ['token', 'create', '--user', 'op@test.example', '--name', 't']).stdout.trim();
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      type Reply = { id: string; status: string; execution: number; result: { effect: string }; items: { kind: string; data: Record<string, unknown> }[] };
       const api = async (path: string, init: { method?: string; body?: unknown } = {}) =>
-        (await fetch(`${server!.base}${path}`, { method: init.method ?? 'GET', headers, ...(init.body ? { body: JSON.stringify(init.body) } : {}) })).json();
+        (await (await fetch(`${server!.base}${path}`, { method: init.method ?? 'GET', headers, ...(init.body ? { body: JSON.stringify(init.body) } : {}) })).json()) as Reply;
 
       server = await startServer(env, port);
       const caseId = (await api('/api/v1/cases', { method: 'POST', body: { type: 'refund', title: 'Crash refund', fields: { order_id: '1', payment_intent: 'pi_crash', amount_minor: 5_000, currency: 'usd' } } })).id;
@@ -52,14 +53,14 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
       afterRestart(stripe);
       server = await startServer(env, port + 1);
       const settle = async () => {
-        let last: { status?: string } = {};
+        let last = { status: '' } as Reply;
         for (let i = 0; i < 150 && last.status !== 'succeeded' && last.status !== 'failed'; i++) {
           await new Promise((r) => setTimeout(r, 200));
           last = await api(`/api/v1/actions/${proposed.id}`);
         }
-        return last as { status: string; execution: number; result: { effect: string } };
+        return last;
       };
-      const timeline = async () => ((await api(`/api/v1/cases/${caseId}/timeline`)).items as { kind: string; data: Record<string, unknown> }[]);
+      const timeline = async () => (await api(`/api/v1/cases/${caseId}/timeline`)).items;
       return { stripe, server: server!, settle, timeline, api, actionId: proposed.id as string, env };
     } catch (error) {
       server?.child.kill('SIGKILL');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecuteCall } from '../src/execution/plugin-runtime.js';
 import { PluginHost } from '../src/plugin-host/plugin-host.js';
+import { runLatch } from './process.js';
 
 const ROGUE = fileURLToPath(new URL('./fixtures/rogue-plugin.mjs', import.meta.url));
 const SECRET = 'super-secret-token-9f8e7d';
@@ -106,5 +107,15 @@ describe('the plugin host', () => {
     const host = await start(rogue('ok'), log);
     await expect(host.execute('rogue', call('junk'))).rejects.toThrow();
     expect(log.some((l) => l.includes('broke the protocol'))).toBe(true);
+  });
+
+  it('says plainly, once, that an unbuilt plugin could not be started (host and `latch plugin test`)', async () => {
+    const dir = rogue('ok', { command: ['./echo'] });
+    await expect(start(dir)).rejects.toThrow('plugin rogue failed to start: could not start ./echo: no such file');
+    const run = runLatch({ ...process.env, LATCH_LOG: 'off' }, ['plugin', 'test', dir, '--secrets', '{"token":"t-1234"}']);
+    expect(run.status).toBe(3);
+    expect(run.stdout).toContain('FAIL  the plugin process starts: could not start ./echo: no such file');
+    expect(run.stdout.match(/FAIL/g)).toHaveLength(1);
+    expect(run.stdout).not.toContain('connection closed');
   });
 });

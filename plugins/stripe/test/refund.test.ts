@@ -8,7 +8,7 @@ let server: StripeServer;
 let intent: string;
 
 const clientFor = (s: StripeServer, timeoutMs?: number) => createStripeClient(parseSettings({ apiBase: s.url }, { apiKey: API_KEY }), timeoutMs);
-const inputFor = (amount = 60_000, currency = 'usd'): RefundInput => ({ payment_intent: intent, amount_minor: amount, currency, reason: 'duplicate' });
+const inputFor = (amount = 60_000, currency = 'usd', paymentIntent = intent): RefundInput => ({ payment_intent: paymentIntent, amount_minor: amount, currency, reason: 'duplicate' });
 const opts = { idempotencyKey: 'latch-0190-1', requestId: '0190abc', caseId: 'case-1' };
 const refundPosts = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
 
@@ -57,7 +57,7 @@ describe('executeRefund against the fake Stripe', () => {
     expect(tooLarge).toMatchObject({ status: 'failed', retryable: false, effect: 'none' });
     expect(tooLarge.summary).toContain('only 1000.00 USD of');
     expect(refundPosts()).toHaveLength(0);
-    const unknown = await executeRefund(stripe, { ...inputFor(), payment_intent: 'pi_nope' }, { ...opts, idempotencyKey: 'k2' });
+    const unknown = await executeRefund(stripe, inputFor(60_000, 'usd', 'pi_nope'), { ...opts, idempotencyKey: 'k2' });
     expect(unknown).toMatchObject({ status: 'failed', retryable: false, external: { request: { method: 'GET' }, response: { status: 404 } } });
     const otherCurrency = await executeRefund(stripe, inputFor(600, 'eur'), { ...opts, idempotencyKey: 'k3' });
     expect(otherCurrency).toMatchObject({ status: 'failed', retryable: false });

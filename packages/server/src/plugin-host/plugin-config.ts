@@ -14,7 +14,7 @@ export interface PluginSettings {
   readonly config: Readonly<Record<string, unknown>>;
   readonly secrets: Readonly<Record<string, SecretSource>>;
   /** Automatic retries of a retryable failure (default 5 attempts, 2 s doubling). */
-  readonly retry: RetryPolicy;
+  readonly retry?: RetryPolicy;
 }
 
 /**
