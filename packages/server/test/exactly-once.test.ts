@@ -98,6 +98,26 @@ describe.each(DB_KINDS)('exactly once in effect, across a retry by hand, on %s',
     expect(events.some((e) => e.kind === 'action.succeeded')).toBe(false);
   });
 
+  it('a refund Stripe reports as pending is followed, each check on the timeline, until it succeeds', async () => {
+    stripe.ledger.refundStatus = 'pending';
+    const { caseId, id } = await propose('refund', { order_id: '3', payment_intent: 'pi_once', amount_minor: 700, currency: 'usd' }, 'stripe', 'refund', {
+      payment_intent: 'pi_once', amount_minor: 700, currency: 'usd', reason: 'requested_by_customer',
+    });
+    const ours = () => [...stripe.refunds.values()].filter((r) => (r.metadata as Record<string, string>).latch_action === id);
+    await until(async () => ours().length, (n) => n > 0);
+    stripe.ledger.refundStatus = 'succeeded';
+    expect(ours()[0]!.status).toBe('pending');
+    const pendings = await until(async () => (await timeline(caseId)).filter((e) => e.kind === 'action.pending'), (p) => p.length >= 2);
+    expect(pendings.length).toBeGreaterThanOrEqual(2);
+    expect((await action(id)).status).toBe('queued');
+    stripe.ledger.settleRefund(String(ours()[0]!.id), 'succeeded');
+    expect(await settled(id)).toMatchObject({ status: 'succeeded', execution: 1, result: { status: 'succeeded', effect: 'applied' } });
+    const events = await timeline(caseId);
+    expect(events.at(-1)).toMatchObject({ kind: 'action.succeeded', data: { followed: true } });
+    expect(events.filter((e) => e.kind === 'action.started').slice(1).every((e) => e.data.following === true)).toBe(true);
+    expect(ours()).toHaveLength(1);
+  });
+
   it('a plugin that cannot reconcile: a retry by hand after an unknown outcome needs a confirmation with a reason, on the record', async () => {
     const { caseId, id } = await propose('ledger', {}, 'rogue', 'hang', {});
     const failed = await settled(id);
