@@ -23,4 +23,9 @@ export default tseslint.config(
     ...reactHooks.configs.flat.recommended,
     languageOptions: { globals: { ...globals.browser } },
   },
+  {
+    // Data is shown as text: React escapes it, unless this is used.
+    files: ['packages/web/src/**/*.tsx'],
+    rules: { 'no-restricted-syntax': ['error', { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'Render data as text; never as HTML.' }] },
+  },
 );

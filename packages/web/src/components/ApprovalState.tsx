@@ -31,7 +31,7 @@ export function ApprovalState({ action, nameOf }: Props) {
               {action.currentStep === step.index && action.expiresAt && (
                 <>
                   {' '}
-                  · decide by <When at={action.expiresAt} />
+                  · decision due <When at={action.expiresAt} />
                 </>
               )}
             </li>

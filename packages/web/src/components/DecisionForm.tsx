@@ -8,18 +8,23 @@ interface Props {
   readonly onBehalfOf?: string | null;
   /** Set when the viewer proposed the action: they are told why they can't decide before they try. */
   readonly ownProposal?: boolean;
+  /** Called once the decision is recorded (the inbox then drops the item and says so). */
+  readonly onDecided?: (decision: 'approve' | 'deny') => void;
 }
 
 /**
  * Approve or deny the exact payload shown (its hash goes with the decision, so a payload changed
  * meanwhile is refused rather than approved unseen). A reason is required to deny.
  */
-export function DecisionForm({ action, onBehalfOf, ownProposal }: Props) {
+export function DecisionForm({ action, onBehalfOf, ownProposal, onDecided }: Props) {
   const decide = useDecide(action.id, action.caseId);
   const [reason, setReason] = useState('');
   const id = `reason-${action.id}`;
   const send = (decision: 'approve' | 'deny') =>
-    decide.mutate({ decision, payloadHash: action.payloadHash, ...(reason.trim() ? { reason: reason.trim() } : {}), ...(onBehalfOf ? { onBehalfOf } : {}) });
+    decide.mutate(
+      { decision, payloadHash: action.payloadHash, ...(reason.trim() ? { reason: reason.trim() } : {}), ...(onBehalfOf ? { onBehalfOf } : {}) },
+      { onSuccess: () => onDecided?.(decision) },
+    );
 
   if (decide.isSuccess) return <p className="notice ok">Your decision is recorded.</p>;
   return (

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import type { FieldSpec, RawValues } from './schema-form';
 
 interface Props {
@@ -7,18 +7,28 @@ interface Props {
   readonly errors: Record<string, string>;
   readonly onChange: (raw: RawValues) => void;
   readonly disabled?: boolean;
+  /** Show every field's problem, touched or not (after the user tried to submit). */
+  readonly revealErrors?: boolean;
 }
 
-/** Controls for a flat JSON Schema (see schema-form.ts), each labelled, its problem announced beside it. */
-export function SchemaForm({ fields, raw, errors, onChange, disabled }: Props) {
+/**
+ * Controls for a flat JSON Schema (see schema-form.ts), each labelled, its problem announced beside
+ * it once the user has been there: an untouched form does not open with a column of complaints.
+ */
+export function SchemaForm({ fields, raw, errors, onChange, disabled, revealErrors }: Props) {
   const prefix = useId();
-  const set = (name: string, value: string | boolean) => onChange({ ...raw, [name]: value });
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const touch = (name: string) => !touched.has(name) && setTouched(new Set([...touched, name]));
+  const set = (name: string, value: string | boolean) => {
+    touch(name);
+    onChange({ ...raw, [name]: value });
+  };
   return (
     <div className="schema-form">
       {fields.map((field) => {
         const id = `${prefix}-${field.name}`;
-        const error = errors[field.name];
-        const common = { id, name: field.name, disabled, 'aria-invalid': error ? true : undefined, 'aria-describedby': error ? `${id}-error` : undefined };
+        const error = revealErrors || touched.has(field.name) ? errors[field.name] : undefined;
+        const common = { id, name: field.name, disabled, onBlur: () => touch(field.name), 'aria-invalid': error ? true : undefined, 'aria-describedby': error ? `${id}-error` : undefined };
         const value = raw[field.name];
         return (
           <div key={field.name} className={`form-row control-${field.control}`}>

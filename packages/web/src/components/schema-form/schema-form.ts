@@ -13,13 +13,17 @@ export interface FieldSpec {
 /** What the user typed, per property: text for inputs, a boolean for checkboxes. */
 export type RawValues = Record<string, string | boolean>;
 
+/** Labels of a schema's properties by name (e.g. a case type's fields, for an action input of the same names). */
+export const labelsOf = (schema: JsonSchema | undefined): Record<string, string> =>
+  Object.fromEntries(fieldsOf(schema ?? {}).map((field) => [field.name, field.label]));
+
 const typeOf = (schema: JsonSchema) => (Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type);
 
 /**
  * The controls for an object schema's properties. Case types use flat schemas (strings, numbers,
  * booleans, enums); anything nested is edited as JSON text rather than refused.
  */
-export function fieldsOf(schema: JsonSchema): FieldSpec[] {
+export function fieldsOf(schema: JsonSchema, labels: Record<string, string> = {}): FieldSpec[] {
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([name, property]) => {
     const type = typeOf(property);
@@ -38,7 +42,7 @@ export function fieldsOf(schema: JsonSchema): FieldSpec[] {
               : 'json';
     return {
       name,
-      label: property['x-label'] ?? property.title ?? name.replace(/_/g, ' '),
+      label: property['x-label'] ?? property.title ?? labels[name] ?? name.replace(/_/g, ' '),
       required: required.has(name),
       control,
       ...(property.enum ? { options: property.enum.map(String) } : {}),

@@ -75,7 +75,7 @@ describe('the timeline renderer table', () => {
     const cells = [...container.querySelectorAll('table.changes tbody tr')].map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent));
     expect(cells).toEqual([
       ['amount_minor', '4999', '5999'],
-      ['assigneeId', 'none', 'Olivia'],
+      ['assignee', 'none', 'Olivia'],
     ]);
   });
 

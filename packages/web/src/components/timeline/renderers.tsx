@@ -2,6 +2,10 @@ import { Hash, InertValue } from '../Inert';
 import type { Renderer, RendererProps } from './types';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+/** Case attributes as people call them; typed fields are shown by their key. */
+const FIELD_NAMES: Record<string, string> = { assigneeId: 'assignee', queue: 'queue', priority: 'priority', title: 'title', description: 'description' };
+const fieldName = (field: unknown) => FIELD_NAMES[text(field)] ?? text(field).replace(/^fields\./, '');
+
 const shortId = (value: unknown) => (typeof value === 'string' ? value.slice(-8) : '?');
 
 function Details({ rows }: { rows: [string, unknown][] }) {
@@ -35,7 +39,7 @@ const FieldChanged: Renderer = ({ data, nameOf }) => {
   const show = (field: string | undefined, value: unknown) => (field === 'assigneeId' && typeof value === 'string' ? nameOf(value) : value);
   return (
     <>
-      <p className="what">Changed {changes.map((c) => text(c.field).replace(/^fields\./, '')).join(', ')}</p>
+      <p className="what">Changed {changes.map((c) => fieldName(c.field)).join(', ')}</p>
       <table className="changes">
         <thead>
           <tr>
@@ -47,7 +51,7 @@ const FieldChanged: Renderer = ({ data, nameOf }) => {
         <tbody>
           {changes.map((change, i) => (
             <tr key={i}>
-              <td>{text(change.field).replace(/^fields\./, '')}</td>
+              <td>{fieldName(change.field)}</td>
               <td className="old">
                 <InertValue value={show(change.field, change.old)} />
               </td>

@@ -1,18 +1,20 @@
 import { useAction, useCaseActions } from '../../api/actions';
 import { useCan, useMe } from '../../api/session';
-import type { Action, CaseDetail } from '../../api/types';
+import type { Action, CaseDetail, CaseType } from '../../api/types';
 import { ApprovalState } from '../../components/ApprovalState';
 import { DecisionForm } from '../../components/DecisionForm';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { labelsOf } from '../../components/schema-form/schema-form';
 import { ProposeAction } from './ProposeAction';
 
 interface Props {
   readonly detail: CaseDetail;
+  readonly type: CaseType | undefined;
   readonly nameOf: (id: string | null | undefined) => string;
 }
 
 /** Governed actions on the case: those proposed, with their approval state, and a form to propose one. */
-export function ActionsPanel({ detail, nameOf }: Props) {
+export function ActionsPanel({ detail, type, nameOf }: Props) {
   const actions = useCaseActions(detail.id!);
   const canPropose = useCan('action:propose');
 
@@ -24,7 +26,9 @@ export function ActionsPanel({ detail, nameOf }: Props) {
         <ActionCard key={item.id} summary={item} nameOf={nameOf} />
       ))}
       {actions.data && actions.data.items.length === 0 && <p className="muted">No action proposed yet.</p>}
-      {canPropose && actions.data && actions.data.available.length > 0 && <ProposeAction detail={detail} available={actions.data.available} suggestions={actions.data.suggestions} />}
+      {canPropose && actions.data && actions.data.available.length > 0 && (
+        <ProposeAction detail={detail} available={actions.data.available} suggestions={actions.data.suggestions} labels={labelsOf(type?.fields)} />
+      )}
     </section>
   );
 }

@@ -27,7 +27,7 @@ export function CaseScreen() {
       <div className="case-columns">
         <div className="case-main">
           <CaseFields key={detail.data.version} detail={detail.data} type={type.data} />
-          <ActionsPanel detail={detail.data} nameOf={nameOf} />
+          <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
         </div>

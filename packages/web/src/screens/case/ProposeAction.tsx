@@ -10,6 +10,8 @@ interface Props {
   readonly detail: CaseDetail;
   readonly available: readonly AvailableAction[];
   readonly suggestions: readonly Suggestion[];
+  /** Labels for input properties the schema leaves unlabelled (the case type's, for fields of the same name). */
+  readonly labels: Record<string, string>;
 }
 
 /** How long typing settles before the policy is asked what the input would require. */
@@ -20,10 +22,11 @@ const SIMULATE_AFTER_MS = 400;
  * plugin's suggestion (or the case's fields of the same name), and, as it changes, what the
  * policy will require before it runs.
  */
-export function ProposeAction({ detail, available, suggestions }: Props) {
+export function ProposeAction({ detail, available, suggestions, labels }: Props) {
   const [chosen, setChosen] = useState(0);
   const definition = available[chosen]!;
-  const fields = useMemo(() => fieldsOf(definition.inputSchema), [definition]);
+  const fields = useMemo(() => fieldsOf(definition.inputSchema, labels), [definition, labels]);
+  const [attempted, setAttempted] = useState(false);
   const suggestion = suggestions.find((s) => s.plugin === definition.plugin && s.action === definition.action);
   const [raw, setRaw] = useState<RawValues>(() => rawFrom(fields, suggestion?.suggestedInput ?? (detail.fields as Record<string, unknown>)));
   const propose = usePropose(detail.id!);
@@ -40,7 +43,8 @@ export function ProposeAction({ detail, available, suggestions }: Props) {
 
   const choose = (index: number) => {
     const next = available[index]!;
-    const nextFields = fieldsOf(next.inputSchema);
+    const nextFields = fieldsOf(next.inputSchema, labels);
+    setAttempted(false);
     const nextSuggestion = suggestions.find((s) => s.plugin === next.plugin && s.action === next.action);
     setChosen(index);
     setRaw(rawFrom(nextFields, nextSuggestion?.suggestedInput ?? (detail.fields as Record<string, unknown>)));
@@ -52,6 +56,7 @@ export function ProposeAction({ detail, available, suggestions }: Props) {
       aria-labelledby="propose-title"
       onSubmit={(event) => {
         event.preventDefault();
+        setAttempted(true);
         if (valid) propose.mutate({ plugin: definition.plugin, action: definition.action, input: value });
       }}
     >
@@ -69,7 +74,7 @@ export function ProposeAction({ detail, available, suggestions }: Props) {
         </div>
       )}
       <p className="muted">{definition.name}</p>
-      <SchemaForm fields={fields} raw={raw} errors={errors} onChange={setRaw} disabled={propose.isPending} />
+      <SchemaForm fields={fields} raw={raw} errors={errors} onChange={setRaw} disabled={propose.isPending} revealErrors={attempted} />
       <div className="simulation" aria-live="polite">
         {!valid && <p className="muted">Complete the form to see what the policy requires.</p>}
         {valid && simulation.data && (
@@ -86,7 +91,7 @@ export function ProposeAction({ detail, available, suggestions }: Props) {
       </div>
       <ErrorNotice error={propose.error} title="Not proposed." />
       {propose.isSuccess && <p className="notice ok">Proposed. It is listed above with its approval state.</p>}
-      <button type="submit" className="primary" disabled={!valid || propose.isPending}>
+      <button type="submit" className="primary" disabled={propose.isPending}>
         Propose
       </button>
     </form>

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, refundBody } from '../../server/test/harness.js';
+import { logIn, startConsole, type ConsoleUnderTest } from './browser.js';
+
+/**
+ * The refund story through the console, two people in two browsers: the operator proposes a refund
+ * above the threshold and is refused when approving it themselves (the refusal is on the timeline);
+ * the reviewer approves it from the inbox on a phone-sized screen.
+ */
+describe('the refund story in the console', () => {
+  let c: ConsoleUnderTest;
+  beforeAll(async () => {
+    c = await startConsole();
+  });
+  afterAll(() => c?.close());
+
+  it('operator proposes and is refused self-approval; reviewer approves from the inbox on a phone', async () => {
+    const { t } = c;
+    const title = 'Refund for order 2001: charged twice';
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/cases',
+      headers: bearer(t.users.operator),
+      payload: refundBody({ title, fields: { order_id: '2001', amount_minor: 75_000, currency: 'usd', payment_intent: 'pi_2001', reason: 'duplicate' } }),
+    });
+    expect(created.statusCode).toBe(201);
+    const caseId: string = created.json().id;
+
+    // The operator finds the case in the queue and proposes the refund the case type allows.
+    const operator = await c.context();
+    await logIn(operator.page, t.users.operator);
+    await operator.page.getByRole('link', { name: title }).click();
+    await operator.page.getByRole('heading', { name: title }).waitFor();
+    const form = operator.page.locator('form.propose');
+    expect(await form.getByLabel('Amount (minor units)').inputValue()).toBe('75000');
+    expect(await form.getByLabel('Reason').inputValue()).toBe('duplicate');
+    await form.getByText(/Needs: 1 approval by role refund_approver/).waitFor();
+    const simulatedHash = (await form.locator('code.hash').textContent())!;
+    expect(simulatedHash).toMatch(/^[0-9a-f]{64}$/);
+    await form.getByRole('button', { name: 'Propose' }).click();
+
+    const card = operator.page.locator('article.action-card');
+    await card.locator('code.hash').waitFor();
+    expect(await card.getAttribute('data-status')).toBe('awaiting_approval');
+    expect(await card.locator('code.hash').textContent()).toBe(simulatedHash);
+    await card.getByText('You proposed this action, so someone else must approve it.').waitFor();
+
+    // The proposer tries anyway: refused, told why, and the refusal is on the case's timeline.
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByRole('alert').getByText('You proposed this action, so someone else must approve or deny it.').waitFor();
+    const refusal = operator.page.locator('li.event.outcome-refused');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('Tried to decide on an action (approve) and was refused: SELF_APPROVAL_FORBIDDEN');
+    expect(await refusal.locator('.who').textContent()).toBe('operator');
+
+    // The reviewer, on a phone, decides from the inbox with the case and the exact payload in view.
+    const reviewer = await c.context({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await logIn(reviewer.page, t.users.approver);
+    await reviewer.page.getByRole('link', { name: /Approvals/ }).click();
+    const item = reviewer.page.locator('article.inbox-item', { hasText: title });
+    await item.waitFor();
+    expect(await item.locator('code.hash').textContent()).toBe(simulatedHash);
+    expect(await item.textContent()).toContain('"amount_minor": 75000');
+    expect(await reviewer.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    const approve = item.getByRole('button', { name: 'Approve' });
+    const box = (await approve.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    await item.getByLabel('Reason').fill('Duplicate charge confirmed in Stripe');
+    await approve.click();
+    await reviewer.page.getByRole('status').getByText(`Approved: ${title}. Recorded on the case.`).waitFor();
+    await item.waitFor({ state: 'detached' });
+
+    // The operator's page shows the approval and the reviewer's reason (after a reload: live updates come later).
+    await operator.page.reload();
+    await operator.page.locator('li.event[data-kind="approval.granted"]').waitFor();
+    const granted = operator.page.locator('li.event[data-kind="approval.granted"]');
+    expect(await granted.locator('.who').textContent()).toBe('approver');
+    expect(await granted.textContent()).toContain('Duplicate charge confirmed in Stripe');
+    expect(await operator.page.locator('article.action-card').getAttribute('data-status')).toBe('approved');
+
+    // What the console showed is what the server recorded.
+    const timeline = await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.operator) });
+    const kinds = timeline.json().items.map((e: { kind: string; outcome: string }) => `${e.kind}:${e.outcome}`);
+    expect(kinds).toEqual(expect.arrayContaining(['action.proposed:ok', 'attempt.blocked:refused', 'approval.granted:ok', 'action.approved:ok']));
+    expect([...operator.problems, ...reviewer.problems]).toEqual([]);
+  });
+});
