@@ -49,6 +49,7 @@ export function registerServe(program: Command): void {
       const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
       const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
       console.log(`\nLatch is running on ${where}.`);
+      console.log(`  Console: ${url}/`);
       console.log(`  API:     ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`);
       console.log(`  Log in:  POST ${url}/api/v1/auth/login  or  latch case list --url ${url} --token <token>`);
       if (options.demo) {
