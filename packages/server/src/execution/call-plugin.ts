@@ -47,7 +47,12 @@ export async function callPlugin(runtime: PluginRuntime, started: StartedAttempt
     }
   }
   try {
-    return { via: 'execute', outcome: await runtime.execute(action.plugin, { ...common, idempotencyKey: key, attempt }) };
+    const outcome = await runtime.execute(action.plugin, { ...common, idempotencyKey: key, attempt });
+    // Following `pending` needs reconcile; without it the only way to ask again would be to act again.
+    if (outcome.status === 'pending' && !runtime.canReconcile(action.plugin, action.action)) {
+      return { via: 'execute', outcome: { status: 'failed', retryable: false, effect: 'unknown', summary: `Pending, and plugin ${action.plugin} cannot be asked how it ends: ${outcome.summary}` } };
+    }
+    return { via: 'execute', outcome };
   } catch (error) {
     return { via: 'execute', outcome: unknown(`Plugin ${action.plugin} did not answer: ${(error as Error).message}`) };
   }
