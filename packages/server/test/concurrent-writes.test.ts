@@ -4,6 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../src/audit/verify-log.js';
 import { verifyStore } from '../src/audit/verify-store.js';
+import { sqlState } from '../src/db/database.js';
 import { attachments, cases, events, notes } from '../src/db/schema.js';
 import { bearer, DB_KINDS, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 
@@ -178,11 +179,16 @@ describe('Database.write on postgres', () => {
   afterAll(async () => t?.close());
 
   it('runs a deadlocked transaction again, whole, instead of failing it', async () => {
-    const make = async () => (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string;
+    const make = async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() });
+      expect(res.statusCode).toBe(201);
+      return res.json().id as string;
+    };
     const [a, b] = [await make(), await make()];
     // Two transactions lock the same two rows in opposite orders, each holding its first before taking
     // its second: PostgreSQL kills one (40P01), and Database.write runs that one again from the start.
     let runs = 0;
+    const failures: (string | undefined)[] = [];
     const held: Record<string, () => void> = {};
     const holding = Object.fromEntries([a, b].map((id) => [id, new Promise<void>((resolve) => (held[id] = resolve))]));
     const crossing = (first: string, second: string) =>
@@ -191,10 +197,18 @@ describe('Database.write on postgres', () => {
         await tx.select().from(cases).where(eq(cases.id, first)).for('update');
         held[first]!();
         await holding[second];
-        await tx.update(cases).set({ description: `${first} then ${second}` }).where(eq(cases.id, second));
+        await tx
+          .update(cases)
+          .set({ description: `${first} then ${second}` })
+          .where(eq(cases.id, second))
+          .catch((error: unknown) => {
+            failures.push(sqlState(error));
+            throw error;
+          });
         return second;
       });
     expect(await Promise.all([crossing(a, b), crossing(b, a)])).toEqual([b, a]);
+    expect(failures).toEqual(['40P01']);
     expect(runs).toBe(3);
   });
 });

@@ -64,6 +64,16 @@ function startLoad(send: Send, clients: number) {
   };
 }
 
+/** The backend holding the log's leader lock (sequencer.ts LEADER_LOCK, 0x4c41_5443_4801) in `database`, if any. */
+async function leaderPid(client: pg.Client, database: string): Promise<number | undefined> {
+  const { rows } = await client.query<{ pid: number }>(
+    `select l.pid from pg_locks l join pg_database d on d.oid = l.database
+      where l.locktype = 'advisory' and l.granted and l.classid = x'4c41'::int and l.objid = x'54434801'::bigint and l.objsubid = 1 and d.datname = $1`,
+    [database],
+  );
+  return rows[0]?.pid;
+}
+
 /** Polls `check` until it holds; the bound is generous, so this is no timing assertion. */
 async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -132,6 +142,8 @@ describe('backends terminated under concurrent load (postgres)', () => {
       const res = await t.app.inject({ method, url, headers: bearer(t.users.operator), ...(payload ? { payload } : {}) });
       return { status: res.statusCode, body: res.json(), retryAfter: res.headers['retry-after'] as string | undefined };
     };
+    let leader: number | undefined;
+    await eventually('the sequencer leads', async () => (leader = await leaderPid(admin, database)) !== undefined);
     const load = startLoad(send, 8);
     try {
       for (let round = 0; round < 4; round++) {
@@ -143,6 +155,10 @@ describe('backends terminated under concurrent load (postgres)', () => {
       await load.stop();
     }
     await expectRodeThrough(t, load);
+    // The lead was lost with its connection and taken again on a new one.
+    const now = await leaderPid(admin, database);
+    expect(now).toBeDefined();
+    expect(now).not.toBe(leader);
   });
 });
 
