@@ -17,6 +17,8 @@ describe('the refund story in the console', () => {
   it('operator proposes and is refused self-approval; reviewer approves from the inbox on a phone', async () => {
     const { t } = c;
     const title = 'Refund for order 2001: charged twice';
+    const older = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody({ title: 'An older case' }) });
+    expect(older.statusCode).toBe(201);
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/cases',
@@ -26,10 +28,22 @@ describe('the refund story in the console', () => {
     expect(created.statusCode).toBe(201);
     const caseId: string = created.json().id;
 
-    // The operator finds the case in the queue and proposes the refund the case type allows.
+    // The operator works the queue from the keyboard (newest first): j, k, / and Enter.
     const operator = await c.context();
     await logIn(operator.page, t.users.operator);
-    await operator.page.getByRole('link', { name: title }).click();
+    const rows = operator.page.locator('table.cases tbody tr');
+    await rows.nth(1).waitFor();
+    expect(await rows.nth(0).getAttribute('aria-current')).toBe('true');
+    await operator.page.keyboard.press('j');
+    expect(await rows.nth(1).getAttribute('aria-current')).toBe('true');
+    await operator.page.keyboard.press('/');
+    expect(await operator.page.evaluate('document.activeElement.id')).toBe('queue-search');
+    await operator.page.keyboard.press('Escape');
+    await operator.page.locator('h1').click();
+    await operator.page.keyboard.press('k');
+    expect(await rows.nth(0).getAttribute('aria-current')).toBe('true');
+    expect(await rows.nth(0).textContent()).toContain(title);
+    await operator.page.keyboard.press('Enter');
     await operator.page.getByRole('heading', { name: title }).waitFor();
     const form = operator.page.locator('form.propose');
     expect(await form.getByLabel('Amount (minor units)').inputValue()).toBe('75000');
