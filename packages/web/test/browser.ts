@@ -3,6 +3,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { CONSOLE_DIR } from '../../server/src/http/console.js';
 import { PASSWORD, startTestLatch, type TestLatch, type TestUser } from '../../server/test/harness.js';
 
+/** A story takes 10–25 s alone; the whole suite shares two cores, so it is given room (never a speed check). */
+export const E2E_TIMEOUT_MS = 150_000;
+
 /** Debian's Chromium (`.ci/run` installs it); playwright-core drives it, nothing is downloaded. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, refundBody } from '../../server/test/harness.js';
-import { logIn, startConsole, type ConsoleUnderTest } from './browser.js';
+import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './browser.js';
 
 /**
  * The refund story through the console, two people in two browsers: the operator proposes a refund
@@ -97,5 +97,5 @@ describe('the refund story in the console', () => {
     const kinds = timeline.json().items.map((e: { kind: string; outcome: string }) => `${e.kind}:${e.outcome}`);
     expect(kinds).toEqual(expect.arrayContaining(['action.proposed:ok', 'attempt.blocked:refused', 'approval.granted:ok', 'action.approved:ok']));
     expect([...operator.problems, ...reviewer.problems]).toEqual([]);
-  });
+  }, E2E_TIMEOUT_MS);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, refundBody } from '../../server/test/harness.js';
-import { logIn, startConsole, type ConsoleUnderTest } from './browser.js';
+import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './browser.js';
 
 const IMG = '<img src=x onerror="window.__xss=1;alert(1)">';
 const SCRIPT = '<script>window.__xss=2;alert(2)</script>';
@@ -66,5 +66,5 @@ describe('hostile case data in the console', () => {
     await page.evaluate("const s = document.createElement('script'); s.textContent = 'window.__csp = 1'; document.body.append(s)");
     expect(await page.evaluate('window.__csp')).toBeUndefined();
     expect(problems.some((p) => p.startsWith('csp:'))).toBe(true);
-  });
+  }, E2E_TIMEOUT_MS);
 });
