@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'SCOPE_NOT_HELD'
   | 'EXECUTION_OUTCOME_UNKNOWN'
   | 'QUEUE_NOT_OWNED'
+  | 'VERIFICATION_RUNNING'
   | 'INTERNAL';
 
 export class LatchError extends Error {

@@ -23,8 +23,10 @@ import { healthRoutes } from './routes/health.js';
 import { linkRoutes } from './routes/links.js';
 import { logRoutes } from './routes/log.js';
 import { noteRoutes } from './routes/notes.js';
+import { pluginRoutes } from './routes/plugins.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { verificationRoutes } from './routes/verification.js';
 import { sharedSchemas } from './schemas.js';
 import './fastify-types.js';
 
@@ -139,6 +141,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));
   await app.register(logRoutes(ctx));
+  await app.register(verificationRoutes(ctx));
+  await app.register(pluginRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

@@ -47,6 +47,7 @@ export const ERROR_SENTENCES: Record<ErrorCode | 'NETWORK' | 'UNEXPECTED', strin
   SCOPE_NOT_HELD: 'Your access does not include this permission.',
   EXECUTION_OUTCOME_UNKNOWN: 'It is not known whether the external system acted. Check it before retrying.',
   QUEUE_NOT_OWNED: 'None of your teams works this queue, so you could not see the case afterwards.',
+  VERIFICATION_RUNNING: 'A verification of the whole log is already running. Wait for it to finish, then try again.',
   INTERNAL: 'Something went wrong on the server. Nothing you did caused it; try again, and tell an administrator if it persists.',
   NETWORK: 'The server could not be reached. Check your connection and try again.',
   UNEXPECTED: 'The server gave an unexpected answer. Try again.',
