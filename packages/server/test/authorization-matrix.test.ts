@@ -142,6 +142,9 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/log/checkpoints/:size', call: (f) => ({ method: 'GET', url: `/api/v1/log/checkpoints/${f.checkpointSize}` }), expect: signedIn() },
   { route: 'GET /api/v1/log/trust', call: () => ({ method: 'GET', url: '/api/v1/log/trust' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/log/proofs/inclusion', call: (f) => ({ method: 'GET', url: `/api/v1/log/proofs/inclusion?event=${f.eventId}` }), expect: caseReaders },
+  { route: 'GET /api/v1/cases/:id/verification', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/verification` }), expect: caseReaders },
+  { route: 'POST /api/v1/log/verifications', call: () => ({ method: 'POST', url: '/api/v1/log/verifications' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'GET /api/v1/plugins', call: () => ({ method: 'GET', url: '/api/v1/plugins' }), expect: signedIn() },
   { route: 'GET /api/v1/log/proofs/consistency', call: (f) => ({ method: 'GET', url: `/api/v1/log/proofs/consistency?from=1&to=${f.checkpointSize}` }), expect: signedIn() },
   { route: 'POST /api/v1/cases/:id/exports', call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/exports`, payload: {} }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   {
