@@ -44,6 +44,9 @@ export type ErrorCode =
   | 'EXECUTION_OUTCOME_UNKNOWN'
   | 'QUEUE_NOT_OWNED'
   | 'VERIFICATION_RUNNING'
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_REPLAYED'
+  | 'PLUGIN_UNAVAILABLE'
   | 'INTERNAL';
 
 export class LatchError extends Error {

@@ -31,3 +31,11 @@ export class ActionFailure extends Error {
     this.external = options.external;
   }
 }
+
+/** Thrown by a plugin's `webhook` when a delivery fails verification: the host answers 400 and does nothing. */
+export class WebhookRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookRefused';
+  }
+}

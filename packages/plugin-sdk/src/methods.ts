@@ -14,8 +14,10 @@ import {
   type ListParams,
   type ListResult,
   type ReconcileParams,
+  type WebhookParams,
+  type WebhookResult,
 } from '@latch/protocol';
-import { ActionFailure } from './failure.js';
+import { ActionFailure, WebhookRefused } from './failure.js';
 import type { ActionReturn, PluginDefinition, ReconcileReturn } from './types.js';
 
 /** Per-connection state: a host restart means a new connection, configured afresh. */
@@ -55,8 +57,11 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       const p = paramsOf<InitializeParams>(schemas.initializeParams, params);
       // Answer anyway: the host compares versions and refuses us, which it logs loudly.
       if (p.protocolVersion !== PROTOCOL_VERSION) log(`host speaks protocol ${p.protocolVersion}; this plugin speaks ${PROTOCOL_VERSION}`);
-      const capabilities = reconcilable.length > 0 ? { capabilities: { reconcile: { version: 1, actions: reconcilable } } } : {};
-      return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest, ...capabilities };
+      const offered = {
+        ...(reconcilable.length > 0 ? { reconcile: { version: 1, actions: reconcilable } } : {}),
+        ...(typeof def.webhook === 'function' ? { webhooks: { version: 1 } } : {}),
+      };
+      return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest, ...(Object.keys(offered).length > 0 ? { capabilities: offered } : {}) };
     },
 
     async configure(params) {
@@ -131,6 +136,29 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       if (returned?.found === false) return { found: false };
       if (returned?.found !== true) throw new RpcError(RpcErrorCode.INTERNAL_ERROR, 'reconcile returned neither {found: false} nor {found: true, result}');
       return { found: true, result: normalize(returned.result, true, say) };
+    },
+
+    async 'webhook.receive'(params) {
+      const p = paramsOf<WebhookParams>(schemas.webhookParams, params);
+      await ready();
+      if (!def.webhook) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, 'this plugin does not receive webhooks');
+      const say = (message: string) => log(`[webhook] ${message}`);
+      let returned;
+      try {
+        returned = await def.webhook({ headers: p.headers, body: p.body, config: state.config, secrets: state.secrets, log: say });
+      } catch (error) {
+        if (error instanceof WebhookRefused) throw new RpcError(RpcErrorCode.WEBHOOK_REFUSED, error.message);
+        say(`failed: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `webhook failed: ${messageOf(error)}`);
+      }
+      const answer: WebhookResult = { eventId: returned?.eventId };
+      if (returned?.requestId !== undefined && returned.result !== undefined) {
+        answer.requestId = returned.requestId;
+        answer.result = normalize(returned.result, true, say);
+      }
+      const problems = validateSchema(schemas.webhookResult, answer);
+      if (problems.length > 0) throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `webhook returned an invalid result: ${formatProblems(problems)}`);
+      return answer;
     },
 
     async shutdown() {

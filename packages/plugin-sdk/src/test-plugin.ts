@@ -13,6 +13,8 @@ import {
   type ListedAction,
   type ReconcileParams,
   type ReconcileResult,
+  type WebhookParams,
+  type WebhookResult,
 } from '@latch/protocol';
 import type { Plugin } from './define-plugin.js';
 
@@ -28,6 +30,8 @@ export interface TestHost {
   execute(params: TestExecuteParams): Promise<ExecuteResult>;
   /** `action.reconcile`; requestId and idempotencyKeys default to those of the n-th `execute` (`test-n`). */
   reconcile(params: Pick<ReconcileParams, 'action' | 'input'> & Partial<Omit<ReconcileParams, 'action' | 'input'>>): Promise<ReconcileResult>;
+  /** `webhook.receive` with the given delivery; rejects with RpcError (-32004 WEBHOOK_REFUSED) for a refused one. */
+  webhook(params: WebhookParams): Promise<WebhookResult>;
   /** The raw JSON-RPC peer, for calls the helpers do not cover. */
   readonly peer: JsonRpcPeer;
   /** Everything the plugin logged. */
@@ -83,6 +87,11 @@ export function testPlugin(plugin: Plugin, options: { config?: Record<string, un
       const full: ReconcileParams = { requestId, idempotencyKeys: [`${requestId}-1`], case: testCase(), ...params };
       const result = expectValid<ReconcileResult>(schemas.reconcileResult, await peer.request('action.reconcile', full), 'reconcile result');
       if (result.found) expectValid(schemas.executeResult, result.result, 'reconciled result');
+      return result;
+    },
+    async webhook(params) {
+      await initialize();
+      const result = expectValid<WebhookResult>(schemas.webhookResult, await peer.request('webhook.receive', params), 'webhook result');
       return result;
     },
     async close() {

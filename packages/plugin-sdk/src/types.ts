@@ -58,6 +58,28 @@ export interface ActionDefinition<TInput = unknown> {
   reconcile?(ctx: ReconcileContext<TInput>): ReconcileReturn | Promise<ReconcileReturn>;
 }
 
+/** One delivery to `POST /api/v1/plugins/{id}/webhooks`, as `webhook.receive` hands it over. */
+export interface WebhookContext {
+  /** The request's headers, names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The raw body: verify the signature over exactly these characters. */
+  readonly body: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly secrets: Readonly<Record<string, string>>;
+  log(message: string): void;
+}
+
+/**
+ * What `webhook` returns for a verified delivery: the event's id, and when the event is about an
+ * approved action, its request id and the action's state as the event reports it. Throw
+ * `WebhookRefused` when the delivery fails verification.
+ */
+export interface WebhookReturn {
+  eventId: string;
+  requestId?: string;
+  result?: ActionReturn;
+}
+
 /** A plugin: its manifest and the code behind it. */
 export interface PluginDefinition {
   readonly manifest: Manifest;
@@ -67,6 +89,12 @@ export interface PluginDefinition {
   listActions?(caseContext: CaseContext): ListedAction[] | Promise<ListedAction[]>;
   /** One implementation per action in the manifest, by name. */
   readonly actions: Readonly<Record<string, ActionDefinition<never>>>;
+  /**
+   * Optional: verifies a delivery from the external system (a signature over the raw body with a
+   * secret from `configure`) and says which approved action it advances. With it the plugin offers
+   * the `webhooks` capability and the host accepts deliveries at `POST /api/v1/plugins/{id}/webhooks`.
+   */
+  webhook?(ctx: WebhookContext): WebhookReturn | Promise<WebhookReturn>;
   /** Called once when the host disconnects: close pools, flush buffers. */
   shutdown?(): void | Promise<void>;
 }

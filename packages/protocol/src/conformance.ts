@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCapabilities, checkReconcile } from './conformance-reconcile.js';
+import { checkWebhooks } from './conformance-webhooks.js';
 import { isProtocolLine, startProcess, within, type ProcessUnderTest } from './conformance-process.js';
 import { countAnswers, describe, ensure, expectCode, invalidInputFor, parse, waitUntil } from './conformance-util.js';
 import { RpcErrorCode } from './errors.js';
@@ -103,6 +104,7 @@ class ConformanceRun {
     await this.#check('action.reconcile finds what was executed, and nothing else', () =>
       checkReconcile(this.#capabilities, this.#executed, (params) => this.#call('action.reconcile', params)),
     );
+    await this.#check('webhook.receive refuses an unsigned delivery', () => checkWebhooks(this.#capabilities, (params) => this.#call('webhook.receive', params)));
     await this.#check(`${CONCURRENT_CALLS} concurrent executes are all answered with matching ids`, () => this.#concurrent());
     await this.#check('malformed lines', () => this.#malformed());
     await this.#check('shutdown answers {}', async () => void ensure(schemas.shutdownResult, await this.#call('shutdown', {}), 'shutdown result'));

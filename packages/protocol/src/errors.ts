@@ -8,6 +8,8 @@ export const RpcErrorCode = {
   UNKNOWN_ACTION: -32001,
   INVALID_INPUT: -32002,
   NOT_CONFIGURED: -32003,
+  /** `webhook.receive`: the delivery failed verification (signature, timestamp); nothing was done. */
+  WEBHOOK_REFUSED: -32004,
 } as const;
 
 /** One of the error codes above. */

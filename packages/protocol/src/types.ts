@@ -59,6 +59,8 @@ export interface InitializeParams {
 export interface Capabilities {
   /** `action.reconcile` (version 1) for the listed actions: the plugin can tell whether an earlier execution took effect. */
   reconcile?: { version: 1; actions: string[] };
+  /** `webhook.receive` (version 1): the plugin verifies deliveries its external system sends to Latch. */
+  webhooks?: { version: 1 };
 }
 
 /** `initialize` result. */
@@ -146,6 +148,27 @@ export interface ReconcileParams {
 /** `action.reconcile` result: whether an earlier execution took effect, and if so its result. */
 export type ReconcileResult = { found: false } | { found: true; result: ExecuteResult };
 
+/** `webhook.receive` params (capability `webhooks`, version 1): one delivery, exactly as received. */
+export interface WebhookParams {
+  /** The request's headers, names lower-cased (credentials for Latch itself, such as cookies, removed). */
+  headers: Record<string, string>;
+  /** The raw body, byte for byte as a UTF-8 string: signatures are computed over it. */
+  body: string;
+}
+
+/**
+ * `webhook.receive` result for a verified delivery. `requestId` names the approved action the event
+ * is about (the `requestId` the plugin put on what it created), and `result` is that action's state
+ * as the event reports it; without them the event is acknowledged and ignored. A delivery that fails
+ * verification is an error answer with code WEBHOOK_REFUSED (-32004), never a result.
+ */
+export interface WebhookResult {
+  /** The external system's event id: the host refuses a second delivery of it. */
+  eventId: string;
+  requestId?: string;
+  result?: ExecuteResult;
+}
+
 /** The protocol's methods, their params and results. */
 export interface Methods {
   initialize: { params: InitializeParams; result: InitializeResult };
@@ -153,5 +176,6 @@ export interface Methods {
   'actions.list': { params: ListParams; result: ListResult };
   'action.execute': { params: ExecuteParams; result: ExecuteResult };
   'action.reconcile': { params: ReconcileParams; result: ReconcileResult };
+  'webhook.receive': { params: WebhookParams; result: WebhookResult };
   shutdown: { params: EmptyResult | undefined; result: EmptyResult };
 }

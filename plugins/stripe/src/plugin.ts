@@ -5,11 +5,12 @@ import { createStripeClient, parseSettings } from './client.js';
 import { reconcileRefund } from './reconcile.js';
 import { executeRefund, type RefundInput } from './refund.js';
 import { suggestActions } from './suggest.js';
+import { receiveWebhook } from './webhook.js';
 
 /** The manifest, read from latch-plugin.json next to src/ and dist/ so the two never differ. */
 export const manifest = JSON.parse(readFileSync(new URL('../latch-plugin.json', import.meta.url), 'utf8')) as Manifest;
 
-/** The Stripe plugin: `refund` (with reconcile), offered for cases that name a payment intent. */
+/** The Stripe plugin: `refund` (with reconcile), offered for cases that name a payment intent; refund webhooks. */
 export function createStripePlugin(): Plugin {
   let cached: { key: string; stripe: Stripe } | undefined;
   const clientFor = (config: Readonly<Record<string, unknown>>, secrets: Readonly<Record<string, string>>): Stripe => {
@@ -22,6 +23,7 @@ export function createStripePlugin(): Plugin {
     manifest,
     configure: (config, secrets) => void clientFor(config, secrets),
     listActions: (c) => suggestActions(c),
+    webhook: (ctx) => receiveWebhook(clientFor(ctx.config, ctx.secrets), ctx.headers, ctx.body, ctx.secrets.webhookSecret),
     actions: {
       refund: action<RefundInput>({
         async execute(ctx) {

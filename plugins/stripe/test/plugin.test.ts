@@ -10,22 +10,27 @@ const manifest = JSON.parse(read('../latch-plugin.json'));
 
 describe('stripe plugin pieces', () => {
   it('accepts every refund the refund case type allows (and charges too)', () => {
-    expect(manifest).toMatchObject({ id: 'stripe', protocolVersion: '1', command: ['node', 'dist/main.js'], caseTypes: ['refund'], caseFields: ['order_id', 'payment_intent', 'amount_minor', 'currency'] });
-    const caseType = parse(read('../../../config/case-types/refund.v2.yaml'));
+    expect(manifest).toMatchObject({ id: 'stripe', protocolVersion: '1', command: ['node', 'dist/main.js'], caseTypes: ['refund'], caseFields: ['order_id', 'payment_intent', 'charge', 'amount_minor', 'currency'] });
+    const caseType = parse(read('../../../config/case-types/refund.v3.yaml'));
     const action = caseType.actions.find((a: { plugin: string; action: string }) => a.plugin === 'stripe' && a.action === 'refund');
     const accepted = manifest.actions[0].inputSchema;
     for (const [name, schema] of Object.entries(action.input.properties)) expect(accepted.properties[name], name).toEqual(schema);
     for (const name of accepted.required) expect(action.input.required).toContain(name);
     expect(accepted.properties.charge).toEqual({ type: 'string', pattern: '^(ch|py)_[A-Za-z0-9]{1,64}$' });
+    expect(action.input.oneOf).toEqual([{ required: ['payment_intent'] }, { required: ['charge'] }]);
+    expect(caseType.fields.properties.charge).toMatchObject({ pattern: '^(ch|py)_[A-Za-z0-9]{1,64}$' });
     expect(JSON.parse(read('../package.json')).version).toBe(manifest.version);
   });
 
-  it('suggests a prefilled refund only for cases with a payment intent', () => {
+  it('suggests a prefilled refund only for cases with a payment intent or a charge', () => {
     expect(suggestActions({ fields: { order_id: 'A1', payment_intent: 'pi_123', amount_minor: 60_000, currency: 'usd' } })).toEqual([
       { name: 'refund', title: 'Refund a payment', suggestedInput: { payment_intent: 'pi_123', amount_minor: 60_000, currency: 'usd', reason: 'requested_by_customer' } },
     ]);
     expect(suggestActions({ fields: { order_id: 'A1', amount_minor: 60_000, currency: 'usd' } })).toEqual([]);
     expect(suggestActions({ fields: { payment_intent: 'ch_123' } })).toEqual([]);
+    expect(suggestActions({ fields: { charge: 'ch_123', amount_minor: 500, currency: 'eur' } })).toEqual([
+      { name: 'refund', title: 'Refund a payment', suggestedInput: { charge: 'ch_123', amount_minor: 500, currency: 'eur', reason: 'requested_by_customer' } },
+    ]);
   });
 
   it('checks settings and points the client at apiBase', () => {

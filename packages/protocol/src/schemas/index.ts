@@ -16,6 +16,8 @@ export const schemas = {
   executeResult: m.executeResultSchema,
   reconcileParams: m.reconcileParamsSchema,
   reconcileResult: m.reconcileResultSchema,
+  webhookParams: m.webhookParamsSchema,
+  webhookResult: m.webhookResultSchema,
   shutdownParams: m.shutdownParamsSchema,
   shutdownResult: m.shutdownResultSchema,
 } as const satisfies Record<string, JsonSchema>;
@@ -37,6 +39,8 @@ export const schemaFiles: Readonly<Record<SchemaName, string>> = {
   executeResult: 'action.execute.result.schema.json',
   reconcileParams: 'action.reconcile.params.schema.json',
   reconcileResult: 'action.reconcile.result.schema.json',
+  webhookParams: 'webhook.receive.params.schema.json',
+  webhookResult: 'webhook.receive.result.schema.json',
   shutdownParams: 'shutdown.params.schema.json',
   shutdownResult: 'shutdown.result.schema.json',
 };

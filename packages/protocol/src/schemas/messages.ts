@@ -28,6 +28,7 @@ export const capabilitiesSchema: JsonSchema = {
       required: ['version', 'actions'],
       properties: { version: { const: 1 }, actions: { type: 'array', items: nonEmpty } },
     },
+    webhooks: { type: 'object', additionalProperties: false, required: ['version'], properties: { version: { const: 1 } } },
   },
 };
 
@@ -135,6 +136,22 @@ export const reconcileResultSchema: JsonSchema = {
   additionalProperties: false,
   required: ['found'],
   properties: { found: { type: 'boolean' }, result: executeResultSchema },
+};
+
+/** `webhook.receive` params: the delivery's headers and raw body. */
+export const webhookParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['headers', 'body'],
+  properties: { headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { type: 'string' } },
+};
+
+/** `webhook.receive` result: the event's id and, when it is about an approved action, that action's state. */
+export const webhookResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['eventId'],
+  properties: { eventId: nonEmpty, requestId: nonEmpty, result: executeResultSchema },
 };
 
 /** `shutdown` params (`{}`, or none) and result (`{}`). */

@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js';
 import { linkRoutes } from './routes/links.js';
 import { logRoutes } from './routes/log.js';
 import { noteRoutes } from './routes/notes.js';
+import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -140,6 +141,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(approvalRoutes(ctx));
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));
+  await app.register(pluginWebhookRoutes(ctx));
   await app.register(logRoutes(ctx));
   await app.register(verificationRoutes(ctx));
   await app.register(pluginRoutes(ctx));

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { schemas, type Manifest } from '@latch/protocol';
 import { newAjv } from '../http/ajv.js';
 import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
+import type { WebhookAnswer, WebhookDelivery, WebhookReceiver } from '../execution/receive-webhook.js';
 import { resolveSecrets, type PluginSettings } from './plugin-config.js';
 import { PluginProcess } from './plugin-process.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** A webhook sender waits for the answer (Stripe: up to 10 s) and only needs a verification, never a call out. */
+const WEBHOOK_TIMEOUT_MS = 5_000;
 const validateManifest = newAjv().compile(schemas.manifest);
 
 /** Reads and checks a plugin's `latch-plugin.json`; throws naming the file and every problem. */
@@ -32,7 +35,7 @@ export interface LoadedPlugin {
 }
 
 /** The plugins of a deployment, started and supervised; implements what execution needs. */
-export class PluginHost implements PluginRuntime {
+export class PluginHost implements PluginRuntime, WebhookReceiver {
   readonly #plugins = new Map<string, LoadedPlugin>();
 
   private constructor(private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void) {}
@@ -94,6 +97,15 @@ export class PluginHost implements PluginRuntime {
 
   canReconcile(pluginId: string, action: string): boolean {
     return this.#plugins.get(pluginId)?.process.capabilities.reconcile?.actions.includes(action) === true;
+  }
+
+  receivesWebhooks(pluginId: string): boolean {
+    return this.#plugins.get(pluginId)?.process.capabilities.webhooks?.version === 1;
+  }
+
+  /** Hands a delivery to the plugin to verify (`webhook.receive`); rejects with the plugin's RpcError when it refuses. */
+  async webhook(pluginId: string, delivery: WebhookDelivery): Promise<WebhookAnswer> {
+    return (await this.#require(pluginId).process.call('webhook.receive', delivery, WEBHOOK_TIMEOUT_MS)) as WebhookAnswer;
   }
 
   retryPolicy(pluginId: string): RetryPolicy {

@@ -126,7 +126,12 @@ export class PluginProcess {
       if (!m || m.id !== declared.id || m.version !== declared.version || m.protocolVersion !== declared.protocolVersion) {
         throw new Error(`its handshake manifest (${m?.id}@${m?.version}) differs from latch-plugin.json (${declared.id}@${declared.version})`);
       }
-      this.#capabilities = init.capabilities?.reconcile?.version === 1 ? { reconcile: init.capabilities.reconcile } : {};
+      // Only the capability versions this host knows; anything else is ignored, as the protocol says.
+      const offered = init.capabilities;
+      this.#capabilities = {
+        ...(offered?.reconcile?.version === 1 ? { reconcile: offered.reconcile } : {}),
+        ...(offered?.webhooks?.version === 1 ? { webhooks: { version: 1 as const } } : {}),
+      };
       await peer.request('configure', { config: this.options.config, secrets: this.options.secrets }, { timeoutMs: INIT_TIMEOUT_MS });
       this.#state = 'ready';
       this.#lastError = undefined;

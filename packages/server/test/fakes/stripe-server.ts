@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, invalid, parseForm, StripeApiError, type FormParams, type Schema } from './stripe-form.js';
 import { newId, StripeLedger } from './stripe-ledger.js';
+import { postDelivery, signedDelivery, stripeEvent, type SignOptions } from './stripe-webhooks.js';
 
 export { parseForm, type FormParams } from './stripe-form.js';
 export type { RefundStatus } from './stripe-ledger.js';
@@ -29,6 +30,8 @@ export interface StripeServerOptions { dataDir?: string; paymentIntents?: { id?:
 export interface StripeServer {
   url: string; requests: RecordedRequest[]; refunds: Map<string, Json>; paymentIntents: Map<string, Json>; ledger: StripeLedger;
   addPaymentIntent(amount: number, currency?: string, id?: string): Json; inject(fault: StripeFault): void; close(): Promise<void>;
+  /** Sends a signed `refund.updated` (or `type`) about a refund, as it is now, to a webhook URL; returns the event too (to replay it). */
+  sendRefundWebhook(url: string, refundId: string, sign: SignOptions, type?: string): Promise<{ status: number; json: Json; event: Json }>;
 }
 
 type Answer = { status: number; body: Json; headers?: Record<string, string> };
@@ -124,6 +127,12 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     url: `http://127.0.0.1:${port}`, requests, refunds: ledger.refunds, paymentIntents: ledger.paymentIntents, ledger,
     addPaymentIntent: (amount, currency, id) => ledger.addPaymentIntent(amount, currency, id),
     inject: (fault) => { faults.push({ fault, left: fault.times ?? 1 }); },
+    sendRefundWebhook: async (url, refundId, sign, type = 'refund.updated') => {
+      const refund = ledger.refunds.get(refundId);
+      if (!refund) throw new Error(`no refund ${refundId}`);
+      const event = stripeEvent(type, refund);
+      return { ...(await postDelivery(url, signedDelivery(event, sign))), event };
+    },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
