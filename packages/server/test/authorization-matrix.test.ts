@@ -28,6 +28,8 @@ interface Row {
   route: string;
   call: (f: Fixtures) => { method: string; url: string; payload?: unknown; headers?: Record<string, string> };
   expect: Record<Who, Outcome>;
+  /** A response that never ends (server-sent events): judged by its status line alone. */
+  stream?: true;
 }
 
 const everyone = (outcome: Outcome): Record<Who, Outcome> => ({ anonymous: outcome, requester: outcome, operator: outcome, reviewer: outcome, admin: outcome, token: outcome });
@@ -87,6 +89,7 @@ const ROWS: Row[] = [
     call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/exchanges/${'0'.repeat(64)}` }),
     expect: { ...everyone('hidden'), anonymous: 'denied' },
   },
+  { route: 'GET /api/v1/cases/:id/live', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/live` }), expect: caseReaders, stream: true },
   { route: 'GET /api/v1/cases/:id/links', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/links` }), expect: caseReaders },
   {
     route: 'POST /api/v1/cases/:id/links',
@@ -145,6 +148,13 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/cases/:id/verification', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/verification` }), expect: caseReaders },
   { route: 'POST /api/v1/log/verifications', call: () => ({ method: 'POST', url: '/api/v1/log/verifications' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/plugins', call: () => ({ method: 'GET', url: '/api/v1/plugins' }), expect: signedIn() },
+  // Public (Stripe has no Latch account) but signature-checked by the plugin: credentials change nothing.
+  // No plugin is configured here, so there is no endpoint for anyone; stripe-webhooks.test.ts checks signatures.
+  {
+    route: 'POST /api/v1/plugins/:plugin/webhooks',
+    call: () => ({ method: 'POST', url: '/api/v1/plugins/stripe/webhooks', payload: '{"id":"evt_1","type":"refund.updated"}', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' } }),
+    expect: everyone('hidden'),
+  },
   { route: 'GET /api/v1/log/proofs/consistency', call: (f) => ({ method: 'GET', url: `/api/v1/log/proofs/consistency?from=1&to=${f.checkpointSize}` }), expect: signedIn() },
   { route: 'POST /api/v1/cases/:id/exports', call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/exports`, payload: {} }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   {
@@ -214,6 +224,11 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     };
   }
 
+  it('the plugin webhook route is public: its sender has no Latch account, the plugin checks the signature', () => {
+    const webhook = t.app.routeTable.find((r) => r.url === '/api/v1/plugins/:plugin/webhooks');
+    expect(webhook).toMatchObject({ method: 'POST', public: true, permission: undefined });
+  });
+
   it('covers every registered route', () => {
     const registered = t.app.routeTable.map((r) => `${r.method} ${r.url}`).sort();
     expect(ROWS.map((r) => r.route).sort()).toEqual(registered);
@@ -262,7 +277,14 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     const expected: Record<string, string> = {};
     for (const who of WHO) {
       const request = row.call(await fixtures(who));
-      const res = await t.app.inject({ method: request.method as 'GET', url: request.url, headers: { ...headers[who], ...request.headers }, payload: request.payload as string });
+      const res = await t.app.inject({
+        method: request.method as 'GET',
+        url: request.url,
+        headers: { ...headers[who], ...request.headers },
+        payload: request.payload as string,
+        ...(row.stream ? { payloadAsStream: true } : {}),
+      });
+      if (row.stream) res.stream().destroy();
       outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 404 ? 'hidden' : res.statusCode === 409 ? 'conflict' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
       expected[who] = row.expect[who];
     }
