@@ -5,6 +5,7 @@ import { drizzle as drizzlePg, NodePgSession } from 'drizzle-orm/node-postgres';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { listenPostgres, type ListenHandlers } from '../live/postgres-listener.js';
 import * as schema from './schema.js';
 import { retryingTransaction, unavailableReason } from './transient-errors.js';
 
@@ -27,6 +28,8 @@ export interface Database {
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs raw SQL (used by migrations and the schema check). */
   exec(sql: string): Promise<void>;
+  /** LISTENs on a channel (PostgreSQL: its own connection, reconnecting); resolves to the way to stop. */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     exec: async (sql) => {
       await pool.query(sql);
     },
+    listen: (channel, handlers) => listenPostgres(url, channel, handlers),
     close: () => pool.end(),
   };
 }
@@ -110,6 +114,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     exec: async (sql) => {
       await client.exec(sql);
     },
+    listen: (channel, handlers) => client.listen(channel, handlers.onPayload),
     close: () => client.close(),
   };
 }

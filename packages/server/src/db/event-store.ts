@@ -16,6 +16,9 @@ import { events, logPending, personalData, streamHeads } from './schema.js';
 /** The stream that holds events not about one case: users, roles, tokens. */
 export const SYSTEM_STREAM = '00000000-0000-7000-8000-000000000000';
 
+/** The NOTIFY channel on which every append announces `{stream, seq, kind}` after it commits. */
+export const LIVE_CHANNEL = 'latch_events';
+
 export interface AppendOptions {
   /** The person the personal data in these events is about (a requester's email); erasure is by subject. */
   readonly subject: string;
@@ -68,7 +71,9 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
   );
   // getSQL(): an embedded builder would be wrapped in parentheses, which a data-modifying CTE can't be.
   const ctes = statements.map((statement, i) => sql`${sql.raw(`s${i}`)} as (${statement.getSQL()})`);
-  await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select 1`);
+  // The live hint (live/case-notifier.ts): NOTIFY is delivered at commit, and never for a rollback.
+  const hint = JSON.stringify({ stream, seq: last.seq, kind: last.kind });
+  await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select pg_notify(${LIVE_CHANNEL}, ${hint})`);
   return sealed;
 }
 

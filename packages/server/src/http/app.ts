@@ -21,6 +21,7 @@ import { erasureRoutes } from './routes/erasures.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
 import { linkRoutes } from './routes/links.js';
+import { liveRoutes } from './routes/live.js';
 import { logRoutes } from './routes/log.js';
 import { noteRoutes } from './routes/notes.js';
 import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
@@ -143,6 +144,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(exchangeRoutes(ctx));
   await app.register(pluginWebhookRoutes(ctx));
   await app.register(logRoutes(ctx));
+  await app.register(liveRoutes(ctx));
   await app.register(verificationRoutes(ctx));
   await app.register(pluginRoutes(ctx));
   await app.register(consoleRoutes());
