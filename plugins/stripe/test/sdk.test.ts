@@ -16,7 +16,7 @@ beforeEach(async () => {
 });
 afterEach(async () => server.close());
 
-const refundCase = (fields: Record<string, unknown>) => ({ type: 'refund', typeVersion: 2, fields });
+const refundCase = (fields: Record<string, unknown>) => ({ type: 'refund', typeVersion: 3, fields });
 
 describe('stripe plugin through the SDK', () => {
   it('offers a prefilled refund for cases with a payment intent', async () => {
