@@ -2,7 +2,14 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { ApiError } from './api/client';
 import { Layout } from './components/Layout';
+import { AdminScreen } from './screens/admin/AdminScreen';
+import { CaseTypesScreen } from './screens/admin/CaseTypesScreen';
+import { DelegationsScreen } from './screens/admin/DelegationsScreen';
+import { PluginsScreen } from './screens/admin/PluginsScreen';
+import { TokensScreen } from './screens/admin/TokensScreen';
+import { UsersScreen } from './screens/admin/UsersScreen';
 import { InboxScreen } from './screens/approvals/InboxScreen';
+import { AuditScreen } from './screens/audit/AuditScreen';
 import { CaseScreen } from './screens/case/CaseScreen';
 import { LoginScreen } from './screens/login/LoginScreen';
 import { QueueScreen } from './screens/queue/QueueScreen';
@@ -16,6 +23,18 @@ const router = createBrowserRouter([
       { index: true, element: <QueueScreen /> },
       { path: 'cases/:id', element: <CaseScreen /> },
       { path: 'approvals', element: <InboxScreen /> },
+      { path: 'audit', element: <AuditScreen /> },
+      {
+        path: 'admin',
+        element: <AdminScreen />,
+        children: [
+          { path: 'users', element: <UsersScreen /> },
+          { path: 'tokens', element: <TokensScreen /> },
+          { path: 'delegations', element: <DelegationsScreen /> },
+          { path: 'case-types', element: <CaseTypesScreen /> },
+          { path: 'plugins', element: <PluginsScreen /> },
+        ],
+      },
       { path: '*', element: <p>There is no page here.</p> },
     ],
   },

@@ -2,6 +2,7 @@ import { NavLink, Navigate, Outlet, useLocation, useNavigate } from 'react-route
 import { useWaitingForMe } from '../api/actions';
 import { useCan, useLogout, useMe } from '../api/session';
 import { ErrorNotice } from './ErrorNotice';
+import { useAdminSections } from '../screens/admin/AdminScreen';
 
 /** The frame of every signed-in page; anyone not signed in is sent to the login page and back. */
 export function Layout() {
@@ -11,6 +12,8 @@ export function Layout() {
   const logout = useLogout();
   const decides = useCan('action:decide');
   const waiting = useWaitingForMe(decides);
+  const audits = useCan('audit:verify');
+  const adminSections = useAdminSections();
 
   if (me.isPending) return <p className="loading">Loading…</p>;
   if (me.error) return <ErrorNotice error={me.error} />;
@@ -33,6 +36,8 @@ export function Layout() {
               Approvals{count > 0 && <span className="count" aria-label={`${count} waiting`}>{count}</span>}
             </NavLink>
           )}
+          {audits && <NavLink to="/audit">Audit</NavLink>}
+          {adminSections.length > 0 && <NavLink to="/admin">{adminSections.some((s) => s.permission === 'user:manage') ? 'Admin' : 'Settings'}</NavLink>}
         </nav>
         <span className="me">{me.data.user?.name}</span>
         <button type="button" className="link" onClick={() => logout.mutate(undefined, { onSettled: () => void navigate('/login') })}>

@@ -2,6 +2,7 @@ import { useParams } from 'react-router';
 import { useCase, useCaseType, useTimeline } from '../../api/cases';
 import { useUserNames } from '../../api/directory';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { ProofPanel } from '../../components/ProofPanel';
 import { Timeline } from '../../components/timeline/Timeline';
 import { ActionsPanel } from './ActionsPanel';
 import { AttachmentsPanel } from './AttachmentsPanel';
@@ -30,6 +31,7 @@ export function CaseScreen() {
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
+          <ProofPanel caseId={id} />
         </div>
         <section className="panel case-timeline" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline ({events.length})</h2>
