@@ -5,7 +5,8 @@ import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './br
 /**
  * The refund story through the console, two people in two browsers: the operator proposes a refund
  * above the threshold and is refused when approving it themselves (the refusal is on the timeline);
- * the reviewer approves it from the inbox on a phone-sized screen.
+ * the reviewer approves it from the inbox on a phone-sized screen, and the operator's open page
+ * shows the approval live (server-sent events), without a reload.
  */
 describe('the refund story in the console', () => {
   let c: ConsoleUnderTest;
@@ -67,6 +68,8 @@ describe('the refund story in the console', () => {
     expect(await refusal.textContent()).toContain('Tried to decide on an action (approve) and was refused: SELF_APPROVAL_FORBIDDEN');
     expect(await refusal.locator('.who').textContent()).toBe('operator');
 
+    await operator.page.evaluate('window.__sameDocument = true');
+
     // The reviewer, on a phone, decides from the inbox with the case and the exact payload in view.
     const reviewer = await c.context({ viewport: { width: 390, height: 844 }, isMobile: true });
     await logIn(reviewer.page, t.users.approver);
@@ -84,13 +87,14 @@ describe('the refund story in the console', () => {
     await reviewer.page.getByRole('status').getByText(`Approved: ${title}. Recorded on the case.`).waitFor();
     await item.waitFor({ state: 'detached' });
 
-    // The operator's page shows the approval and the reviewer's reason (after a reload: live updates come later).
-    await operator.page.reload();
+    // The operator's open page shows the approval and the reviewer's reason live, without a reload
+    // (the marker set on this document before the reviewer acted is still there).
     await operator.page.locator('li.event[data-kind="approval.granted"]').waitFor();
     const granted = operator.page.locator('li.event[data-kind="approval.granted"]');
     expect(await granted.locator('.who').textContent()).toBe('approver');
     expect(await granted.textContent()).toContain('Duplicate charge confirmed in Stripe');
-    expect(await operator.page.locator('article.action-card').getAttribute('data-status')).toBe('approved');
+    await operator.page.locator('article.action-card[data-status="approved"]').waitFor();
+    expect(await operator.page.evaluate('window.__sameDocument')).toBe(true);
 
     // What the console showed is what the server recorded.
     const timeline = await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.operator) });

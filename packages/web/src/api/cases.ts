@@ -20,10 +20,32 @@ export function useCase(id: string) {
   return useQuery({ queryKey: ['case', id], queryFn: () => call(api.GET('/api/v1/cases/{id}', { params: { path: { id } } })) });
 }
 
+/** Events per timeline page: the API allows up to 1,000; smaller pages make the first paint sooner. */
+export const TIMELINE_PAGE = 200;
+
+export type TimelinePage = paths['/api/v1/cases/{id}/timeline']['get']['responses'][200]['content']['application/json'];
+
+/** Fetches the events after `afterSeq`, one page. */
+export const fetchTimelinePage = (id: string, afterSeq: number) =>
+  call(api.GET('/api/v1/cases/{id}/timeline', { params: { path: { id }, query: { after: String(afterSeq), limit: String(TIMELINE_PAGE) } } }));
+
+/** The last sequence number in the loaded pages (0 before any). */
+export function lastSeqOf(pages: readonly TimelinePage[]): number {
+  for (let i = pages.length - 1; i >= 0; i--) {
+    const items = pages[i]!.items ?? [];
+    if (items.length > 0) return items[items.length - 1]!.seq ?? 0;
+  }
+  return 0;
+}
+
+/** The case's events, oldest first, a page at a time (?after=): the screen asks for more as it scrolls. */
 export function useTimeline(id: string) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: ['case', id, 'timeline'],
-    queryFn: () => call(api.GET('/api/v1/cases/{id}/timeline', { params: { path: { id }, query: { limit: '1000' } } })),
+    initialPageParam: 0,
+    queryFn: ({ pageParam }) => fetchTimelinePage(id, pageParam),
+    // A short page is the end for now; live hints append what comes later (api/live.ts).
+    getNextPageParam: (last, pages) => ((last.items?.length ?? 0) < TIMELINE_PAGE ? undefined : lastSeqOf(pages)),
   });
 }
 

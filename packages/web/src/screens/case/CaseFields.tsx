@@ -11,7 +11,8 @@ import { SchemaForm } from '../../components/schema-form/SchemaForm';
 /**
  * The case's typed fields, edited at the version on screen. When someone else saved first, the
  * server says VERSION_CONFLICT: what was typed stays in the form, the case reloads beside it, and
- * saving again applies it over their change, knowingly.
+ * saving again applies it over their change, knowingly. The form is never remounted by a new
+ * version arriving (live, or after the conflict): what was typed survives it.
  */
 export function CaseFields({ detail, type }: { detail: CaseDetail; type: CaseType | undefined }) {
   const canUpdate = useCan('case:update');
@@ -61,6 +62,11 @@ export function CaseFields({ detail, type }: { detail: CaseDetail; type: CaseTyp
       >
         <SchemaForm fields={fields} raw={editing.raw} errors={errors} onChange={(raw) => setEditing({ ...editing, raw })} disabled={update.isPending} />
         <ErrorNotice error={update.error} />
+        {!conflict && detail.version !== editing.baseVersion && (
+          <p className="notice" role="status">
+            Someone else saved this case while you were editing (now version {detail.version}). Your values are kept; saving will tell you if they clash.
+          </p>
+        )}
         {conflict && <p className="notice">The case is now at version {detail.version}; see the timeline for what changed. Save again to apply your values over it.</p>}
         <div className="buttons">
           <button type="submit" className="primary" disabled={update.isPending || Object.keys(errors).length > 0}>

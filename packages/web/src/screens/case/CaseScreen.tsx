@@ -1,6 +1,7 @@
 import { useParams } from 'react-router';
 import { useCase, useCaseType, useTimeline } from '../../api/cases';
 import { useUserNames } from '../../api/directory';
+import { useCaseLive } from '../../api/live';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { ProofPanel } from '../../components/ProofPanel';
 import { Timeline } from '../../components/timeline/Timeline';
@@ -16,27 +17,34 @@ export function CaseScreen() {
   const detail = useCase(id);
   const type = useCaseType(detail.data?.type, detail.data?.typeVersion);
   const timeline = useTimeline(id);
+  useCaseLive(id);
   const nameOf = useUserNames();
 
   if (detail.isPending) return <p className="loading">Loading…</p>;
   if (detail.error) return <ErrorNotice error={detail.error} />;
-  const events = timeline.data?.items ?? [];
+  const events = timeline.data?.pages.flatMap((page) => page.items ?? []) ?? [];
+  const loadMore = () => {
+    if (!timeline.isFetchingNextPage) void timeline.fetchNextPage();
+  };
 
   return (
     <div className="case-page">
       <CaseHeader detail={detail.data} type={type.data} nameOf={nameOf} />
       <div className="case-columns">
         <div className="case-main">
-          <CaseFields key={detail.data.version} detail={detail.data} type={type.data} />
+          <CaseFields detail={detail.data} type={type.data} />
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
           <ProofPanel caseId={id} />
         </div>
         <section className="panel case-timeline" aria-labelledby="timeline-title">
-          <h2 id="timeline-title">Timeline ({events.length})</h2>
+          <h2 id="timeline-title">
+            Timeline ({events.length}
+            {timeline.hasNextPage ? "+" : ""})
+          </h2>
           <ErrorNotice error={timeline.error} />
-          <Timeline events={events} nameOf={nameOf} />
+          <Timeline events={events} nameOf={nameOf} hasMore={timeline.hasNextPage} onNeedMore={loadMore} />
         </section>
       </div>
     </div>
