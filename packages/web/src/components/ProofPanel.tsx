@@ -21,7 +21,7 @@ export function ProofPanel({ caseId }: { caseId: string }) {
       {chain.data && (
         <div className={`chain chain-${chain.data.ok ? 'ok' : 'broken'}`} data-ok={String(chain.data.ok)}>
           <p>
-            <strong>{chain.data.ok ? 'Chain verifies' : 'Chain is broken'}</strong>: {chain.data.events} events recomputed from their stored bytes.
+            <strong>{chain.data.ok ? 'Chain verifies' : 'Chain is broken'}</strong>: {chain.data.events} event{chain.data.events === 1 ? '' : 's'} recomputed from the stored bytes.
           </p>
           {(chain.data.problems ?? []).map((problem) => (
             <p key={problem} className="problem">

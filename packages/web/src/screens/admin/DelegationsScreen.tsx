@@ -111,7 +111,7 @@ function NewDelegationForm() {
           )}
         </div>
         <div>
-          <label htmlFor="delegate-ends">Until</label>
+          <label htmlFor="delegate-ends">Until (at most 90 days)</label>
           <input id="delegate-ends" type="datetime-local" required value={ends} onChange={(e) => setEnds(e.target.value)} />
         </div>
         <div>
