@@ -39,7 +39,8 @@ describe('the latch CLI against a running server', () => {
     } finally {
       server.child.kill('SIGKILL');
     }
-  });
+    // A dozen CLI processes and a server, each a Node start-up: on a loaded 2-core machine this takes a while.
+  }, 180_000);
 });
 
 describe('latch verify on PostgreSQL names what a superuser tampered with', () => {
