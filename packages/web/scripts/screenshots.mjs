@@ -51,7 +51,31 @@ try {
   await reviewer.getByRole('link', { name: /Approvals/ }).click();
   await reviewer.locator('.inbox-item').first().waitFor();
   await reviewer.screenshot({ path: `${out}inbox-phone.png`, fullPage: true });
-  console.log(`wrote login, queue, case and inbox-phone screenshots to ${out}`);
+
+  // The admin's view: the proof panel of a case, the auditor's page after a verification, and the admin screens.
+  const adminContext = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+  const admin = await adminContext.newPage();
+  await login(admin, 'admin');
+  await admin.getByRole('link', { name: /order #1101/ }).click();
+  await admin.locator('.proof .chain').waitFor();
+  await admin.locator('.proof').screenshot({ path: `${out}proof-panel.png` });
+  await admin.getByRole('link', { name: 'Audit' }).click();
+  await admin.getByRole('button', { name: 'Verify now' }).click();
+  await admin.getByText('The log verifies').waitFor();
+  await admin.screenshot({ path: `${out}audit.png`, fullPage: true });
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('button', { name: /^Manage Olivia/ }).click();
+  await admin.screenshot({ path: `${out}admin-users.png`, fullPage: true });
+  await admin.getByRole('link', { name: 'Case types' }).click();
+  await admin.getByRole('heading', { name: /^refund\.v\d+$/ }).waitFor();
+  await admin.screenshot({ path: `${out}admin-case-types.png` });
+  await admin.getByRole('link', { name: 'API tokens' }).click();
+  await admin.getByLabel('Token name').fill('reporting');
+  await admin.getByRole('checkbox', { name: 'case:read', exact: true }).check();
+  await admin.getByRole('button', { name: 'Create token' }).click();
+  await admin.getByText('Copy this token now').waitFor();
+  await admin.screenshot({ path: `${out}admin-tokens.png`, fullPage: true });
+  console.log(`wrote login, queue, case, inbox-phone, proof-panel, audit and admin screenshots to ${out}`);
 } finally {
   await browser.close();
   await app.close();

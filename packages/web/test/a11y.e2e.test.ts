@@ -36,7 +36,7 @@ describe('accessibility of the main pages (axe-core)', () => {
   });
   afterAll(() => c?.close());
 
-  it('login, queue, case, inbox, audit and admin users have no serious or critical violations', async () => {
+  it('login, queue, case, inbox, audit, admin users and case types have no serious or critical violations', async () => {
     const { t } = c;
     const created = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody({ title: 'Refund for order 3003' }) });
     expect(created.statusCode).toBe(201);
@@ -82,7 +82,11 @@ describe('accessibility of the main pages (axe-core)', () => {
     await page.getByRole('heading', { name: 'Manage operator@test.example' }).waitFor();
     found.adminUsers = await seriousViolations(page);
 
-    expect(found).toEqual({ login: [], queue: [], case: [], inbox: [], audit: [], adminUsers: [] });
+    await page.goto('/admin/case-types');
+    await page.getByRole('heading', { name: /^refund\.v\d+$/ }).waitFor();
+    found.adminCaseTypes = await seriousViolations(page);
+
+    expect(found).toEqual({ login: [], queue: [], case: [], inbox: [], audit: [], adminUsers: [], adminCaseTypes: [] });
     expect([...problems, ...reviewer.problems]).toEqual([]);
   }, E2E_TIMEOUT_MS);
 

@@ -62,7 +62,10 @@ export function CaseTypesScreen() {
           <p className="meta">
             Digest: <Hash value={digest} label="Digest of this version" />
           </p>
-          <pre className="json">{JSON.stringify(definition.data, null, 2)}</pre>
+          {/* Scrolls within its box (focusable, so it scrolls from the keyboard too): the simulator stays in view. */}
+          <pre className="json definition" tabIndex={0} role="region" aria-label={`Definition of ${chosenKey} version ${chosenVersion}`}>
+            {JSON.stringify(definition.data, null, 2)}
+          </pre>
         </section>
       )}
       {definition.data && <PolicySimulator definition={definition.data as unknown as Record<string, unknown>} />}
