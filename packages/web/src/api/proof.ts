@@ -10,18 +10,33 @@ export function useChainStatus(caseId: string) {
 }
 
 /**
- * Records `case.exported` on the case, then hands the bundle's address to the browser as a
- * download (a plain navigation: the session cookie goes with it, nothing is held in memory).
+ * Records `case.exported` on the case, then downloads the bundle. It is fetched rather than
+ * navigated to, so a refusal (no signing key yet, the log catching up) is an error shown on the
+ * page in a sentence, not a JSON body that replaces the console.
  */
 export function useExportCase(caseId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => call(api.POST('/api/v1/cases/{id}/exports', { params: { path: { id: caseId } } })),
-    onSuccess: (recorded) => {
-      if (recorded.bundle) globalThis.location.assign(recorded.bundle);
+    mutationFn: async () => {
+      const recorded = await call(api.POST('/api/v1/cases/{id}/exports', { params: { path: { id: caseId } } }));
+      const zip = await call(
+        api.GET('/api/v1/cases/{id}/exports/{eventId}/bundle.zip', { params: { path: { id: caseId, eventId: recorded.eventId! } }, parseAs: 'blob' }),
+      );
+      saveFile(zip as Blob, `case-${caseId}.zip`);
+      return recorded;
     },
     onSettled: () => client.invalidateQueries({ queryKey: ['case', caseId] }),
   });
+}
+
+/** Hands a blob to the browser as a download under the given name. */
+function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** The newest signed checkpoint, as the signed note's text. */
