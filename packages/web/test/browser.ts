@@ -23,10 +23,10 @@ export interface ConsoleUnderTest {
  * A real Latch (buildApp + listen on port 0, PGlite, the harness's users) serving the built console,
  * and a headless Chromium. A page error, a dialog or a CSP violation is collected as a problem.
  */
-export async function startConsole(): Promise<ConsoleUnderTest> {
+export async function startConsole(env: Record<string, string> = {}): Promise<ConsoleUnderTest> {
   if (!existsSync(`${CONSOLE_DIR}index.html`)) throw new Error(`The console is not built in ${CONSOLE_DIR}: run \`npm run build\` first`);
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)`);
-  const t = await startTestLatch('pglite');
+  const t = await startTestLatch('pglite', env);
   const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   return {

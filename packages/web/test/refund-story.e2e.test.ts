@@ -1,21 +1,43 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, refundBody } from '../../server/test/harness.js';
+import { startStripeServer, type StripeServer } from '../../server/test/fakes/stripe-server.js';
+import { bearer, REPO_CONFIG_DIR, refundBody } from '../../server/test/harness.js';
 import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './browser.js';
 
 /**
  * The refund story through the console, two people in two browsers: the operator proposes a refund
  * above the threshold and is refused when approving it themselves (the refusal is on the timeline);
  * the reviewer approves it from the inbox on a phone-sized screen, and the operator's open page
- * shows the approval live (server-sent events), without a reload.
+ * shows the approval, then the refund's result at (a local) Stripe, live (server-sent events), without a reload.
  */
+const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
+
 describe('the refund story in the console', () => {
   let c: ConsoleUnderTest;
+  let stripe: StripeServer;
+  let configDir: string;
   beforeAll(async () => {
-    c = await startConsole();
+    // The Stripe plugin against the local Stripe-speaking server, as in the server's reference story.
+    process.env.LATCH_TEST_STRIPE_KEY = 'sk_test_console_story_4242';
+    stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_2001', amount: 250_000, currency: 'usd' }] });
+    configDir = mkdtempSync(join(tmpdir(), 'latch-console-config-'));
+    cpSync(REPO_CONFIG_DIR, configDir, { recursive: true });
+    writeFileSync(
+      join(configDir, 'plugins.yaml'),
+      `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripe.url}", apiVersion: "2023-08-16" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n`,
+    );
+    c = await startConsole({ LATCH_CONFIG_DIR: configDir });
   });
-  afterAll(() => c?.close());
+  afterAll(async () => {
+    await c?.close();
+    await stripe?.close();
+    rmSync(configDir, { recursive: true, force: true });
+  });
 
-  it('operator proposes and is refused self-approval; reviewer approves from the inbox on a phone', async () => {
+  it('operator proposes and is refused self-approval; reviewer approves from the inbox on a phone; the refund’s result appears live', async () => {
     const { t } = c;
     const title = 'Refund for order 2001: charged twice';
     const older = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody({ title: 'An older case' }) });
@@ -48,6 +70,8 @@ describe('the refund story in the console', () => {
     await operator.page.getByRole('heading', { name: title }).waitFor();
     const form = operator.page.locator('form.propose');
     expect(await form.getByLabel('Amount (minor units)').inputValue()).toBe('75000');
+    // The Stripe plugin's suggestion prefills its own reason; the operator picks the case's.
+    await form.getByLabel('Reason').selectOption('duplicate');
     expect(await form.getByLabel('Reason').inputValue()).toBe('duplicate');
     await form.getByText(/Needs: 1 approval by role refund_approver/).waitFor();
     const simulatedHash = (await form.locator('code.hash').textContent())!;
@@ -93,13 +117,16 @@ describe('the refund story in the console', () => {
     const granted = operator.page.locator('li.event[data-kind="approval.granted"]');
     expect(await granted.locator('.who').textContent()).toBe('approver');
     expect(await granted.textContent()).toContain('Duplicate charge confirmed in Stripe');
-    await operator.page.locator('article.action-card[data-status="approved"]').waitFor();
+    // Then the refund runs at (the local) Stripe, and its result appears on the same page, live.
+    await operator.page.locator('li.event[data-kind="action.succeeded"]').waitFor();
+    await operator.page.locator('article.action-card[data-status="succeeded"]').waitFor();
     expect(await operator.page.evaluate('window.__sameDocument')).toBe(true);
 
     // What the console showed is what the server recorded.
     const timeline = await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.operator) });
     const kinds = timeline.json().items.map((e: { kind: string; outcome: string }) => `${e.kind}:${e.outcome}`);
-    expect(kinds).toEqual(expect.arrayContaining(['action.proposed:ok', 'attempt.blocked:refused', 'approval.granted:ok', 'action.approved:ok']));
+    expect(kinds).toEqual(expect.arrayContaining(['action.proposed:ok', 'attempt.blocked:refused', 'approval.granted:ok', 'action.approved:ok', 'action.succeeded:ok']));
+    expect(stripe.refunds.size).toBe(1);
     expect([...operator.problems, ...reviewer.problems]).toEqual([]);
   }, E2E_TIMEOUT_MS);
 });
