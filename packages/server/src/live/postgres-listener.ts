@@ -3,7 +3,7 @@ import pg from 'pg';
 /** What a listener reports: a notification's payload, or that it (re)connected and may have missed some. */
 export interface ListenHandlers {
   readonly onPayload: (payload: string) => void;
-  /** Called after each connection after the first: hints sent while it was down were lost. */
+  /** Called when a connection is made after a lost or failed one: hints sent meanwhile were lost. */
   readonly onResumed?: () => void;
 }
 
@@ -21,7 +21,8 @@ export async function listenPostgres(url: string, channel: string, handlers: Lis
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
   let delay = FIRST_DELAY_MS;
-  let connectedOnce = false;
+  // Hints may have been lost while no connection listened (after a drop, or a first attempt that failed).
+  let missed = false;
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url, keepAlive: true, application_name: 'latch-live' });
@@ -35,6 +36,7 @@ export async function listenPostgres(url: string, channel: string, handlers: Lis
       await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     } catch {
       await next.end().catch(() => undefined);
+      missed = true;
       retry();
       return;
     }
@@ -46,10 +48,11 @@ export async function listenPostgres(url: string, channel: string, handlers: Lis
     delay = FIRST_DELAY_MS;
     next.once('end', () => {
       if (client === next) client = undefined;
+      missed = true;
       retry();
     });
-    if (connectedOnce) handlers.onResumed?.();
-    connectedOnce = true;
+    if (missed) handlers.onResumed?.();
+    missed = false;
   };
 
   const retry = (): void => {
