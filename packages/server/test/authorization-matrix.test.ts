@@ -127,6 +127,7 @@ const ROWS: Row[] = [
     expect: { ...everyone('denied'), operator: 'conflict', admin: 'conflict', token: 'conflict' },
   },
   { route: 'POST /api/v1/actions/:id/cancel', call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/cancel`, payload: {} }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
+  { route: 'GET /api/v1/live', call: () => ({ method: 'GET', url: '/api/v1/live' }), expect: signedIn({ requester: 'denied', operator: 'denied' }), stream: true },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
   {

@@ -155,6 +155,40 @@ describe.each(DB_KINDS)('live case updates on %s', (kind) => {
     expect(again?.status).toBe(200);
     for (const s of [...streams, again!]) s.close();
   });
+
+  it('GET /api/v1/live tells a reviewer when an action moves on a case they can see, and never one they cannot', async () => {
+    const refundsCase = await newCase();
+    const hidden = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.outsider), payload: refundBody({ queue: 'elsewhere' }) });
+    expect(hidden.statusCode).toBe(201);
+    const approverStream = await openStream(base, '/api/v1/live', bearer(t.users.approver));
+    expect(approverStream.status).toBe(200);
+    const propose = (caseId: string, user: typeof t.users.operator) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/cases/${caseId}/actions`,
+        headers: bearer(user),
+        payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'usd', reason: 'duplicate' } },
+      });
+    // A proposal on a case they can see: one hint, naming no case.
+    expect((await propose(refundsCase, t.users.operator)).statusCode).toBe(201);
+    await approverStream.next((e) => e.data.kind === 'approvals');
+    expect(approverStream.events).toEqual([{ data: { kind: 'approvals' } }]);
+    approverStream.close();
+
+    // One on a case they can't see (queue 'elsewhere'), then they log out, then one they could see:
+    // hints are checked and sent in order, so the stream ends at the last one having sent nothing.
+    const session = await sessionFor(t.app, t.users.approver);
+    const quiet = await openStream(base, '/api/v1/live', session);
+    expect((await propose(hidden.json().id, t.users.outsider)).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: session })).statusCode).toBe(204);
+    expect((await note(refundsCase)).statusCode).toBe(201);
+    const another = await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() });
+    expect((await propose(another.json().id, t.users.operator)).statusCode).toBe(201);
+    await quiet.ended;
+    expect(quiet.events).toEqual([]);
+    const operator = await fetch(`${base}/api/v1/live`, { headers: bearer(t.users.operator) });
+    expect([operator.status, await errorCode(operator)]).toEqual([403, 'PERMISSION_DENIED']);
+  });
 });
 
 describe.runIf(DB_KINDS.includes('postgres'))('live updates across two Latch processes on one PostgreSQL', () => {

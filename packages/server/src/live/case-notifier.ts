@@ -14,9 +14,12 @@ export interface NotifierLimits {
 
 export const DEFAULT_LIMITS: NotifierLimits = { perUser: 10, total: 1000 };
 
+/** Subscribes to every stream's hints (the approvals badge), each with the stream it came from. */
+export const ALL_STREAMS = '*';
+
 interface Subscriber {
   readonly userId: string;
-  readonly onHint: (hint: LiveHint) => void;
+  readonly onHint: (hint: LiveHint, stream: string | undefined) => void;
 }
 
 /**
@@ -37,8 +40,8 @@ export class CaseNotifier {
     private readonly limits: NotifierLimits = DEFAULT_LIMITS,
   ) {}
 
-  /** Registers a stream's listener; resolves to the way to unsubscribe (idempotent). */
-  async subscribe(stream: string, userId: string, onHint: (hint: LiveHint) => void): Promise<() => void> {
+  /** Registers a stream's (or ALL_STREAMS') listener; resolves to the way to unsubscribe (idempotent). */
+  async subscribe(stream: string, userId: string, onHint: Subscriber['onHint']): Promise<() => void> {
     if (this.closed) throw new LatchError('SHUTTING_DOWN', 'The server is shutting down; try again shortly');
     const held = this.perUser.get(userId) ?? 0;
     if (held >= this.limits.perUser) throw new LatchError('RATE_LIMITED', `At most ${this.limits.perUser} live views may be open per user; close one`);
@@ -101,10 +104,11 @@ export class CaseNotifier {
     }
     if (typeof parsed.stream !== 'string' || typeof parsed.seq !== 'number' || typeof parsed.kind !== 'string') return;
     const hint = { seq: parsed.seq, kind: parsed.kind };
-    for (const subscriber of this.byStream.get(parsed.stream) ?? []) subscriber.onHint(hint);
+    for (const subscriber of this.byStream.get(parsed.stream) ?? []) subscriber.onHint(hint, parsed.stream);
+    for (const subscriber of this.byStream.get(ALL_STREAMS) ?? []) subscriber.onHint(hint, parsed.stream);
   }
 
   private broadcast(hint: LiveHint): void {
-    for (const set of this.byStream.values()) for (const subscriber of set) subscriber.onHint(hint);
+    for (const set of this.byStream.values()) for (const subscriber of set) subscriber.onHint(hint, undefined);
   }
 }

@@ -80,3 +80,23 @@ async function appendNewEvents(client: QueryClient, key: readonly unknown[], id:
     return { pages: [...old.pages, ...added], pageParams: [...old.pageParams, ...params] };
   });
 }
+
+/** Keeps the approvals badge current: GET /api/v1/live says when an action on a visible case moved. */
+export function useApprovalsLive(enabled: boolean): void {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (!enabled || typeof EventSource === 'undefined') return;
+    const source = new EventSource('/api/v1/live');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    source.onmessage = () => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void client.invalidateQueries({ queryKey: ['approvals'] });
+      }, COALESCE_MS);
+    };
+    return () => {
+      source.close();
+      clearTimeout(timer);
+    };
+  }, [client, enabled]);
+}

@@ -1,5 +1,6 @@
 import { NavLink, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { useWaitingForMe } from '../api/actions';
+import { useApprovalsLive } from '../api/live';
 import { useCan, useLogout, useMe } from '../api/session';
 import { ErrorNotice } from './ErrorNotice';
 import { useAdminSections } from '../screens/admin/AdminScreen';
@@ -12,6 +13,7 @@ export function Layout() {
   const logout = useLogout();
   const decides = useCan('action:decide');
   const waiting = useWaitingForMe(decides);
+  useApprovalsLive(decides);
   const audits = useCan('audit:verify');
   const adminSections = useAdminSections();
 

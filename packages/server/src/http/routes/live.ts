@@ -1,35 +1,42 @@
-import { PassThrough } from 'node:stream';
+import type { Permission } from '@latch/core';
 import { eq } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../auth/sessions.js';
 import { authenticateToken } from '../../auth/tokens.js';
 import { loadVisibleCase } from '../../cases/case-access.js';
 import type { LatchContext } from '../../context.js';
+import { SYSTEM_STREAM } from '../../db/event-store.js';
 import { streamHeads } from '../../db/schema.js';
-import { CaseNotifier, type LiveHint } from '../../live/case-notifier.js';
+import { ALL_STREAMS, CaseNotifier } from '../../live/case-notifier.js';
+import { EventStream } from '../../live/event-stream.js';
 import { principalOf } from '../authenticate.js';
 import { errors, idParams } from '../schemas.js';
 
-/** A comment line keeps proxies from closing an idle stream, and is when access is checked again. */
-const HEARTBEAT_MS = 15_000;
+const sse = (description: string) => ({ 200: { description, type: 'string' } });
 
 /**
- * GET /api/v1/cases/{id}/live: server-sent events saying "the case's timeline grew to seq N
- * (kind K)". Hints only: the console refetches through the ordinary API, so the stream carries
- * nothing its reader could not read anyway. Access (the session or token, and the case's
- * visibility) is checked again before each hint and at each heartbeat: a logout, a revoked
- * token or a reassignment ends the stream.
+ * Server-sent events that say "something changed, refetch": hints only, so a stream carries
+ * nothing its reader could not read through the ordinary API. Access is checked again before each
+ * hint and at each heartbeat (live/event-stream.ts): a logout, a revoked token or a reassignment
+ * ends the stream.
  */
 export const liveRoutes =
   (ctx: LatchContext): FastifyPluginAsync =>
   async (app) => {
     const notifier = new CaseNotifier(ctx.database);
     // An open stream is an active connection: the server would wait on it for ever when closing.
-    const open = new Set<() => void>();
+    const open = new Set<EventStream>();
     app.addHook('preClose', async () => {
-      for (const end of [...open]) end();
+      for (const stream of [...open]) stream.end();
     });
     app.addHook('onClose', () => notifier.close());
+
+    const start = (request: FastifyRequest, reply: FastifyReply, stream: EventStream) => {
+      open.add(stream);
+      stream.onEnd(() => open.delete(stream));
+      request.raw.on('close', () => stream.end());
+      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(stream.body);
+    };
 
     app.get<{ Params: { id: string } }>(
       '/api/v1/cases/:id/live',
@@ -39,66 +46,63 @@ export const liveRoutes =
           tags: ['cases'],
           summary: 'Live hints (text/event-stream): {seq, kind} each time the case’s timeline grows; refetch on each',
           params: idParams,
-          response: { 200: { description: 'text/event-stream of `data: {"seq":n,"kind":"…"}` lines, `id:` = seq', type: 'string' }, ...errors(401, 403, 404, 429) },
+          response: { ...sse('text/event-stream of `data: {"seq":n,"kind":"…"}` messages, `id:` = seq'), ...errors(401, 403, 404, 429) },
         },
       },
       async (request, reply) => {
         const id = request.params.id;
-        const principal = principalOf(request);
-        await loadVisibleCase(ctx.database.db, id, ctx.teams.visibilityOf(principal));
-        const stillAllowed = accessCheck(ctx, request, id);
-
-        const out = new PassThrough();
-        let ended = false;
-        let unsubscribe = () => undefined as void;
-        const timers: { heartbeat?: NodeJS.Timeout } = {};
-        const end = () => {
-          if (ended) return;
-          ended = true;
-          open.delete(end);
-          clearInterval(timers.heartbeat);
-          unsubscribe();
-          out.end();
-        };
-        // Each hint is checked before it is sent, in order: a slow check never reorders hints.
-        let checked = Promise.resolve();
-        const send = (hint: LiveHint) => {
-          checked = checked.then(async () => {
-            if (ended) return;
-            if (!(await stillAllowed())) return end();
-            out.write('seq' in hint ? `id: ${hint.seq}\ndata: ${JSON.stringify(hint)}\n\n` : `data: ${JSON.stringify(hint)}\n\n`);
-          });
-        };
-        unsubscribe = await notifier.subscribe(id, principal.userId, send);
-        request.raw.on('close', end);
-        open.add(end);
-        timers.heartbeat = setInterval(() => {
-          checked = checked.then(async () => {
-            if (ended) return;
-            if (!(await stillAllowed())) return end();
-            out.write(': heartbeat\n\n');
-          });
-        }, HEARTBEAT_MS);
-        timers.heartbeat.unref();
-
-        out.write('retry: 3000\n\n');
+        await loadVisibleCase(ctx.database.db, id, ctx.teams.visibilityOf(principalOf(request)));
+        const stream = new EventStream(accessCheck(ctx, request, 'case:read', id));
+        stream.onEnd(await subscribed(stream, notifier.subscribe(id, principalOf(request).userId, (hint) => stream.send(hint, 'seq' in hint ? hint.seq : undefined))));
         // A reconnecting EventSource sends the last seq it was told: if the case moved on, say so once.
         const lastSeen = Number(request.headers['last-event-id']);
         if (Number.isSafeInteger(lastSeen)) {
           const [head] = await ctx.database.db.select({ seq: streamHeads.seq }).from(streamHeads).where(eq(streamHeads.stream, id));
-          if (head && head.seq > lastSeen) send({ seq: head.seq, kind: 'resync' });
+          if (head && head.seq > lastSeen) stream.send({ seq: head.seq, kind: 'resync' }, head.seq);
         }
-        return reply
-          .header('content-type', 'text/event-stream; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('x-accel-buffering', 'no')
-          .send(out);
+        return start(request, reply, stream);
+      },
+    );
+
+    app.get(
+      '/api/v1/live',
+      {
+        config: { permission: 'action:decide' },
+        schema: {
+          tags: ['approvals'],
+          summary: 'Live hints (text/event-stream) for the approvals inbox: {kind: "approvals"} when an action on a case you can see moves',
+          response: { ...sse('text/event-stream of `data: {"kind":"approvals"}` messages'), ...errors(401, 403, 429) },
+        },
+      },
+      async (request, reply) => {
+        const access = accessCheck(ctx, request, 'action:decide');
+        const stream = new EventStream(access);
+        const unsubscribe = await subscribed(
+          stream,
+          notifier.subscribe(ALL_STREAMS, principalOf(request).userId, (hint, from) => {
+            if (hint.kind === 'resync') return stream.send({ kind: 'approvals' });
+            if (!from || from === SYSTEM_STREAM || !/^(action|approval)\./.test(hint.kind)) return;
+            stream.send({ kind: 'approvals' }, undefined, accessCheck(ctx, request, 'action:decide', from));
+          }),
+        );
+        stream.onEnd(unsubscribe);
+        return start(request, reply, stream);
       },
     );
   };
 
-/** Whether the credential that opened the stream still works and still sees the case. */
-function accessCheck(ctx: LatchContext, request: FastifyRequest, caseId: string): () => Promise<boolean> {
+/** The subscription, or the refusal (RATE_LIMITED) with the unsent stream ended. */
+async function subscribed(stream: EventStream, subscription: Promise<() => void>): Promise<() => void> {
+  try {
+    return await subscription;
+  } catch (error) {
+    stream.end();
+    throw error;
+  }
+}
+
+/** Whether the credential that opened the stream still works, holds `permission` and (given a case) sees it. */
+function accessCheck(ctx: LatchContext, request: FastifyRequest, permission: Permission, caseId?: string): () => Promise<boolean> {
   const session = request.authMethod === 'session' ? request.sessionSecret : undefined;
   const bearer = request.authMethod === 'token' ? request.headers.authorization?.split(' ', 2)[1]?.trim() : undefined;
   return async () => {
@@ -108,8 +112,8 @@ function accessCheck(ctx: LatchContext, request: FastifyRequest, caseId: string)
         : bearer
           ? await authenticateToken(ctx.database.db, bearer)
           : undefined;
-      if (!principal || !principal.permissions.has('case:read')) return false;
-      await loadVisibleCase(ctx.database.db, caseId, ctx.teams.visibilityOf(principal));
+      if (!principal || !principal.permissions.has(permission)) return false;
+      if (caseId) await loadVisibleCase(ctx.database.db, caseId, ctx.teams.visibilityOf(principal));
       return true;
     } catch {
       return false;
