@@ -122,6 +122,28 @@ describe('the refund story in the console', () => {
     await operator.page.locator('article.action-card[data-status="succeeded"]').waitFor();
     expect(await operator.page.evaluate('window.__sameDocument')).toBe(true);
 
+    // The refund's exchange with Stripe opens under the event, as the server presents it: Stripe's
+    // refund id in the answer, the Idempotency-Key Latch sent, and no API key anywhere on the page.
+    const succeeded = operator.page.locator('li.event[data-kind="action.succeeded"]');
+    await succeeded.getByText('Show request and response').click();
+    const sentRequest = succeeded.getByRole('region', { name: 'Request' });
+    const answer = succeeded.getByRole('region', { name: 'Response' });
+    await answer.locator('pre.exchange-body').waitFor();
+    const [refundId] = [...stripe.refunds.keys()];
+    expect(refundId).toMatch(/^re_/);
+    expect(await answer.locator('pre.exchange-body').textContent()).toContain(`"id": "${refundId}"`);
+    expect(await answer.locator('h4').textContent()).toContain('status 200');
+    expect(await answer.locator('dt', { hasText: 'request-id' }).locator('xpath=following-sibling::dd').textContent()).toMatch(/^req_/);
+    expect(await sentRequest.locator('h4').textContent()).toContain('POST /v1/refunds');
+    const recorded = (await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.operator) })).json().items.find((e: { kind: string }) => e.kind === 'action.succeeded');
+    const presented = (await t.app.inject({ url: `/api/v1/cases/${caseId}/exchanges/${recorded.data.request}`, headers: bearer(t.users.operator) })).json();
+    const key = await sentRequest.locator('dt', { hasText: 'Idempotency-Key' }).locator('xpath=following-sibling::dd').textContent();
+    expect(key).toBe(presented.content.headers['Idempotency-Key']);
+    expect(key).toBe(`latch-${recorded.data.actionId}-r1-e1`);
+    expect(await operator.page.locator('body').textContent()).not.toContain(process.env.LATCH_TEST_STRIPE_KEY);
+    // `LATCH_SCREENSHOTS=docs/screenshots` keeps a picture of the opened exchange for the README.
+    if (process.env.LATCH_SCREENSHOTS) await succeeded.screenshot({ path: join(process.env.LATCH_SCREENSHOTS, 'exchange.png') });
+
     // What the console showed is what the server recorded.
     const timeline = await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline`, headers: bearer(t.users.operator) });
     const kinds = timeline.json().items.map((e: { kind: string; outcome: string }) => `${e.kind}:${e.outcome}`);

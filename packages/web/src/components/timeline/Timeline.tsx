@@ -9,6 +9,8 @@ import './timeline.css';
 interface Props {
   readonly events: readonly TimelineEvent[];
   readonly nameOf: (userId: string | null | undefined) => string;
+  /** The case this is the timeline of (renderers fetch what its events refer to, such as recorded exchanges). */
+  readonly caseId?: string;
   /** More events exist past the last one given; `onNeedMore` is called as the reader nears the end. */
   readonly hasMore?: boolean;
   readonly onNeedMore?: () => void;
@@ -33,12 +35,12 @@ export function Timeline(props: Props) {
   return props.events.length <= PLAIN_LIMIT && !props.hasMore ? <PlainTimeline {...props} /> : <VirtualTimeline {...props} />;
 }
 
-function PlainTimeline({ events, nameOf }: Props) {
+function PlainTimeline({ events, nameOf, caseId }: Props) {
   return (
     <ol className="timeline" aria-label="Timeline">
       {events.map((event) => (
         <li key={event.id} className={`event outcome-${event.outcome ?? 'ok'}`} data-kind={event.kind} data-seq={event.seq}>
-          <EventBody event={event} nameOf={nameOf} />
+          <EventBody event={event} nameOf={nameOf} caseId={caseId} />
         </li>
       ))}
     </ol>
@@ -49,7 +51,7 @@ function PlainTimeline({ events, nameOf }: Props) {
  * A long timeline (10,000 events) stays smooth: rows are measured as they render and only those
  * near the view exist (@tanstack/react-virtual); the next page is asked for before the end shows.
  */
-function VirtualTimeline({ events, nameOf, hasMore, onNeedMore }: Props) {
+function VirtualTimeline({ events, nameOf, caseId, hasMore, onNeedMore }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- read afresh each render; nothing here is memoised
   const rows = useVirtualizer({ count: events.length, getScrollElement: () => scroller.current, estimateSize: () => 72, overscan: OVERSCAN });
@@ -75,7 +77,7 @@ function VirtualTimeline({ events, nameOf, hasMore, onNeedMore }: Props) {
               data-kind={event.kind}
               data-seq={event.seq}
             >
-              <EventBody event={event} nameOf={nameOf} />
+              <EventBody event={event} nameOf={nameOf} caseId={caseId} />
             </li>
           );
         })}
@@ -85,7 +87,7 @@ function VirtualTimeline({ events, nameOf, hasMore, onNeedMore }: Props) {
   );
 }
 
-function EventBody({ event, nameOf }: { readonly event: TimelineEvent; readonly nameOf: Props['nameOf'] }) {
+function EventBody({ event, nameOf, caseId }: { readonly event: TimelineEvent; readonly nameOf: Props['nameOf']; readonly caseId?: string | undefined }) {
   const data = typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data) ? (event.data as Record<string, unknown>) : {};
   const outcome = event.outcome ?? 'ok';
   return (
@@ -100,7 +102,7 @@ function EventBody({ event, nameOf }: { readonly event: TimelineEvent; readonly 
         </span>
       </div>
       {/* The kind → renderer table is fixed at load: nothing is created during render. */}
-      {createElement(rendererFor(event.kind ?? ''), { event, data, nameOf })}
+      {createElement(rendererFor(event.kind ?? ''), { event, data, nameOf, ...(caseId !== undefined ? { caseId } : {}) })}
       {event.reason && event.kind !== 'subject.erased' && <p className="reason">Reason: {event.reason}</p>}
     </>
   );

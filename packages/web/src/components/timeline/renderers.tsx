@@ -1,4 +1,5 @@
 import { Hash, InertValue } from '../Inert';
+import { ExchangeDisclosure } from './ExchangeDisclosure';
 import type { Renderer, RendererProps } from './types';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
@@ -160,7 +161,9 @@ const EXECUTION_WORDS: Record<string, string> = {
   'action.failed': 'Failed:',
 };
 
-const Execution: Renderer = ({ event, data }) => (
+const blobHash = (value: unknown) => (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : null);
+
+const Execution: Renderer = ({ event, data, caseId }) => (
   <>
     <p className="what">
       {EXECUTION_WORDS[event.kind ?? ''] ?? event.kind} action {shortId(data.actionId)}
@@ -177,6 +180,9 @@ const Execution: Renderer = ({ event, data }) => (
       <p className="small">
         Request <Hash value={text(data.request)} /> · Response <Hash value={text(data.response)} />
       </p>
+    )}
+    {caseId !== undefined && (blobHash(data.request) ?? blobHash(data.response)) !== null && (
+      <ExchangeDisclosure caseId={caseId} request={blobHash(data.request)} response={blobHash(data.response)} />
     )}
   </>
 );

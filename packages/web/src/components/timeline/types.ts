@@ -7,6 +7,8 @@ export interface RendererProps {
   readonly data: Record<string, unknown>;
   /** A person's display name from their id. */
   readonly nameOf: (userId: string | null | undefined) => string;
+  /** The case whose timeline this is, for what an event refers to (its recorded exchanges); absent outside a case page. */
+  readonly caseId?: string;
 }
 
 /** Renders one kind of event: a headline and, when there is more to read, the details below it. */

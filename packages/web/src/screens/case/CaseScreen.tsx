@@ -44,7 +44,7 @@ export function CaseScreen() {
             {timeline.hasNextPage ? "+" : ""})
           </h2>
           <ErrorNotice error={timeline.error} />
-          <Timeline events={events} nameOf={nameOf} hasMore={timeline.hasNextPage} onNeedMore={loadMore} />
+          <Timeline events={events} nameOf={nameOf} caseId={id} hasMore={timeline.hasNextPage} onNeedMore={loadMore} />
         </section>
       </div>
     </div>
