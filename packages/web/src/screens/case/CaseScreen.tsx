@@ -9,6 +9,7 @@ import { ActionsPanel } from './ActionsPanel';
 import { AttachmentsPanel } from './AttachmentsPanel';
 import { CaseFields } from './CaseFields';
 import { CaseHeader } from './CaseHeader';
+import { LinksPanel } from './LinksPanel';
 import { NotesPanel } from './NotesPanel';
 
 /** The whole story of one case on one screen: what it is, what can be done, and everything that happened. */
@@ -36,6 +37,7 @@ export function CaseScreen() {
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
+          <LinksPanel caseId={id} />
           <ProofPanel caseId={id} />
         </div>
         <section className="panel case-timeline" aria-labelledby="timeline-title">
