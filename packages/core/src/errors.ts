@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'WEBHOOK_SIGNATURE_INVALID'
   | 'WEBHOOK_REPLAYED'
   | 'PLUGIN_UNAVAILABLE'
+  | 'TOO_MANY_VIEWS'
   | 'INTERNAL';
 
 export class LatchError extends Error {

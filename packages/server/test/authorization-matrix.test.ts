@@ -18,6 +18,8 @@ interface Fixtures {
   caller: TestUser | undefined;
   tokenId: string;
   delegationId: string;
+  /** One of the caller's saved views (the operator's for anonymous). */
+  viewId: string;
   /** The case's first event, an export of it, and the newest checkpoint's size. */
   eventId: string;
   exportId: string;
@@ -67,6 +69,10 @@ const ROWS: Row[] = [
     expect: signedIn({ reviewer: 'denied' }),
   },
   { route: 'GET /api/v1/cases', call: () => ({ method: 'GET', url: '/api/v1/cases' }), expect: signedIn() },
+  { route: 'GET /api/v1/cases/count', call: () => ({ method: 'GET', url: '/api/v1/cases/count?priority=high' }), expect: signedIn() },
+  { route: 'GET /api/v1/views', call: () => ({ method: 'GET', url: '/api/v1/views' }), expect: signedIn() },
+  { route: 'POST /api/v1/views', call: () => ({ method: 'POST', url: '/api/v1/views', payload: { name: 'Mine', query: { assignee: 'me' } } }), expect: signedIn() },
+  { route: 'DELETE /api/v1/views/:id', call: (f) => ({ method: 'DELETE', url: `/api/v1/views/${f.viewId}` }), expect: signedIn() },
   { route: 'GET /api/v1/cases/:id', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}` }), expect: caseReaders },
   {
     route: 'PATCH /api/v1/cases/:id',
@@ -205,6 +211,9 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     const target = owner.id === t.users.approver2.id ? t.users.approver : t.users.approver2;
     const delegation = await post('/api/v1/delegations', { toUserId: target.id, endsAt: new Date(Date.now() + 3_600_000).toISOString() }, owner === t.users.requester ? bearer(t.users.operator) : bearer(owner));
     const exported = await post(`/api/v1/cases/${caseId}/exports`, {}, bearer(t.users.admin));
+    // Reused while it lasts: a new view per call would pass the 50-per-user limit.
+    const views = (await t.app.inject({ method: 'GET', url: '/api/v1/views', headers: bearer(owner) })).json();
+    const viewId = views.items.length > 0 ? views.items[0].id : (await post('/api/v1/views', { name: 'fixture', query: {} }, bearer(owner))).id;
     await t.ctx.log.sequencer.drain();
     const timeline = (await t.app.inject({ method: 'GET', url: `/api/v1/cases/${caseId}/timeline`, headers: op })).json();
     const checkpoint = (await t.app.inject({ method: 'GET', url: '/api/v1/log/checkpoint', headers: op })).body;
@@ -222,6 +231,7 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
       caller,
       tokenId: token.id,
       delegationId: delegation.id,
+      viewId,
     };
   }
 

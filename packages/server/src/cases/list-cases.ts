@@ -6,7 +6,8 @@ import { visibleCases, type CaseRow } from './case-access.js';
 
 export type CaseSort = '-created' | 'created' | 'priority';
 
-export interface CaseQuery {
+/** What narrows a listing (and its count): the same filters for both, so they can't disagree. */
+export interface CaseFilters {
   readonly status?: readonly string[] | undefined;
   readonly type?: readonly string[] | undefined;
   readonly queue?: readonly string[] | undefined;
@@ -14,6 +15,9 @@ export interface CaseQuery {
   /** A user id, or null for unassigned cases. */
   readonly assigneeId?: string | null | undefined;
   readonly text?: string | undefined;
+}
+
+export interface CaseQuery extends CaseFilters {
   readonly sort: CaseSort;
   readonly limit: number;
   readonly cursor?: string | undefined;
@@ -23,14 +27,7 @@ type Position = [number, string] | [string];
 
 /** Lists visible cases, filtered, in a stable order, one page at a time. */
 export async function listCases(db: Queryable, visibility: CaseVisibility, query: CaseQuery): Promise<{ items: CaseRow[]; nextCursor: string | null }> {
-  const conditions: (SQL | undefined)[] = [visibleCases(visibility)];
-  if (query.status?.length) conditions.push(inArray(cases.status, [...query.status]));
-  if (query.type?.length) conditions.push(inArray(cases.typeKey, [...query.type]));
-  if (query.queue?.length) conditions.push(inArray(cases.queue, [...query.queue]));
-  if (query.priority?.length) conditions.push(inArray(cases.priority, [...query.priority]));
-  if (query.assigneeId === null) conditions.push(isNull(cases.assigneeId));
-  else if (query.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, query.assigneeId));
-  if (query.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${query.text})`);
+  const conditions = caseConditions(visibility, query);
   if (query.cursor !== undefined) conditions.push(after(query.sort, decodeCursor(query.cursor, query.sort)));
 
   const order =
@@ -45,6 +42,35 @@ export async function listCases(db: Queryable, visibility: CaseVisibility, query
   const last = items[items.length - 1];
   const nextCursor = rows.length > query.limit && last ? encodeCursor(query.sort === 'priority' ? [last.priorityRank, last.id] : [last.id]) : null;
   return { items, nextCursor };
+}
+
+/** Counting stops here: past it the console says "10,000+", and 100,000 visible cases cost no more than 10,001. */
+export const COUNT_CAP = 10_000;
+
+/** How many visible cases match the filters, exactly up to `cap`; `more` when there are more than that. */
+export async function countCases(db: Queryable, visibility: CaseVisibility, filters: CaseFilters, cap = COUNT_CAP): Promise<{ count: number; more: boolean }> {
+  // A limited subquery: the database stops at cap + 1 rows instead of counting every match.
+  const matching = db
+    .select({ one: sql`1` })
+    .from(cases)
+    .where(and(...caseConditions(visibility, filters)))
+    .limit(cap + 1)
+    .as('matching');
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(matching);
+  const n = Number(row?.n ?? 0);
+  return n > cap ? { count: cap, more: true } : { count: n, more: false };
+}
+
+function caseConditions(visibility: CaseVisibility, filters: CaseFilters): (SQL | undefined)[] {
+  const conditions: (SQL | undefined)[] = [visibleCases(visibility)];
+  if (filters.status?.length) conditions.push(inArray(cases.status, [...filters.status]));
+  if (filters.type?.length) conditions.push(inArray(cases.typeKey, [...filters.type]));
+  if (filters.queue?.length) conditions.push(inArray(cases.queue, [...filters.queue]));
+  if (filters.priority?.length) conditions.push(inArray(cases.priority, [...filters.priority]));
+  if (filters.assigneeId === null) conditions.push(isNull(cases.assigneeId));
+  else if (filters.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, filters.assigneeId));
+  if (filters.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${filters.text})`);
+  return conditions;
 }
 
 function after(sort: CaseSort, position: Position): SQL {

@@ -360,3 +360,19 @@ export const logCheckpoints = pgTable('log_checkpoints', {
   signers: text('signers').array().notNull(),
   createdAt: createdAt(),
 });
+
+/** A user's saved queue views: a name and the queue's filters and order. Not governed, so not on any timeline. */
+export const savedViews = pgTable(
+  'saved_views',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    /** The list route's query parameters (status, type, queue, priority, assignee, q, sort), validated by its schema. */
+    query: jsonb('query').$type<Record<string, string>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('saved_views_user_idx').on(t.userId, t.createdAt)],
+);

@@ -29,6 +29,7 @@ import { pluginRoutes } from './routes/plugins.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
+import { viewRoutes } from './routes/views.js';
 import { sharedSchemas } from './schemas.js';
 import './fastify-types.js';
 
@@ -147,6 +148,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(liveRoutes(ctx));
   await app.register(verificationRoutes(ctx));
   await app.register(pluginRoutes(ctx));
+  await app.register(viewRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

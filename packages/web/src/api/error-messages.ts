@@ -51,6 +51,7 @@ export const ERROR_SENTENCES: Record<ErrorCode | 'NETWORK' | 'UNEXPECTED', strin
   WEBHOOK_SIGNATURE_INVALID: 'The webhook delivery could not be verified, so it was ignored.',
   WEBHOOK_REPLAYED: 'This webhook event was already received, so it was ignored.',
   PLUGIN_UNAVAILABLE: 'The plugin is not answering right now. Try again shortly.',
+  TOO_MANY_VIEWS: 'You have as many saved views as you may keep. Delete one before saving another.',
   INTERNAL: 'Something went wrong on the server. Nothing you did caused it; try again, and tell an administrator if it persists.',
   NETWORK: 'The server could not be reached. Check your connection and try again.',
   UNEXPECTED: 'The server gave an unexpected answer. Try again.',

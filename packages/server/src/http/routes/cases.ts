@@ -1,9 +1,9 @@
-import { LatchError, type Priority } from '@latch/core';
+import { LatchError, type Principal, type Priority } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase } from '../../cases/case-access.js';
 import { createCase, type NewCase } from '../../cases/create-case.js';
-import { listCases, type CaseSort } from '../../cases/list-cases.js';
+import { countCases, listCases, type CaseFilters, type CaseSort } from '../../cases/list-cases.js';
 import { presentCase, presentCaseDetail } from '../../cases/present-case.js';
 import { updateCase, type CaseChanges } from '../../cases/update-case.js';
 import type { LatchContext } from '../../context.js';
@@ -18,7 +18,18 @@ const queue = { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' } as const;
 const list = (item: string) => ({ type: 'string', maxLength: 1000, pattern: `^${item}(,${item})*$` });
 const key = '[a-z][a-z0-9_-]{0,62}';
 
-interface ListQuery {
+/** The queue's filters and order as query parameters: shared by the list, its count and saved views (routes/views.ts). */
+export const caseFilterProperties = {
+  status: list(key),
+  type: list(key),
+  queue: list(key),
+  priority: list('(urgent|high|normal|low)'),
+  assignee: { type: 'string', description: 'a user id, "me" or "none"', pattern: '^(me|none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$' },
+  q: { type: 'string', minLength: 1, maxLength: 200, description: 'full-text search in title and description' },
+  sort: { type: 'string', enum: ['-created', 'created', 'priority'] },
+} as const;
+
+interface FilterQuery {
   status?: string;
   type?: string;
   queue?: string;
@@ -26,8 +37,25 @@ interface ListQuery {
   assignee?: string;
   q?: string;
   sort?: CaseSort;
+}
+
+interface ListQuery extends FilterQuery {
   limit?: string;
   cursor?: string;
+}
+
+const split = (value?: string) => (value === undefined ? undefined : value.split(','));
+
+/** The query parameters as the filters list-cases.ts understands ("me" is the caller). */
+function filtersOf(query: FilterQuery, principal: Principal): CaseFilters {
+  return {
+    status: split(query.status),
+    type: split(query.type),
+    queue: split(query.queue),
+    priority: split(query.priority) as Priority[] | undefined,
+    assigneeId: query.assignee === 'me' ? principal.userId : query.assignee === 'none' ? null : query.assignee,
+    text: query.q,
+  };
 }
 
 export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app) => {
@@ -81,13 +109,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
           type: 'object',
           additionalProperties: false,
           properties: {
-            status: list(key),
-            type: list(key),
-            queue: list(key),
-            priority: list('(urgent|high|normal|low)'),
-            assignee: { type: 'string', description: 'a user id, "me" or "none"', pattern: '^(me|none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$' },
-            q: { type: 'string', minLength: 1, maxLength: 200, description: 'full-text search in title and description' },
-            sort: { type: 'string', enum: ['-created', 'created', 'priority'] },
+            ...caseFilterProperties,
             limit: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' },
             cursor: { type: 'string', maxLength: 200 },
           },
@@ -101,19 +123,34 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     async (request) => {
       const principal = principalOf(request);
       const query = request.query;
-      const split = (value?: string) => (value === undefined ? undefined : value.split(','));
       const page = await listCases(ctx.database.db, ctx.teams.visibilityOf(principal), {
-        status: split(query.status),
-        type: split(query.type),
-        queue: split(query.queue),
-        priority: split(query.priority) as Priority[] | undefined,
-        assigneeId: query.assignee === 'me' ? principal.userId : query.assignee === 'none' ? null : query.assignee,
-        text: query.q,
+        ...filtersOf(query, principal),
         sort: query.sort ?? '-created',
         limit: Number(query.limit ?? 50),
         cursor: query.cursor,
       });
       return { items: page.items.map(presentCase), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Querystring: FilterQuery }>(
+    '/api/v1/cases/count',
+    {
+      config: { permission: 'case:read' },
+      schema: {
+        tags: ['cases'],
+        summary: 'How many cases you may see match the filters: exact up to 10,000, then {count: 10000, more: true}',
+        // `sort` is accepted (and ignored) so the queue can send its whole query unchanged.
+        querystring: { type: 'object', additionalProperties: false, properties: caseFilterProperties },
+        response: {
+          200: { type: 'object', required: ['count', 'more'], properties: { count: { type: 'integer' }, more: { type: 'boolean' } } },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return countCases(ctx.database.db, ctx.teams.visibilityOf(principal), filtersOf(request.query, principal));
     },
   );
 
