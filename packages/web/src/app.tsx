@@ -12,6 +12,7 @@ import { InboxScreen } from './screens/approvals/InboxScreen';
 import { AuditScreen } from './screens/audit/AuditScreen';
 import { CaseScreen } from './screens/case/CaseScreen';
 import { LoginScreen } from './screens/login/LoginScreen';
+import { NewCaseScreen } from './screens/new-case/NewCaseScreen';
 import { QueueScreen } from './screens/queue/QueueScreen';
 
 /** One route per screen; each screen's folder holds its parts. */
@@ -21,6 +22,7 @@ const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { index: true, element: <QueueScreen /> },
+      { path: 'cases/new', element: <NewCaseScreen /> },
       { path: 'cases/:id', element: <CaseScreen /> },
       { path: 'approvals', element: <InboxScreen /> },
       { path: 'audit', element: <AuditScreen /> },

@@ -15,6 +15,7 @@ export function Layout() {
   const waiting = useWaitingForMe(decides);
   useApprovalsLive(decides);
   const audits = useCan('audit:verify');
+  const creates = useCan('case:create');
   const adminSections = useAdminSections();
 
   if (me.isPending) return <p className="loading">Loading…</p>;
@@ -33,6 +34,7 @@ export function Layout() {
           <NavLink to="/" end>
             Queue
           </NavLink>
+          {creates && <NavLink to="/cases/new">New case</NavLink>}
           {decides && (
             <NavLink to="/approvals">
               Approvals{count > 0 && <span className="count" aria-label={`${count} waiting`}>{count}</span>}
