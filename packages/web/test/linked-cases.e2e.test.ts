@@ -49,6 +49,8 @@ describe('linked cases in the console', () => {
     const back = page.getByRole('region', { name: 'Linked cases' }).locator('li[data-link-kind="blocks"]');
     await back.getByRole('link', { name: 'Chargeback dispute for order 3001' }).waitFor();
     expect(await back.textContent()).toContain('Blocked by');
+    // `LATCH_SCREENSHOTS=docs/screenshots` keeps a picture of the panel for the README.
+    if (process.env.LATCH_SCREENSHOTS) await page.getByRole('region', { name: 'Linked cases' }).screenshot({ path: `${process.env.LATCH_SCREENSHOTS}/linked-cases.png` });
 
     await back.getByRole('button', { name: `Remove the link to case ${blocker}` }).click();
     await page.getByRole('region', { name: 'Linked cases' }).getByText('No linked cases.').waitFor();

@@ -42,6 +42,8 @@ describe('a new case from the console', () => {
     await form.getByRole('alert').getByText('None of your teams works this queue, so you could not see the case afterwards.').waitFor();
     expect(new URL(page.url()).pathname).toBe('/cases/new');
     expect(await form.getByLabel('Order').inputValue()).toBe('4001');
+    // `LATCH_SCREENSHOTS=docs/screenshots` keeps a picture of the form, refusal included, for the README.
+    if (process.env.LATCH_SCREENSHOTS) await page.screenshot({ path: `${process.env.LATCH_SCREENSHOTS}/new-case.png`, fullPage: true });
 
     await form.getByLabel('Queue').fill('refunds');
     await form.getByRole('button', { name: 'Open case' }).click();

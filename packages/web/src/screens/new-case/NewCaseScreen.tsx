@@ -7,6 +7,7 @@ import type { CaseType } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { fieldsOf, valuesFrom, type RawValues } from '../../components/schema-form/schema-form';
 import { SchemaForm } from '../../components/schema-form/SchemaForm';
+import './new-case.css';
 
 /** A case type as GET /case-types presents it: the definition, whose default queue the form offers. */
 type TypeWithQueue = CaseType & { defaultQueue?: string };
