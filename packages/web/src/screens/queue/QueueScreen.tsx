@@ -2,19 +2,24 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useCaseList, useCaseTypes } from '../../api/cases';
 import { useUserNames } from '../../api/directory';
+import { useCaseCount } from '../../api/queue';
 import type { CaseListQuery, CaseSummary } from '../../api/types';
 import { Badge } from '../../components/Badge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { When } from '../../components/Inert';
 import { useNow } from '../../components/use-now';
 import { FILTERS, QueueFilters, type Filters } from './QueueFilters';
+import { SavedViews } from './SavedViews';
+import { SortHeader } from './SortHeader';
 import { useListKeys } from './useListKeys';
+import './queue.css';
 
 /** The queue: cases filtered and paged by the server, worked from the keyboard. */
 export function QueueScreen() {
   const [params, setParams] = useSearchParams();
   const filters: Filters = Object.fromEntries(FILTERS.flatMap((name) => (params.get(name) ? [[name, params.get(name)!]] : [])));
   const list = useCaseList(filters as CaseListQuery);
+  const count = useCaseCount(filters as CaseListQuery);
   const types = useCaseTypes();
   const nameOf = useUserNames();
   const navigate = useNavigate();
@@ -38,39 +43,54 @@ export function QueueScreen() {
   return (
     <section aria-labelledby="queue-title">
       <h1 id="queue-title">Cases</h1>
-      <QueueFilters filters={filters} onChange={change} types={types.data ?? []} searchRef={searchRef} />
-      <ErrorNotice error={list.error} />
-      <p className="count-line" aria-live="polite">
-        {list.isPending ? 'Loading…' : `${rows.length} case${rows.length === 1 ? '' : 's'}${list.hasNextPage ? ' shown, more below' : ''}`}
-        <span className="hint"> · j/k to move, Enter to open, / to search</span>
-      </p>
-      <div className="table-wrap">
-        <table className="cases">
-          <thead>
-            <tr>
-              <th scope="col">Case</th>
-              <th scope="col">Status</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Queue</th>
-              <th scope="col">Assignee</th>
-              <th scope="col">Due</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row, index) => (
-              <CaseRow key={row.id} row={row} index={index} selected={index === selected} assignee={row.assigneeId ? nameOf(row.assigneeId) : '—'} />
-            ))}
-          </tbody>
-        </table>
+      <div className="queue-layout">
+        <SavedViews filters={filters} />
+        <div className="queue-main">
+          <QueueFilters filters={filters} onChange={change} types={types.data ?? []} searchRef={searchRef} />
+          <ErrorNotice error={list.error ?? count.error} />
+          <p className="count-line" aria-live="polite">
+            {list.isPending ? 'Loading…' : countLine(count.data, rows.length, list.hasNextPage)}
+            <span className="hint"> · j/k to move, Enter to open, / to search</span>
+          </p>
+          <div className="table-wrap">
+            <table className="cases">
+              <thead>
+                <tr>
+                  <th scope="col">Case</th>
+                  <th scope="col">Status</th>
+                  <SortHeader label="Priority" column="priority" sort={filters.sort} onSort={(sort) => change({ ...filters, sort })} />
+                  <th scope="col">Queue</th>
+                  <th scope="col">Assignee</th>
+                  <th scope="col">Due</th>
+                  <SortHeader label="Opened" column="created" sort={filters.sort} onSort={(sort) => change({ ...filters, sort })} />
+                  <th scope="col">Updated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row, index) => (
+                  <CaseRow key={row.id} row={row} index={index} selected={index === selected} assignee={row.assigneeId ? nameOf(row.assigneeId) : '—'} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {list.hasNextPage && (
+            <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+              {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+            </button>
+          )}
+        </div>
       </div>
-      {list.hasNextPage && (
-        <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
-      )}
     </section>
   );
+}
+
+/** "1,234 cases match · 50 shown": the count is the server's (capped: "10,000+"), the rows are those loaded. */
+function countLine(count: { count?: number; more?: boolean } | undefined, shown: number, more: boolean): string {
+  const loaded = `${shown.toLocaleString('en')} shown${more ? ', more below' : ''}`;
+  if (count?.count === undefined) return loaded;
+  const n = count.count.toLocaleString('en');
+  const total = count.more ? `${n}+ cases match` : `${n} ${count.count === 1 ? 'case matches' : 'cases match'}`;
+  return more ? `${total} · ${loaded}` : total;
 }
 
 function CaseRow({ row, index, selected, assignee }: { row: CaseSummary; index: number; selected: boolean; assignee: string }) {
@@ -92,6 +112,9 @@ function CaseRow({ row, index, selected, assignee }: { row: CaseSummary; index: 
       <td>{assignee}</td>
       <td className={overdue ? 'overdue' : undefined}>
         <When at={row.dueAt} />
+      </td>
+      <td>
+        <When at={row.createdAt} />
       </td>
       <td>
         <When at={row.updatedAt} />
