@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCases } from '../src/cases/list-cases.js';
+import { savedViews } from '../src/db/schema.js';
 import { bearer, DB_KINDS, refundBody, startTestLatch, type TestLatch, type TestUser } from './harness.js';
 
 describe.each(DB_KINDS)('queue counts and saved views on %s', (kind) => {
@@ -117,5 +119,16 @@ describe.each(DB_KINDS)('queue counts and saved views on %s', (kind) => {
     await t.ctx.log.sequencer.drain();
     const end = size((await t.app.inject({ method: 'GET', url: '/api/v1/log/checkpoint', headers: bearer(t.users.operator) })).body);
     expect(end).toBe(start);
+  });
+
+  it('erasing a user removes their saved views (a name or a search can be personal data), and only theirs', async () => {
+    const who = t.users.approver2;
+    expect((await save(who, { name: 'Jane Doe’s refunds', query: { q: 'jane@customer.example' } })).statusCode).toBe(201);
+    const kept = await save(t.users.approver, { name: 'Kept', query: {} });
+    expect(kept.statusCode).toBe(201);
+    const erased = await t.app.inject({ method: 'POST', url: '/api/v1/erasures', headers: bearer(t.users.admin), payload: { subject: who.email } });
+    expect([erased.statusCode, erased.json().userId]).toEqual([200, who.id]);
+    expect(await t.ctx.database.db.select().from(savedViews).where(eq(savedViews.userId, who.id))).toEqual([]);
+    expect((await views(t.users.approver)).map((v) => v.id)).toContain(kept.json().id);
   });
 });

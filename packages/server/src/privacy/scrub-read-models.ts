@@ -6,7 +6,7 @@ import type { UserRow } from '../auth/users.js';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import type { CaseRow } from '../cases/case-access.js';
 import type { Tx } from '../db/database.js';
-import { actionRequests, apiTokens, approvalDecisions, attachments, blobs, cases, delegations, idempotencyKeys, notes, sessions, users } from '../db/schema.js';
+import { actionRequests, apiTokens, approvalDecisions, attachments, blobs, cases, delegations, idempotencyKeys, notes, savedViews, sessions, users } from '../db/schema.js';
 import { storedResponsesOf } from './erasure-plan.js';
 
 /** What erased free text reads as in the tables people browse. */
@@ -80,7 +80,8 @@ export async function scrubStoredResponses(tx: Tx, subjects: readonly string[], 
 
 /**
  * A user account with the subject's email: its email and name are replaced, it is disabled, its
- * sessions end and its tokens are revoked. The id stays: events and approvals refer to it.
+ * sessions end, its tokens are revoked and its saved views (names and searches they typed) go.
+ * The id stays: events and approvals refer to it.
  */
 export async function scrubUser(tx: Tx, user: UserRow, now: Date): Promise<void> {
   await tx
@@ -90,4 +91,5 @@ export async function scrubUser(tx: Tx, user: UserRow, now: Date): Promise<void>
   await tx.delete(sessions).where(eq(sessions.userId, user.id));
   await tx.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.userId, user.id), isNull(apiTokens.revokedAt)));
   await tx.update(delegations).set({ reason: null }).where(eq(delegations.fromUserId, user.id));
+  await tx.delete(savedViews).where(eq(savedViews.userId, user.id));
 }
