@@ -9,6 +9,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { When } from '../../components/Inert';
 import { useNow } from '../../components/use-now';
 import { FILTERS, QueueFilters, type Filters } from './QueueFilters';
+import { countLine } from './count-line';
 import { SavedViews } from './SavedViews';
 import { SortHeader } from './SortHeader';
 import { useListKeys } from './useListKeys';
@@ -82,15 +83,6 @@ export function QueueScreen() {
       </div>
     </section>
   );
-}
-
-/** "1,234 cases match · 50 shown": the count is the server's (capped: "10,000+"), the rows are those loaded. */
-function countLine(count: { count?: number; more?: boolean } | undefined, shown: number, more: boolean): string {
-  const loaded = `${shown.toLocaleString('en')} shown${more ? ', more below' : ''}`;
-  if (count?.count === undefined) return loaded;
-  const n = count.count.toLocaleString('en');
-  const total = count.more ? `${n}+ cases match` : `${n} ${count.count === 1 ? 'case matches' : 'cases match'}`;
-  return more ? `${total} · ${loaded}` : total;
 }
 
 function CaseRow({ row, index, selected, assignee }: { row: CaseSummary; index: number; selected: boolean; assignee: string }) {
