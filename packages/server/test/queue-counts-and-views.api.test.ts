@@ -82,6 +82,16 @@ describe.each(DB_KINDS)('queue counts and saved views on %s', (kind) => {
     expect(again.statusCode).toBe(404);
   });
 
+  it('a save retried with the same Idempotency-Key makes one view', async () => {
+    const send = () =>
+      t.app.inject({ method: 'POST', url: '/api/v1/views', headers: { ...bearer(t.users.approver), 'idempotency-key': 'save-once' }, payload: { name: 'Once', query: { status: 'new' } } });
+    const first = await send();
+    const again = await send();
+    expect([first.statusCode, again.statusCode, again.headers['idempotent-replayed']]).toEqual([201, 201, 'true']);
+    expect(again.json().id).toBe(first.json().id);
+    expect((await views(t.users.approver)).filter((v) => v.name === 'Once')).toHaveLength(1);
+  });
+
   it('refuses a view whose query the list route would refuse, or a bad name', async () => {
     const bad: [string, unknown][] = [
       ['unknown filter', { name: 'x', query: { colour: 'red' } }],

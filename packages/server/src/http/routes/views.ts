@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { LatchContext } from '../../context.js';
 import { deleteView, listViews, presentView, saveView, type ViewQuery } from '../../views/saved-views.js';
 import { principalOf } from '../authenticate.js';
+import { runCommand } from '../idempotency.js';
 import { errors, idParams, isoDate, uuid } from '../schemas.js';
 import { caseFilterProperties } from './cases.js';
 
@@ -42,8 +43,12 @@ export const viewRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request, reply) => {
       const userId = principalOf(request).userId;
-      const row = await ctx.database.write((tx) => saveView(tx, userId, { name: request.body.name.trim(), query: request.body.query }));
-      return reply.code(201).header('location', `/api/v1/views/${row.id}`).send(presentView(row));
+      // Through runCommand like every other create: a retried save with its Idempotency-Key makes one view.
+      return runCommand(ctx, request, reply, async (tx) => {
+        const row = await saveView(tx, userId, { name: request.body.name.trim(), query: request.body.query });
+        void reply.header('location', `/api/v1/views/${row.id}`);
+        return { status: 201, body: presentView(row) };
+      });
     },
   );
 
