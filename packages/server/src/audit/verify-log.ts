@@ -9,7 +9,8 @@ import {
   type TrustedKey,
 } from '@latch/core';
 import { asc, gte, sql } from 'drizzle-orm';
-import { resultRows, type Queryable } from '../db/database.js';
+import pg from 'pg';
+import { resultRows, type Db, type Queryable } from '../db/database.js';
 import { events, logCheckpoints, logLeaves, logNodes, logPending } from '../db/schema.js';
 
 export interface LogReport {
@@ -41,6 +42,15 @@ const MAX_LISTED = 20;
  * for it; and an outside checkpoint (`since`) is still a prefix of this log.
  */
 export async function verifyLog(db: Queryable, options: VerifyLogOptions): Promise<LogReport> {
+  // On PostgreSQL every read sees one snapshot: a batch the sequencer commits between reading the
+  // leaves and reading the nodes would otherwise look like nodes covering leaves the log lacks.
+  if ((db as { $client?: unknown }).$client instanceof pg.Pool) {
+    return (db as Db).transaction((tx) => verifyLogIn(tx, options), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  }
+  return verifyLogIn(db, options);
+}
+
+async function verifyLogIn(db: Queryable, options: VerifyLogOptions): Promise<LogReport> {
   const problems: string[] = [];
   const notices: string[] = [];
   const note = (problem: string) => {
