@@ -1,16 +1,16 @@
 import { parseSignerKeys, parseTrustFile } from '@latch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../src/audit/verify-log.js';
-import { bearer, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 
 /**
- * `latch verify --all` and the console's "verify now" run against a live server on PostgreSQL:
+ * `latch verify --all` and the console's "verify now" run against a live server:
  * the sequencer commits batches while the verifier reads, and no batch may read as tampering.
  */
-describe('verifying the log while the sequencer integrates (postgres)', () => {
+describe.each(DB_KINDS)('verifying the log while the sequencer integrates (%s)', (kind) => {
   let t: TestLatch;
   beforeAll(async () => {
-    t = await startTestLatch('postgres', { LATCH_LOG_INTERVAL_MS: '20' });
+    t = await startTestLatch(kind, { LATCH_LOG_INTERVAL_MS: '20' });
   });
   afterAll(() => t?.close());
 
