@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, refundBody } from '../../server/test/harness.js';
 import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './browser.js';
@@ -78,6 +79,20 @@ describe('queue counts, sorting and saved views in the console', () => {
     await saved.waitFor({ state: 'detached' });
     const mine = await t.app.inject({ method: 'GET', url: '/api/v1/views', headers: bearer(t.users.operator) });
     expect(mine.json().items.map((v: { name: string }) => v.name)).toEqual(['Unassigned urgent']);
+    expect(problems).toEqual([]);
+  }, E2E_TIMEOUT_MS);
+
+  it('filters the queue by SLA state on the server', async () => {
+    const { t } = c;
+    const late = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody({ title: 'Refund past its due time' }) })).json().id;
+    // The due time is the read model's: moved into the past here rather than waiting 48 hours.
+    await t.ctx.database.db.execute(sql`update cases set due_at = now() - interval '1 hour' where id = ${late}`);
+    const { page, problems } = await c.context();
+    await logIn(page, t.users.operator);
+    await page.getByLabel('SLA').selectOption('overdue');
+    await page.locator('.count-line').getByText('1 case matches').waitFor();
+    expect(new URL(page.url()).searchParams.get('sla')).toBe('overdue');
+    expect(await page.locator('table.cases tbody tr td:first-child a').allTextContents()).toEqual(['Refund past its due time']);
     expect(problems).toEqual([]);
   }, E2E_TIMEOUT_MS);
 });

@@ -1,10 +1,14 @@
 import { LatchError, type CaseVisibility, type Priority } from '@latch/core';
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { CaseTypeRegistry } from '../case-types/registry.js';
 import type { Queryable } from '../db/database.js';
 import { cases } from '../db/schema.js';
 import { visibleCases, type CaseRow } from './case-access.js';
 
 export type CaseSort = '-created' | 'created' | 'priority';
+
+/** `overdue`: open and past its due time; `at_risk`: open, not yet due, with less than a fifth of its time left. */
+export type SlaState = 'overdue' | 'at_risk';
 
 /** What narrows a listing (and its count): the same filters for both, so they can't disagree. */
 export interface CaseFilters {
@@ -15,6 +19,9 @@ export interface CaseFilters {
   /** A user id, or null for unassigned cases. */
   readonly assigneeId?: string | null | undefined;
   readonly text?: string | undefined;
+  readonly sla?: SlaState | undefined;
+  /** `type:status` of every final status: a case in one is no longer held to its due time. */
+  readonly finalStatuses?: readonly string[] | undefined;
 }
 
 export interface CaseQuery extends CaseFilters {
@@ -61,6 +68,13 @@ export async function countCases(db: Queryable, visibility: CaseVisibility, filt
   return n > cap ? { count: cap, more: true } : { count: n, more: false };
 }
 
+/** `type:status` of every final status of every known case type version. */
+export function finalStatusesOf(registry: CaseTypeRegistry): string[] {
+  const finals = new Set<string>();
+  for (const type of registry.list()) for (const status of type.definition.statuses) if (status.final) finals.add(`${type.definition.key}:${status.key}`);
+  return [...finals];
+}
+
 function caseConditions(visibility: CaseVisibility, filters: CaseFilters): (SQL | undefined)[] {
   const conditions: (SQL | undefined)[] = [visibleCases(visibility)];
   if (filters.status?.length) conditions.push(inArray(cases.status, [...filters.status]));
@@ -70,6 +84,15 @@ function caseConditions(visibility: CaseVisibility, filters: CaseFilters): (SQL 
   if (filters.assigneeId === null) conditions.push(isNull(cases.assigneeId));
   else if (filters.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, filters.assigneeId));
   if (filters.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${filters.text})`);
+  if (filters.sla) {
+    const open = sql`(${cases.typeKey} || ':' || ${cases.status}) <> all(${sql.param([...(filters.finalStatuses ?? [])])}::text[])`;
+    conditions.push(open);
+    conditions.push(
+      filters.sla === 'overdue'
+        ? sql`${cases.dueAt} < now()`
+        : sql`${cases.dueAt} >= now() and now() >= ${cases.createdAt} + (${cases.dueAt} - ${cases.createdAt}) * 0.8`,
+    );
+  }
   return conditions;
 }
 

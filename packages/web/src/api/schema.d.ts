@@ -877,6 +877,8 @@ export interface paths {
                     /** @description full-text search in title and description */
                     q?: string;
                     queue?: string;
+                    /** @description open cases past their due time, or with less than a fifth of their time left */
+                    sla?: "overdue" | "at_risk";
                     sort?: "-created" | "created" | "priority";
                     status?: string;
                     type?: string;
@@ -2447,6 +2449,8 @@ export interface paths {
                     /** @description full-text search in title and description */
                     q?: string;
                     queue?: string;
+                    /** @description open cases past their due time, or with less than a fifth of their time left */
+                    sla?: "overdue" | "at_risk";
                     sort?: "-created" | "created" | "priority";
                     status?: string;
                     type?: string;
@@ -3991,6 +3995,11 @@ export interface paths {
                                     /** @description full-text search in title and description */
                                     q?: string;
                                     queue?: string;
+                                    /**
+                                     * @description open cases past their due time, or with less than a fifth of their time left
+                                     * @enum {string}
+                                     */
+                                    sla?: "overdue" | "at_risk";
                                     /** @enum {string} */
                                     sort?: "-created" | "created" | "priority";
                                     status?: string;
@@ -4040,6 +4049,11 @@ export interface paths {
                             /** @description full-text search in title and description */
                             q?: string;
                             queue?: string;
+                            /**
+                             * @description open cases past their due time, or with less than a fifth of their time left
+                             * @enum {string}
+                             */
+                            sla?: "overdue" | "at_risk";
                             /** @enum {string} */
                             sort?: "-created" | "created" | "priority";
                             status?: string;
@@ -4068,6 +4082,11 @@ export interface paths {
                                 /** @description full-text search in title and description */
                                 q?: string;
                                 queue?: string;
+                                /**
+                                 * @description open cases past their due time, or with less than a fifth of their time left
+                                 * @enum {string}
+                                 */
+                                sla?: "overdue" | "at_risk";
                                 /** @enum {string} */
                                 sort?: "-created" | "created" | "priority";
                                 status?: string;

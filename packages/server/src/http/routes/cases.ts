@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase } from '../../cases/case-access.js';
 import { createCase, type NewCase } from '../../cases/create-case.js';
-import { countCases, listCases, type CaseFilters, type CaseSort } from '../../cases/list-cases.js';
+import type { CaseTypeRegistry } from '../../case-types/registry.js';
+import { countCases, finalStatusesOf, listCases, type CaseFilters, type CaseSort, type SlaState } from '../../cases/list-cases.js';
 import { presentCase, presentCaseDetail } from '../../cases/present-case.js';
 import { updateCase, type CaseChanges } from '../../cases/update-case.js';
 import type { LatchContext } from '../../context.js';
@@ -27,6 +28,7 @@ export const caseFilterProperties = {
   assignee: { type: 'string', description: 'a user id, "me" or "none"', pattern: '^(me|none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$' },
   q: { type: 'string', minLength: 1, maxLength: 200, description: 'full-text search in title and description' },
   sort: { type: 'string', enum: ['-created', 'created', 'priority'] },
+  sla: { type: 'string', enum: ['overdue', 'at_risk'], description: 'open cases past their due time, or with less than a fifth of their time left' },
 } as const;
 
 interface FilterQuery {
@@ -37,6 +39,7 @@ interface FilterQuery {
   assignee?: string;
   q?: string;
   sort?: CaseSort;
+  sla?: SlaState;
 }
 
 interface ListQuery extends FilterQuery {
@@ -47,8 +50,9 @@ interface ListQuery extends FilterQuery {
 const split = (value?: string) => (value === undefined ? undefined : value.split(','));
 
 /** The query parameters as the filters list-cases.ts understands ("me" is the caller). */
-function filtersOf(query: FilterQuery, principal: Principal): CaseFilters {
+function filtersOf(query: FilterQuery, principal: Principal, caseTypes: CaseTypeRegistry): CaseFilters {
   return {
+    ...(query.sla ? { sla: query.sla, finalStatuses: finalStatusesOf(caseTypes) } : {}),
     status: split(query.status),
     type: split(query.type),
     queue: split(query.queue),
@@ -124,7 +128,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       const principal = principalOf(request);
       const query = request.query;
       const page = await listCases(ctx.database.db, ctx.teams.visibilityOf(principal), {
-        ...filtersOf(query, principal),
+        ...filtersOf(query, principal, ctx.caseTypes),
         sort: query.sort ?? '-created',
         limit: Number(query.limit ?? 50),
         cursor: query.cursor,
@@ -150,7 +154,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request) => {
       const principal = principalOf(request);
-      return countCases(ctx.database.db, ctx.teams.visibilityOf(principal), filtersOf(request.query, principal));
+      return countCases(ctx.database.db, ctx.teams.visibilityOf(principal), filtersOf(request.query, principal, ctx.caseTypes));
     },
   );
 

@@ -1,7 +1,7 @@
 import { useState, type RefObject } from 'react';
 import type { CaseType } from '../../api/types';
 
-export const FILTERS = ['q', 'status', 'type', 'queue', 'priority', 'assignee', 'sort'] as const;
+export const FILTERS = ['q', 'status', 'type', 'queue', 'priority', 'assignee', 'sla', 'sort'] as const;
 export type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 interface Props {
@@ -48,6 +48,15 @@ export function QueueFilters({ filters, onChange, types, searchRef }: Props) {
         options={[
           ['me', 'Me'],
           ['none', 'Unassigned'],
+        ]}
+      />
+      <Select
+        label="SLA"
+        value={filters.sla}
+        onChange={(v) => set('sla', v)}
+        options={[
+          ['overdue', 'Overdue'],
+          ['at_risk', 'At risk (under a fifth of the time left)'],
         ]}
       />
       <div className="form-row">
