@@ -48,6 +48,21 @@ export function usePropose(caseId: string) {
   });
 }
 
+/**
+ * The proposer changes the input, at the version they saw: approvals given so far are voided and
+ * the policy is asked again (the timeline shows `action.voided`).
+ */
+export function useEditAction(actionId: string, caseId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (edit: { input: Record<string, unknown>; version: number }) =>
+      (await call(api.PATCH('/api/v1/actions/{id}', { params: { path: { id: actionId } }, body: edit }))) as Action,
+    onSettled: async () => {
+      await Promise.all([client.invalidateQueries({ queryKey: ['case', caseId] }), client.invalidateQueries({ queryKey: ['action', actionId] })]);
+    },
+  });
+}
+
 export interface DecisionInput {
   decision: 'approve' | 'deny';
   payloadHash: string;

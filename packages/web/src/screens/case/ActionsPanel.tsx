@@ -1,10 +1,12 @@
 import { useAction, useCaseActions } from '../../api/actions';
 import { useCan, useMe } from '../../api/session';
-import type { Action, CaseDetail, CaseType } from '../../api/types';
+import type { Action, AvailableAction, CaseDetail, CaseType } from '../../api/types';
 import { ApprovalState } from '../../components/ApprovalState';
 import { DecisionForm } from '../../components/DecisionForm';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { labelsOf } from '../../components/schema-form/schema-form';
+import { useState } from 'react';
+import { EditAction } from './EditAction';
 import { ProposeAction } from './ProposeAction';
 
 interface Props {
@@ -23,7 +25,13 @@ export function ActionsPanel({ detail, type, nameOf }: Props) {
       <h2 id="actions-title">Actions</h2>
       <ErrorNotice error={actions.error} />
       {(actions.data?.items ?? []).map((item) => (
-        <ActionCard key={item.id} summary={item} nameOf={nameOf} />
+        <ActionCard
+          key={item.id}
+          summary={item}
+          nameOf={nameOf}
+          definition={actions.data?.available.find((a) => a.plugin === item.plugin && a.action === item.action)}
+          labels={labelsOf(type?.fields)}
+        />
       ))}
       {actions.data && actions.data.items.length === 0 && <p className="muted">No action proposed yet.</p>}
       {canPropose && actions.data && actions.data.available.length > 0 && (
@@ -33,17 +41,35 @@ export function ActionsPanel({ detail, type, nameOf }: Props) {
   );
 }
 
-/** One action, read in full (with this round's decisions); the decision form for those who may try. */
-function ActionCard({ summary, nameOf }: { summary: Action; nameOf: Props['nameOf'] }) {
+/** Statuses in which the proposer may still change the input (approvals/edit-action.ts). */
+const EDITABLE = new Set(['awaiting_approval', 'approved']);
+
+interface CardProps {
+  readonly summary: Action;
+  readonly nameOf: Props['nameOf'];
+  readonly definition: AvailableAction | undefined;
+  readonly labels: Record<string, string>;
+}
+
+/** One action, read in full (with this round's decisions); the decision form for those who may try; the proposer may edit. */
+function ActionCard({ summary, nameOf, definition, labels }: CardProps) {
   const full = useAction(summary.id);
   const me = useMe().data;
   const canDecide = useCan('action:decide');
+  const [editing, setEditing] = useState(false);
   const action = full.data ?? summary;
   const own = me?.user?.id === action.proposedBy;
+  const editable = own && definition !== undefined && EDITABLE.has(action.status);
   return (
     <article className="action-card" aria-label={`Action ${action.plugin} ${action.action}`} data-status={action.status}>
       <ApprovalState action={action} nameOf={nameOf} />
-      {action.status === 'awaiting_approval' && (canDecide || own) && <DecisionForm action={action} ownProposal={own} />}
+      {editable && !editing && (
+        <button type="button" onClick={() => setEditing(true)}>
+          Edit input
+        </button>
+      )}
+      {editable && editing && <EditAction action={action} definition={definition} labels={labels} onDone={() => setEditing(false)} />}
+      {action.status === 'awaiting_approval' && !editing && (canDecide || own) && <DecisionForm action={action} ownProposal={own} />}
     </article>
   );
 }
