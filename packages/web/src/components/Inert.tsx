@@ -41,7 +41,10 @@ export function When({ at }: { at: string | null | undefined }) {
 function Moment({ at }: { at: string }) {
   const now = useNow();
   const date = new Date(at);
-  const delta = date.getTime() - now;
+  // The page's clock ticks every 30 s: an event that just happened can be up to a tick "ahead" of it,
+  // and must read "now", not "in 7 seconds".
+  const ahead = date.getTime() - now;
+  const delta = ahead > 0 && ahead < 60_000 ? 0 : ahead;
   const [unit, size] = UNITS.find(([, ms]) => Math.abs(delta) >= ms) ?? ['second', 1000];
   return (
     <time dateTime={at} title={absolute.format(date)}>
