@@ -8,7 +8,8 @@ import type { WaitingItem } from '../../api/types';
 import { ApprovalState } from '../../components/ApprovalState';
 import { DecisionForm } from '../../components/DecisionForm';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { InertValue, When } from '../../components/Inert';
+import { NoteItem } from '../../components/NoteItem';
+import { When } from '../../components/Inert';
 
 /** What waits for my decision, soonest deadline first, with what is needed to decide without leaving the page. */
 export function InboxScreen() {
@@ -77,14 +78,7 @@ function InboxItem({ item, nameOf, onDecided }: ItemProps) {
           <h4>Latest notes on the case</h4>
           <ul className="notes">
             {recent.map((note) => (
-              <li key={note.id}>
-                <p className="meta">
-                  {nameOf(note.authorId)} · <When at={note.createdAt} />
-                </p>
-                <div className="note-body">
-                  <InertValue value={note.body} />
-                </div>
-              </li>
+              <NoteItem key={note.id} note={note} nameOf={nameOf} />
             ))}
           </ul>
         </>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useAddNote, useNotes } from '../../api/cases';
 import { useCan } from '../../api/session';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { InertValue, When } from '../../components/Inert';
+import { NoteItem } from '../../components/NoteItem';
 
 /** The newest notes shown at first: every note is also on the timeline, and a case may hold thousands. */
 const SHOWN_AT_FIRST = 10;
@@ -28,15 +28,8 @@ export function NotesPanel({ caseId, nameOf }: { caseId: string; nameOf: (id: st
       )}
       <ul className="notes">
         {all.slice(hidden).map((note) => (
-          <li key={note.id}>
-            <p className="meta">
-              {nameOf(note.authorId)} · <When at={note.createdAt} />
-            </p>
-            <div className="note-body">
-              <InertValue value={note.body} />
-            </div>
-          </li>
-        ))}
+            <NoteItem key={note.id} note={note} nameOf={nameOf} />
+          ))}
         {notes.data?.items?.length === 0 && <li className="muted">No notes yet.</li>}
       </ul>
       {canComment && (
