@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, DB_KINDS, REPO_CONFIG_DIR, refundBody, startTestLatch, type TestLatch } from './harness.js';
 
@@ -83,10 +84,29 @@ describe.each(DB_KINDS)('proof and plugins API (%s)', (kind) => {
     await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() });
     await t.ctx.log.sequencer.drain();
     const trust = (await t.app.inject({ url: '/api/v1/log/trust', headers: bearer(t.users.admin) })).body;
-    const [first, second] = await Promise.all([
-      t.app.inject({ method: 'POST', url: '/api/v1/log/verifications', headers: bearer(t.users.admin) }),
-      t.app.inject({ method: 'POST', url: '/api/v1/log/verifications', headers: bearer(t.users.admin) }),
-    ]);
+    const verify = () => t.app.inject({ method: 'POST', url: '/api/v1/log/verifications', headers: bearer(t.users.admin) });
+    let first: Awaited<ReturnType<typeof verify>>;
+    let second: Awaited<ReturnType<typeof verify>>;
+    if (t.databaseUrl) {
+      // PostgreSQL: hold the first run inside its read of the checkpoints, so the second surely
+      // arrives while it runs (two requests racing could otherwise finish one after the other).
+      const blocker = new pg.Client({ connectionString: t.databaseUrl });
+      await blocker.connect();
+      try {
+        await blocker.query('begin');
+        await blocker.query('lock table log_checkpoints in access exclusive mode');
+        const running = verify();
+        await until(async () => (await blocker.query(`select 1 from pg_locks where not granted and relation = 'log_checkpoints'::regclass`)).rowCount! > 0);
+        second = await verify();
+        await blocker.query('commit');
+        first = await running;
+      } finally {
+        await blocker.end();
+      }
+    } else {
+      // PGlite has one connection in this process: the first request's run holds it first.
+      [first, second] = await Promise.all([verify(), verify()]);
+    }
     expect([first.statusCode, second.statusCode]).toEqual([200, 409]);
     expect(second.json().error.code).toBe('VERIFICATION_RUNNING');
     const report = first.json();
@@ -98,3 +118,12 @@ describe.each(DB_KINDS)('proof and plugins API (%s)', (kind) => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/log/verifications', headers: bearer(t.users.operator) })).statusCode).toBe(403);
   });
 });
+
+/** Polls `check` until it holds; the bound is generous, so this is no timing assertion. */
+async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
