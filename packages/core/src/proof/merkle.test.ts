@@ -12,8 +12,8 @@ import {
   verifyInclusion,
 } from './merkle.js';
 
-// Repo root is four levels up; shared data lives next to it at ../shared/data.
-const vectorsDir = fileURLToPath(new URL('../../../../../shared/data/merkle-vectors/', import.meta.url));
+// RFC 6962 / transparency-dev vectors, vendored in test-fixtures/merkle-vectors (see its README).
+const vectorsDir = fileURLToPath(new URL('../../../../test-fixtures/merkle-vectors/', import.meta.url));
 
 interface InclusionVector {
   leafIdx: number;

@@ -10,8 +10,8 @@ import { postDelivery, signedDelivery, stripeEvent, type SignOptions } from './s
 export { parseForm, type FormParams } from './stripe-form.js';
 export type { RefundStatus } from './stripe-ledger.js';
 
-/** Stripe's public OpenAPI spec and fixtures: `../shared/data/stripe` from the repo root. */
-export const STRIPE_DATA_DIR = fileURLToPath(new URL('../../../../../shared/data/stripe/', import.meta.url));
+/** Stripe's public OpenAPI spec and fixtures, trimmed and vendored in `test-fixtures/stripe` (see its README). */
+export const STRIPE_DATA_DIR = fileURLToPath(new URL('../../../../test-fixtures/stripe/', import.meta.url));
 /** The API version of that spec: answered when a request names none. */
 export const SPEC_API_VERSION = '2023-08-16';
 
