@@ -376,3 +376,71 @@ export const savedViews = pgTable(
   },
   (t) => [index('saved_views_user_idx').on(t.userId, t.createdAt)],
 );
+
+/**
+ * Notifications (notifications/): derived from committed events by one worker, never by the
+ * commands themselves. `source` names what caused one (an event, an action's round and step, a
+ * case's due time), so deriving it twice inserts nothing: unique per source, recipient and kind.
+ * Only ids are kept: titles are read from the case when shown, as the recipient may see it then.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    recipientId: uuid('recipient_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').notNull(),
+    source: text('source').notNull(),
+    caseId: uuid('case_id').references(() => cases.id),
+    actionId: uuid('action_id').references(() => actionRequests.id),
+    /** When an approval waiting for the recipient expires. */
+    deadline: timestamp('deadline', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    readAt: timestamp('read_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('notifications_once').on(t.source, t.recipientId, t.kind), index('notifications_recipient_idx').on(t.recipientId, t.id)],
+);
+
+/** How far the notification worker has read the global log (log_leaves positions: commit order). One row. */
+export const notificationCursor = pgTable('notification_cursor', {
+  id: smallint('id').primaryKey(),
+  position: bigint('position', { mode: 'number' }).notNull(),
+});
+
+/** Per user: which kinds go to email and to Slack (absent kind: on), the daily digest, the Slack member id. */
+export const notificationPreferences = pgTable('notification_preferences', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id),
+  email: jsonb('email').$type<Record<string, boolean>>().notNull(),
+  slack: jsonb('slack').$type<Record<string, boolean>>().notNull(),
+  digest: text('digest').notNull().default('off'),
+  slackMemberId: text('slack_member_id'),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * One message to one person on one external channel, and what became of it: the delivery log an
+ * admin reads. No message body is kept, only what failed (an error code, never a server's text).
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    /** `<notification>:<channel>` or `digest:<user>:<day>:<channel>`: one delivery each. */
+    key: text('key').notNull().unique(),
+    recipientId: uuid('recipient_id')
+      .notNull()
+      .references(() => users.id),
+    notificationId: uuid('notification_id').references(() => notifications.id),
+    channel: text('channel').notNull(),
+    /** `pending`, `sent`, `retrying` (an attempt failed, another will follow) or `failed`. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('notification_deliveries_recipient_idx').on(t.recipientId, t.id)],
+);
