@@ -4,6 +4,7 @@ export * from './canonical.js';
 export * from './timeline/event.js';
 export * from './timeline/personal-data.js';
 export * from './timeline/verify-chain.js';
+export * from './timeline/present-event.js';
 export * from './case-types/definition.js';
 export * from './access/permissions.js';
 export * from './approvals/decide.js';

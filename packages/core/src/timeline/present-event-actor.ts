@@ -1,0 +1,71 @@
+/**
+ * Who acted, as people read it. Persons are named through a lookup the caller fills (the server from
+ * its users table, the bundle verifier from the bundle's people.json), so the core stays pure.
+ */
+import type { Actor } from './event.js';
+
+/** A person as the reader may see them. `erased`: their account was erased; the name is gone. */
+export interface PersonName {
+  readonly name: string;
+  readonly email?: string;
+  readonly erased?: boolean;
+}
+
+/** A person's name from their user id, or undefined when unknown. */
+export type NameLookup = (userId: string) => PersonName | undefined;
+
+/** What an erased person reads as, in the API and in a bundle's story. */
+export const ERASED_PERSON = 'Erased person';
+const UNKNOWN_PERSON = 'Unknown user';
+
+/** The actor as presented beside an event. */
+export interface PresentedActor {
+  readonly kind: string;
+  readonly name: string;
+  readonly email?: string;
+}
+
+/** The system actors people meet on a timeline; any other id reads "Latch (<id>)". */
+const SYSTEM_NAMES: Readonly<Record<string, string>> = {
+  policy: 'The approval policy',
+  expiry: 'The expiry timer',
+  sequencer: 'The log sequencer',
+  cli: 'Latch (command line)',
+  bootstrap: 'Latch (first start)',
+};
+
+/** A person's display name, never their email; "Erased person" once erased. */
+export function personName(userId: unknown, names: NameLookup): string {
+  if (typeof userId !== 'string') return UNKNOWN_PERSON;
+  const person = names(userId);
+  if (person === undefined) return UNKNOWN_PERSON;
+  return person.erased === true ? ERASED_PERSON : oneLine(person.name) || UNKNOWN_PERSON;
+}
+
+/** The event's actor: kind, display name, and the email when the lookup gives one (the server decides who may see it). */
+export function presentActor(actor: Actor | undefined, names: NameLookup): PresentedActor {
+  if (actor === undefined || typeof actor !== 'object') return { kind: 'unknown', name: 'Unknown' };
+  const kind = String(actor.type);
+  if (kind === 'user' || kind === 'token') {
+    const userId = kind === 'user' ? actor.id : actor.user;
+    const person = typeof userId === 'string' ? names(userId) : undefined;
+    const email = person !== undefined && person.erased !== true && person.email !== undefined ? { email: person.email } : {};
+    return { kind, name: personName(userId, names), ...email };
+  }
+  if (kind === 'system') return { kind, name: SYSTEM_NAMES[actor.id] ?? `Latch (${oneLine(String(actor.id))})` };
+  if (kind === 'plugin') return { kind, name: `Plugin ${oneLine(String(actor.id))}` };
+  if (kind === 'intelligence') return { kind, name: 'Latch intelligence' };
+  return { kind, name: oneLine(`${kind} ${String(actor.id)}`) };
+}
+
+/** How the actor starts a summary line: a token says it was one. */
+export function actorPhrase(actor: Actor | undefined, names: NameLookup): string {
+  const presented = presentActor(actor, names);
+  return presented.kind === 'token' ? `${presented.name} (API token)` : presented.name;
+}
+
+/** Text on one line: control characters and line breaks become spaces, runs of space one. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- exactly the characters a line must not hold
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { sealEvent, type Actor, type EventBody, type EventDraft } from './event.js';
+import { personal } from './personal-data.js';
+import { ERASED_PERSON, formatAmount, presentActor, presentEvent, type NameLookup } from './present-event.js';
+
+const ANA = '0190a5c4-0000-7000-8000-00000000a0a0';
+const BO = '0190a5c4-0000-7000-8000-00000000b0b0';
+const GONE = '0190a5c4-0000-7000-8000-00000000dead';
+const ACTION = '0190a5c4-2222-7000-8000-0000abcd1234';
+const CASE = '0190a5c4-1111-7000-8000-000000000001';
+const OTHER = '0190a5c4-1111-7000-8000-0000feed0002';
+
+const people: Record<string, { name: string; email?: string; erased?: boolean }> = {
+  [ANA]: { name: 'Ana Ruiz', email: 'ana@example.com' },
+  [BO]: { name: 'Bo Chen' },
+  [GONE]: { name: '[erased]', erased: true },
+};
+const names: NameLookup = (id) => people[id];
+const ana: Actor = { type: 'user', id: ANA };
+const bo: Actor = { type: 'user', id: BO };
+const stripe: Actor = { type: 'plugin', id: 'stripe' };
+
+/** The hashed body of a draft, as a reader of the bytes (the API, a bundle's verifier) sees it: personal values are commitments. */
+function body(draft: EventDraft): EventBody {
+  return JSON.parse(sealEvent(draft, { stream: CASE, seq: 0, hash: null }).bytes) as EventBody;
+}
+const summaryOf = (draft: EventDraft): string => presentEvent(body(draft), names).summary;
+
+const refundInput = { payment_intent: 'pi_123', amount_minor: 61200, currency: 'usd', reason: 'duplicate' };
+
+/** One row per event kind the server records today: the draft, and the line it reads as. */
+const LINES: ReadonlyArray<[EventDraft, string]> = [
+  [
+    { kind: 'case.created', actor: ana, data: { type: 'refund', typeVersion: 3, title: personal('Refund for Jane'), queue: 'refunds', fields: { order_id: 'o-1', amount_minor: 61200, currency: 'usd' } } },
+    'Ana Ruiz opened a refund case in queue refunds: USD 612.00',
+  ],
+  [{ kind: 'field.changed', actor: ana, data: { changes: [{ field: 'priority', old: 'normal', new: 'high' }] } }, 'Ana Ruiz changed priority from normal to high'],
+  [{ kind: 'field.changed', actor: ana, data: { changes: [{ field: 'assigneeId', old: null, new: BO }] } }, 'Ana Ruiz assigned the case to Bo Chen'],
+  [{ kind: 'field.changed', actor: ana, data: { changes: [{ field: 'assigneeId', old: BO, new: null }, { field: 'title', old: personal('a'), new: personal('b') }] } }, 'Ana Ruiz unassigned the case, changed title'],
+  [{ kind: 'field.changed', actor: ana, data: { changes: [{ field: 'fields.payment_intent', old: null, new: 'pi_9' }] } }, 'Ana Ruiz set payment_intent to pi_9'],
+  [{ kind: 'status.changed', actor: ana, data: { from: 'new', to: 'in_progress' } }, 'Ana Ruiz moved the case from new to in_progress'],
+  [{ kind: 'note.added', actor: ana, data: { noteId: 'n1', body: personal('called Jane Doe') } }, 'Ana Ruiz added a note'],
+  [{ kind: 'attachment.added', actor: ana, data: { filename: personal('passport.jpg'), contentType: 'image/jpeg', size: 2048, sha256: 'ab' } }, 'Ana Ruiz attached a file (image/jpeg, 2048 bytes)'],
+  [{ kind: 'link.added', actor: ana, data: { linkId: 'l', kind: 'blocks', fromCaseId: CASE, toCaseId: OTHER } }, 'Ana Ruiz linked case 00000001 blocks case feed0002'],
+  [{ kind: 'link.removed', actor: ana, data: { linkId: 'l', kind: 'relates_to', fromCaseId: CASE, toCaseId: OTHER } }, 'Ana Ruiz unlinked case 00000001 relates to case feed0002'],
+  [{ kind: 'action.proposed', actor: ana, data: { actionId: ACTION, plugin: 'stripe', action: 'refund', input: refundInput, payloadHash: 'h', status: 'awaiting_approval' } }, 'Ana Ruiz proposed Refund through Stripe: USD 612.00 on pi_123'],
+  [
+    { kind: 'action.updated', actor: ana, data: { actionId: ACTION, plugin: 'stripe', action: 'refund', input: { ...refundInput, amount_minor: 70000 }, status: 'awaiting_approval' } },
+    'Ana Ruiz changed the input of action abcd1234 to Refund through Stripe: USD 700.00 on pi_123',
+  ],
+  [{ kind: 'approval.granted', actor: bo, data: { actionId: ACTION, step: 0, stepName: 'Second reviewer', onBehalfOf: null } }, 'Bo Chen approved action abcd1234 at step “Second reviewer”'],
+  [{ kind: 'approval.denied', actor: bo, data: { actionId: ACTION, step: 0, stepName: 'Second reviewer', onBehalfOf: ANA, reason: personal('no') } }, 'Bo Chen denied action abcd1234 at step “Second reviewer” for Ana Ruiz'],
+  [{ kind: 'action.approved', actor: { type: 'system', id: 'policy' }, data: { actionId: ACTION, automatic: true } }, 'Action abcd1234 is approved: the policy required no one'],
+  [{ kind: 'action.approved', actor: bo, data: { actionId: ACTION } }, 'Action abcd1234 is approved: every required step is done'],
+  [{ kind: 'action.voided', actor: ana, data: { actionId: ACTION, voidedDecisions: ['d1'] } }, 'Ana Ruiz changed action abcd1234: 1 earlier decision no longer counts'],
+  [{ kind: 'action.cancelled', actor: ana, data: { actionId: ACTION, previousStatus: 'approved' } }, 'Ana Ruiz withdrew action abcd1234'],
+  [{ kind: 'action.expired', actor: { type: 'system', id: 'expiry' }, data: { actionId: ACTION, step: 0 } }, 'Action abcd1234 expired: no decision before the deadline'],
+  [{ kind: 'action.started', actor: stripe, data: { actionId: ACTION, execution: 1, attempt: 1, idempotencyKey: 'k' } }, 'Plugin stripe started action abcd1234 (execution 1, attempt 1)'],
+  [{ kind: 'action.retried', actor: ana, data: { actionId: ACTION, execution: 2, previousEffect: 'none' } }, 'Ana Ruiz asked to retry action abcd1234 (execution 2)'],
+  [{ kind: 'action.succeeded', actor: stripe, data: { actionId: ACTION, execution: 1, attempt: 1, summary: personal('Refunded re_1') } }, 'Action abcd1234 succeeded (execution 1, attempt 1)'],
+  [{ kind: 'action.reconciled', actor: stripe, data: { actionId: ACTION, execution: 2, attempt: 1 } }, 'Action abcd1234 had already taken effect, the external system confirms (execution 2, attempt 1)'],
+  [{ kind: 'action.pending', actor: stripe, data: { actionId: ACTION, execution: 1, attempt: 2 } }, 'Action abcd1234 is still pending in the external system (execution 1, attempt 2)'],
+  [{ kind: 'action.failed', actor: stripe, outcome: 'failed', data: { actionId: ACTION, execution: 1, attempt: 1, willRetry: true } }, 'Action abcd1234 failed (execution 1, attempt 1); will retry'],
+  [
+    { kind: 'attempt.blocked', actor: bo, outcome: 'refused', data: { attempt: 'action.decide', code: 'SELF_APPROVAL_FORBIDDEN', actionId: ACTION, message: personal('You proposed it') } },
+    'Refused: Bo Chen may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)',
+  ],
+  [{ kind: 'attempt.blocked', actor: bo, outcome: 'refused', data: { attempt: 'action.propose', code: 'SOMETHING_NEW' } }, 'Refused: Bo Chen tried to propose an action (SOMETHING_NEW)'],
+  [{ kind: 'case.exported', actor: ana, data: { head: { seq: 7, hash: 'h' } } }, 'Ana Ruiz exported the evidence bundle (up to event 7)'],
+  [{ kind: 'subject.erased', actor: ana, data: { erasureId: 'e', values: 3, blobs: 1 } }, 'Ana Ruiz erased a subject’s personal data (3 values, 1 file)'],
+  [{ kind: 'user.created', actor: { type: 'system', id: 'cli' }, data: { userId: BO, email: personal('bo@example.com'), name: personal('Bo Chen') } }, 'Latch (command line) created user 0000b0b0'],
+  [{ kind: 'user.updated', actor: ana, data: { userId: BO, roles: { old: [], new: ['operator'] } } }, 'Ana Ruiz changed a user account'],
+  [{ kind: 'token.created', actor: ana, data: { tokenId: 't', userId: ANA, scopes: ['*'] } }, 'Ana Ruiz created an API token for Ana Ruiz'],
+  [{ kind: 'token.revoked', actor: ana, data: { tokenId: 't', userId: BO, alsoRevoked: [] } }, 'Ana Ruiz revoked an API token of Bo Chen'],
+  [{ kind: 'delegation.created', actor: bo, data: { delegationId: 'd', fromUserId: BO, toUserId: ANA } }, 'Bo Chen delegated approvals from Bo Chen to Ana Ruiz'],
+  [{ kind: 'delegation.revoked', actor: bo, data: { delegationId: 'd' } }, 'Bo Chen revoked a delegation'],
+  [{ kind: 'log.key_rotated', actor: { type: 'system', id: 'sequencer' }, data: { treeSize: 42 } }, 'The log sequencer signed with a new set of log keys at tree size 42'],
+];
+
+describe('presentEvent', () => {
+  it.each(LINES.map(([draft, line]) => [draft.kind, draft, line] as const))('%s reads as one plain line', (_kind, draft, line) => {
+    expect(summaryOf(draft)).toBe(line);
+  });
+
+  it('never quotes personal data: the line is the same from the hashed body and from the revealed data', () => {
+    const draft: EventDraft = { kind: 'note.added', actor: ana, data: { body: personal('Jane Doe, 12 Main St') } };
+    expect(summaryOf(draft)).not.toContain('Jane');
+    expect(presentEvent({ kind: 'note.added', actor: ana, data: { body: 'Jane Doe, 12 Main St' } }, names).summary).toBe(summaryOf(draft));
+  });
+
+  it('marks refusals and denials with the refusal tone, and nothing else', () => {
+    const tones = Object.fromEntries(LINES.map(([draft]) => [draft.kind, presentEvent(body(draft), names).tone]));
+    expect(tones['attempt.blocked']).toBe('refusal');
+    expect(tones['approval.denied']).toBe('refusal');
+    expect(tones['approval.granted']).toBe('normal');
+    expect(tones['action.failed']).toBe('normal');
+    expect(presentEvent({ kind: 'sla.escalated', actor: ana, outcome: 'refused', data: {} }, names).tone).toBe('refusal');
+  });
+
+  it('reads a kind it does not know with a fallback line, its data unquoted', () => {
+    const presented = presentEvent({ kind: 'notification.sent', actor: { type: 'system', id: 'mailer' }, data: { to: 'x@example.com' } }, names);
+    expect(presented).toEqual({ summary: 'Latch (mailer) recorded notification.sent', amounts: [], tone: 'normal' });
+  });
+
+  it('names tokens, erased and unknown people, plugins and other actors', () => {
+    expect(summaryOf({ kind: 'note.added', actor: { type: 'token', id: 'tok', user: ANA }, data: {} })).toBe('Ana Ruiz (API token) added a note');
+    expect(summaryOf({ kind: 'note.added', actor: { type: 'user', id: GONE }, data: {} })).toBe(`${ERASED_PERSON} added a note`);
+    expect(summaryOf({ kind: 'note.added', actor: { type: 'user', id: OTHER }, data: {} })).toBe('Unknown user added a note');
+    expect(summaryOf({ kind: 'note.added', actor: { type: 'intelligence', id: 'local' }, data: {} })).toBe('Latch intelligence added a note');
+    expect(presentActor({ type: 'user', id: ANA }, names)).toEqual({ kind: 'user', name: 'Ana Ruiz', email: 'ana@example.com' });
+    expect(presentActor({ type: 'token', id: 't', user: ANA }, names)).toEqual({ kind: 'token', name: 'Ana Ruiz', email: 'ana@example.com' });
+    expect(presentActor({ type: 'user', id: GONE }, (id) => ({ ...people[id]!, email: 'erased@erased.invalid' }))).toEqual({ kind: 'user', name: ERASED_PERSON });
+    expect(presentActor({ type: 'plugin', id: 'stripe' }, names)).toEqual({ kind: 'plugin', name: 'Plugin stripe' });
+  });
+
+  it('keeps the line on one line whatever a name holds', () => {
+    const hostile: NameLookup = () => ({ name: 'Eve\nRefused: Bo Chen approved\r\u2028everything' });
+    const summary = presentEvent({ kind: 'note.added', actor: ana, data: {} }, hostile).summary;
+    expect(summary).toBe('Eve Refused: Bo Chen approved everything added a note');
+    expect(summary).not.toMatch(/[\r\n\u2028]/);
+  });
+
+  it('is deterministic', () => {
+    const [draft] = LINES[10]!;
+    const event = body(draft);
+    expect(presentEvent(event, names)).toEqual(presentEvent(structuredClone(event), names));
+  });
+});
+
+describe('amounts', () => {
+  it('are found beside their currency and formatted with its exponent', () => {
+    const presented = presentEvent(body(LINES[10]![0]), names);
+    expect(presented.amounts).toEqual([{ field: 'input.amount_minor', minor: 61200, currency: 'USD', text: 'USD 612.00' }]);
+  });
+
+  it.each([
+    [500000, 'jpy', 'JPY 500,000'],
+    [61200, 'usd', 'USD 612.00'],
+    [5, 'eur', 'EUR 0.05'],
+    [123456789, 'gbp', 'GBP 1,234,567.89'],
+    [1234, 'bhd', 'BHD 1.234'],
+    [-250, 'chf', 'CHF -2.50'],
+    [0, 'usd', 'USD 0.00'],
+    [9007199254740991, 'usd', 'USD 90,071,992,547,409.91'],
+  ])('%i %s is %s', (minor, currency, text) => {
+    expect(formatAmount(minor, currency)).toBe(text);
+  });
+
+  it('are left out when the currency is not one, or the amount is not an integer', () => {
+    expect(formatAmount(100, 'us')).toBeUndefined();
+    expect(formatAmount(100, '$$$')).toBeUndefined();
+    expect(formatAmount(1.5, 'usd')).toBeUndefined();
+    const event = { kind: 'action.proposed', actor: ana, data: { plugin: 'stripe', action: 'refund', input: { amount_minor: 100, currency: 'dollars' } } };
+    expect(presentEvent(event, names)).toMatchObject({ summary: 'Ana Ruiz proposed Refund through Stripe', amounts: [] });
+  });
+
+  it('in JPY read without decimals in the line', () => {
+    const draft: EventDraft = { kind: 'action.proposed', actor: ana, data: { actionId: ACTION, plugin: 'stripe', action: 'refund', input: { charge: 'ch_1', amount_minor: 5000, currency: 'jpy' } } };
+    expect(summaryOf(draft)).toBe('Ana Ruiz proposed Refund through Stripe: JPY 5,000 on ch_1');
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * One plain-text line per event, so the API, the console, the CLI and an evidence bundle's
+ * story.txt tell the same story. Deterministic and pure: the same event and names always give the
+ * same line.
+ *
+ * Lines are written from the hashed body, where personal data is a commitment: they never quote a
+ * personal value (a title, a note, a refusal's message), so the line is the same before and after
+ * an erasure, and the same in the API and in a bundle.
+ *
+ * Adding an event kind is one entry in LINES.
+ */
+import { commitmentOf } from './personal-data.js';
+import type { Actor } from './event.js';
+import { actorPhrase, oneLine, personName, type NameLookup } from './present-event-actor.js';
+import { findAmounts, type PresentedAmount } from './present-event-amounts.js';
+
+export { ERASED_PERSON, presentActor, personName, type NameLookup, type PersonName, type PresentedActor } from './present-event-actor.js';
+export { formatAmount, findAmounts, type PresentedAmount } from './present-event-amounts.js';
+
+/** What presentEvent reads of an event: its hashed body (or the API's view of it). */
+export interface PresentableEvent {
+  readonly kind: string;
+  readonly actor: Actor;
+  readonly outcome?: string;
+  readonly data: unknown;
+}
+
+export type Tone = 'refusal' | 'normal';
+
+export interface EventPresentation {
+  /** One line of plain text, e.g. "Ana Ruiz proposed Refund through Stripe: USD 612.00 on pi_123". */
+  readonly summary: string;
+  readonly amounts: readonly PresentedAmount[];
+  /** 'refusal' for refused or blocked attempts and denials, so readers can highlight them. */
+  readonly tone: Tone;
+}
+
+/** What a line is written from. */
+interface Line {
+  /** Who acted, as the line starts: "Ana Ruiz", "Ana Ruiz (API token)", "The approval policy". */
+  readonly who: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly amounts: readonly PresentedAmount[];
+  /** A person named in the data (an assignee, a delegator), by user id. */
+  readonly person: (userId: unknown) => string;
+}
+
+/** A value for a line: plain text or a number; anything else (personal data, objects) is not quoted. */
+function plain(value: unknown): string | undefined {
+  if (typeof value === 'string') return oneLine(value).slice(0, 120);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+const text = (value: unknown, otherwise = '?'): string => plain(value) ?? otherwise;
+const shortId = (value: unknown): string => (typeof value === 'string' ? value.slice(-8) : '?');
+const plural = (n: unknown, one: string, many = `${one}s`): string => `${text(n)} ${n === 1 ? one : many}`;
+/** "refund" → "Refund", "bank_change" → "Bank change". */
+const humanise = (key: unknown): string => text(key).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
+/** "Refund through Stripe: USD 612.00 on pi_123": the action, its first amount, what it acts on. */
+function actionPhrase(l: Line): string {
+  const input = (l.data.input ?? {}) as Record<string, unknown>;
+  const amount = l.amounts.find((a) => a.field.startsWith('input.'));
+  const target = TARGET_KEYS.map((key) => plain(input[key])).find((value) => value !== undefined);
+  return `${humanise(l.data.action)} through ${humanise(l.data.plugin)}${amount ? `: ${amount.text}` : ''}${target ? ` on ${target}` : ''}`;
+}
+/** Input keys naming what an action acts on, in order of preference. */
+const TARGET_KEYS = ['payment_intent', 'charge', 'account', 'vendor', 'target', 'order_id'];
+
+const FIELD_NAMES: Readonly<Record<string, string>> = { assigneeId: 'assignee' };
+/** "priority from normal to high", "assignee to Bo Chen"; values that are personal data are not quoted. */
+function fieldChange(l: Line, change: unknown): string {
+  const c = (change ?? {}) as { field?: unknown; old?: unknown; new?: unknown };
+  const field = text(c.field).replace(/^fields\./, '');
+  const name = FIELD_NAMES[field] ?? field;
+  if (field === 'assigneeId') return c.new === null ? 'unassigned the case' : `assigned the case to ${l.person(c.new)}`;
+  const [from, to] = [plain(c.old), plain(c.new)];
+  if (commitmentOf(c.new) !== undefined || to === undefined) return `changed ${name}`;
+  return from === undefined ? `set ${name} to ${to}` : `changed ${name} from ${from} to ${to}`;
+}
+
+/** Refusals as people say them: "<who> may not approve their own proposal". */
+const REFUSALS: Readonly<Record<string, string>> = {
+  SELF_APPROVAL_FORBIDDEN: 'may not approve their own proposal',
+  APPROVER_ADMINISTERED_BY_PROPOSER: 'may not approve: the proposer recently administered their account',
+  TOKEN_CANNOT_DECIDE: 'may not decide with an API token',
+  ALREADY_DECIDED: 'already decided on this action',
+  ROLE_REQUIRED: 'does not hold the role or team this step needs',
+  PAYLOAD_CHANGED: 'decided on a payload that has since changed',
+  ACTION_EXPIRED: 'was too late: the approval window had closed',
+  ACTION_NOT_PENDING: 'tried to act on an action that no longer takes it',
+  ACTION_NOT_ALLOWED: 'proposed an action this case type does not allow',
+  DUPLICATE_ACTION: 'proposed an action identical to one already in flight',
+  PERMISSION_DENIED: 'does not hold the permission for this',
+  NO_DELEGATION: 'acted for someone who has not delegated to them',
+  EXECUTION_OUTCOME_UNKNOWN: 'retried an action whose outcome is unknown without confirming it',
+};
+const ATTEMPTS: Readonly<Record<string, string>> = {
+  'action.propose': 'propose an action',
+  'action.decide': 'decide on an action',
+  'action.edit': 'change an action',
+  'action.cancel': 'withdraw an action',
+  'action.retry': 'retry an action',
+};
+function refusal(l: Line): string {
+  const code = text(l.data.code);
+  const phrase = REFUSALS[code] ?? `tried to ${ATTEMPTS[text(l.data.attempt)] ?? text(l.data.attempt)}`;
+  return `Refused: ${l.who} ${phrase} (${code})`;
+}
+
+const execution = (l: Line): string =>
+  l.data.execution === undefined ? '' : ` (execution ${text(l.data.execution)}${l.data.attempt !== undefined ? `, attempt ${text(l.data.attempt)}` : ''})`;
+const action = (l: Line): string => `action ${shortId(l.data.actionId)}`;
+function voided(ids: unknown): string {
+  const n = Array.isArray(ids) ? ids.length : 0;
+  return n === 1 ? '1 earlier decision no longer counts' : `${n} earlier decisions no longer count`;
+}
+
+/**
+ * The line for each event kind. A kind not listed here reads "<who> recorded <kind>". Lines never
+ * quote personal data: it is a commitment in the hashed body.
+ */
+const LINES: Readonly<Record<string, (l: Line) => string>> = {
+  'case.created': (l) => `${l.who} opened a ${text(l.data.type)} case in queue ${text(l.data.queue)}${l.amounts[0] ? `: ${l.amounts[0].text}` : ''}`,
+  'field.changed': (l) => `${l.who} ${(Array.isArray(l.data.changes) ? l.data.changes : []).map((c) => fieldChange(l, c)).join(', ') || 'changed nothing'}`,
+  'status.changed': (l) => `${l.who} moved the case from ${text(l.data.from)} to ${text(l.data.to)}`,
+  'note.added': (l) => `${l.who} added a note`,
+  'attachment.added': (l) => `${l.who} attached a file (${text(l.data.contentType)}, ${plural(l.data.size, 'byte')})`,
+  'link.added': (l) => `${l.who} linked case ${shortId(l.data.fromCaseId)} ${humanise(l.data.kind).toLowerCase()} case ${shortId(l.data.toCaseId)}`,
+  'link.removed': (l) => `${l.who} unlinked case ${shortId(l.data.fromCaseId)} ${humanise(l.data.kind).toLowerCase()} case ${shortId(l.data.toCaseId)}`,
+  'action.proposed': (l) => `${l.who} proposed ${actionPhrase(l)}`,
+  'action.updated': (l) => `${l.who} changed the input of ${action(l)} to ${actionPhrase(l)}`,
+  'approval.granted': (l) => `${l.who} approved ${action(l)} at step “${text(l.data.stepName)}”${typeof l.data.onBehalfOf === 'string' ? ` for ${l.person(l.data.onBehalfOf)}` : ''}`,
+  'approval.denied': (l) => `${l.who} denied ${action(l)} at step “${text(l.data.stepName)}”${typeof l.data.onBehalfOf === 'string' ? ` for ${l.person(l.data.onBehalfOf)}` : ''}`,
+  'action.approved': (l) => `${humanise(action(l))} is approved${l.data.automatic === true ? ': the policy required no one' : ': every required step is done'}`,
+  'action.voided': (l) => `${l.who} changed ${action(l)}: ${voided(l.data.voidedDecisions)}`,
+  'action.cancelled': (l) => `${l.who} withdrew ${action(l)}`,
+  'action.expired': (l) => `${humanise(action(l))} expired: no decision before the deadline`,
+  'action.started': (l) => `${l.who} started ${action(l)}${execution(l)}`,
+  'action.retried': (l) => `${l.who} asked to retry ${action(l)}${execution(l)}`,
+  'action.succeeded': (l) => `${humanise(action(l))} succeeded${execution(l)}`,
+  'action.reconciled': (l) => `${humanise(action(l))} had already taken effect, the external system confirms${execution(l)}`,
+  'action.pending': (l) => `${humanise(action(l))} is still pending in the external system${execution(l)}`,
+  'action.failed': (l) => `${humanise(action(l))} failed${execution(l)}${l.data.willRetry === true ? '; will retry' : ''}`,
+  'attempt.blocked': refusal,
+  'case.exported': (l) => `${l.who} exported the evidence bundle (up to event ${text((l.data.head as { seq?: unknown } | undefined)?.seq)})`,
+  'subject.erased': (l) => `${l.who} erased a subject’s personal data (${plural(l.data.values, 'value')}, ${plural(l.data.blobs, 'file')})`,
+  'user.created': (l) => `${l.who} created user ${shortId(l.data.userId)}`,
+  'user.updated': (l) => `${l.who} changed a user account`,
+  'token.created': (l) => `${l.who} created an API token for ${l.person(l.data.userId)}`,
+  'token.revoked': (l) => `${l.who} revoked an API token of ${l.person(l.data.userId)}`,
+  'delegation.created': (l) => `${l.who} delegated approvals from ${l.person(l.data.fromUserId)} to ${l.person(l.data.toUserId)}`,
+  'delegation.revoked': (l) => `${l.who} revoked a delegation`,
+  'log.key_rotated': (l) => `${l.who} signed with a new set of log keys at tree size ${text(l.data.treeSize)}`,
+};
+
+/** Kinds that are refusals whatever their outcome: a denial is a "no" worth seeing. */
+const REFUSAL_KINDS = new Set(['attempt.blocked', 'approval.denied']);
+
+/** The summary line, amounts and tone of one event; `names` gives persons' display names by user id. */
+export function presentEvent(event: PresentableEvent, names: NameLookup): EventPresentation {
+  const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? (event.data as Record<string, unknown>) : {};
+  const amounts = findAmounts(data);
+  const line: Line = { who: actorPhrase(event.actor, names), data, amounts, person: (id) => personName(id, names) };
+  const write = Object.hasOwn(LINES, event.kind) ? LINES[event.kind]! : (l: Line) => `${l.who} recorded ${text(event.kind)}`;
+  const refused = event.outcome === 'refused' || REFUSAL_KINDS.has(event.kind);
+  return { summary: oneLine(write(line)), amounts, tone: refused ? 'refusal' : 'normal' };
+}
