@@ -7,6 +7,7 @@ import { ACTION_EXECUTE_QUEUE, type ExecutionJob } from './execution/plugin-runt
 import { runExecution } from './execution/run-execution.js';
 import { loadPluginSettings } from './plugin-host/plugin-config.js';
 import { PluginHost } from './plugin-host/plugin-host.js';
+import { actionsWaitingForPlugins, describeWaiting } from './plugin-host/waiting-actions.js';
 import { createUser, countUsers } from './auth/users.js';
 import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
@@ -106,6 +107,11 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       });
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
+    if (jobs) {
+      // Approved actions no configured plugin can run would otherwise wait in silence.
+      const waiting = describeWaiting(await actionsWaitingForPlugins(database.db, plugins));
+      if (waiting) say('warn', waiting);
+    }
     return { ctx, close };
   } catch (error) {
     await close();

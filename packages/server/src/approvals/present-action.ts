@@ -1,8 +1,12 @@
 import { describeRequirements, type RequiredStep } from '@latch/core';
+import { blockOf, type PluginDirectory } from '../plugin-host/plugin-availability.js';
 import type { ActionRow, DecisionRow } from './action-access.js';
 
-/** What a reviewer needs to decide: the exact payload and its hash, what is required, what is done. */
-export function presentAction(action: ActionRow, decisions: readonly DecisionRow[] = []) {
+/**
+ * What a reviewer needs to decide: the exact payload and its hash, what is required, what is done,
+ * and, once approved, what keeps it from running (`plugins` undefined: none configured).
+ */
+export function presentAction(action: ActionRow, plugins: PluginDirectory | undefined, decisions: readonly DecisionRow[] = []) {
   const steps = action.steps as RequiredStep[];
   return {
     id: action.id,
@@ -20,6 +24,7 @@ export function presentAction(action: ActionRow, decisions: readonly DecisionRow
     execution: action.execution,
     attempts: action.attempts,
     result: action.result ?? null,
+    blockedBy: blockOf(plugins, action),
     decisions: decisions.map((d) => ({
       id: d.id,
       step: d.stepIndex,

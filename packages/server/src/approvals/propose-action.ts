@@ -7,6 +7,7 @@ import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
 import { and, eq, inArray } from 'drizzle-orm';
 import { queueExecution } from '../execution/queue-execution.js';
+import { refuseUnrunnableProposal, type PluginDirectory } from '../plugin-host/plugin-availability.js';
 import type { ActionRow } from './action-access.js';
 import { evaluateProposal, type Evaluation, type Proposal } from './evaluate-proposal.js';
 import { recordedInput } from './payload.js';
@@ -55,7 +56,10 @@ async function refuseDuplicateInFlight(tx: Tx, caseId: string, payloadHash: stri
 
 /**
  * Proposes an action on a case: stores the canonical input and its hash, evaluates the policy,
- * and records `action.proposed` (and `action.approved` when no approval is needed).
+ * and records `action.proposed` (and `action.approved` when no approval is needed). A proposal
+ * the deployment's plugins could never run is refused (`PLUGIN_NOT_CONFIGURED`,
+ * `PLUGIN_ACTION_UNKNOWN`) rather than approved to wait forever; with no plugins configured at all
+ * it is allowed and, once approved, says what it waits for (plugin-host/plugin-availability.ts).
  */
 export async function proposeAction(
   tx: Tx,
@@ -66,11 +70,13 @@ export async function proposeAction(
   actor: Actor,
   caseId: string,
   proposal: Proposal,
+  plugins: PluginDirectory | undefined,
 ): Promise<ActionRow> {
   // The case row before its stream head (the lock order, db/event-store.ts): the action's foreign key
   // locks the row, and would otherwise do so after the head.
   const target = await loadVisibleCase(tx, caseId, visibility, true);
   const evaluation = evaluateProposal(registry, target, proposal);
+  refuseUnrunnableProposal(plugins, proposal.plugin, proposal.action);
   await refuseDuplicateInFlight(tx, caseId, evaluation.payload.hash);
   const now = new Date();
   const first = evaluation.steps[0];

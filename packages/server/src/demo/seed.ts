@@ -4,6 +4,7 @@ import { addNote } from '../cases/notes.js';
 import { createCase } from '../cases/create-case.js';
 import { updateCase } from '../cases/update-case.js';
 import { proposeAction } from '../approvals/propose-action.js';
+import { proposalRefusal } from '../plugin-host/plugin-availability.js';
 import type { LatchContext } from '../context.js';
 
 /** The demo accounts; their passwords are printed at start and listed in the README. */
@@ -49,13 +50,14 @@ export async function seedDemo(ctx: LatchContext): Promise<boolean> {
           ...(refund.reason ? { reason: refund.reason } : {}),
         },
       });
-      if (refund.amount_minor > 50_000) {
-        // Above the threshold: waits for a refund_approver (Rita) to decide.
+      // Above the threshold: waits for a refund_approver (Rita) to decide. Not proposed where the
+      // deployment runs plugins but not Stripe: the proposal would be refused.
+      if (refund.amount_minor > 50_000 && !proposalRefusal(ctx.plugins, 'stripe', 'refund')) {
         await proposeAction(tx, ctx.caseTypes, ctx.scheduler, olivia, visibility, actorOf(olivia), created.id, {
           plugin: 'stripe',
           action: 'refund',
           input: { payment_intent: `pi_demo${refund.order_id}`, amount_minor: refund.amount_minor, currency: refund.currency, reason: refund.reason ?? 'requested_by_customer' },
-        });
+        }, ctx.plugins);
       }
       if (i % 2 === 0) {
         await addNote(tx, visibility, actorOf(olivia), olivia.userId, created.id, 'Checked the order history: the charge is genuine and unrefunded.');

@@ -71,6 +71,32 @@ export const eventSchema = {
     hash: { type: 'string' },
     prevHash: nullable({ type: 'string' }),
     bytes: { type: 'string', description: 'The exact RFC 8785 bytes that were hashed (with ?bytes=true)' },
+    presentation: {
+      type: 'object',
+      description: 'How people read the event (core presentEvent): the same line as the evidence bundle’s story.txt. Not hashed.',
+      required: ['summary', 'actor'],
+      properties: {
+        summary: { type: 'string', description: 'One line of plain text' },
+        actor: {
+          type: 'object',
+          required: ['kind', 'name'],
+          properties: {
+            kind: { type: 'string', description: 'user, token, system, plugin, intelligence' },
+            name: { type: 'string' },
+            email: { type: 'string', description: 'Only to readers who may list users (user:read)' },
+          },
+        },
+        amounts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['field', 'minor', 'currency', 'text'],
+            properties: { field: { type: 'string' }, minor: { type: 'integer' }, currency: { type: 'string' }, text: { type: 'string' } },
+          },
+        },
+        tone: { type: 'string', enum: ['refusal', 'normal'] },
+      },
+    },
   },
 } as const;
 

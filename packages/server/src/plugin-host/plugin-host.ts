@@ -4,6 +4,7 @@ import { schemas, type Manifest } from '@latch/protocol';
 import { newAjv } from '../http/ajv.js';
 import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
 import type { WebhookAnswer, WebhookDelivery, WebhookReceiver } from '../execution/receive-webhook.js';
+import type { PluginDirectory } from './plugin-availability.js';
 import { resolveSecrets, type PluginSettings } from './plugin-config.js';
 import { PluginProcess } from './plugin-process.js';
 
@@ -35,7 +36,7 @@ export interface LoadedPlugin {
 }
 
 /** The plugins of a deployment, started and supervised; implements what execution needs. */
-export class PluginHost implements PluginRuntime, WebhookReceiver {
+export class PluginHost implements PluginRuntime, WebhookReceiver, PluginDirectory {
   readonly #plugins = new Map<string, LoadedPlugin>();
 
   private constructor(private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void) {}
@@ -77,6 +78,12 @@ export class PluginHost implements PluginRuntime, WebhookReceiver {
 
   manifest(pluginId: string): Manifest | undefined {
     return this.#plugins.get(pluginId)?.manifest;
+  }
+
+  /** The plugin process's state (`ready`, `starting`, `down`, `failed`), or undefined when not configured. */
+  health(pluginId: string): { state: string } | undefined {
+    const plugin = this.#plugins.get(pluginId);
+    return plugin ? { state: plugin.process.state.state } : undefined;
   }
 
   async execute(pluginId: string, params: ExecuteCall): Promise<ExecuteOutcome> {

@@ -2289,7 +2289,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The case’s hash-chained events in order; ?bytes=true adds the exact hashed bytes */
+        /** The case’s hash-chained events in order, each with its presentation (a one-line summary, the actor’s name, amounts, tone); ?bytes=true adds the exact hashed bytes */
         get: {
             parameters: {
                 query?: {
@@ -4328,6 +4328,26 @@ export interface components {
             kind?: string;
             /** @enum {string} */
             outcome?: "ok" | "refused" | "failed";
+            /** @description How people read the event (core presentEvent): the same line as the evidence bundle’s story.txt. Not hashed. */
+            presentation?: {
+                actor: {
+                    /** @description Only to readers who may list users (user:read) */
+                    email?: string;
+                    /** @description user, token, system, plugin, intelligence */
+                    kind: string;
+                    name: string;
+                };
+                amounts?: {
+                    currency: string;
+                    field: string;
+                    minor: number;
+                    text: string;
+                }[];
+                /** @description One line of plain text */
+                summary: string;
+                /** @enum {string} */
+                tone?: "refusal" | "normal";
+            };
             prevHash?: string | null;
             reason?: string;
             seq?: number;

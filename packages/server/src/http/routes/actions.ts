@@ -6,6 +6,7 @@ import { cancelAction, editAction } from '../../approvals/edit-action.js';
 import { evaluateProposal, type Proposal } from '../../approvals/evaluate-proposal.js';
 import { presentAction, presentStep } from '../../approvals/present-action.js';
 import { proposeAction } from '../../approvals/propose-action.js';
+import { refuseUnrunnableProposal } from '../../plugin-host/plugin-availability.js';
 import { retryExecution } from '../../execution/retry-execution.js';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase, type CaseRow } from '../../cases/case-access.js';
@@ -25,7 +26,20 @@ const proposalBody = {
   required: ['plugin', 'action', 'input'],
   properties: { plugin: { type: 'string', maxLength: 63 }, action: { type: 'string', maxLength: 63 }, input: { type: 'object' } },
 } as const;
-const action = { type: 'object', additionalProperties: true, properties: { id: uuid, status: { type: 'string' }, payloadHash: sha256 } } as const;
+/** Why an approved action is not running (plugin-host/plugin-availability.ts), or null. */
+const blockedBy = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['code', 'plugin', 'action', 'message'],
+  properties: {
+    code: { type: 'string', enum: ['PLUGIN_NOT_CONFIGURED', 'PLUGIN_ACTION_UNKNOWN', 'PLUGIN_UNAVAILABLE'] },
+    plugin: { type: 'string' },
+    action: { type: 'string' },
+    state: { type: 'string' },
+    message: { type: 'string' },
+  },
+} as const;
+const action = { type: 'object', additionalProperties: true, properties: { id: uuid, status: { type: 'string' }, payloadHash: sha256, blockedBy } } as const;
 const requirements = { type: 'object', additionalProperties: true, properties: { summary: { type: 'string' }, steps: { type: 'array' } } } as const;
 
 /**
@@ -59,7 +73,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       const rows = await ctx.database.db.select().from(actionRequests).where(eq(actionRequests.caseId, target.id)).orderBy(asc(actionRequests.id));
       const definition = ctx.caseTypes.get(target.typeKey, target.typeVersion).definition;
       return {
-        items: rows.map((row) => presentAction(row)),
+        items: rows.map((row) => presentAction(row, ctx.plugins)),
         available: (definition.actions ?? []).map((a) => ({ plugin: a.plugin, action: a.action, name: a.name, inputSchema: a.input, policy: a.policy ?? null })),
         suggestions: await pluginSuggestions(ctx, target, definition.actions ?? []),
       };
@@ -85,8 +99,8 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       return recordingRefusals(ctx.database, actor, attempt, () => {
         requirePermission(principal, 'action:propose');
         return runCommand(ctx, request, reply, async (tx) => {
-          const row = await proposeAction(tx, ctx.caseTypes, ctx.scheduler, principal, visibility, actor, request.params.id, request.body);
-          return { status: 201, body: presentAction(row) };
+          const row = await proposeAction(tx, ctx.caseTypes, ctx.scheduler, principal, visibility, actor, request.params.id, request.body, ctx.plugins);
+          return { status: 201, body: presentAction(row, ctx.plugins) };
         });
       });
     },
@@ -107,6 +121,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     async (request) => {
       const target = await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
       const evaluation = evaluateProposal(ctx.caseTypes, target, request.body);
+      refuseUnrunnableProposal(ctx.plugins, request.body.plugin, request.body.action);
       return {
         payloadHash: evaluation.payload.hash,
         status: evaluation.steps.length > 0 ? 'awaiting_approval' : 'approved',
@@ -121,7 +136,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
     { config: { permission: 'case:read' }, schema: { tags: ['actions'], params: idParams, response: { 200: action, ...errors(401, 403, 404) } } },
     async (request) => {
       const { action: row } = await loadVisibleAction(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
-      return presentAction(row, await currentDecisions(ctx.database.db, row));
+      return presentAction(row, ctx.plugins, await currentDecisions(ctx.database.db, row));
     },
   );
 
@@ -144,7 +159,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         const row = await ctx.database.write((tx) =>
           editAction(tx, ctx.caseTypes, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body.input, request.body.version),
         );
-        return presentAction(row);
+        return presentAction(row, ctx.plugins);
       });
     },
   );
@@ -174,7 +189,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         return runCommand(ctx, request, reply, async (tx) => {
           const separation = { adminWindowDays: ctx.config.sodAdminWindowDays };
           const decided = await decideAction(tx, ctx.scheduler, principal, ctx.teams.visibilityOf(principal), actor, request.params.id, request.body, separation);
-          return { status: 201, body: presentAction(decided.action, decided.decisions) };
+          return { status: 201, body: presentAction(decided.action, ctx.plugins, decided.decisions) };
         });
       });
     },
@@ -212,7 +227,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
           requirePermission(principal, 'action:propose');
           return runCommand(ctx, request, reply, async (tx) => ({
             status: 200,
-            body: presentAction(await command(tx, principal, actor, request.params.id, request.body?.reason, request.body ?? {})),
+            body: presentAction(await command(tx, principal, actor, request.params.id, request.body?.reason, request.body ?? {}), ctx.plugins),
           }));
         });
       },

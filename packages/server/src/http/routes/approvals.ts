@@ -34,7 +34,7 @@ export const approvalRoutes = (ctx: LatchContext): FastifyPluginAsync => async (
     async (request) => {
       const principal = principalOf(request);
       const items = await waitingFor(ctx.database.db, principal, ctx.teams.visibilityOf(principal), { adminWindowDays: ctx.config.sodAdminWindowDays });
-      return { items: items.map((item) => ({ action: presentAction(item.action), onBehalfOf: item.onBehalfOf })) };
+      return { items: items.map((item) => ({ action: presentAction(item.action, ctx.plugins), onBehalfOf: item.onBehalfOf })) };
     },
   );
 

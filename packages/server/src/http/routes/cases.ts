@@ -1,8 +1,9 @@
-import { LatchError, type Principal, type Priority } from '@latch/core';
+import { LatchError, type EventBody, type Principal, type Priority } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase } from '../../cases/case-access.js';
 import { createCase, type NewCase } from '../../cases/create-case.js';
+import { presentEvents } from '../../cases/name-actors.js';
 import type { CaseTypeRegistry } from '../../case-types/registry.js';
 import { countCases, finalStatusesOf, listCases, type CaseFilters, type CaseSort, type SlaState } from '../../cases/list-cases.js';
 import { presentCase, presentCaseDetail } from '../../cases/present-case.js';
@@ -213,7 +214,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       config: { permission: 'case:read' },
       schema: {
         tags: ['cases'],
-        summary: 'The case’s hash-chained events in order; ?bytes=true adds the exact hashed bytes',
+        summary: 'The case’s hash-chained events in order, each with its presentation (a one-line summary, the actor’s name, amounts, tone); ?bytes=true adds the exact hashed bytes',
         params: idParams,
         querystring: {
           type: 'object',
@@ -229,12 +230,18 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       },
     },
     async (request) => {
-      await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
-      const items = await readStream(ctx.database.db, request.params.id, {
+      const principal = principalOf(request);
+      await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principal));
+      const read = await readStream(ctx.database.db, request.params.id, {
         afterSeq: Number(request.query.after ?? 0),
         limit: Number(request.query.limit ?? 1000),
-        includeBytes: request.query.bytes === 'true',
+        includeBytes: true,
       });
+      // Presented from the hashed bytes, as a bundle's story is, so the two lines always agree.
+      const bodies = read.map((item) => JSON.parse(item.bytes!) as EventBody);
+      const presentations = await presentEvents(ctx.database.db, bodies, principal.permissions.has('user:read'));
+      const withBytes = request.query.bytes === 'true';
+      const items = read.map(({ bytes, ...item }, i) => ({ ...item, ...(withBytes ? { bytes } : {}), presentation: presentations[i] }));
       return { items };
     },
   );

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../src/auth/tokens.js';
+import { createUser } from '../src/auth/users.js';
+import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
+
+interface Item {
+  seq: number;
+  kind: string;
+  data: Record<string, unknown>;
+  bytes?: string;
+  presentation: { summary: string; actor: { kind: string; name: string; email?: string }; amounts?: { field: string; minor: number; currency: string; text: string }[]; tone?: string };
+}
+
+describe.each(DB_KINDS)('the timeline as people read it, on %s', (kind) => {
+  let t: TestLatch;
+  let auditor: TestUser;
+  let caseId: string;
+  let actionId: string;
+
+  const timeline = async (user: TestUser, query = '') => {
+    const res = await t.app.inject({ url: `/api/v1/cases/${caseId}/timeline${query}`, headers: bearer(user) });
+    expect(res.statusCode).toBe(200);
+    return res.json().items as Item[];
+  };
+  const byKind = (items: Item[], kind: string) => items.find((e) => e.kind === kind)!;
+
+  beforeAll(async () => {
+    t = await startTestLatch(kind);
+    const system = { type: 'system', id: 'test' } as const;
+    // An auditor reads every case but may not list users: names, never emails.
+    const user = await t.ctx.database.write((tx) => createUser(tx, { email: 'auditor@test.example', name: 'Ada Auditor', password: PASSWORD, roles: ['auditor'], teams: [] }, system));
+    const { token } = await t.ctx.database.write((tx) => createToken(tx, user, { name: 'test', scopes: ['*'] }, system));
+    auditor = { id: user.id, email: user.email, token };
+
+    const operator = await sessionFor(t.app, t.users.operator);
+    const approver = await sessionFor(t.app, t.users.approver);
+    caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id;
+    const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/cases/${caseId}`, headers: { ...operator, 'if-match': '"1"' }, payload: { assigneeId: t.users.approver.id } });
+    expect(patched.statusCode).toBe(200);
+    const input = { payment_intent: 'pi_123', amount_minor: 61200, currency: 'usd', reason: 'duplicate' };
+    const proposed = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input } });
+    expect(proposed.statusCode).toBe(201);
+    actionId = proposed.json().id;
+    const payloadHash = proposed.json().payloadHash;
+    const self = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${actionId}/decisions`, headers: operator, payload: { decision: 'approve', payloadHash } });
+    expect(self.json().error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    const approved = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${actionId}/decisions`, headers: approver, payload: { decision: 'approve', payloadHash } });
+    expect(approved.statusCode).toBe(201);
+  });
+  afterAll(async () => t?.close());
+
+  it('says in one line who did what, with names and amounts', async () => {
+    const items = await timeline(t.users.admin);
+    const short = actionId.slice(-8);
+    expect(items.map((e) => e.presentation.summary)).toEqual([
+      'operator (API token) opened a refund case in queue refunds: USD 49.99',
+      'operator assigned the case to approver',
+      'operator proposed Refund through Stripe: USD 612.00 on pi_123',
+      'Refused: operator may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)',
+      // The step's name is the case type's to choose.
+      expect.stringMatching(new RegExp(`^approver approved action ${short} at step “[^”]+”$`)),
+      `Action ${short} is approved: every required step is done`,
+    ]);
+    expect(byKind(items, 'action.proposed').presentation.amounts).toEqual([{ field: 'input.amount_minor', minor: 61200, currency: 'USD', text: 'USD 612.00' }]);
+    expect(byKind(items, 'case.created').presentation.amounts).toEqual([{ field: 'fields.amount_minor', minor: 4999, currency: 'USD', text: 'USD 49.99' }]);
+    expect(byKind(items, 'note.added')).toBeUndefined();
+  });
+
+  it('marks the refused attempt, and only it, with the refusal tone', async () => {
+    const items = await timeline(t.users.admin);
+    expect(items.filter((e) => e.presentation.tone === 'refusal').map((e) => e.kind)).toEqual(['attempt.blocked']);
+    expect(items.every((e) => e.presentation.tone === 'refusal' || e.presentation.tone === 'normal')).toBe(true);
+  });
+
+  it('shows emails to readers who may list users, and to no one else', async () => {
+    const asAdmin = byKind(await timeline(t.users.admin), 'approval.granted').presentation.actor;
+    expect(asAdmin).toEqual({ kind: 'user', name: 'approver', email: t.users.approver.email });
+    const items = await timeline(auditor);
+    expect(byKind(items, 'approval.granted').presentation.actor).toEqual({ kind: 'user', name: 'approver' });
+    expect(JSON.stringify(items.map((e) => e.presentation))).not.toContain('@test.example');
+    expect(byKind(items, 'action.approved').presentation.actor).toEqual({ kind: 'system', name: 'The approval policy' });
+  });
+
+  it('keeps every existing field, and the bytes only when asked', async () => {
+    const plain = await timeline(t.users.admin, '?after=2&limit=2');
+    expect(plain.map((e) => e.seq)).toEqual([3, 4]);
+    expect(plain[0]).toMatchObject({ kind: 'action.proposed', data: { plugin: 'stripe', action: 'refund' }, hash: expect.any(String), prevHash: expect.any(String) });
+    expect(plain[0]!.bytes).toBeUndefined();
+    const withBytes = await timeline(t.users.admin, '?after=2&limit=2&bytes=true');
+    expect(JSON.parse(withBytes[0]!.bytes!)).toMatchObject({ kind: 'action.proposed', seq: 3 });
+    expect(withBytes[0]!.presentation).toEqual(plain[0]!.presentation);
+  });
+
+  it('names an erased person without their name, and their email is gone', async () => {
+    const erased = await t.app.inject({ method: 'POST', url: '/api/v1/erasures', headers: bearer(t.users.admin), payload: { subject: t.users.approver.email, reason: 'ticket 7' } });
+    expect(erased.statusCode).toBe(200);
+    const items = await timeline(t.users.admin);
+    const granted = byKind(items, 'approval.granted').presentation;
+    expect(granted.actor).toEqual({ kind: 'user', name: 'Erased person' });
+    expect(granted.summary).toMatch(/^Erased person approved action/);
+    expect(byKind(items, 'field.changed').presentation.summary).toBe('operator assigned the case to Erased person');
+  });
+});
