@@ -3,12 +3,21 @@ import type { Command } from 'commander';
 import { principalFor } from '../auth/principal.js';
 import { createToken, listTokens, presentToken, revokeToken } from '../auth/tokens.js';
 import { createUser, findUserByEmail, listUsers, presentUser, updateUser } from '../auth/users.js';
+import type { LatchContext } from '../context.js';
 import { schemaState } from '../db/migrations.js';
+import { accountsApi, type TokenView, type UserView } from './accounts-api.js';
+import { namesServer, withServerOptions } from './api-client.js';
 import { CliError } from './cli-error.js';
+import { printJson, withJson } from './output.js';
 import { withLatch } from './with-latch.js';
 
 const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const WHERE = `
+Through the API (as your \`latch login\` session or --token) when a server is named: --url, LATCH_URL,
+or a stored login. Otherwise directly on the database (run on the server host; the embedded
+database only while its server is stopped).`;
 
 /** The password for a new user: from stdin (--password-stdin) or LATCH_USER_PASSWORD, never a flag (ps would show it). */
 function readPassword(fromStdin: boolean | undefined): string | undefined {
@@ -16,88 +25,104 @@ function readPassword(fromStdin: boolean | undefined): string | undefined {
   return process.env.LATCH_USER_PASSWORD || undefined;
 }
 
-export function registerAdminCommands(program: Command): void {
-  program
-    .command('migrate')
-    .description('Apply the database migrations this version ships')
-    .action(async () => {
-      const state = await withLatch((ctx) => schemaState(ctx.database), { migrate: true, schemaOnly: true });
-      console.log(`schema: ${state.state}${state.state === 'current' ? ` (${state.applied} migrations applied)` : ''}`);
-    });
+const userLine = (u: UserView) => `${u.id}  ${u.email.padEnd(32)} ${u.roles.join(',')}${u.disabled ? '  (disabled)' : ''}`;
+const tokenLine = (t: TokenView) => `${t.id}  ${t.name.padEnd(24)} ${t.scopes.join(',')}${t.revoked ? '  (revoked)' : ''}`;
 
-  const user = program.command('user').description('Manage users directly on the database (run on the server host)');
-  user
-    .command('create')
+async function findUserOrFail(ctx: LatchContext, email: string) {
+  const found = await findUserByEmail(ctx.database.db, email);
+  if (!found) throw new CliError(`no user ${email}`);
+  return found;
+}
+
+export function registerAdminCommands(program: Command): void {
+  withJson(program.command('migrate').description('Apply the database migrations this version ships')).action(async (o: { json?: boolean }) => {
+    const state = await withLatch((ctx) => schemaState(ctx.database), { migrate: true, schemaOnly: true });
+    if (o.json) return printJson(state);
+    console.log(`schema: ${state.state}${state.state === 'current' ? ` (${state.applied} migrations applied)` : ''}`);
+  });
+
+  const user = withServerOptions(program.command('user').description('Manage users: through the API of a running server, or directly on the database')).addHelpText('after', WHERE);
+  withJson(user.command('create').description('Create a user; prints it as JSON'), 'print JSON (this command prints the user as JSON either way)')
     .requiredOption('--email <email>')
     .requiredOption('--name <name>')
     .option('--role <role>', 'a role (repeatable): admin, operator, refund_approver, auditor, requester', collect, [])
     .option('--team <team>', 'a team (repeatable)', collect, [])
     .option('--password-stdin', 'read the password from standard input (else LATCH_USER_PASSWORD)')
-    .action(async (o: { email: string; name: string; role: string[]; team: string[]; passwordStdin?: boolean }) => {
-      const password = readPassword(o.passwordStdin);
-      const created = await withLatch((ctx) =>
-        ctx.database.write((tx) => createUser(tx, { email: o.email, name: o.name, password, roles: o.role, teams: o.team }, CLI_ACTOR, ctx.teams)),
-      );
-      console.log(JSON.stringify(presentUser(created), null, 2));
+    .action(async (o: { email: string; name: string; role: string[]; team: string[]; passwordStdin?: boolean }, command: Command) => {
+      const input = { email: o.email, name: o.name, password: readPassword(o.passwordStdin), roles: o.role, teams: o.team };
+      if (namesServer(command)) return printJson(await accountsApi.createUser(command, input));
+      const created = await withLatch((ctx) => ctx.database.write((tx) => createUser(tx, input, CLI_ACTOR, ctx.teams)));
+      printJson(presentUser(created));
     });
-  user
-    .command('list')
-    .action(async () => {
-      const users = await withLatch((ctx) => listUsers(ctx.database.db));
-      for (const u of users.map(presentUser)) console.log(`${u.id}  ${u.email.padEnd(32)} ${u.roles.join(',')}${u.disabled ? '  (disabled)' : ''}`);
-    });
-  user
-    .command('set-roles')
+  withJson(user.command('list').description('Every user, one line each')).action(async (o: { json?: boolean }, command: Command) => {
+    const users = namesServer(command) ? await accountsApi.listUsers(command) : (await withLatch((ctx) => listUsers(ctx.database.db))).map(presentUser);
+    if (o.json) return printJson({ items: users });
+    for (const u of users) console.log(userLine(u));
+  });
+  withJson(user.command('set-roles').description("Give a user exactly these roles; prints the user as JSON"), 'print JSON (this command prints the user as JSON either way)')
     .requiredOption('--email <email>')
     .option('--role <role>', 'a role (repeatable); the user gets exactly these', collect, [])
-    .action(async (o: { email: string; role: string[] }) => {
+    .action(async (o: { email: string; role: string[] }, command: Command) => {
+      if (namesServer(command)) return printJson(await accountsApi.setRoles(command, o.email, o.role));
       const updated = await withLatch(async (ctx) => {
-        const found = await findUserByEmail(ctx.database.db, o.email);
-        if (!found) throw new CliError(`no user ${o.email}`);
+        const found = await findUserOrFail(ctx, o.email);
         return ctx.database.write((tx) => updateUser(tx, found.id, { roles: o.role }, CLI_ACTOR, ctx.teams));
       });
-      console.log(JSON.stringify(presentUser(updated), null, 2));
+      printJson(presentUser(updated));
     });
 
-  const token = program.command('token').description('Manage API tokens directly on the database (run on the server host)');
-  token
-    .command('create')
-    .requiredOption('--user <email>', 'the user the token acts for')
+  const token = withServerOptions(program.command('token').description('Manage API tokens: your own through the API of a running server, or anyone\'s directly on the database')).addHelpText('after', WHERE);
+  withJson(token.command('create').description('Create an API token; the secret is printed once, on its own line (or as "token" with --json)'))
+    .option('--user <email>', 'the user the token acts for (required on the database; through the API, only yourself)')
     .requiredOption('--name <name>')
     .option('--scope <scope>', "a permission the token may use (repeatable), or '*' for all of the user's", collect, [])
     .option('--expires <iso>', 'expiry time (ISO 8601)')
-    .action(async (o: { user: string; name: string; scope: string[]; expires?: string }) => {
+    .action(async (o: { user?: string; name: string; scope: string[]; expires?: string; json?: boolean }, command: Command) => {
       const expiresAt = o.expires ? new Date(o.expires) : undefined;
       if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CliError('--expires must be an ISO 8601 time');
-      const result = await withLatch(async (ctx) => {
-        const found = await findUserByEmail(ctx.database.db, o.user);
-        if (!found) throw new CliError(`no user ${o.user}`);
-        const scopes = o.scope.length > 0 ? o.scope : ['*'];
-        return ctx.database.write((tx) => createToken(tx, found, { name: o.name, scopes, expiresAt }, CLI_ACTOR));
-      });
-      console.error(`token ${result.row.id} created; it is shown once:`);
-      console.log(result.token);
+      const scopes = o.scope.length > 0 ? o.scope : ['*'];
+      let created: TokenView;
+      if (namesServer(command)) {
+        created = await accountsApi.createToken(command, { user: o.user, name: o.name, scopes, expiresAt });
+      } else {
+        if (!o.user) throw new CliError('on the database, say whose token it is: --user <email>');
+        const owner = o.user;
+        const result = await withLatch(async (ctx) => {
+          const found = await findUserOrFail(ctx, owner);
+          return ctx.database.write((tx) => createToken(tx, found, { name: o.name, scopes, expiresAt }, CLI_ACTOR));
+        });
+        created = { ...presentToken(result.row), token: result.token };
+      }
+      if (o.json) return printJson(created);
+      console.error(`token ${created.id} created; it is shown once:`);
+      console.log(created.token);
     });
-  token
-    .command('list')
-    .requiredOption('--user <email>')
-    .action(async (o: { user: string }) => {
-      const tokens = await withLatch(async (ctx) => {
-        const found = await findUserByEmail(ctx.database.db, o.user);
-        if (!found) throw new CliError(`no user ${o.user}`);
-        return listTokens(ctx.database.db, found.id);
-      });
-      for (const t of tokens.map(presentToken)) console.log(`${t.id}  ${t.name.padEnd(24)} ${t.scopes.join(',')}${t.revoked ? '  (revoked)' : ''}`);
+  withJson(token.command('list').description('API tokens (never their secrets), one line each'))
+    .option('--user <email>', 'whose tokens (required on the database; through the API, yours)')
+    .action(async (o: { user?: string; json?: boolean }, command: Command) => {
+      let tokens: TokenView[];
+      if (namesServer(command)) {
+        tokens = await accountsApi.listTokens(command, o.user);
+      } else {
+        if (!o.user) throw new CliError('on the database, say whose tokens: --user <email>');
+        const owner = o.user;
+        tokens = (await withLatch(async (ctx) => listTokens(ctx.database.db, (await findUserOrFail(ctx, owner)).id))).map(presentToken);
+      }
+      if (o.json) return printJson({ items: tokens });
+      for (const t of tokens) console.log(tokenLine(t));
     });
-  token
-    .command('revoke <id>')
-    .action(async (id: string) => {
+  withJson(token.command('revoke <id>').description('Revoke a token (and every token created with it)')).action(async (id: string, o: { json?: boolean }, command: Command) => {
+    if (namesServer(command)) {
+      await accountsApi.revokeToken(command, id);
+    } else {
       await withLatch(async (ctx) => {
         const admin = principalFor({ id: '00000000-0000-7000-8000-000000000000', roles: ['admin'], teams: [] });
         await ctx.database.write((tx) => revokeToken(tx, id, admin, CLI_ACTOR)).catch(() => {
           throw new CliError(`no token ${id}`);
         });
       });
-      console.log(`token ${id} revoked`);
-    });
+    }
+    if (o.json) return printJson({ id, revoked: true });
+    console.log(`token ${id} revoked`);
+  });
 }

@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { call, connection, type Connection } from './api-client.js';
+import { call, connection, withServerOptions, type Connection } from './api-client.js';
 import { CliError } from './cli-error.js';
+import { printJson as print, useColour, withJson } from './output.js';
+import { timelineLines, type TimelineItem } from './timeline.js';
 
-const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+/** Commands whose answer is the API's JSON document either way: --json is accepted so every command takes it. */
+const ALWAYS_JSON = 'print JSON (this command prints the JSON document either way)';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
  * `--field key=value` pairs, typed by the case type's field schema: a string field keeps the text
  * as is (`order_id=1042` stays "1042"); other values are read as JSON (numbers, booleans, null).
  */
-function parseFields(pairs: string[], schema: { properties?: Record<string, { type?: unknown }> }): Record<string, unknown> {
+export function parseFields(pairs: string[], schema: { properties?: Record<string, { type?: unknown }> }): Record<string, unknown> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const at = pair.indexOf('=');
@@ -36,14 +39,11 @@ async function fieldSchema(conn: Connection, type: string, version?: number) {
 }
 
 export function registerCaseCommands(program: Command): void {
-  const cases = program
-    .command('case')
-    .description('Work with cases through the API of a running server')
-    .option('--url <url>', 'the server (default LATCH_URL or http://127.0.0.1:3000)')
-    .option('--token <token>', 'an API token (default LATCH_TOKEN)');
+  const cases = withServerOptions(program.command('case').description('Work with cases through the API of a running server'));
 
   cases
     .command('list')
+    .description('The cases you may see, filtered and paged (one line each)')
     .option('--status <list>')
     .option('--type <list>')
     .option('--queue <list>')
@@ -66,10 +66,11 @@ export function registerCaseCommands(program: Command): void {
       if (page.nextCursor) console.log(`more: --cursor ${page.nextCursor}`);
     });
 
-  cases.command('show <id>').action(async (id: string, _o: unknown, command: Command) => print(await call(connection(command), 'GET', `/api/v1/cases/${id}`)));
+  withJson(cases.command('show <id>').description('A case with its fields, as JSON'), ALWAYS_JSON).action(async (id: string, _o: unknown, command: Command) =>
+    print(await call(connection(command), 'GET', `/api/v1/cases/${id}`)),
+  );
 
-  cases
-    .command('create')
+  withJson(cases.command('create').description("Open a case; prints it as JSON"), ALWAYS_JSON)
     .requiredOption('--type <type>')
     .requiredOption('--title <title>')
     .option('--description <text>')
@@ -88,8 +89,7 @@ export function registerCaseCommands(program: Command): void {
       print(await call(conn, 'POST', '/api/v1/cases', JSON.parse(JSON.stringify(body)), headers));
     });
 
-  cases
-    .command('update <id>')
+  withJson(cases.command('update <id>').description('Change status, priority, queue, assignee, title or fields, at the version you read'), ALWAYS_JSON)
     .requiredOption('--version <n>', 'the version you are changing (from `latch case show`)')
     .option('--status <status>')
     .option('--priority <priority>')
@@ -110,12 +110,9 @@ export function registerCaseCommands(program: Command): void {
       print(await call(conn, 'PATCH', `/api/v1/cases/${id}`, JSON.parse(JSON.stringify(body)), { 'if-match': `"${o.version}"` }));
     });
 
-  cases
-    .command('note <id> <text>')
-    .action(async (id: string, text: string, _o: unknown, command: Command) => print(await call(connection(command), 'POST', `/api/v1/cases/${id}/notes`, { body: text })));
+  withJson(cases.command('note <id> <text>').description('Add a note to a case'), ALWAYS_JSON).action(async (id: string, text: string, _o: unknown, command: Command) => print(await call(connection(command), 'POST', `/api/v1/cases/${id}/notes`, { body: text })));
 
-  cases
-    .command('attach <id> <file>')
+  withJson(cases.command('attach <id> <file>').description('Attach a file to a case (its SHA-256 is recorded)'), ALWAYS_JSON)
     .option('--content-type <type>', 'media type', 'application/octet-stream')
     .action(async (id: string, file: string, o: { contentType: string }, command: Command) => {
       const data = readFileSync(file);
@@ -123,8 +120,7 @@ export function registerCaseCommands(program: Command): void {
       print(await call(connection(command), 'POST', path, new Uint8Array(data), { 'content-type': o.contentType }));
     });
 
-  cases
-    .command('link <id> <otherId>')
+  withJson(cases.command('link <id> <otherId>').description('Link two cases'), ALWAYS_JSON)
     .option('--kind <kind>', 'relates, duplicates, blocks or parent_of', 'relates')
     .action(async (id: string, otherId: string, o: { kind: string }, command: Command) =>
       print(await call(connection(command), 'POST', `/api/v1/cases/${id}/links`, { caseId: otherId, kind: o.kind })),
@@ -132,10 +128,18 @@ export function registerCaseCommands(program: Command): void {
 
   cases
     .command('timeline <id>')
-    .option('--json', 'print the raw events')
+    .description("The case's story, one line per event: when, who by name, what; refusals marked REFUSED")
+    .option('--json', 'print the events as the API returns them ({items: [...]}, every page)')
     .action(async (id: string, o: { json?: boolean }, command: Command) => {
-      const page = (await call(connection(command), 'GET', `/api/v1/cases/${id}/timeline`)) as { items: { seq: number; at: string; kind: string; actor: { type: string; id: string }; hash: string }[] };
-      if (o.json) return print(page);
-      for (const e of page.items) console.log(`${String(e.seq).padStart(4)}  ${e.at}  ${e.kind.padEnd(18)} ${e.actor.type}:${e.actor.id}  ${e.hash.slice(0, 16)}`);
+      const conn = connection(command);
+      const items: TimelineItem[] = [];
+      for (let after = 0; ; ) {
+        const page = (await call(conn, 'GET', `/api/v1/cases/${id}/timeline?after=${after}&limit=1000`)) as { items: TimelineItem[] };
+        items.push(...page.items);
+        if (page.items.length < 1000) break;
+        after = page.items.at(-1)!.seq;
+      }
+      if (o.json) return print({ items });
+      for (const line of timelineLines(items, useColour())) console.log(line);
     });
 }

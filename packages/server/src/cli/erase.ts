@@ -2,6 +2,7 @@ import { LatchError } from '@latch/core';
 import type { Command } from 'commander';
 import { eraseSubject, previewErasure, type ErasureReport } from '../privacy/erase-subject.js';
 import { CliError } from './cli-error.js';
+import { printJson, withJson } from './output.js';
 import { withLatch } from './with-latch.js';
 
 const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
@@ -20,22 +21,23 @@ export function describeErasure(report: ErasureReport): string[] {
 }
 
 export function registerErase(program: Command): void {
-  program
-    .command('erase')
+  withJson(program.command('erase'), 'print the report as JSON (dryRun says whether anything was erased)')
     .description("Erase a subject's personal data directly on the database (run on the server host); every hash still verifies")
     .requiredOption('--subject <email>', 'the requester or user email (or case:<id> for a case with no requester email)')
     .option('--reason <text>', 'a ticket reference; kept in the audit trail in the clear, so never the subject')
     .option('--yes', 'erase; without it, only say what would be erased')
-    .addHelpText('after', '\nExit codes: 0 erased; 1 nothing erased (no --yes); 2 refused (unknown subject, pending actions, invalid reason).')
-    .action(async (o: { subject: string; reason?: string; yes?: boolean }) => {
+    .addHelpText('after', '\nExit codes: 0 erased, or (without --yes) the dry run printed what would be; 2 refused (unknown subject, pending actions, invalid reason).')
+    .action(async (o: { subject: string; reason?: string; yes?: boolean; json?: boolean }) => {
       const request = { subject: o.subject, reason: o.reason };
       const report = await withLatch((ctx) =>
         o.yes ? ctx.database.write((tx) => eraseSubject(tx, ctx.caseTypes, request, CLI_ACTOR)) : previewErasure(ctx.database.db, request, CLI_ACTOR),
       ).catch((error: unknown) => {
-        if (error instanceof LatchError) throw new CliError(`${error.code}: ${error.message}`, 2);
+        if (error instanceof LatchError) throw new CliError(`${error.code}: ${error.message}`, 2, error.code);
         throw error;
       });
+      if (o.json) return printJson(report);
       for (const line of describeErasure(report)) console.log(line);
-      if (!o.yes) throw new CliError('nothing erased: run again with --yes to erase', 1);
+      // A dry run that worked is a success: scripts check the plan, then run again with --yes.
+      if (!o.yes) console.error('nothing erased: run again with --yes to erase');
     });
 }

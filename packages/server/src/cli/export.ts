@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isUuid, readCheckpointNote } from '@latch/core';
 import type { Command } from 'commander';
-import { call, connection, download } from './api-client.js';
+import { call, connection, download, withServerOptions } from './api-client.js';
 import { CliError } from './cli-error.js';
+import { printJson, withJson } from './output.js';
 
 /** The tree size a signed checkpoint file states (the server proves consistency with it; the verifier checks the signature). */
 function sizeOfCheckpointFile(file: string): number {
@@ -15,21 +16,19 @@ function sizeOfCheckpointFile(file: string): number {
 }
 
 export function registerExportCommand(program: Command): void {
-  program
-    .command('export')
+  withJson(withServerOptions(program.command('export')))
     .description('Export a case as an evidence bundle (zip) that `latch verify <bundle> --trust <keys>` checks offline')
     .argument('<case>', 'the case id')
     .requiredOption('-o, --output <file>', 'where to write the bundle (e.g. bundle.zip)')
     .option('--since <checkpoint>', 'a signed checkpoint the auditor already holds: the bundle proves the log still extends it (repeatable)', (v: string, p: string[] = []) => [...p, v])
-    .option('--url <url>', 'the server (default LATCH_URL or http://127.0.0.1:3000)')
-    .option('--token <token>', 'an API token (default LATCH_TOKEN)')
-    .action(async (caseId: string, o: { output: string; since?: string[] }, command: Command) => {
+    .action(async (caseId: string, o: { output: string; since?: string[]; json?: boolean }, command: Command) => {
       if (!isUuid(caseId)) throw new CliError(`not a case id: ${caseId}`);
       const since = (o.since ?? []).map(sizeOfCheckpointFile);
       const conn = connection(command);
       const exported = (await call(conn, 'POST', `/api/v1/cases/${caseId}/exports`, {})) as { bundle: string; seq: number; head: { seq: number } };
       const zip = await download(conn, `${exported.bundle}${since.length ? `?since=${since.join(',')}` : ''}`);
       writeFileSync(o.output, zip);
+      if (o.json) return printJson({ file: o.output, events: exported.seq, head: exported.head.seq, bytes: zip.length });
       console.log(`wrote ${o.output}: ${exported.seq} events (case head ${exported.head.seq}, then case.exported), ${zip.length} bytes`);
     });
 }

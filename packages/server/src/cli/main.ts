@@ -1,41 +1,30 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
 import { describeError } from '../loggable-error.js';
 import { StartupError } from '../runtime.js';
-import { registerAdminCommands } from './admin.js';
-import { registerCaseCommands } from './case.js';
 import { CliError } from './cli-error.js';
-import { registerErase } from './erase.js';
-import { registerServe } from './serve.js';
-import { registerVerify } from './verify.js';
-import { registerExportCommand } from './export.js';
-import { registerLogCommands } from './log.js';
-import { registerPluginCommands } from './plugin.js';
+import { buildProgram } from './program.js';
 
-const program = new Command('latch')
-  .description('Latch: governed operational work, with proof')
-  .showHelpAfterError()
-  .exitOverride();
-
-registerServe(program);
-registerAdminCommands(program);
-registerCaseCommands(program);
-registerVerify(program);
-registerErase(program);
-registerExportCommand(program);
-registerLogCommands(program);
-registerPluginCommands(program);
+/** One line on standard error, never a stack; with --json, that line is a JSON object with the stable code. */
+function report(message: string, code: string | undefined): void {
+  if (process.argv.includes('--json')) console.error(JSON.stringify({ error: { code: code ?? 'CLI_ERROR', message } }));
+  else console.error(`latch: ${message}`);
+}
 
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (error instanceof StartupError || error instanceof DataDirLockedError || error instanceof CliError) {
-    console.error(`latch: ${error.message}`);
-    process.exit(error instanceof CliError ? error.exitCode : 1);
+  if (error instanceof CliError) {
+    report(error.message, error.code);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof StartupError || error instanceof DataDirLockedError) {
+    report(error.message, undefined);
+    process.exit(1);
   }
   // One line, never a stack: a failed query's stack quotes its parameters (passwords' hashes, emails).
-  console.error(`latch: ${describeError(error)}`);
+  report(describeError(error), undefined);
   process.exit(1);
 }

@@ -5,14 +5,14 @@ import { buildApp } from '../http/app.js';
 import { loggableError } from '../loggable-error.js';
 import { unavailableReason } from '../db/transient-errors.js';
 import { openLatch } from '../runtime.js';
+import { withJson } from './output.js';
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  withJson(program.command('serve'), 'once listening, print one JSON line {url, console, api, database} instead of the banner')
     .description('Start the HTTP API (embedded PGlite in LATCH_DATA_DIR unless LATCH_DATABASE_URL is set)')
     .option('--demo', 'on an empty database, create demo users and cases')
     .option('--migrate', 'apply pending migrations before starting (always done for the embedded database)')
-    .action(async (options: { demo?: boolean; migrate?: boolean }) => {
+    .action(async (options: { demo?: boolean; migrate?: boolean; json?: boolean }) => {
       const config = readConfig();
       const latch = await openLatch(config, { migrate: options.migrate === true });
       const app = await buildApp(latch.ctx, { logger: process.env.LATCH_LOG !== 'off' });
@@ -48,10 +48,14 @@ export function registerServe(program: Command): void {
       await app.listen({ port: config.port, host: config.host });
       const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
       const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
+      if (options.json) {
+        console.log(JSON.stringify({ url, console: `${url}/`, api: `${url}/api/v1`, database: config.databaseUrl ? 'postgresql' : 'embedded', demo: seeded }));
+        return;
+      }
       console.log(`\nLatch is running on ${where}.`);
       console.log(`  Console: ${url}/`);
       console.log(`  API:     ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`);
-      console.log(`  Log in:  POST ${url}/api/v1/auth/login  or  latch case list --url ${url} --token <token>`);
+      console.log(`  Log in:  POST ${url}/api/v1/auth/login  or  latch login --url ${url}`);
       if (options.demo) {
         console.log(seeded ? '  Demo workspace created. Accounts:' : '  Demo accounts (existing workspace):');
         for (const user of DEMO_USERS) console.log(`    ${user.email.padEnd(24)} ${user.password.padEnd(26)} ${user.roles.join(', ')}`);

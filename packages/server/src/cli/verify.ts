@@ -7,6 +7,7 @@ import { verifyLog } from '../audit/verify-log.js';
 import { verifyStore } from '../audit/verify-store.js';
 import { readConfig } from '../config.js';
 import { CliError } from './cli-error.js';
+import { printJson, withJson } from './output.js';
 import { withLatch } from './with-latch.js';
 
 /** A bundle larger than this, unpacked, is refused rather than read into memory. */
@@ -17,11 +18,11 @@ interface VerifyOptions {
   all?: boolean;
   trust?: string;
   since?: string;
+  json?: boolean;
 }
 
 export function registerVerify(program: Command): void {
-  program
-    .command('verify')
+  withJson(program.command('verify'), 'print the report as JSON (the exit code still says whether it verified)')
     .description('Verify an evidence bundle offline, or the hash chains and the Merkle log of this database')
     .argument('[bundle]', 'an evidence bundle (zip) from `latch export`: checked offline against --trust')
     .option('--trust <file>', 'trusted log keys, one verifier key per line with optional from=/until= tree sizes (`latch log trust`)')
@@ -33,7 +34,7 @@ export function registerVerify(program: Command): void {
       if (!o.all && !o.case?.length) throw new CliError('say what to verify: a bundle file, --case <id> or --all');
       const bad = o.case?.find((id) => !isUuid(id));
       if (bad) throw new CliError(`not a case id: ${bad}`);
-      return o.all ? verifyDatabase(o) : verifyCases(o.case!);
+      return o.all ? verifyDatabase(o) : verifyCases(o.case!, o.json);
     });
 }
 
@@ -66,16 +67,18 @@ function verifyBundleFile(file: string, o: VerifyOptions): void {
     throw new CliError(`${file} is not a readable zip: ${(error as Error).message}`, 3);
   }
   const report = verifyBundle(new Map(Object.entries(entries)), { trusted, ...(since !== undefined ? { since } : {}) });
-  process.stdout.write(formatBundleReport(report));
+  if (o.json) printJson(report);
+  else process.stdout.write(formatBundleReport(report));
   if (!report.ok) throw new CliError(`${file}: ${report.failures.length} problem(s)`, 3);
 }
 
-async function verifyCases(ids: string[]): Promise<void> {
+async function verifyCases(ids: string[], json: boolean | undefined): Promise<void> {
   const report = await withLatch((ctx) => verifyStore(ctx.database.db, ids), { schemaOnly: true });
   if (report.events === 0 && report.ok) throw new CliError(`no events for ${ids.join(', ')}: no such case`, 1);
-  printChains(report);
+  if (json) printJson(report);
+  else printChains(report);
   if (!report.ok) throw new CliError(`${report.broken.length} chain(s) broken`, 3);
-  console.log('OK: every chain verifies');
+  if (!json) console.log('OK: every chain verifies');
 }
 
 async function verifyDatabase(o: VerifyOptions): Promise<void> {
@@ -89,11 +92,16 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
     },
     { schemaOnly: true },
   );
+  const problems = chains.broken.length + log.problems.length;
+  if (o.json) {
+    printJson({ ok: problems === 0, chains, log, trustSource });
+    if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
+    return;
+  }
   printChains(chains);
   console.log(`log: ${log.leaves} leaves, ${log.checkpoints} checkpoints (keys trusted from ${trustSource})`);
   for (const problem of log.problems) console.log(`BROKEN  log: ${problem}`);
   for (const notice of log.notices) console.log(`note    log: ${notice}`);
-  const problems = chains.broken.length + log.problems.length;
   if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
   if (log.checkpoints === 0) {
     console.log(
