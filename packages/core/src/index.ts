@@ -6,6 +6,7 @@ export * from './timeline/personal-data.js';
 export * from './timeline/verify-chain.js';
 export * from './timeline/present-event.js';
 export * from './case-types/definition.js';
+export * from './case-types/escalations.js';
 export * from './access/permissions.js';
 export * from './approvals/decide.js';
 export * from './policy/index.js';

@@ -19,6 +19,8 @@ import { unavailableReason } from './db/transient-errors.js';
 import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
+import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
+import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
 
 export interface OpenLatchOptions {
   /** Apply pending migrations (always done for the embedded database, which one process owns). */
@@ -54,7 +56,9 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let jobs: JobQueue | undefined;
   let plugins: PluginHost | undefined;
   let log: LatchLog | undefined;
+  let stopEscalations: (() => Promise<void>) | undefined;
   const close = async () => {
+    await stopEscalations?.().catch(() => undefined);
     await log?.sequencer.stop().catch(() => undefined);
     await log?.publisher.settled().catch(() => undefined);
     await jobs?.stop().catch(() => undefined);
@@ -81,7 +85,11 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     if (options.jobs !== false && !options.schemaOnly) {
       const queue = await openJobQueue(database, {
         onError: jobErrorReporter(say),
-        queues: { [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true }, [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 } },
+        queues: {
+          [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true },
+          [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 },
+          [SLA_ESCALATION_QUEUE]: SLA_ESCALATION_QUEUE_OPTIONS,
+        },
       });
       jobs = queue;
       const db = database;
@@ -107,6 +115,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       });
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
+    // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
+    if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
     if (jobs) {
       // Approved actions no configured plugin can run would otherwise wait in silence.
       const waiting = describeWaiting(await actionsWaitingForPlugins(database.db, plugins));
@@ -137,9 +147,9 @@ function jobErrorReporter(say: (level: 'info' | 'warn' | 'error', message: strin
 /** Timers go to the job queue, in the caller's transaction. Without a queue (CLI), scheduling is a bug. */
 function schedulerOn(jobs: JobQueue | undefined): Scheduler {
   return {
-    schedule: async (tx, queue, data, startAfter) => {
+    schedule: async (tx, queue, data, startAfter, options) => {
       if (!jobs) throw new Error('No job queue in this process: timers cannot be scheduled');
-      await jobs.sendInTransaction(tx, queue, data, { startAfter });
+      await jobs.sendInTransaction(tx, queue, data, { startAfter, ...options });
     },
   };
 }

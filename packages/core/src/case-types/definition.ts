@@ -1,5 +1,6 @@
 import { InvalidTransitionError } from '../errors.js';
 import type { ApprovalPolicy } from '../policy/policy.js';
+import type { EscalationRule } from './escalations.js';
 
 export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -52,6 +53,8 @@ export interface CaseTypeDefinition {
   readonly resolveWithin?: string;
   readonly actions?: readonly ActionDefinition[];
   readonly policies?: readonly ApprovalPolicy[];
+  /** Rules that act on open cases as time passes (escalations.ts); each fires once per case and due time. */
+  readonly escalations?: readonly EscalationRule[];
 }
 
 /** The action definition for `plugin.action` on this case type, if it allows one. */
@@ -100,10 +103,10 @@ export function definitionProblems(definition: CaseTypeDefinition): string[] {
   return problems;
 }
 
-/** Parses an ISO 8601 duration of days, hours and minutes (P2D, PT48H, P1DT12H30M) into milliseconds. */
+/** Parses an ISO 8601 duration of days, hours, minutes and seconds (P2D, PT48H, P1DT12H30M, PT30S) into milliseconds. */
 export function durationMillis(iso: string): number | undefined {
-  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso);
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(iso);
   if (!match || iso === 'P' || iso.endsWith('T')) return undefined;
-  const [, days = '0', hours = '0', minutes = '0'] = match;
-  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000;
+  const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;
+  return (((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
 }

@@ -18,6 +18,11 @@ export class TeamDirectory {
     return !this.declared || this.queuesByTeam.has(team);
   }
 
+  /** Whether some team works this queue; without teams.yaml, every queue is some team's own. */
+  isKnownQueue(queue: string): boolean {
+    return !this.declared || [...this.queuesByTeam].some(([team, queues]) => team === queue || queues.includes(queue));
+  }
+
   queuesOf(teams: readonly string[]): string[] {
     return [...new Set(teams.flatMap((team) => [team, ...(this.queuesByTeam.get(team) ?? [])]))];
   }

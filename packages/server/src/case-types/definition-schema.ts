@@ -53,6 +53,8 @@ export const caseTypeFileSchema = {
         },
       },
     },
+    // Checked rule by rule by escalationProblems (core), whose messages name the rule and action.
+    escalations: { type: 'array' },
     policies: {
       type: 'array',
       items: {

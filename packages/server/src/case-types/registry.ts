@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, checkPolicy, definitionProblems, durationMillis, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
+import { canonicalJson, checkPolicy, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { newAjv } from '../http/ajv.js';
@@ -15,6 +15,8 @@ export interface CaseType {
   readonly validateFields: ValidateFunction;
   /** Input validators of the actions the type allows, by `plugin.action`. */
   readonly validateInput: ReadonlyMap<string, ValidateFunction>;
+  /** The file it was read from (or the database), for messages about it. */
+  readonly source: string;
 }
 
 /** Every case type version known to this deployment: those on disk and those recorded in the database. */
@@ -63,6 +65,7 @@ export function compileCaseType(raw: unknown, source: string): CaseType {
     problems.push(`resolveWithin '${definition.resolveWithin}' is not a duration like PT48H or P2D`);
   }
   for (const policy of definition.policies ?? []) problems.push(...checkPolicy(policy).map((p) => `policy ${policy.key}: ${p}`));
+  problems.push(...escalationProblems(definition.escalations));
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
   const compile = (schema: Record<string, unknown>, what: string) => {
     try {
@@ -73,7 +76,7 @@ export function compileCaseType(raw: unknown, source: string): CaseType {
   };
   const validateFields = compile(definition.fields, 'fields');
   const validateInput = new Map((definition.actions ?? []).map((a) => [`${a.plugin}.${a.action}`, compile(a.input, `input of ${a.plugin}.${a.action}`)]));
-  return { definition, digest: sha256Hex(canonicalJson(definition)), validateFields, validateInput };
+  return { definition, digest: sha256Hex(canonicalJson(definition)), validateFields, validateInput, source };
 }
 
 /** Reads every case type file (YAML or JSON) in `<configDir>/case-types`. */

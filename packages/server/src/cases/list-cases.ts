@@ -1,8 +1,8 @@
 import { LatchError, type CaseVisibility, type Priority } from '@latch/core';
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import type { Queryable } from '../db/database.js';
-import { cases } from '../db/schema.js';
+import { actionRequests, cases } from '../db/schema.js';
 import { visibleCases, type CaseRow } from './case-access.js';
 
 export type CaseSort = '-created' | 'created' | 'priority';
@@ -20,6 +20,8 @@ export interface CaseFilters {
   readonly assigneeId?: string | null | undefined;
   readonly text?: string | undefined;
   readonly sla?: SlaState | undefined;
+  /** `approval`: cases with an action awaiting approval. */
+  readonly awaiting?: 'approval' | undefined;
   /** `type:status` of every final status: a case in one is no longer held to its due time. */
   readonly finalStatuses?: readonly string[] | undefined;
 }
@@ -32,15 +34,23 @@ export interface CaseQuery extends CaseFilters {
 
 type Position = [number, string] | [string];
 
+/** A listed case, with whether an action on it awaits approval (the queue shows and filters on it). */
+export type ListedCase = CaseRow & { readonly awaitingApproval: boolean };
+
+// An action of the case waits for a decision: the list's flag and its `awaiting=approval` filter.
+// Spelled out qualified: Drizzle leaves column names unqualified in a single-table select list, where
+// `id` would be the action's.
+const awaitingApproval = sql<boolean>`exists (select 1 from ${actionRequests} where ${sql.raw('"action_requests"."case_id" = "cases"."id"')} and ${sql.raw('"action_requests"."status"')} = 'awaiting_approval')`;
+
 /** Lists visible cases, filtered, in a stable order, one page at a time. */
-export async function listCases(db: Queryable, visibility: CaseVisibility, query: CaseQuery): Promise<{ items: CaseRow[]; nextCursor: string | null }> {
+export async function listCases(db: Queryable, visibility: CaseVisibility, query: CaseQuery): Promise<{ items: ListedCase[]; nextCursor: string | null }> {
   const conditions = caseConditions(visibility, query);
   if (query.cursor !== undefined) conditions.push(after(query.sort, decodeCursor(query.cursor, query.sort)));
 
   const order =
     query.sort === 'priority' ? [asc(cases.priorityRank), asc(cases.id)] : query.sort === 'created' ? [asc(cases.id)] : [desc(cases.id)];
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(cases), awaitingApproval })
     .from(cases)
     .where(and(...conditions))
     .orderBy(...order)
@@ -83,6 +93,7 @@ function caseConditions(visibility: CaseVisibility, filters: CaseFilters): (SQL 
   if (filters.priority?.length) conditions.push(inArray(cases.priority, [...filters.priority]));
   if (filters.assigneeId === null) conditions.push(isNull(cases.assigneeId));
   else if (filters.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, filters.assigneeId));
+  if (filters.awaiting === 'approval') conditions.push(awaitingApproval);
   if (filters.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${filters.text})`);
   if (filters.sla) {
     const open = sql`(${cases.typeKey} || ':' || ${cases.status}) <> all(${sql.param([...(filters.finalStatuses ?? [])])}::text[])`;

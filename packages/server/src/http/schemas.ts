@@ -49,6 +49,7 @@ export const caseSchema = {
     updatedAt: isoDate,
     dueAt: nullable(isoDate),
     allowedTransitions: { type: 'array', items: { type: 'string' } },
+    awaitingApproval: { type: 'boolean', description: 'In lists: an action on the case awaits approval' },
   },
 } as const;
 

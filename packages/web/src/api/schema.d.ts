@@ -25,6 +25,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -94,6 +102,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -186,6 +202,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -287,6 +311,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -384,6 +416,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -871,6 +911,8 @@ export interface paths {
                 query?: {
                     /** @description a user id, "me" or "none" */
                     assignee?: string;
+                    /** @description cases with an action awaiting approval */
+                    awaiting?: "approval";
                     cursor?: string;
                     limit?: string;
                     priority?: string;
@@ -1215,6 +1257,14 @@ export interface paths {
                                 [key: string]: unknown;
                             }[];
                             items?: ({
+                                blockedBy?: {
+                                    action: string;
+                                    /** @enum {string} */
+                                    code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                    message: string;
+                                    plugin: string;
+                                    state?: string;
+                                } | null;
                                 /** Format: uuid */
                                 id?: string;
                                 payloadHash?: string;
@@ -1285,6 +1335,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            blockedBy?: {
+                                action: string;
+                                /** @enum {string} */
+                                code: "PLUGIN_NOT_CONFIGURED" | "PLUGIN_ACTION_UNKNOWN" | "PLUGIN_UNAVAILABLE";
+                                message: string;
+                                plugin: string;
+                                state?: string;
+                            } | null;
                             /** Format: uuid */
                             id?: string;
                             payloadHash?: string;
@@ -2445,6 +2503,8 @@ export interface paths {
                 query?: {
                     /** @description a user id, "me" or "none" */
                     assignee?: string;
+                    /** @description cases with an action awaiting approval */
+                    awaiting?: "approval";
                     priority?: string;
                     /** @description full-text search in title and description */
                     q?: string;
@@ -3991,6 +4051,11 @@ export interface paths {
                                 query: {
                                     /** @description a user id, "me" or "none" */
                                     assignee?: string;
+                                    /**
+                                     * @description cases with an action awaiting approval
+                                     * @enum {string}
+                                     */
+                                    awaiting?: "approval";
                                     priority?: string;
                                     /** @description full-text search in title and description */
                                     q?: string;
@@ -4045,6 +4110,11 @@ export interface paths {
                         query: {
                             /** @description a user id, "me" or "none" */
                             assignee?: string;
+                            /**
+                             * @description cases with an action awaiting approval
+                             * @enum {string}
+                             */
+                            awaiting?: "approval";
                             priority?: string;
                             /** @description full-text search in title and description */
                             q?: string;
@@ -4078,6 +4148,11 @@ export interface paths {
                             query: {
                                 /** @description a user id, "me" or "none" */
                                 assignee?: string;
+                                /**
+                                 * @description cases with an action awaiting approval
+                                 * @enum {string}
+                                 */
+                                awaiting?: "approval";
                                 priority?: string;
                                 /** @description full-text search in title and description */
                                 q?: string;
@@ -4284,6 +4359,8 @@ export interface components {
         "def-1": {
             allowedTransitions?: string[];
             assigneeId?: string | null;
+            /** @description In lists: an action on the case awaits approval */
+            awaitingApproval?: boolean;
             /** Format: date-time */
             createdAt?: string;
             description?: string;

@@ -10,6 +10,7 @@ import { presentCase, presentCaseDetail } from '../../cases/present-case.js';
 import { updateCase, type CaseChanges } from '../../cases/update-case.js';
 import type { LatchContext } from '../../context.js';
 import { readStream } from '../../db/event-store.js';
+import { scheduleEscalations } from '../../sla/schedule-escalations.js';
 import { principalOf } from '../authenticate.js';
 import { runCommand } from '../idempotency.js';
 import { errors, idParams, priority, ref, uuid, versionNumber } from '../schemas.js';
@@ -30,6 +31,7 @@ export const caseFilterProperties = {
   q: { type: 'string', minLength: 1, maxLength: 200, description: 'full-text search in title and description' },
   sort: { type: 'string', enum: ['-created', 'created', 'priority'] },
   sla: { type: 'string', enum: ['overdue', 'at_risk'], description: 'open cases past their due time, or with less than a fifth of their time left' },
+  awaiting: { type: 'string', enum: ['approval'], description: 'cases with an action awaiting approval' },
 } as const;
 
 interface FilterQuery {
@@ -41,6 +43,7 @@ interface FilterQuery {
   q?: string;
   sort?: CaseSort;
   sla?: SlaState;
+  awaiting?: 'approval';
 }
 
 interface ListQuery extends FilterQuery {
@@ -60,6 +63,7 @@ function filtersOf(query: FilterQuery, principal: Principal, caseTypes: CaseType
     priority: split(query.priority) as Priority[] | undefined,
     assigneeId: query.assignee === 'me' ? principal.userId : query.assignee === 'none' ? null : query.assignee,
     text: query.q,
+    awaiting: query.awaiting,
   };
 }
 
@@ -97,6 +101,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       const principal = principalOf(request);
       return runCommand(ctx, request, reply, async (tx) => {
         const row = await createCase(tx, ctx.caseTypes, principal, actorOf(principal), request.body, ctx.teams.visibilityOf(principal));
+        await scheduleEscalations(tx, ctx.scheduler, ctx.caseTypes.get(row.typeKey, row.typeVersion).definition, row);
         void reply.header('etag', `"${row.version}"`).header('location', `/api/v1/cases/${row.id}`);
         return { status: 201, body: presentCaseDetail(row, ctx.caseTypes) };
       });
@@ -134,7 +139,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
         limit: Number(query.limit ?? 50),
         cursor: query.cursor,
       });
-      return { items: page.items.map(presentCase), nextCursor: page.nextCursor };
+      return { items: page.items.map((row) => ({ ...presentCase(row), awaitingApproval: row.awaitingApproval })), nextCursor: page.nextCursor };
     },
   );
 
