@@ -37,7 +37,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const caseId = await newCase();
     const res = await propose(caseId, 50_000);
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 1 } });
+    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 2 } });
     expect((await timeline(caseId)).map((e) => e.kind).slice(-2)).toEqual(['action.proposed', 'action.approved']);
   });
 
@@ -77,18 +77,19 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const viaToken = await decide(action.id, bearer(t.users.approver), { payloadHash: action.payloadHash });
     expect(viaToken.statusCode).toBe(403);
     expect(viaToken.json().error.code).toBe('TOKEN_CANNOT_DECIDE');
-    const stale = await decide(action.id, approver, { payloadHash: '0'.repeat(64) });
-    expect(stale.statusCode).toBe(409);
-    expect(stale.json().error.code).toBe('PAYLOAD_CHANGED');
+    // A hash this action's payload never had is wrong, not stale (stale hashes: the voiding test below).
+    const wrong = await decide(action.id, approver, { payloadHash: '0'.repeat(64) });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.code).toBe('PAYLOAD_HASH_MISMATCH');
 
     const granted = await decide(action.id, approver, { payloadHash: action.payloadHash, reason: 'matches the order' });
     expect(granted.statusCode).toBe(201);
-    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 1 }] });
+    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 2 }] });
     const again = await decide(action.id, approver2, { payloadHash: action.payloadHash });
     expect(again.json().error.code).toBe('ACTION_NOT_PENDING');
 
     // The outsider's NOT_FOUND is not on the case: it can't see the case, so it is on the system stream.
-    expect(await blockedCodes(caseId)).toEqual(['SELF_APPROVAL_FORBIDDEN', 'ROLE_REQUIRED', 'SELF_APPROVAL_FORBIDDEN', 'TOKEN_CANNOT_DECIDE', 'PAYLOAD_CHANGED', 'ACTION_NOT_PENDING']);
+    expect(await blockedCodes(caseId)).toEqual(['SELF_APPROVAL_FORBIDDEN', 'ROLE_REQUIRED', 'SELF_APPROVAL_FORBIDDEN', 'TOKEN_CANNOT_DECIDE', 'PAYLOAD_HASH_MISMATCH', 'ACTION_NOT_PENDING']);
     const blocked = (await timeline(caseId)).find((e) => e.kind === 'attempt.blocked')!;
     expect(blocked).toMatchObject({ outcome: 'refused', actor: { id: t.users.admin.id }, data: { attempt: 'action.decide', actionId: mine.id } });
     expect((await verifyStore(t.ctx.database.db, [caseId])).ok).toBe(true);

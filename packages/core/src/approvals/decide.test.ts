@@ -71,7 +71,11 @@ describe('ruleOnDecision', () => {
   });
 
   it('refuses stale payloads, decided, expired and cancelled actions', () => {
-    expect(code(() => ruleOnDecision(action(), [], person('rita'), { decision: 'approve', payloadHash: 'old' }, now))).toBe('PAYLOAD_CHANGED');
+    const stale = { decision: 'approve', payloadHash: 'old' } as const;
+    expect(code(() => ruleOnDecision(action(), [], person('rita'), stale, now, { earlierPayloadHashes: ['old'] }))).toBe('PAYLOAD_CHANGED');
+    // A hash that was never this action's payload is not "changed since you saw it": it is wrong.
+    expect(code(() => ruleOnDecision(action(), [], person('rita'), stale, now))).toBe('PAYLOAD_HASH_MISMATCH');
+    expect(code(() => ruleOnDecision(action(), [], person('rita'), stale, now, { earlierPayloadHashes: ['older'] }))).toBe('PAYLOAD_HASH_MISMATCH');
     expect(code(() => ruleOnDecision(action({ status: 'approved' }), [], person('rita'), approve, now))).toBe('ACTION_NOT_PENDING');
     expect(code(() => ruleOnDecision(action({ status: 'cancelled' }), [], person('rita'), approve, now))).toBe('ACTION_NOT_PENDING');
     expect(code(() => ruleOnDecision(action({ status: 'expired' }), [], person('rita'), approve, now))).toBe('ACTION_EXPIRED');

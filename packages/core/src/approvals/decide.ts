@@ -58,6 +58,8 @@ export interface DecisionContext {
   readonly accountChanges?: readonly AccountChange[];
   /** How long after the proposer administered an account that account may not approve their actions. */
   readonly adminWindowMs?: number;
+  /** The hashes of the action's earlier payloads (before edits): a decision on one is stale, not wrong. */
+  readonly earlierPayloadHashes?: readonly string[];
 }
 
 export const DEFAULT_ADMIN_WINDOW_MS = 30 * 86_400_000;
@@ -91,6 +93,11 @@ export function ruleOnDecision(
     throw new LatchError('ACTION_EXPIRED', `The approval window closed at ${action.expiresAt.toISOString()}`);
   }
   if (request.payloadHash !== action.payloadHash) {
+    if (!(context.earlierPayloadHashes ?? []).includes(request.payloadHash)) {
+      throw new LatchError('PAYLOAD_HASH_MISMATCH', 'The payload hash you sent is not the hash of this action’s payload, nor of any earlier version of it', {
+        currentPayloadHash: action.payloadHash,
+      });
+    }
     throw new LatchError('PAYLOAD_CHANGED', 'The action’s payload changed since you saw it; review the current payload', {
       currentPayloadHash: action.payloadHash,
     });

@@ -1,9 +1,9 @@
-import { ForbiddenError, LatchError, personal, ruleOnDecision, uuidv7, type Actor, type ActionState, type CaseVisibility, type Decider, type Principal, type RequiredStep } from '@latch/core';
-import { and, eq, gt, isNull, lte } from 'drizzle-orm';
+import { ForbiddenError, LatchError, personal, type EventBody, ruleOnDecision, uuidv7, type Actor, type ActionState, type CaseVisibility, type Decider, type Principal, type RequiredStep } from '@latch/core';
+import { and, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import { subjectOf } from '../cases/create-case.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
-import { actionRequests, approvalDecisions, delegations, users } from '../db/schema.js';
+import { actionRequests, approvalDecisions, delegations, events, users } from '../db/schema.js';
 import { currentDecisions, loadVisibleAction, type ActionRow, type DecisionRow } from './action-access.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
 import { scheduleExecution } from '../execution/queue-execution.js';
@@ -64,7 +64,8 @@ export async function decideAction(
   const adminWindowMs = separation.adminWindowDays * 86_400_000;
   const people = [principal.userId, ...(decider.onBehalfOf ? [decider.onBehalfOf.userId] : [])];
   const accountChanges = await changesBy(tx, action.proposedBy, people, new Date(now.getTime() - adminWindowMs));
-  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs });
+  const earlierPayloadHashes = input.payloadHash === action.payloadHash ? [] : await earlierPayloadHashesOf(tx, action);
+  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs, earlierPayloadHashes });
   const steps = action.steps as RequiredStep[];
   const step = steps[ruling.stepIndex]!;
   const policy = action.policyKey ? { key: action.policyKey, version: action.policyVersion } : null;
@@ -124,6 +125,18 @@ export async function decideAction(
     await scheduler.schedule(tx, APPROVAL_EXPIRY_QUEUE, { actionId, round: action.round, step: set.currentStep }, set.expiresAt);
   }
   return { action: updated, decisions: [...prior, decision] };
+}
+
+/** The payload hashes the action had before its edits, from its `action.proposed` and `action.updated` events. */
+async function earlierPayloadHashesOf(tx: Tx, action: ActionRow): Promise<string[]> {
+  const rows = await tx
+    .select({ bytes: events.bytes })
+    .from(events)
+    .where(and(eq(events.stream, action.caseId), inArray(events.kind, ['action.proposed', 'action.updated'])));
+  return rows
+    .map((row) => (JSON.parse(row.bytes) as EventBody).data as { actionId?: unknown; payloadHash?: unknown })
+    .filter((data) => data.actionId === action.id && typeof data.payloadHash === 'string' && data.payloadHash !== action.payloadHash)
+    .map((data) => data.payloadHash as string);
 }
 
 /** The delegator's authority, if they delegated to `delegate` for this moment; else NO_DELEGATION. */

@@ -23,9 +23,15 @@ export async function verifyPassword(stored: string | null | undefined, password
   return verify(stored, password).catch(() => false);
 }
 
+/** The length limits of a local password: the one place both the checks and the API schemas read. */
+export const PASSWORD_LENGTH = { min: 12, max: 256 } as const;
+
+/** The JSON Schema of a new password, for every route that sets one. */
+export const newPasswordSchema = { type: 'string', minLength: PASSWORD_LENGTH.min, maxLength: PASSWORD_LENGTH.max } as const;
+
 /** Minimum rules for a local password; SSO users have none. */
 export function passwordProblem(password: string): string | undefined {
-  if (password.length < 12) return 'Password must be at least 12 characters';
-  if (password.length > 256) return 'Password must be at most 256 characters';
+  if (password.length < PASSWORD_LENGTH.min) return `Password must be at least ${PASSWORD_LENGTH.min} characters`;
+  if (password.length > PASSWORD_LENGTH.max) return `Password must be at most ${PASSWORD_LENGTH.max} characters`;
   return undefined;
 }

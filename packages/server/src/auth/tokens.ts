@@ -1,4 +1,4 @@
-import { LatchError, NotFoundError, permissionsOf, uuidv7, ValidationError, type Actor, type Permission, type Principal } from '@latch/core';
+import { LatchError, NotFoundError, PERMISSIONS, permissionsOf, uuidv7, ValidationError, type Actor, type Permission, type Principal } from '@latch/core';
 import { desc, eq, sql } from 'drizzle-orm';
 import { resultRows, type Db, type Queryable, type Tx } from '../db/database.js';
 import { preparedPerDatabase } from '../db/prepared.js';
@@ -23,7 +23,10 @@ export async function createToken(
   parentTokenId?: string,
 ): Promise<{ token: string; row: TokenRow }> {
   const bad = invalidScopes(input.scopes);
-  if (bad.length > 0) throw new ValidationError(`Unknown scopes: ${bad.join(', ')}`, { field: 'scopes', unknown: bad });
+  if (bad.length > 0) {
+    const valid = ['*', ...PERMISSIONS];
+    throw new ValidationError(`Unknown scopes: ${bad.join(', ')}. Valid scopes: ${valid.join(', ')}`, { field: 'scopes', unknown: bad, valid });
+  }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ValidationError('expiresAt must be in the future', { field: 'expiresAt' });
   const scopes = [...new Set(input.scopes)];
   const held = permissionsOf(user.roles);

@@ -1,7 +1,7 @@
 import { LatchError } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { beginLoginAttempt, loginSucceeded } from '../../auth/login-throttle.js';
-import { verifyPassword } from '../../auth/passwords.js';
+import { PASSWORD_LENGTH, verifyPassword } from '../../auth/passwords.js';
 import { csrfTokenFor } from '../../auth/secrets.js';
 import { createSession, endSession } from '../../auth/sessions.js';
 import { findUser, findUserByEmail, presentUser } from '../../auth/users.js';
@@ -27,7 +27,7 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
           type: 'object',
           additionalProperties: false,
           required: ['email', 'password'],
-          properties: { email: { type: 'string', minLength: 3, maxLength: 320 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+          properties: { email: { type: 'string', minLength: 3, maxLength: 320 }, password: { type: 'string', minLength: 1, maxLength: PASSWORD_LENGTH.max } },
         },
         response: {
           200: { type: 'object', properties: { user: ref('User'), csrfToken: { type: 'string' }, expiresAt: { type: 'string' } } },

@@ -1,5 +1,6 @@
 import { NotFoundError } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
+import { newPasswordSchema } from '../../auth/passwords.js';
 import { actorOf } from '../../auth/principal.js';
 import { createUser, findUser, listUsers, presentUser, updateUser } from '../../auth/users.js';
 import type { LatchContext } from '../../context.js';
@@ -9,7 +10,7 @@ import { errors, idParams, ref } from '../schemas.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const roleList = { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' } } as const;
-const password = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const password = newPasswordSchema;
 
 interface NewUserBody {
   email: string;
