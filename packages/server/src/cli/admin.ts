@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { principalFor } from '../auth/principal.js';
-import { createToken, listTokens, presentToken, revokeToken } from '../auth/tokens.js';
-import { createUser, findUserByEmail, listUsers, presentUser, updateUser } from '../auth/users.js';
-import type { LatchContext } from '../context.js';
-import { schemaState } from '../db/migrations.js';
 import { accountsApi, type TokenView, type UserView } from './accounts-api.js';
 import { namesServer, withServerOptions } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { printJson, withJson } from './output.js';
-import { withLatch } from './with-latch.js';
 
-const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** The direct-database implementation, loaded only when used: the server's modules are slow to load. */
+const direct = async () => (await import('./accounts-db.js')).accountsDb;
 
 const WHERE = `
 Through the API (as your \`latch login\` session or --token) when a server is named: --url, LATCH_URL,
@@ -27,22 +22,17 @@ function readPassword(fromStdin: boolean | undefined): string | undefined {
 
 const userLine = (u: UserView) => `${u.id}  ${u.email.padEnd(32)} ${u.roles.join(',')}${u.disabled ? '  (disabled)' : ''}`;
 const tokenLine = (t: TokenView) => `${t.id}  ${t.name.padEnd(24)} ${t.scopes.join(',')}${t.revoked ? '  (revoked)' : ''}`;
-
-async function findUserOrFail(ctx: LatchContext, email: string) {
-  const found = await findUserByEmail(ctx.database.db, email);
-  if (!found) throw new CliError(`no user ${email}`);
-  return found;
-}
+const AS_JSON_ANYWAY = 'print JSON (this command prints the user as JSON either way)';
 
 export function registerAdminCommands(program: Command): void {
   withJson(program.command('migrate').description('Apply the database migrations this version ships')).action(async (o: { json?: boolean }) => {
-    const state = await withLatch((ctx) => schemaState(ctx.database), { migrate: true, schemaOnly: true });
+    const state = await (await direct()).migrate();
     if (o.json) return printJson(state);
     console.log(`schema: ${state.state}${state.state === 'current' ? ` (${state.applied} migrations applied)` : ''}`);
   });
 
   const user = withServerOptions(program.command('user').description('Manage users: through the API of a running server, or directly on the database')).addHelpText('after', WHERE);
-  withJson(user.command('create').description('Create a user; prints it as JSON'), 'print JSON (this command prints the user as JSON either way)')
+  withJson(user.command('create').description('Create a user; prints it as JSON'), AS_JSON_ANYWAY)
     .requiredOption('--email <email>')
     .requiredOption('--name <name>')
     .option('--role <role>', 'a role (repeatable): admin, operator, refund_approver, auditor, requester', collect, [])
@@ -50,28 +40,21 @@ export function registerAdminCommands(program: Command): void {
     .option('--password-stdin', 'read the password from standard input (else LATCH_USER_PASSWORD)')
     .action(async (o: { email: string; name: string; role: string[]; team: string[]; passwordStdin?: boolean }, command: Command) => {
       const input = { email: o.email, name: o.name, password: readPassword(o.passwordStdin), roles: o.role, teams: o.team };
-      if (namesServer(command)) return printJson(await accountsApi.createUser(command, input));
-      const created = await withLatch((ctx) => ctx.database.write((tx) => createUser(tx, input, CLI_ACTOR, ctx.teams)));
-      printJson(presentUser(created));
+      printJson(namesServer(command) ? await accountsApi.createUser(command, input) : await (await direct()).createUser(input));
     });
   withJson(user.command('list').description('Every user, one line each')).action(async (o: { json?: boolean }, command: Command) => {
-    const users = namesServer(command) ? await accountsApi.listUsers(command) : (await withLatch((ctx) => listUsers(ctx.database.db))).map(presentUser);
+    const users = namesServer(command) ? await accountsApi.listUsers(command) : await (await direct()).listUsers();
     if (o.json) return printJson({ items: users });
     for (const u of users) console.log(userLine(u));
   });
-  withJson(user.command('set-roles').description("Give a user exactly these roles; prints the user as JSON"), 'print JSON (this command prints the user as JSON either way)')
+  withJson(user.command('set-roles').description('Give a user exactly these roles; prints the user as JSON'), AS_JSON_ANYWAY)
     .requiredOption('--email <email>')
     .option('--role <role>', 'a role (repeatable); the user gets exactly these', collect, [])
     .action(async (o: { email: string; role: string[] }, command: Command) => {
-      if (namesServer(command)) return printJson(await accountsApi.setRoles(command, o.email, o.role));
-      const updated = await withLatch(async (ctx) => {
-        const found = await findUserOrFail(ctx, o.email);
-        return ctx.database.write((tx) => updateUser(tx, found.id, { roles: o.role }, CLI_ACTOR, ctx.teams));
-      });
-      printJson(presentUser(updated));
+      printJson(namesServer(command) ? await accountsApi.setRoles(command, o.email, o.role) : await (await direct()).setRoles(o.email, o.role));
     });
 
-  const token = withServerOptions(program.command('token').description('Manage API tokens: your own through the API of a running server, or anyone\'s directly on the database')).addHelpText('after', WHERE);
+  const token = withServerOptions(program.command('token').description("Manage API tokens: your own through the API of a running server, or anyone's directly on the database")).addHelpText('after', WHERE);
   withJson(token.command('create').description('Create an API token; the secret is printed once, on its own line (or as "token" with --json)'))
     .option('--user <email>', 'the user the token acts for (required on the database; through the API, only yourself)')
     .requiredOption('--name <name>')
@@ -80,18 +63,13 @@ export function registerAdminCommands(program: Command): void {
     .action(async (o: { user?: string; name: string; scope: string[]; expires?: string; json?: boolean }, command: Command) => {
       const expiresAt = o.expires ? new Date(o.expires) : undefined;
       if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CliError('--expires must be an ISO 8601 time');
-      const scopes = o.scope.length > 0 ? o.scope : ['*'];
+      const input = { name: o.name, scopes: o.scope.length > 0 ? o.scope : ['*'], expiresAt };
       let created: TokenView;
       if (namesServer(command)) {
-        created = await accountsApi.createToken(command, { user: o.user, name: o.name, scopes, expiresAt });
+        created = await accountsApi.createToken(command, { user: o.user, ...input });
       } else {
         if (!o.user) throw new CliError('on the database, say whose token it is: --user <email>');
-        const owner = o.user;
-        const result = await withLatch(async (ctx) => {
-          const found = await findUserOrFail(ctx, owner);
-          return ctx.database.write((tx) => createToken(tx, found, { name: o.name, scopes, expiresAt }, CLI_ACTOR));
-        });
-        created = { ...presentToken(result.row), token: result.token };
+        created = await (await direct()).createToken(o.user, input);
       }
       if (o.json) return printJson(created);
       console.error(`token ${created.id} created; it is shown once:`);
@@ -105,23 +83,14 @@ export function registerAdminCommands(program: Command): void {
         tokens = await accountsApi.listTokens(command, o.user);
       } else {
         if (!o.user) throw new CliError('on the database, say whose tokens: --user <email>');
-        const owner = o.user;
-        tokens = (await withLatch(async (ctx) => listTokens(ctx.database.db, (await findUserOrFail(ctx, owner)).id))).map(presentToken);
+        tokens = await (await direct()).listTokens(o.user);
       }
       if (o.json) return printJson({ items: tokens });
       for (const t of tokens) console.log(tokenLine(t));
     });
   withJson(token.command('revoke <id>').description('Revoke a token (and every token created with it)')).action(async (id: string, o: { json?: boolean }, command: Command) => {
-    if (namesServer(command)) {
-      await accountsApi.revokeToken(command, id);
-    } else {
-      await withLatch(async (ctx) => {
-        const admin = principalFor({ id: '00000000-0000-7000-8000-000000000000', roles: ['admin'], teams: [] });
-        await ctx.database.write((tx) => revokeToken(tx, id, admin, CLI_ACTOR)).catch(() => {
-          throw new CliError(`no token ${id}`);
-        });
-      });
-    }
+    if (namesServer(command)) await accountsApi.revokeToken(command, id);
+    else await (await direct()).revokeToken(id);
     if (o.json) return printJson({ id, revoked: true });
     console.log(`token ${id} revoked`);
   });

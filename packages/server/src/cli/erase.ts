@@ -1,24 +1,6 @@
-import { LatchError } from '@latch/core';
 import type { Command } from 'commander';
-import { eraseSubject, previewErasure, type ErasureReport } from '../privacy/erase-subject.js';
-import { CliError } from './cli-error.js';
-import { printJson, withJson } from './output.js';
-import { withLatch } from './with-latch.js';
-
-const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
-
-/** The report in a few lines a person can check before saying --yes. */
-export function describeErasure(report: ErasureReport): string[] {
-  const lines = [
-    `${report.dryRun ? 'would erase' : 'erased'}: ${report.values} personal value(s) in ${report.cases.length} case(s); ` +
-      `${report.blobs.erased} blob(s) (${report.blobs.kept} kept, shared with others); ${report.storedResponses} stored response(s); ` +
-      `user account: ${report.userId ?? 'none'}`,
-    ...report.cases.map((id) => `  case ${id}`),
-    ...report.blockedBy.map((a) => `  blocked by action ${a.actionId} (${a.status}) on case ${a.caseId}: cancel it or let it finish`),
-  ];
-  if (report.erasureId) lines.push(`erasure ${report.erasureId} recorded as subject.erased on each case and on the system stream`);
-  return lines;
-}
+import type { EraseOptions } from './erase-run.js';
+import { withJson } from './output.js';
 
 export function registerErase(program: Command): void {
   withJson(program.command('erase'), 'print the report as JSON (dryRun says whether anything was erased)')
@@ -27,17 +9,5 @@ export function registerErase(program: Command): void {
     .option('--reason <text>', 'a ticket reference; kept in the audit trail in the clear, so never the subject')
     .option('--yes', 'erase; without it, only say what would be erased')
     .addHelpText('after', '\nExit codes: 0 erased, or (without --yes) the dry run printed what would be; 2 refused (unknown subject, pending actions, invalid reason).')
-    .action(async (o: { subject: string; reason?: string; yes?: boolean; json?: boolean }) => {
-      const request = { subject: o.subject, reason: o.reason };
-      const report = await withLatch((ctx) =>
-        o.yes ? ctx.database.write((tx) => eraseSubject(tx, ctx.caseTypes, request, CLI_ACTOR)) : previewErasure(ctx.database.db, request, CLI_ACTOR),
-      ).catch((error: unknown) => {
-        if (error instanceof LatchError) throw new CliError(`${error.code}: ${error.message}`, 2, error.code);
-        throw error;
-      });
-      if (o.json) return printJson(report);
-      for (const line of describeErasure(report)) console.log(line);
-      // A dry run that worked is a success: scripts check the plan, then run again with --yes.
-      if (!o.yes) console.error('nothing erased: run again with --yes to erase');
-    });
+    .action(async (o: EraseOptions) => (await import('./erase-run.js')).runErase(o));
 }

@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { DataDirLockedError } from '../db/data-dir-lock.js';
-import { describeError } from '../loggable-error.js';
-import { StartupError } from '../runtime.js';
 import { CliError } from './cli-error.js';
 import { buildProgram } from './program.js';
 
@@ -20,6 +17,8 @@ try {
     report(error.message, error.code);
     process.exit(error.exitCode);
   }
+  // Loaded only now: the server's modules are slow to load, and commands that talk to the API never need them.
+  const [{ StartupError }, { DataDirLockedError }, { describeError }] = await Promise.all([import('../runtime.js'), import('../db/data-dir-lock.js'), import('../loggable-error.js')]);
   if (error instanceof StartupError || error instanceof DataDirLockedError) {
     report(error.message, undefined);
     process.exit(1);

@@ -1,10 +1,4 @@
 import type { Command } from 'commander';
-import { readConfig } from '../config.js';
-import { seedDemo, DEMO_USERS } from '../demo/seed.js';
-import { buildApp } from '../http/app.js';
-import { loggableError } from '../loggable-error.js';
-import { unavailableReason } from '../db/transient-errors.js';
-import { openLatch } from '../runtime.js';
 import { withJson } from './output.js';
 
 export function registerServe(program: Command): void {
@@ -12,58 +6,5 @@ export function registerServe(program: Command): void {
     .description('Start the HTTP API (embedded PGlite in LATCH_DATA_DIR unless LATCH_DATABASE_URL is set)')
     .option('--demo', 'on an empty database, create demo users and cases')
     .option('--migrate', 'apply pending migrations before starting (always done for the embedded database)')
-    .action(async (options: { demo?: boolean; migrate?: boolean; json?: boolean }) => {
-      const config = readConfig();
-      const latch = await openLatch(config, { migrate: options.migrate === true });
-      const app = await buildApp(latch.ctx, { logger: process.env.LATCH_LOG !== 'off' });
-      let closing = false;
-      const shutdown = async (code: number) => {
-        if (closing) return;
-        closing = true;
-        await app.close().catch(() => undefined);
-        await latch.close();
-        process.exit(code);
-      };
-      process.on('SIGINT', () => void shutdown(0));
-      process.on('SIGTERM', () => void shutdown(0));
-      // A bug stops the process. A lost PostgreSQL connection never does: every client and loop
-      // handles its own, and one that slipped through is reported, not fatal (the pool reconnects).
-      const survivable = (error: unknown, what: string) => {
-        const reason = config.databaseUrl ? unavailableReason(error) : undefined;
-        if (reason !== undefined) app.log.error(`${what} from a lost database connection (${reason}); still serving`);
-        return reason !== undefined;
-      };
-      process.on('uncaughtException', (error) => {
-        if (survivable(error, 'uncaught exception')) return;
-        app.log.fatal({ error: loggableError(error) }, 'uncaught exception; shutting down');
-        void shutdown(1);
-      });
-      process.on('unhandledRejection', (error) => {
-        if (survivable(error, 'unhandled rejection')) return;
-        app.log.fatal({ error: loggableError(error) }, 'unhandled rejection; shutting down');
-        void shutdown(1);
-      });
-
-      const seeded = options.demo ? await seedDemo(latch.ctx) : false;
-      await app.listen({ port: config.port, host: config.host });
-      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-      const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
-      if (options.json) {
-        console.log(JSON.stringify({ url, console: `${url}/`, api: `${url}/api/v1`, database: config.databaseUrl ? 'postgresql' : 'embedded', demo: seeded }));
-        return;
-      }
-      console.log(`\nLatch is running on ${where}.`);
-      console.log(`  Console: ${url}/`);
-      console.log(`  API:     ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`);
-      console.log(`  Log in:  POST ${url}/api/v1/auth/login  or  latch login --url ${url}`);
-      if (options.demo) {
-        console.log(seeded ? '  Demo workspace created. Accounts:' : '  Demo accounts (existing workspace):');
-        for (const user of DEMO_USERS) console.log(`    ${user.email.padEnd(24)} ${user.password.padEnd(26)} ${user.roles.join(', ')}`);
-      }
-      if (!config.databaseUrl) {
-        console.log('  Embedded mode: one process, data in one directory, every commit fsynced before it is acknowledged.');
-        console.log('  For several servers or replicas, set LATCH_DATABASE_URL to a PostgreSQL database.');
-      }
-      console.log('');
-    });
+    .action(async (options: { demo?: boolean; migrate?: boolean; json?: boolean }) => (await import('./serve-run.js')).runServe(options));
 }

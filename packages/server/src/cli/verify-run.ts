@@ -1,0 +1,137 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatBundleReport, isUuid, parseTrustFile, verifyBundle, type TrustedKey } from '@latch/core';
+import { unzipSync } from 'fflate';
+import { verifyLog } from '../audit/verify-log.js';
+import { verifyStore } from '../audit/verify-store.js';
+import { readConfig } from '../config.js';
+import { CliError } from './cli-error.js';
+import { printJson } from './output.js';
+import { withLatch } from './with-latch.js';
+
+/** A bundle larger than this, unpacked, is refused rather than read into memory. */
+const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
+
+export interface VerifyOptions {
+  case?: string[];
+  all?: boolean;
+  trust?: string;
+  since?: string;
+  json?: boolean;
+}
+
+
+function readTrust(file: string): TrustedKey[] {
+  if (!existsSync(file)) throw new CliError(`no trust file at ${file}`);
+  try {
+    return parseTrustFile(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+function verifyBundleFile(file: string, o: VerifyOptions): void {
+  if (!o.trust) throw new CliError('a bundle is verified against keys you trust, never keys it carries: pass --trust <file> (the log operator gives it: `latch log trust`)');
+  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no bundle at ${file}`);
+  const trusted = readTrust(o.trust);
+  const since = o.since === undefined ? undefined : readFileSync(o.since, 'utf8');
+  let unpacked = 0;
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(readFileSync(file), {
+      filter: (entry) => {
+        unpacked += entry.originalSize;
+        if (unpacked > MAX_UNPACKED_BYTES) throw new CliError(`${file} unpacks to more than ${MAX_UNPACKED_BYTES} bytes; refusing`);
+        return true;
+      },
+    });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${file} is not a readable zip: ${(error as Error).message}`, 3);
+  }
+  const report = verifyBundle(new Map(Object.entries(entries)), { trusted, ...(since !== undefined ? { since } : {}) });
+  if (o.json) printJson(report);
+  else process.stdout.write(formatBundleReport(report));
+  if (!report.ok) throw new CliError(`${file}: ${report.failures.length} problem(s)`, 3);
+}
+
+async function verifyCases(ids: string[], json: boolean | undefined): Promise<void> {
+  const report = await withLatch((ctx) => verifyStore(ctx.database.db, ids), { schemaOnly: true });
+  if (report.events === 0 && report.ok) throw new CliError(`no events for ${ids.join(', ')}: no such case`, 1);
+  if (json) printJson(report);
+  else printChains(report);
+  if (!report.ok) throw new CliError(`${report.broken.length} chain(s) broken`, 3);
+  if (!json) console.log('OK: every chain verifies');
+}
+
+async function verifyDatabase(o: VerifyOptions): Promise<void> {
+  const since = o.since === undefined ? undefined : readFileSync(o.since, 'utf8');
+  const { chains, log, trustSource } = await withLatch(
+    async (ctx) => {
+      const { trusted, source } = o.trust ? { trusted: readTrust(o.trust), source: o.trust } : defaultTrust(ctx.log.keys?.keys.map((k) => k.verifierKey) ?? []);
+      const chains = await verifyStore(ctx.database.db);
+      const log = await verifyLog(ctx.database.db, { trusted, ...(since !== undefined ? { since } : {}) });
+      return { chains, log, trustSource: source };
+    },
+    { schemaOnly: true },
+  );
+  const problems = chains.broken.length + log.problems.length;
+  if (o.json) {
+    printJson({ ok: problems === 0, chains, log, trustSource });
+    if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
+    return;
+  }
+  printChains(chains);
+  console.log(`log: ${log.leaves} leaves, ${log.checkpoints} checkpoints (keys trusted from ${trustSource})`);
+  for (const problem of log.problems) console.log(`BROKEN  log: ${problem}`);
+  for (const notice of log.notices) console.log(`note    log: ${notice}`);
+  if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
+  if (log.checkpoints === 0) {
+    console.log(
+      'OK: every chain verifies; the Merkle tree recomputed from the event bytes matches every stored node; every event is in the log. ' +
+        `No checkpoint is signed, so nothing outside this database vouches for the tree: ${NO_KEY_HINT}`,
+    );
+    return;
+  }
+  console.log(
+    `OK: every chain verifies; the Merkle tree recomputed from the event bytes matches all ${log.checkpoints} checkpoints, ` +
+      'so each is consistent with the one before; every event is in the log',
+  );
+}
+
+const NO_KEY_HINT =
+  'configure a signing key with LATCH_LOG_KEY or LATCH_LOG_KEY_FILE (make one with `latch log key --generate <name> -o <file>`); checkpoints are signed from then on';
+
+function printChains(report: Awaited<ReturnType<typeof verifyStore>>): void {
+  console.log(`checked ${report.events} events in ${report.streams} stream(s)`);
+  for (const broken of report.broken) {
+    const at = broken.firstBreak!;
+    console.log(`BROKEN  stream ${broken.stream}: at event ${at.seq}${at.eventId ? ` (${at.eventId})` : ''}: ${at.problem}`);
+  }
+}
+
+/**
+ * Without --trust: the keys this server is configured with, plus the trust file it publishes
+ * (which keeps retired keys). An auditor passes their own --trust instead.
+ */
+function defaultTrust(current: readonly string[]): { trusted: TrustedKey[]; source: string } {
+  const config = readConfig();
+  const dir = config.logPublishDir ?? (config.databaseUrl === undefined ? join(config.dataDir, 'log') : undefined);
+  const published = dir ? join(dir, 'trust.txt') : undefined;
+  const fromFile = published && existsSync(published) ? parseTrustFile(readFileSync(published, 'utf8')) : [];
+  const id = (k: TrustedKey) => `${k.name}+${k.keyHash}`;
+  const known = new Set(fromFile.map(id));
+  // No key configured and no trust file published (PostgreSQL before a key is set): nothing is trusted, and nothing was signed.
+  const configured = current.length === 0 ? [] : parseTrustFile(current.join('\n')).filter((k) => !known.has(id(k)));
+  if (fromFile.length + configured.length === 0) return { trusted: [], source: 'nowhere: no signing key is configured and no trust file is published' };
+  return { trusted: [...fromFile, ...configured], source: `this server's configuration${fromFile.length ? ` and ${published}` : ''}` };
+}
+
+/** `latch verify`: a bundle offline, some cases, or the whole database. */
+export async function runVerify(bundle: string | undefined, o: VerifyOptions): Promise<void> {
+  if (bundle !== undefined) return verifyBundleFile(bundle, o);
+  if (!o.all && !o.case?.length) throw new CliError('say what to verify: a bundle file, --case <id> or --all');
+  const bad = o.case?.find((id) => !isUuid(id));
+  if (bad) throw new CliError(`not a case id: ${bad}`);
+  return o.all ? verifyDatabase(o) : verifyCases(o.case!, o.json);
+}

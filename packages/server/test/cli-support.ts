@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LATCH_BIN } from './process.js';
+import type { TestLatch } from './harness.js';
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `latch` without blocking this process (the server under test runs in it), with
+ * its own config home (where `latch login` keeps sessions) and only the LATCH_* variables given.
+ */
+export function runCli(args: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LATCH_') && key !== 'NO_COLOR'));
+  const child = spawn(process.execPath, [LATCH_BIN, ...args], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A person at their own terminal: a config home of their own, talking to the server at `url`. */
+export function personAt(url: string): Record<string, string> {
+  return { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'latch-cli-home-')), LATCH_URL: url };
+}
+
+/** Serves the test Latch's API on a free port of 127.0.0.1 and returns its base URL. */
+export async function listen(t: TestLatch): Promise<string> {
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address() as { port: number };
+  return `http://127.0.0.1:${address.port}`;
+}
