@@ -40,6 +40,8 @@ export type Action = Json<'/api/v1/actions/{id}', 'get'> & {
   version: number;
   createdAt: string;
 };
+/** Why an approved action is not running (`blockedBy`, typed by the action routes' schema). */
+export type PluginBlock = NonNullable<Action['blockedBy']>;
 export interface RequiredStep {
   index: number;
   name: string;

@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { labelsOf } from '../../components/schema-form/schema-form';
 import { useState } from 'react';
 import { EditAction } from './EditAction';
+import { PluginWaitNotice } from './PluginWaitNotice';
 import { ProposeAction } from './ProposeAction';
 
 interface Props {
@@ -62,6 +63,7 @@ function ActionCard({ summary, nameOf, definition, labels }: CardProps) {
   const editable = own && definition !== undefined && EDITABLE.has(action.status);
   return (
     <article className="action-card" aria-label={`Action ${action.plugin} ${action.action}`} data-status={action.status}>
+      {action.blockedBy && <PluginWaitNotice block={action.blockedBy} />}
       <ApprovalState action={action} nameOf={nameOf} />
       {editable && !editing && (
         <button type="button" onClick={() => setEditing(true)}>
