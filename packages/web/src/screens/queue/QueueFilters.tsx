@@ -1,7 +1,7 @@
 import { useState, type RefObject } from 'react';
 import type { CaseType } from '../../api/types';
 
-export const FILTERS = ['q', 'status', 'type', 'queue', 'priority', 'assignee', 'sla', 'sort'] as const;
+export const FILTERS = ['q', 'status', 'type', 'queue', 'priority', 'assignee', 'sla', 'awaiting', 'sort'] as const;
 export type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 interface Props {
@@ -59,6 +59,7 @@ export function QueueFilters({ filters, onChange, types, searchRef }: Props) {
           ['at_risk', 'At risk (under a fifth of the time left)'],
         ]}
       />
+      <Select label="Approval" value={filters.awaiting} onChange={(v) => set('awaiting', v)} options={[['approval', 'Awaiting approval']]} />
       <div className="form-row">
         <label htmlFor="filter-queue">Queue</label>
         <input id="filter-queue" size={12} value={filters.queue ?? ''} onChange={(e) => set('queue', e.target.value.trim().toLowerCase())} />

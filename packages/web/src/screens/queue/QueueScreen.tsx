@@ -96,6 +96,11 @@ function CaseRow({ row, index, selected, assignee }: { row: CaseSummary; index: 
       </td>
       <td>
         <Badge>{row.status ?? ''}</Badge>
+        {row.awaitingApproval && (
+          <span className="awaiting">
+            <Badge tone="warn">awaiting approval</Badge>
+          </span>
+        )}
       </td>
       <td>
         <Badge>{row.priority ?? ''}</Badge>
