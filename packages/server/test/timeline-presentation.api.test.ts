@@ -1,7 +1,9 @@
+import { parseSignerKeys, parseTrustFile, verifyBundle } from '@latch/core';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.js';
 import { createUser } from '../src/auth/users.js';
-import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
+import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch, type TestUser } from './harness.js';
 
 interface Item {
   seq: number;
@@ -99,5 +101,23 @@ describe.each(DB_KINDS)('the timeline as people read it, on %s', (kind) => {
     expect(granted.actor).toEqual({ kind: 'user', name: 'Erased person' });
     expect(granted.summary).toMatch(/^Erased person approved action/);
     expect(byKind(items, 'field.changed').presentation.summary).toBe('operator assigned the case to Erased person');
+  });
+
+  it('tells the same story in the evidence bundle, which verifies; an erased person has no name there', async () => {
+    const exported = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/exports`, headers: bearer(t.users.admin), payload: {} });
+    expect(exported.statusCode, exported.body).toBe(201);
+    const zip = await t.app.inject({ url: exported.json().bundle, headers: bearer(t.users.admin) });
+    expect(zip.statusCode, zip.body).toBe(200);
+    const files = new Map(Object.entries(unzipSync(zip.rawPayload)));
+    const items = await timeline(t.users.admin);
+    const story = Buffer.from(files.get('story.txt')!).toString('utf8');
+    expect(story).toBe(items.map((e) => `${e.seq} ${(e as unknown as { at: string }).at} ${e.presentation.summary}\n`).join(''));
+    expect(story).toContain('Erased person approved action');
+    const people = JSON.parse(Buffer.from(files.get('people.json')!).toString('utf8'));
+    expect(people).toEqual({ [t.users.operator.id]: { name: 'operator' }, [t.users.approver.id]: { erased: true }, [t.users.admin.id]: { name: 'admin' } });
+    expect(JSON.stringify(people)).not.toContain('@');
+    const report = verifyBundle(files, { trusted: parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey) });
+    expect(report.failures).toEqual([]);
+    expect(report.checks.find((c) => c.name === 'story')).toMatchObject({ ok: true });
   });
 });

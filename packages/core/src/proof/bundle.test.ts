@@ -75,6 +75,7 @@ function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[] } 
     erasedBlobs: [sha(erasedScan)],
     disclosures,
     consistency: (options.consistencyFrom ?? []).map((oldSize) => ({ oldSize, newSize: leaves.length, proof: consistencyProof(leaves, oldSize) })),
+    people: { 'u-alice': { name: 'Alice Example' } },
   };
   return { events, leaves, indices, input };
 }
@@ -115,7 +116,9 @@ describe('a bundle built from real events, tree and signature', () => {
         'disclosures.json',
         ...events.map((e) => eventPath(e.seq)),
         'manifest.json',
+        'people.json',
         ...events.map((e) => proofPath(e.seq)),
+        'story.txt',
       ].sort(),
     );
     const manifest = manifestOf(files);
@@ -139,6 +142,7 @@ describe('a bundle built from real events, tree and signature', () => {
       ['events', true],
       ['attachments', true],
       ['personal data', true],
+      ['story', true],
       ['checkpoint', true],
       ['inclusion', true],
       ['consistency', true],
@@ -457,5 +461,76 @@ describe('verifyBundle never throws', () => {
     expect(report.failures.join('\n')).toMatch(/^events\/00000001\.json: not canonical JSON/m);
     expect(report.failures.join('\n')).toMatch(/^checkpoint: not UTF-8 text$/m);
     expect(report.failures.join('\n')).toMatch(/^disclosures\.json: not UTF-8 text$/m);
+  });
+});
+
+describe('the story', () => {
+  const story = (files: Map<string, Buffer>): string[] => files.get('story.txt')!.toString().trimEnd().split('\n');
+
+  it('tells each event in one line, naming people from people.json, and verifies', () => {
+    const { input, events } = fixture();
+    const files = buildBundleFiles(input);
+    expect(story(files)).toEqual([
+      `1 ${events[0]!.at} Alice Example opened a ? case in queue ?`,
+      `2 ${events[1]!.at} Alice Example attached a file (?, ? bytes)`,
+      `3 ${events[2]!.at} Alice Example attached a file (?, ? bytes)`,
+      `4 ${events[3]!.at} Alice Example added a note`,
+      `5 ${events[4]!.at} Plugin stripe recorded action.executed`,
+      `6 ${events[5]!.at} Alice Example moved the case from new to resolved`,
+      `7 ${events[6]!.at} Alice Example exported the evidence bundle (up to event 6)`,
+    ]);
+    expect(JSON.parse(files.get('people.json')!.toString())).toEqual({ 'u-alice': { name: 'Alice Example' } });
+    expect(story(files).join('\n')).not.toContain('Jane');
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(report.checks.find((c) => c.name === 'story')).toEqual({ name: 'story', ok: true, detail: '7 lines, each written again from its event' });
+  });
+
+  it('catches a story rewritten to say something else, even with the manifest relisted', () => {
+    const files = buildBundleFiles(fixture().input);
+    const lines = story(files);
+    lines[5] = lines[5]!.replace('moved the case from new to resolved', 'moved the case from new to rejected');
+    files.set('story.txt', Buffer.from(`${lines.join('\n')}\n`));
+    const report = verifyBundle(relist(files), { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toEqual([expect.stringMatching(/^story\.txt: line 6 does not match event 6: it says ".*rejected", the events say ".*resolved"$/)]);
+    expect(report.checks.find((c) => c.name === 'story')!.ok).toBe(false);
+  });
+
+  it('catches a line taken out, a line added, and a name changed in people.json alone', () => {
+    const cut = buildBundleFiles(fixture().input);
+    cut.set('story.txt', Buffer.from(`${story(cut).slice(0, -1).join('\n')}\n`));
+    expect(verifyBundle(relist(cut), { trusted: trustFile() }).failures).toEqual([expect.stringMatching(/^story\.txt: line 7 is missing/)]);
+    const added = buildBundleFiles(fixture().input);
+    added.set('story.txt', Buffer.from(`${[...story(added), '8 2026-03-01T12:00:00.000Z Bob refunded everyone'].join('\n')}\n`));
+    expect(verifyBundle(relist(added), { trusted: trustFile() }).failures).toEqual([expect.stringMatching(/^story\.txt: line 8 tells of no event/)]);
+    const renamed = buildBundleFiles(fixture().input);
+    renamed.set('people.json', Buffer.from('{"u-alice":{"name":"Mallory"}}'));
+    const report = verifyBundle(relist(renamed), { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures.filter((f) => f.startsWith('story.txt'))).toHaveLength(6);
+  });
+
+  it('says an erased person is erased, and holds no name for them', () => {
+    const { input } = fixture();
+    const files = buildBundleFiles({ ...input, people: { 'u-alice': { erased: true } } });
+    expect(story(files)[3]).toMatch(/ Erased person added a note$/);
+    expect(files.get('people.json')!.toString()).toBe('{\n"u-alice":{"erased":true}\n}\n');
+    expect(verifyBundle(files, { trusted: trustFile() }).failures).toEqual([]);
+  });
+
+  it('refuses a people.json of the wrong shape', () => {
+    const files = buildBundleFiles(fixture().input);
+    files.set('people.json', Buffer.from('{"u-alice":{"name":"A","email":"a@example.com"}}'));
+    expect(verifyBundle(relist(files), { trusted: trustFile() }).failures).toEqual(['people.json: u-alice: must be {"name": <text>} or {"erased": true}']);
+  });
+
+  it('is not required: a bundle from before stories verifies, with a notice', () => {
+    const files = buildBundleFiles(fixture().input);
+    files.delete('story.txt');
+    files.delete('people.json');
+    const report = verifyBundle(relist(files), { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(report.notices.join('\n')).toMatch(/story\.txt: absent/);
   });
 });

@@ -5,7 +5,10 @@
  */
 import { hash } from 'node:crypto';
 import type { Json } from '../canonical.js';
+import { PEOPLE_FILE, STORY_FILE, writePeople, writeStory, type BundlePerson } from './bundle-story.js';
 import { formatConsistencyProof, formatTlogProof } from './tlog-proof.js';
+
+export { PEOPLE_FILE, STORY_FILE, type BundlePerson } from './bundle-story.js';
 
 export const BUNDLE_FORMAT = 'latch-evidence-bundle@1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -21,7 +24,7 @@ export const consistencyFile = (oldSize: number, newSize: number): string => `co
 
 /** What a bundle file name says it holds, or undefined for a name outside the format. */
 export type BundlePath =
-  | { kind: 'manifest' | 'checkpoint' | 'disclosures' }
+  | { kind: 'manifest' | 'checkpoint' | 'disclosures' | 'story' | 'people' }
   | { kind: 'event' | 'proof'; seq: number }
   | { kind: 'blob'; sha256: string }
   | { kind: 'consistency'; oldSize: number; newSize: number };
@@ -55,6 +58,8 @@ export function classifyPath(path: string): BundlePath | undefined {
   if (path === MANIFEST_FILE) return { kind: 'manifest' };
   if (path === CHECKPOINT_FILE) return { kind: 'checkpoint' };
   if (path === DISCLOSURES_FILE) return { kind: 'disclosures' };
+  if (path === STORY_FILE) return { kind: 'story' };
+  if (path === PEOPLE_FILE) return { kind: 'people' };
   if (BLOB_FILE.test(path)) return { kind: 'blob', sha256: path.slice('blobs/'.length) };
   const consistency = CONSISTENCY_FILE.exec(path);
   if (consistency !== null) {
@@ -95,6 +100,8 @@ export interface BundleInput {
   erasedBlobs: readonly string[];
   disclosures: Readonly<Record<string, Disclosed>>;
   consistency: ReadonlyArray<{ oldSize: number; newSize: number; proof: readonly Uint8Array[] }>;
+  /** The display names story.txt uses, by user id (never emails); an erased person is `{erased: true}`. */
+  people?: Readonly<Record<string, BundlePerson>>;
 }
 
 /** The exporter handed the builder something inconsistent: a bug, never the auditor's concern. */
@@ -129,6 +136,9 @@ export function buildBundleFiles(input: BundleInput): Map<string, Buffer> {
     add(DISCLOSURES_FILE, `{\n${lines.join(',\n')}\n}\n`);
   }
   for (const c of input.consistency) add(consistencyFile(c.oldSize, c.newSize), formatConsistencyProof(c));
+  const people = input.people ?? {};
+  add(PEOPLE_FILE, writePeople(people));
+  add(STORY_FILE, writeStory([...input.events].sort((a, b) => a.seq - b.seq), people));
   files.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifestFor(input, files), null, 2)}\n`));
   return files;
 }

@@ -63,9 +63,13 @@ export {
   proofFile,
   blobFile,
   consistencyFile,
+  STORY_FILE,
+  PEOPLE_FILE,
+  type BundlePerson,
   type BundleInput,
   type BundleManifest,
   type Disclosed,
 } from './bundle.js';
 export { verifyBundle, type VerifyBundleOptions } from './verify-bundle.js';
+export { writeStory, storyLine } from './bundle-story.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';

@@ -9,6 +9,7 @@ import { checkBlobs } from './bundle-contents.js';
 import { checkDisclosures } from './bundle-disclosures.js';
 import { checkEvents } from './bundle-events.js';
 import { checkInclusion } from './bundle-inclusion.js';
+import { checkStory } from './bundle-story.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, classifyPath, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
@@ -148,7 +149,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   const step = (name: string): CheckRecorder => new CheckRecorder(name, report);
   const manifest = readManifest(files.get(MANIFEST_FILE), step('manifest'));
   if (manifest === undefined) {
-    for (const name of ['files', 'events', 'attachments', 'personal data', 'checkpoint', 'inclusion', 'consistency']) step(name).skip('no usable manifest');
+    for (const name of ['files', 'events', 'attachments', 'personal data', 'story', 'checkpoint', 'inclusion', 'consistency']) step(name).skip('no usable manifest');
     return;
   }
   report.caseId = manifest.case;
@@ -158,6 +159,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
+  checkStory(files, events, step('story'));
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
   checkInclusion(events, index.proofs, checkpoint, step('inclusion'));

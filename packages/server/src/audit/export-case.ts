@@ -1,4 +1,4 @@
-import { buildBundleFiles, LatchError, type Actor, type CaseVisibility, type EventBody, type Json } from '@latch/core';
+import { buildBundleFiles, LatchError, type Actor, type BundlePerson, type CaseVisibility, type EventBody, type Json } from '@latch/core';
 import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import { zipSync } from 'fflate';
 import { loadVisibleCase } from '../cases/case-access.js';
@@ -8,6 +8,7 @@ import { isErasedBlob } from '../db/blobs.js';
 import { appendEvents } from '../db/event-store.js';
 import { blobs, events, personalData, streamHeads } from '../db/schema.js';
 import { subjectOf } from '../cases/create-case.js';
+import { peopleNamedIn } from '../cases/name-actors.js';
 import { awaitCheckpoint } from '../log/latch-log.js';
 import { checkpointOfSize, consistencyProof, inclusionProofs, logSize, positionsOf } from '../log/log-store.js';
 
@@ -90,10 +91,18 @@ export async function buildCaseBundle(ctx: LatchContext, visibility: CaseVisibil
     erasedBlobs: referenced.filter((sha) => !stored.has(sha)),
     disclosures,
     consistency: await consistencyWith(ctx, checkpoint.size, options.since ?? []),
+    people: await storyPeople(ctx, bodies),
   });
   // Stored, not deflated: the content is mostly hashes (deflate saves ~15%), and the auditor's
   // verifier then reads the files without inflating them.
   return Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 0 }));
+}
+
+/** The display names story.txt uses (never emails); an erased person is listed as erased, without a name. */
+async function storyPeople(ctx: LatchContext, bodies: readonly EventBody[]): Promise<Record<string, BundlePerson>> {
+  const people: Record<string, BundlePerson> = {};
+  for (const [id, person] of await peopleNamedIn(ctx.database.db, bodies, false)) people[id] = person.erased === true ? { erased: true } : { name: person.name };
+  return people;
 }
 
 /** Consistency proofs between the bundle's checkpoint and each checkpoint the auditor holds. */

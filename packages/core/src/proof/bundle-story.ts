@@ -1,0 +1,102 @@
+/**
+ * story.txt: the case told in plain text, one line per event (`<seq> <time, UTC ISO> <summary>`),
+ * written by the same presentEvent the API and the console use. The names it uses are in
+ * people.json (display names only, never emails; an erased person is `{"erased": true}`), so the
+ * verifier can write the story again from the events and catch a story that says something else.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { EventBody } from '../timeline/event.js';
+import { oneLine } from '../timeline/present-event-actor.js';
+import { presentEvent, type NameLookup, type PersonName } from '../timeline/present-event.js';
+import type { EventFacts } from './bundle-events.js';
+import type { CheckRecorder } from './bundle-report.js';
+
+export const STORY_FILE = 'story.txt';
+export const PEOPLE_FILE = 'people.json';
+
+/** A person as people.json lists them. */
+export type BundlePerson = { readonly name: string } | { readonly erased: true };
+
+/** At most this many differing lines are reported one by one. */
+const MAX_REPORTED = 20;
+
+const lookupOf = (people: Readonly<Record<string, BundlePerson>>): NameLookup => (id) => {
+  const person = Object.hasOwn(people, id) ? people[id] : undefined;
+  if (person === undefined) return undefined;
+  return 'erased' in person ? ({ name: '', erased: true } satisfies PersonName) : { name: person.name };
+};
+
+/** One line of the story; the body is the event as hashed. */
+export function storyLine(seq: number, body: Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome' | 'data'>, names: NameLookup): string {
+  return `${seq} ${oneLine(String(body.at))} ${presentEvent(body, names).summary}`;
+}
+
+/** story.txt for these events (in seq order), naming people from `people`. */
+export function writeStory(events: ReadonlyArray<{ seq: number; bytes: string | Uint8Array }>, people: Readonly<Record<string, BundlePerson>>): string {
+  const names = lookupOf(people);
+  const lines = events.map((e) => storyLine(e.seq, JSON.parse(Buffer.from(e.bytes).toString('utf8')) as EventBody, names));
+  return `${lines.join('\n')}\n`;
+}
+
+/** people.json: one person per line, sorted by id, like disclosures.json. */
+export function writePeople(people: Readonly<Record<string, BundlePerson>>): string {
+  const ids = Object.keys(people).sort();
+  if (ids.length === 0) return '{}\n';
+  return `{\n${ids.map((id) => `${JSON.stringify(id)}:${JSON.stringify(people[id])}`).join(',\n')}\n}\n`;
+}
+
+/** people.json as read, or why it can't be. */
+function readPeople(bytes: Buffer | undefined): Record<string, BundlePerson> | string {
+  if (bytes === undefined) return 'missing (story.txt names people from it)';
+  let parsed: unknown;
+  try {
+    parsed = isUtf8(bytes) ? JSON.parse(bytes.toString('utf8')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not a JSON object';
+  for (const [id, person] of Object.entries(parsed as Record<string, unknown>)) {
+    const p = person as Record<string, unknown> | null;
+    const named = p !== null && typeof p === 'object' && Object.keys(p).length === 1 && (typeof p.name === 'string' || p.erased === true);
+    if (!named) return `${id}: must be {"name": <text>} or {"erased": true}`;
+  }
+  return parsed as Record<string, BundlePerson>;
+}
+
+/** Writes the story again from the events and compares it with story.txt, line by line. */
+export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
+  const story = files.get(STORY_FILE);
+  if (story === undefined) {
+    check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
+    return check.finish('no story in this bundle');
+  }
+  const people = readPeople(files.get(PEOPLE_FILE));
+  if (typeof people === 'string') {
+    check.fail(`${PEOPLE_FILE}: ${people}`);
+    return check.finish('');
+  }
+  const names = lookupOf(people);
+  const expected: string[] = [];
+  for (const event of events) {
+    try {
+      expected.push(storyLine(event.seq, JSON.parse(event.bytes.toString('utf8')) as EventBody, names));
+    } catch {
+      expected.push(`${event.seq} (an event that is not JSON)`);
+    }
+  }
+  const written = isUtf8(story) ? story.toString('utf8').replace(/\n$/, '').split('\n') : [];
+  let reported = 0;
+  for (let i = 0; i < Math.max(expected.length, written.length); i++) {
+    if (expected[i] === written[i]) continue;
+    if (++reported > MAX_REPORTED) continue;
+    const seq = events[i]?.seq ?? i + 1;
+    // Quoted as JSON: a forged line may hold terminal control sequences.
+    const says = JSON.stringify(expected[i]);
+    if (written[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} is missing: the events say ${says}`);
+    else if (expected[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} tells of no event: ${JSON.stringify(written[i]!.slice(0, 200))}`);
+    else check.fail(`${STORY_FILE}: line ${i + 1} does not match event ${seq}: it says ${JSON.stringify(written[i]!.slice(0, 200))}, the events say ${says}`);
+  }
+  if (reported > MAX_REPORTED) check.fail(`${STORY_FILE}: ${reported - MAX_REPORTED} more lines do not match the events`);
+  if (reported === 0 && Object.keys(people).length > 0) check.notice(`${STORY_FILE} names people as ${PEOPLE_FILE} lists them; names are not hashed into the events, so they are as trustworthy as the exporter`);
+  check.finish(`${expected.length} lines, each written again from its event`);
+}
