@@ -14,7 +14,7 @@ describe('the latch CLI against a running server', () => {
     const env = latchEnv(dataDir);
     expect(runLatch({ ...env, LATCH_USER_PASSWORD: 'cli test password' }, ['user', 'create', '--email', 'cli@test.example', '--name', 'Cli', '--role', 'operator', '--team', 'refunds']).status).toBe(0);
     const token = runLatch(env, ['token', 'create', '--user', 'cli@test.example', '--name', 'cli']).stdout.trim();
-    const server = await startServer(env, 3861);
+    const server = await startServer(env);
     const client = { ...env, LATCH_URL: server.base, LATCH_TOKEN: token };
     try {
       const created = runLatch(client, ['case', 'create', '--type', 'refund', '--title', 'CLI refund', '--field', 'order_id=77', '--field', 'amount_minor=500', '--field', 'currency=usd']);

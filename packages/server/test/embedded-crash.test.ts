@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, latchEnv, runLatch, startServer } from './process.js';
+import { exited, freePort, latchEnv, runLatch, startServer } from './process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'latch-crash-'));
 const env = latchEnv(dataDir);
@@ -25,8 +25,8 @@ describe('embedded mode under kill -9', () => {
   });
 
   it('refuses a second server on the same data directory with a clear message', async () => {
-    const first = await startServer(env, 3811);
-    const second = runLatch({ ...env, LATCH_PORT: '3812' }, ['serve']);
+    const first = await startServer(env);
+    const second = runLatch({ ...env, LATCH_PORT: String(await freePort()) }, ['serve']);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(/in use by another Latch process/);
     expect(second.stderr).not.toMatch(/\n\s+at /);
@@ -37,7 +37,7 @@ describe('embedded mode under kill -9', () => {
   it('keeps every acknowledged write across kill -9 during a burst, and the chains verify', async () => {
     const acknowledged: string[] = [];
     for (let round = 0; round < 3; round++) {
-      const server = await startServer(env, 3813 + round);
+      const server = await startServer(env);
       let stop = false;
       const writers = Array.from({ length: 8 }, async (_, w) => {
         for (let i = 0; !stop; i++) {
@@ -61,7 +61,7 @@ describe('embedded mode under kill -9', () => {
     }
     expect(acknowledged.length).toBeGreaterThan(30);
 
-    const server = await startServer(env, 3820);
+    const server = await startServer(env);
     const missing: string[] = [];
     for (const id of acknowledged) {
       const res = await fetch(`${server.base}/api/v1/cases/${id}`, { headers: { authorization: `Bearer ${token}` } });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, startTestLatch, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, TEST_CONFIG_DIR, startTestLatch, type TestLatch } from './harness.js';
 
 const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
 const ROGUE = fileURLToPath(new URL('./fixtures/rogue-plugin.mjs', import.meta.url));
@@ -13,7 +13,7 @@ const ROGUE = fileURLToPath(new URL('./fixtures/rogue-plugin.mjs', import.meta.u
 function config(stripeUrl: string): { dir: string; rogueDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'latch-once-config-'));
   const rogueDir = mkdtempSync(join(tmpdir(), 'latch-once-rogue-'));
-  cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
+  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
   const hang = { name: 'hang', title: 'Hang', inputSchema: { type: 'object' }, timeoutMs: 200 };
   const manifest = { id: 'rogue', name: 'Rogue', version: '1.0.0', protocolVersion: '1', command: ['node', ROGUE], caseTypes: ['*'], caseFields: [], config: [{ name: 'token', description: 'a secret', required: true, secret: true }], actions: [hang] };
   writeFileSync(join(rogueDir, 'latch-plugin.json'), JSON.stringify(manifest));

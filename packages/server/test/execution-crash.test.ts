@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
-import { REPO_CONFIG_DIR } from './harness.js';
+import { TEST_CONFIG_DIR } from './harness.js';
 import { exited, latchEnv, runLatch, startServer } from './process.js';
 
 const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
@@ -20,13 +20,13 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function crashDuringRefund(port: number, afterRestart: (stripe: StripeServer) => void) {
+  async function crashDuringRefund(afterRestart: (stripe: StripeServer) => void) {
     const [dataDir, configDir] = [mkdtempSync(join(tmpdir(), 'latch-exec-crash-')), mkdtempSync(join(tmpdir(), 'latch-exec-config-'))];
     dirs.push(dataDir, configDir);
     const stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_crash', amount: 10_000, currency: 'usd' }] });
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
-      cpSync(REPO_CONFIG_DIR, configDir, { recursive: true });
+      cpSync(TEST_CONFIG_DIR, configDir, { recursive: true });
       writeFileSync(
         join(configDir, 'plugins.yaml'),
         `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripe.url}" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n    retry: { attempts: 2, firstDelayMs: 100 }\n`,
@@ -39,7 +39,7 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
       const api = async (path: string, init: { method?: string; body?: unknown } = {}) =>
         (await (await fetch(`${server!.base}${path}`, { method: init.method ?? 'GET', headers, ...(init.body ? { body: JSON.stringify(init.body) } : {}) })).json()) as Reply;
 
-      server = await startServer(env, port);
+      server = await startServer(env);
       const caseId = (await api('/api/v1/cases', { method: 'POST', body: { type: 'refund', title: 'Crash refund', fields: { order_id: '1', payment_intent: 'pi_crash', amount_minor: 5_000, currency: 'usd' } } })).id;
       // Stripe makes the refund at once but answers only after 5 s: Latch dies while waiting.
       stripe.inject({ kind: 'timeout', delayMs: 5_000, times: 1, path: '/v1/refunds', method: 'POST' });
@@ -51,7 +51,7 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
       await exited(server.child);
 
       afterRestart(stripe);
-      server = await startServer(env, port + 1);
+      server = await startServer(env);
       const settle = async () => {
         let last = { status: '' } as Reply;
         for (let i = 0; i < 150 && last.status !== 'succeeded' && last.status !== 'failed'; i++) {
@@ -70,7 +70,7 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
   }
 
   it('finds the refund after restart (reconcile) and never refunds twice', async () => {
-    const run = await crashDuringRefund(3871, () => undefined);
+    const run = await crashDuringRefund(() => undefined);
     try {
       const done = await run.settle();
       expect(done.status, `${JSON.stringify(done)}\n${run.server.stderr()}`).toBe('succeeded');
@@ -91,7 +91,7 @@ describe('kill -9 of Latch between the plugin call and the write of its outcome'
 
   it('when Stripe cannot be asked after the restart, the action fails as unknown; a retry by hand still refunds once', async () => {
     // Every refund listing fails until the retry by hand: the restarted attempts can neither find nor safely repeat the refund.
-    const run = await crashDuringRefund(3881, (stripe) => stripe.inject({ kind: 'api_error', path: '/v1/refunds', method: 'GET', times: 2 }));
+    const run = await crashDuringRefund((stripe) => stripe.inject({ kind: 'api_error', path: '/v1/refunds', method: 'GET', times: 2 }));
     try {
       const failed = await run.settle();
       expect(failed, run.server.stderr()).toMatchObject({ status: 'failed', execution: 1, result: { effect: 'unknown' } });

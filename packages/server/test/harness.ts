@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { readConfig, type LatchConfig } from '../src/config.js';
@@ -17,11 +20,34 @@ export const POSTGRES_URL = process.env.LATCH_TEST_DATABASE_URL ?? 'postgres://p
 /** The log signing key of every test Latch in this process (CLI runs on the same database need it too). */
 export const TEST_LOG_KEY = generateSignerKey('latch.test/log');
 
-export const REPO_CONFIG_DIR = fileURLToPath(new URL('../../../config', import.meta.url));
+/**
+ * The configuration tests run on: the case types and teams the repository ships, copied once per
+ * test process. Whatever else an install adds to `config/` (a plugins.yaml, by following the
+ * README) never reaches a test; a test that needs plugins writes its own beside a copy of this.
+ */
+export const TEST_CONFIG_DIR = shippedConfigCopy();
+
+function shippedConfigCopy(): string {
+  const repoConfig = fileURLToPath(new URL('../../../config', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'latch-test-config-'));
+  cpSync(join(repoConfig, 'case-types'), join(dir, 'case-types'), { recursive: true });
+  cpSync(join(repoConfig, 'teams.yaml'), join(dir, 'teams.yaml'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** @deprecated The old name of TEST_CONFIG_DIR (no longer the repository's own folder). */
+export const REPO_CONFIG_DIR = TEST_CONFIG_DIR;
+
+/**
+ * Test databases are named after the test run (set by test/global-setup.ts), whose teardown drops
+ * every database of the run that a failed or interrupted test left behind.
+ */
+export const TEST_DATABASE_PREFIX = `latch_test_${process.env.LATCH_TEST_RUN ?? 'adhoc'}_`;
 
 /** A fresh, empty PostgreSQL database for one test file; dropped by the returned function. */
 export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `latch_test_${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   await admin.query(`create database ${name}`);
@@ -65,14 +91,34 @@ export const PASSWORD = 'correct horse battery staple';
 export async function startTestLatch(kind: DbKind, env: Record<string, string> = {}): Promise<TestLatch> {
   const pgdb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
   const config: LatchConfig = readConfig({
-    LATCH_CONFIG_DIR: REPO_CONFIG_DIR,
+    LATCH_CONFIG_DIR: TEST_CONFIG_DIR,
     LATCH_LOG_KEY: TEST_LOG_KEY,
     LATCH_LOG_INTERVAL_MS: '100',
     ...(pgdb ? { LATCH_DATABASE_URL: pgdb.url } : {}),
     ...env,
   });
+  try {
+    return await startOn(kind, config, pgdb);
+  } catch (error) {
+    await pgdb?.drop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startOn(kind: DbKind, config: LatchConfig, pgdb: Awaited<ReturnType<typeof freshPostgresDatabase>> | undefined): Promise<TestLatch> {
   const latch = await openLatch(config, { inMemory: kind === 'pglite', migrate: true, log: quietLog });
-  const app = await buildApp(latch.ctx);
+  let app: LatchApp | undefined;
+  try {
+    app = await buildApp(latch.ctx);
+    return await withUsers(app, latch, pgdb);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await latch.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function withUsers(app: LatchApp, latch: Awaited<ReturnType<typeof openLatch>>, pgdb: Awaited<ReturnType<typeof freshPostgresDatabase>> | undefined): Promise<TestLatch> {
   const system = { type: 'system', id: 'test' } as const;
   const make = async (email: string, roles: string[], teams: string[]): Promise<TestUser> => {
     const user = await latch.ctx.database.write((tx) => createUser(tx, { email, name: email.split('@')[0]!, password: PASSWORD, roles, teams }, system));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
 import { openLatch } from '../src/runtime.js';
-import { bearer, DB_KINDS, PASSWORD, REPO_CONFIG_DIR, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch, type TestUser } from './harness.js';
+import { bearer, DB_KINDS, PASSWORD, TEST_CONFIG_DIR, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch, type TestUser } from './harness.js';
 import { latchEnv, runLatch } from './process.js';
 
 const SYSTEM = { type: 'system', id: 'test' } as const;
@@ -65,7 +65,7 @@ describe.each(DB_KINDS)('identity, sessions and tokens on %s', (kind) => {
 
     if (kind === 'postgres') {
       it('is shared by every Latch process on the database', async () => {
-        const other = await openLatch(readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG_KEY: TEST_LOG_KEY }), {
+        const other = await openLatch(readConfig({ LATCH_CONFIG_DIR: TEST_CONFIG_DIR, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG_KEY: TEST_LOG_KEY }), {
           jobs: false,
           log: () => undefined,
         });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config.js';
 import { buildApp, type LatchApp } from '../src/http/app.js';
 import { openLatch } from '../src/runtime.js';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, refundBody, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, TEST_CONFIG_DIR, refundBody, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 
 // Issue 10: the case page updates live. An append NOTIFYs at commit; each process LISTENs and
 // forwards {seq, kind} hints to the case's open streams, checking access again before each.
@@ -197,7 +197,7 @@ describe.runIf(DB_KINDS.includes('postgres'))('live updates across two Latch pro
   let closeB: () => Promise<void>;
   beforeAll(async () => {
     t = await startTestLatch('postgres');
-    const config = readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_DATABASE_URL: t.databaseUrl! });
+    const config = readConfig({ LATCH_CONFIG_DIR: TEST_CONFIG_DIR, LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_DATABASE_URL: t.databaseUrl! });
     const latchB = await openLatch(config, { migrate: false, log: () => undefined });
     appB = await buildApp(latchB.ctx);
     closeB = async () => {

@@ -27,7 +27,7 @@ import { resultRows } from '../src/db/database.js';
 import { events, logCheckpoints, logLeaves } from '../src/db/schema.js';
 import { openLatch } from '../src/runtime.js';
 import { trustFileText } from '../src/log/trust.js';
-import { bearer, DB_KINDS, freshPostgresDatabase, REPO_CONFIG_DIR, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, freshPostgresDatabase, TEST_CONFIG_DIR, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 
 const trustedTestKey = () => parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey);
 
@@ -150,7 +150,7 @@ describe.each(DB_KINDS)('the global Merkle log on %s', (kind) => {
 describe('several Latch processes on one PostgreSQL database', () => {
   it('log every event exactly once, whichever process leads', async () => {
     const pgdb = await freshPostgresDatabase();
-    const config = readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_DATABASE_URL: pgdb.url, LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_LOG_INTERVAL_MS: '20' });
+    const config = readConfig({ LATCH_CONFIG_DIR: TEST_CONFIG_DIR, LATCH_DATABASE_URL: pgdb.url, LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_LOG_INTERVAL_MS: '20' });
     const quiet = () => undefined;
     const a = await openLatch(config, { migrate: true, log: quiet });
     const b = await openLatch(config, { log: quiet });
@@ -193,7 +193,7 @@ describe('key rotation', () => {
     const oldKey = generateSignerKey('latch.test/rotating');
     const newKey = generateSignerKey('latch.test/rotating');
     const open = (keys: string, migrate = false) =>
-      openLatch(readConfig({ LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_DATABASE_URL: pgdb.url, LATCH_LOG_KEY: keys, LATCH_LOG_INTERVAL_MS: '60000' }), { migrate, log: () => undefined });
+      openLatch(readConfig({ LATCH_CONFIG_DIR: TEST_CONFIG_DIR, LATCH_DATABASE_URL: pgdb.url, LATCH_LOG_KEY: keys, LATCH_LOG_INTERVAL_MS: '60000' }), { migrate, log: () => undefined });
     const oldV = parseSignerKeys(oldKey)[0]!.verifierKey;
     const newV = parseSignerKeys(newKey)[0]!.verifierKey;
     try {

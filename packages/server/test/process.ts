@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { REPO_CONFIG_DIR } from './harness.js';
+import { TEST_CONFIG_DIR } from './harness.js';
 
 /** The built CLI: process-level tests run what a user runs (npm test builds first). */
 export const LATCH_BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 export function latchEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, LATCH_DATA_DIR: dataDir, LATCH_CONFIG_DIR: REPO_CONFIG_DIR, LATCH_LOG: 'off', ...extra };
+  return { ...process.env, LATCH_DATA_DIR: dataDir, LATCH_CONFIG_DIR: TEST_CONFIG_DIR, LATCH_LOG: 'off', ...extra };
 }
 
 /** Runs `latch …` to completion. */
@@ -14,8 +15,18 @@ export function runLatch(env: NodeJS.ProcessEnv, args: string[], input = '') {
   return spawnSync(process.execPath, [LATCH_BIN, ...args], { env, encoding: 'utf8', input, timeout: 60_000 });
 }
 
-/** Starts `latch serve` and waits until /readyz answers 200. */
-export async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
+/** A port nothing listens on now (tests never use fixed ports: another run may hold them). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts `latch serve` (on a free port unless given one) and waits until /readyz answers 200. */
+export async function startServer(env: NodeJS.ProcessEnv, port?: number): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

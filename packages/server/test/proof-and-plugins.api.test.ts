@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, refundBody, startTestLatch, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, TEST_CONFIG_DIR, refundBody, startTestLatch, type TestLatch } from './harness.js';
 
 const ECHO_DIR = fileURLToPath(new URL('../../../plugins/echo', import.meta.url));
 const SECRET = 'echo-secret-never-shown-7f3a';
@@ -14,7 +14,7 @@ const GREETING = 'configured-greeting-never-shown';
 /** The repo's config plus plugins.yaml wiring the echo plugin, with a secret and a configured value. */
 function configWithEcho(): string {
   const dir = mkdtempSync(join(tmpdir(), 'latch-plugins-api-'));
-  cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
+  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
   writeFileSync(join(dir, 'plugins.yaml'), `plugins:\n  echo:\n    path: ${ECHO_DIR}\n    config: { greeting: "${GREETING}" }\n    secrets: { token: { env: LATCH_TEST_ECHO_TOKEN } }\n`);
   return dir;
 }

@@ -7,7 +7,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStore } from '../src/audit/verify-store.js';
 import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, TEST_CONFIG_DIR, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 import { runLatch } from './process.js';
 
 const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
@@ -16,7 +16,7 @@ const SECRET = 'sk_test_reference_story_secret_4242';
 /** A config directory like the repo's, plus plugins.yaml wiring the Stripe plugin to a local Stripe. */
 function configWithStripe(stripeUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'latch-config-'));
-  cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
+  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
   writeFileSync(
     join(dir, 'plugins.yaml'),
     `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripeUrl}", apiVersion: "2023-08-16" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n    retry: { attempts: 5, firstDelayMs: 200 }\n`,

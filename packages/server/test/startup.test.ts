@@ -5,7 +5,7 @@ import { readConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { openLatch, StartupError } from '../src/runtime.js';
-import { freshPostgresDatabase, REPO_CONFIG_DIR } from './harness.js';
+import { freshPostgresDatabase, TEST_CONFIG_DIR } from './harness.js';
 
 describe('starting on PostgreSQL', () => {
   let pg: Awaited<ReturnType<typeof freshPostgresDatabase>>;
@@ -13,7 +13,7 @@ describe('starting on PostgreSQL', () => {
     pg = await freshPostgresDatabase();
   });
   afterAll(async () => pg?.drop());
-  const config = () => readConfig({ LATCH_DATABASE_URL: pg.url, LATCH_CONFIG_DIR: REPO_CONFIG_DIR });
+  const config = () => readConfig({ LATCH_DATABASE_URL: pg.url, LATCH_CONFIG_DIR: TEST_CONFIG_DIR });
 
   it('refuses an empty database until `latch migrate` has run', async () => {
     await expect(openLatch(config(), { jobs: false })).rejects.toThrow(/Run `latch migrate` first/);

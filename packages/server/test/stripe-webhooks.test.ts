@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExecution } from '../src/execution/run-execution.js';
 import { startStripeServer, type StripeServer } from './fakes/stripe-server.js';
 import { postDelivery, signedDelivery, stripeEvent } from './fakes/stripe-webhooks.js';
-import { bearer, DB_KINDS, REPO_CONFIG_DIR, startTestLatch, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, TEST_CONFIG_DIR, startTestLatch, type TestLatch } from './harness.js';
 
 const STRIPE_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/stripe', import.meta.url));
 const SECRET = 'whsec_test_latch_webhooks_4242';
@@ -14,7 +14,7 @@ const SECRET = 'whsec_test_latch_webhooks_4242';
 /** The repo's config with the Stripe plugin, its webhook secret, and checks of a pending refund far apart (a minute): here webhooks move refunds. */
 function configDir(stripeUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'latch-webhooks-config-'));
-  cpSync(REPO_CONFIG_DIR, dir, { recursive: true });
+  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
   writeFileSync(
     join(dir, 'plugins.yaml'),
     `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripeUrl}" }\n` +

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCheckpoint, generateSignerKey, leafHash, parseSignerKeys, personal, rootOf, sealEvent, signNoteWithKeys } from '@latch/core';
@@ -351,21 +350,13 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('an honest export through the CLI', () => {
   it('latch export against latch serve verifies with the published key, and still after an erasure', async () => {
     const dataDir = mkdtempSync(join(dir, 'embedded-'));
     const env = latchEnv(dataDir);
     expect(runLatch({ ...env, LATCH_USER_PASSWORD: 'export test password' }, ['user', 'create', '--email', 'auditor@test.example', '--name', 'Auditor', '--role', 'admin']).status).toBe(0);
     const token = runLatch(env, ['token', 'create', '--user', 'auditor@test.example', '--name', 'export']).stdout.trim();
-    const server = await startServer(env, await freePort());
+    const server = await startServer(env);
     const client = { ...env, LATCH_URL: server.base, LATCH_TOKEN: token };
     const api = (method: string, path: string, body?: unknown, type = 'application/json') =>
       fetch(`${server.base}${path}`, {

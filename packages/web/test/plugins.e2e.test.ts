@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_CONFIG_DIR, startTestLatch, type TestLatch } from '../../server/test/harness.js';
+import { TEST_CONFIG_DIR, startTestLatch, type TestLatch } from '../../server/test/harness.js';
 import { CHROMIUM, E2E_TIMEOUT_MS, logIn } from './browser.js';
 
 const ECHO_DIR = fileURLToPath(new URL('../../../plugins/echo', import.meta.url));
@@ -19,7 +19,7 @@ describe('the plugins screen', () => {
   let configDir: string;
   beforeAll(async () => {
     configDir = mkdtempSync(join(tmpdir(), 'latch-console-plugins-'));
-    cpSync(REPO_CONFIG_DIR, configDir, { recursive: true });
+    cpSync(TEST_CONFIG_DIR, configDir, { recursive: true });
     writeFileSync(join(configDir, 'plugins.yaml'), `plugins:\n  echo:\n    path: ${ECHO_DIR}\n    config: { greeting: "${GREETING}" }\n    secrets: { token: { env: LATCH_TEST_CONSOLE_ECHO_TOKEN } }\n`);
     process.env.LATCH_TEST_CONSOLE_ECHO_TOKEN = SECRET;
     t = await startTestLatch('pglite', { LATCH_CONFIG_DIR: configDir });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeServer, type StripeServer } from '../../server/test/fakes/stripe-server.js';
-import { bearer, REPO_CONFIG_DIR, refundBody } from '../../server/test/harness.js';
+import { bearer, TEST_CONFIG_DIR, refundBody } from '../../server/test/harness.js';
 import { E2E_TIMEOUT_MS, logIn, startConsole, type ConsoleUnderTest } from './browser.js';
 
 /**
@@ -24,7 +24,7 @@ describe('the refund story in the console', () => {
     process.env.LATCH_TEST_STRIPE_KEY = 'sk_test_console_story_4242';
     stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_2001', amount: 250_000, currency: 'usd' }] });
     configDir = mkdtempSync(join(tmpdir(), 'latch-console-config-'));
-    cpSync(REPO_CONFIG_DIR, configDir, { recursive: true });
+    cpSync(TEST_CONFIG_DIR, configDir, { recursive: true });
     writeFileSync(
       join(configDir, 'plugins.yaml'),
       `plugins:\n  stripe:\n    path: ${STRIPE_PLUGIN_DIR}\n    config: { apiBase: "${stripe.url}", apiVersion: "2023-08-16" }\n    secrets: { apiKey: { env: LATCH_TEST_STRIPE_KEY } }\n`,
@@ -89,7 +89,8 @@ describe('the refund story in the console', () => {
     await card.getByRole('alert').getByText('You proposed this action, so someone else must approve or deny it.').waitFor();
     const refusal = operator.page.locator('li.event.outcome-refused');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain('Tried to decide on an action (approve) and was refused: SELF_APPROVAL_FORBIDDEN');
+    expect(await refusal.locator('.what').textContent()).toBe('Refused: operator may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)');
+    expect(await refusal.getAttribute('class')).toContain('tone-refusal');
     expect(await refusal.locator('.who').textContent()).toBe('operator');
 
     await operator.page.evaluate('window.__sameDocument = true');

@@ -10,7 +10,8 @@ const POLL = 0.5;
 
 /** A fresh PostgreSQL database, dropped by the returned function. */
 async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `latch_jobs_${randomBytes(6).toString('hex')}`;
+  // Named like harness.ts's databases, so the run's teardown (test/global-setup.ts) drops it if left behind.
+  const name = `latch_test_${process.env.LATCH_TEST_RUN ?? 'adhoc'}_jobs_${randomBytes(6).toString('hex')}`;
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+// Names this run's test databases (harness.ts TEST_DATABASE_PREFIX) and drops, at the end, any a
+// failed or interrupted test left behind: a test run never leaves databases on the server.
+
+const POSTGRES_URL = process.env.LATCH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function setup(): void {
+  process.env.LATCH_TEST_RUN ??= randomBytes(4).toString('hex');
+}
+
+export async function teardown(): Promise<void> {
+  const prefix = `latch_test_${process.env.LATCH_TEST_RUN}_`;
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+  } catch {
+    return; // no PostgreSQL here: no test could have made a database on it
+  }
+  try {
+    const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where starts_with(datname, $1)`, [prefix]);
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+    if (rows.length > 0) console.error(`test teardown: dropped ${rows.length} database(s) left behind by this run`);
+  } finally {
+    await client.end();
+  }
+}
