@@ -29,6 +29,7 @@ export interface PresentedActor {
 const SYSTEM_NAMES: Readonly<Record<string, string>> = {
   policy: 'The approval policy',
   expiry: 'The expiry timer',
+  escalation: 'The escalation rules',
   sequencer: 'The log sequencer',
   cli: 'Latch (command line)',
   bootstrap: 'Latch (first start)',

@@ -54,6 +54,12 @@ const LINES: ReadonlyArray<[EventDraft, string]> = [
   [{ kind: 'action.approved', actor: bo, data: { actionId: ACTION } }, 'Action abcd1234 is approved: every required step is done'],
   [{ kind: 'action.voided', actor: ana, data: { actionId: ACTION, voidedDecisions: ['d1'] } }, 'Ana Ruiz changed action abcd1234: 1 earlier decision no longer counts'],
   [{ kind: 'action.cancelled', actor: ana, data: { actionId: ACTION, previousStatus: 'approved' } }, 'Ana Ruiz withdrew action abcd1234'],
+  [
+    { kind: 'case.escalated', actor: { type: 'system', id: 'escalation' }, data: { rule: 1, trigger: { breached: true }, actions: [{ reassign: { queue: 'escalations' } }, { notify: 'queue' }], notify: ['queue'], dueAt: null } },
+    'Escalation rule 1 fired: past its due time; notify the queue',
+  ],
+  [{ kind: 'case.escalated', actor: { type: 'system', id: 'escalation' }, data: { rule: 0, trigger: { after: 'PT4H' }, actions: [{ raisePriority: 'high' }], dueAt: null } }, 'Escalation rule 0 fired: PT4H after the case was opened'],
+  [{ kind: 'field.changed', actor: { type: 'system', id: 'escalation' }, data: { changes: [{ field: 'priority', old: 'normal', new: 'high' }] } }, 'The escalation rules changed priority from normal to high'],
   [{ kind: 'action.expired', actor: { type: 'system', id: 'expiry' }, data: { actionId: ACTION, step: 0 } }, 'Action abcd1234 expired: no decision before the deadline'],
   [{ kind: 'action.started', actor: stripe, data: { actionId: ACTION, execution: 1, attempt: 1, idempotencyKey: 'k' } }, 'Plugin stripe started action abcd1234 (execution 1, attempt 1)'],
   [{ kind: 'action.retried', actor: ana, data: { actionId: ACTION, execution: 2, previousEffect: 'none' } }, 'Ana Ruiz asked to retry action abcd1234 (execution 2)'],

@@ -116,6 +116,14 @@ function voided(ids: unknown): string {
   return n === 1 ? '1 earlier decision no longer counts' : `${n} earlier decisions no longer count`;
 }
 
+function escalationWhen(trigger: unknown): string {
+  const when = (trigger ?? {}) as Record<string, unknown>;
+  if (typeof when.after === 'string') return `${text(when.after)} after the case was opened`;
+  return when.atRisk === true ? 'under a fifth of its time left' : 'past its due time';
+}
+const toNotify = (targets: unknown): string =>
+  Array.isArray(targets) && targets.length > 0 ? `; notify the ${targets.map(text).join(' and the ')}` : '';
+
 /**
  * The line for each event kind. A kind not listed here reads "<who> recorded <kind>". Lines never
  * quote personal data: it is a commitment in the hashed body.
@@ -143,6 +151,7 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'action.pending': (l) => `${humanise(action(l))} is still pending in the external system${execution(l)}`,
   'action.failed': (l) => `${humanise(action(l))} failed${execution(l)}${l.data.willRetry === true ? '; will retry' : ''}`,
   'attempt.blocked': refusal,
+  'case.escalated': (l) => `Escalation rule ${text(l.data.rule)} fired: ${escalationWhen(l.data.trigger)}${toNotify(l.data.notify)}`,
   'case.exported': (l) => `${l.who} exported the evidence bundle (up to event ${text((l.data.head as { seq?: unknown } | undefined)?.seq)})`,
   'subject.erased': (l) => `${l.who} erased a subject’s personal data (${plural(l.data.values, 'value')}, ${plural(l.data.blobs, 'file')})`,
   'user.created': (l) => `${l.who} created user ${shortId(l.data.userId)}`,
