@@ -122,7 +122,7 @@ function escalationWhen(trigger: unknown): string {
   return when.atRisk === true ? 'under a fifth of its time left' : 'past its due time';
 }
 const toNotify = (targets: unknown): string =>
-  Array.isArray(targets) && targets.length > 0 ? `; notify the ${targets.map(text).join(' and the ')}` : '';
+  Array.isArray(targets) && targets.length > 0 ? `; notify the ${targets.map((target) => text(target)).join(' and the ')}` : '';
 
 /**
  * The line for each event kind. A kind not listed here reads "<who> recorded <kind>". Lines never
