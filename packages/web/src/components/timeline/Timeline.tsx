@@ -21,8 +21,11 @@ export const PLAIN_LIMIT = 150;
 /** Rows rendered beyond the visible ones, so a quick scroll never shows a blank. */
 const OVERSCAN = 12;
 
-/** Who acted: a person (directly or through their token), the policy, the expiry timer, a plugin. */
-export function actorName(actor: TimelineEvent['actor'], nameOf: Props['nameOf']): string {
+/** Who acted, as the server names them; from the console's own list of people only for an event without its presentation. */
+export function actorName(event: TimelineEvent, nameOf: Props['nameOf']): string {
+  const presented = event.presentation?.actor;
+  if (presented) return presented.kind === 'token' ? `${presented.name} (API token)` : presented.name;
+  const actor = event.actor;
   if (!actor) return 'unknown';
   if (actor.type === 'user') return nameOf(actor.id);
   if (actor.type === 'token') return `${nameOf(actor.user)} (API token)`;
@@ -30,7 +33,10 @@ export function actorName(actor: TimelineEvent['actor'], nameOf: Props['nameOf']
   return `Latch (${actor.id ?? actor.type})`;
 }
 
-/** The case's record, oldest first, each event through its renderer; refusals and failures stand out. */
+/** A row's classes: its outcome, and the server's refusal tone (refused attempts and denials stand out). */
+const rowClass = (event: TimelineEvent) => `event outcome-${event.outcome ?? 'ok'}${event.presentation?.tone === 'refusal' ? ' tone-refusal' : ''}`;
+
+/** The case's record, oldest first: the server's one-line summary of each event, then its renderer's details; refusals and failures stand out. */
 export function Timeline(props: Props) {
   return props.events.length <= PLAIN_LIMIT && !props.hasMore ? <PlainTimeline {...props} /> : <VirtualTimeline {...props} />;
 }
@@ -39,7 +45,7 @@ function PlainTimeline({ events, nameOf, caseId }: Props) {
   return (
     <ol className="timeline" aria-label="Timeline">
       {events.map((event) => (
-        <li key={event.id} className={`event outcome-${event.outcome ?? 'ok'}`} data-kind={event.kind} data-seq={event.seq}>
+        <li key={event.id} className={rowClass(event)} data-kind={event.kind} data-seq={event.seq}>
           <EventBody event={event} nameOf={nameOf} caseId={caseId} />
         </li>
       ))}
@@ -73,7 +79,7 @@ function VirtualTimeline({ events, nameOf, caseId, hasMore, onNeedMore }: Props)
                 rows.measureElement(el);
               }}
               data-index={row.index}
-              className={`event outcome-${event.outcome ?? 'ok'}`}
+              className={rowClass(event)}
               data-kind={event.kind}
               data-seq={event.seq}
             >
@@ -93,7 +99,9 @@ function EventBody({ event, nameOf, caseId }: { readonly event: TimelineEvent; r
   return (
     <>
       <div className="event-head">
-        <span className="who">{actorName(event.actor, nameOf)}</span>
+        <span className="who" title={event.presentation?.actor.email}>
+          {actorName(event, nameOf)}
+        </span>
         {outcome !== 'ok' && <Badge>{outcome}</Badge>}
         <span className="kind">{event.kind}</span>
         <When at={event.at} />
@@ -101,6 +109,8 @@ function EventBody({ event, nameOf, caseId }: { readonly event: TimelineEvent; r
           #{event.seq}
         </span>
       </div>
+      {/* The same line the API, the CLI and the evidence bundle's story.txt give: one story everywhere. */}
+      <p className="what">{event.presentation?.summary ?? event.kind}</p>
       {/* The kind → renderer table is fixed at load: nothing is created during render. */}
       {createElement(rendererFor(event.kind ?? ''), { event, data, nameOf, ...(caseId !== undefined ? { caseId } : {}) })}
       {event.reason && event.kind !== 'subject.erased' && <p className="reason">Reason: {event.reason}</p>}

@@ -55,18 +55,45 @@ describe('the timeline renderer table', () => {
     expect(container.querySelector('img, script, svg')).toBeNull();
   });
 
-  it('highlights a refused attempt: who tried what, and why it was refused', () => {
+  it('highlights a refused attempt: the server’s line, then why it was refused', () => {
+    const summary = 'Refused: Olivia may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)';
     const refused = event(
       'attempt.blocked',
       { attempt: 'action.decide', code: 'SELF_APPROVAL_FORBIDDEN', actionId: 'a1', message: 'You proposed this action; someone else must decide it', details: { decision: 'approve' } },
-      { outcome: 'refused' },
+      { outcome: 'refused', presentation: { summary, actor: { kind: 'user', name: 'Olivia' }, tone: 'refusal' } },
     );
     const { container } = render(<Timeline events={[refused]} nameOf={nameOf} />);
     const item = container.querySelector('li.event')!;
     expect(item.className).toContain('outcome-refused');
-    expect(item.textContent).toContain('Olivia');
-    expect(item.textContent).toContain('Tried to decide on an action (approve) and was refused: SELF_APPROVAL_FORBIDDEN');
+    expect(item.className).toContain('tone-refusal');
+    expect(item.querySelector('.what')!.textContent).toBe(summary);
     expect(item.textContent).toContain('You proposed this action; someone else must decide it');
+    expect(item.textContent).toContain('Decisionapprove');
+  });
+
+  it('highlights a denial by its tone, though its outcome is ok', () => {
+    const denied = event('approval.denied', { actionId: 'a1', stepName: 'Second reviewer', reason: 'Wrong order' }, { presentation: { summary: 'Bo denied action a1', actor: { kind: 'user', name: 'Bo' }, tone: 'refusal' } });
+    const granted = event('approval.granted', { actionId: 'a1', stepName: 'Second reviewer' }, { presentation: { summary: 'Bo approved action a1', actor: { kind: 'user', name: 'Bo' }, tone: 'normal' } });
+    const { container } = render(<Timeline events={[denied, granted]} nameOf={nameOf} />);
+    const [first, second] = [...container.querySelectorAll('li.event')];
+    expect(first!.className).toContain('tone-refusal');
+    expect(second!.className).not.toContain('tone-refusal');
+  });
+
+  it('names the actor as the server does, with the email as a hint only when the server gave one', () => {
+    const viaToken = event('note.added', { body: 'hi' }, { actor: { type: 'token', id: 't1', user: 'u-zed' }, presentation: { summary: 'Zed (API token) added a note', actor: { kind: 'token', name: 'Zed', email: 'zed@example.com' } } });
+    const bare = event('note.added', { body: 'hi' }, { presentation: { summary: 'Ana added a note', actor: { kind: 'user', name: 'Ana' } } });
+    const { container } = render(<Timeline events={[viaToken, bare]} nameOf={nameOf} />);
+    const who = [...container.querySelectorAll('.who')];
+    expect(who.map((w) => w.textContent)).toEqual(['Zed (API token)', 'Ana']);
+    expect(who[0]!.getAttribute('title')).toBe('zed@example.com');
+    expect(who[1]!.hasAttribute('title')).toBe(false);
+  });
+
+  it('without a presentation, shows the kind and names the actor from its own list', () => {
+    const { container } = render(<Timeline events={[event('status.changed', { from: 'new', to: 'resolved' })]} nameOf={nameOf} />);
+    expect(container.querySelector('.what')!.textContent).toBe('status.changed');
+    expect(container.querySelector('.who')!.textContent).toBe('Olivia');
   });
 
   it('shows field changes with old and new values, and people by name', () => {
@@ -81,14 +108,17 @@ describe('the timeline renderer table', () => {
 
   it('shows a proposal with its payload and hash, and a decision with its reason', () => {
     const hash = 'cd'.repeat(32);
-    const proposed = event('action.proposed', { actionId: 'a1', plugin: 'stripe', action: 'refund', input: { amount_minor: 75000 }, payloadHash: hash, summary: '1 approval by role refund_approver', status: 'awaiting_approval' });
+    const proposed = event(
+      'action.proposed',
+      { actionId: 'a1', plugin: 'stripe', action: 'refund', input: { amount_minor: 75000 }, payloadHash: hash, summary: '1 approval by role refund_approver', status: 'awaiting_approval' },
+      { presentation: { summary: 'Olivia proposed Refund through Stripe: USD 750.00 on pi_1', actor: { kind: 'user', name: 'Olivia' } } },
+    );
     const granted = event('approval.granted', { actionId: 'a1', step: 0, stepName: 'Second reviewer', payloadHash: hash, reason: 'Checked the order' });
     const { container } = render(<Timeline events={[proposed, granted]} nameOf={nameOf} />);
-    expect(container.textContent).toContain('Proposed stripe · refund');
+    expect(container.querySelector('.what')!.textContent).toBe('Olivia proposed Refund through Stripe: USD 750.00 on pi_1');
     expect(container.textContent).toContain('"amount_minor": 75000');
     expect(container.textContent).toContain('1 approval by role refund_approver');
     expect(container.querySelectorAll('code.hash')[0]!.textContent).toBe(hash);
-    expect(container.textContent).toContain('Approved action');
     expect(container.textContent).toContain('Checked the order');
   });
 

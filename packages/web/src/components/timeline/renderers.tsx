@@ -7,8 +7,6 @@ const text = (value: unknown) => (typeof value === 'string' ? value : value === 
 const FIELD_NAMES: Record<string, string> = { assigneeId: 'assignee', queue: 'queue', priority: 'priority', title: 'title', description: 'description' };
 const fieldName = (field: unknown) => FIELD_NAMES[text(field)] ?? text(field).replace(/^fields\./, '');
 
-const shortId = (value: unknown) => (typeof value === 'string' ? value.slice(-8) : '?');
-
 function Details({ rows }: { rows: [string, unknown][] }) {
   const shown = rows.filter(([, value]) => value !== undefined);
   if (shown.length === 0) return null;
@@ -26,13 +24,11 @@ function Details({ rows }: { rows: [string, unknown][] }) {
   );
 }
 
+/** Nothing to add to the summary line. */
+const NoDetails: Renderer = () => null;
+
 const CaseCreated: Renderer = ({ data }) => (
-  <>
-    <p className="what">
-      Opened the case as <strong>{text(data.type)}</strong> v{text(data.typeVersion)} in queue {text(data.queue)}
-    </p>
-    <Details rows={[['Title', data.title], ['Priority', data.priority], ['Fields', data.fields]]} />
-  </>
+  <Details rows={[['Title', data.title], ['Type', `${text(data.type)} v${text(data.typeVersion)}`], ['Priority', data.priority], ['Fields', data.fields]]} />
 );
 
 const FieldChanged: Renderer = ({ data, nameOf }) => {
@@ -40,7 +36,6 @@ const FieldChanged: Renderer = ({ data, nameOf }) => {
   const show = (field: string | undefined, value: unknown) => (field === 'assigneeId' && typeof value === 'string' ? nameOf(value) : value);
   return (
     <>
-      <p className="what">Changed {changes.map((c) => fieldName(c.field)).join(', ')}</p>
       <table className="changes">
         <thead>
           <tr>
@@ -67,45 +62,23 @@ const FieldChanged: Renderer = ({ data, nameOf }) => {
   );
 };
 
-const StatusChanged: Renderer = ({ data }) => (
-  <p className="what">
-    Moved from <strong>{text(data.from)}</strong> to <strong>{text(data.to)}</strong>
-  </p>
-);
-
 const NoteAdded: Renderer = ({ data }) => (
-  <>
-    <p className="what">Added a note</p>
-    <blockquote className="note-body">
-      <InertValue value={data.body} />
-    </blockquote>
-  </>
+  <blockquote className="note-body">
+    <InertValue value={data.body} />
+  </blockquote>
 );
 
 const AttachmentAdded: Renderer = ({ data }) => (
   <>
-    <p className="what">
-      Attached <InertValue value={data.filename} />
-    </p>
-    <Details rows={[['Type', data.contentType], ['Size', `${text(data.size)} bytes`]]} />
+    <Details rows={[['File', data.filename]]} />
     <p className="small">
       SHA-256 <Hash value={text(data.sha256)} />
     </p>
   </>
 );
 
-const LinkChanged: Renderer = ({ event, data }) => (
-  <p className="what">
-    {event.kind === 'link.added' ? 'Linked' : 'Unlinked'} case {shortId(data.fromCaseId)} {text(data.kind).replace(/_/g, ' ')} case {shortId(data.toCaseId)}
-  </p>
-);
-
-const ActionProposed: Renderer = ({ event, data }) => (
+const ActionProposed: Renderer = ({ data }) => (
   <>
-    <p className="what">
-      {event.kind === 'action.updated' ? 'Changed the input of' : 'Proposed'} <strong>{text(data.plugin)}</strong> · <strong>{text(data.action)}</strong>
-      {data.status === 'approved' ? ', approved at once by the policy' : ''}
-    </p>
     <Details rows={[['Payload', data.input], ['Needs', data.summary], ['Policy error', data.policyError]]} />
     <p className="small">
       Payload hash <Hash value={text(data.payloadHash)} />
@@ -113,12 +86,8 @@ const ActionProposed: Renderer = ({ event, data }) => (
   </>
 );
 
-const Decided: Renderer = ({ event, data, nameOf }) => (
+const Decided: Renderer = ({ data }) => (
   <>
-    <p className="what">
-      {event.kind === 'approval.granted' ? 'Approved' : 'Denied'} action {shortId(data.actionId)} at step “{text(data.stepName)}”
-      {typeof data.onBehalfOf === 'string' ? ` on behalf of ${nameOf(data.onBehalfOf)}` : ''}
-    </p>
     <Details rows={[['Reason', data.reason]]} />
     <p className="small">
       Payload hash <Hash value={text(data.payloadHash)} />
@@ -126,49 +95,16 @@ const Decided: Renderer = ({ event, data, nameOf }) => (
   </>
 );
 
-const ActionApproved: Renderer = ({ data }) => (
-  <p className="what">
-    Action {shortId(data.actionId)} is approved{data.automatic === true ? ': the policy required no one' : ': every required step is done'}
+const ActionVoided: Renderer = ({ data }) => (
+  <p className="small">
+    Previous payload hash <Hash value={text(data.previousPayloadHash)} />
   </p>
 );
-
-const ActionVoided: Renderer = ({ data }) => {
-  const voided = Array.isArray(data.voidedDecisions) ? data.voidedDecisions.length : 0;
-  return (
-    <>
-      <p className="what">
-        The input of action {shortId(data.actionId)} changed: {voided === 1 ? '1 earlier decision no longer counts' : `${voided} earlier decisions no longer count`}
-      </p>
-      <p className="small">
-        Previous payload hash <Hash value={text(data.previousPayloadHash)} />
-      </p>
-    </>
-  );
-};
-
-const ActionEnded: Renderer = ({ event, data }) => (
-  <p className="what">
-    Action {shortId(data.actionId)} {event.kind === 'action.expired' ? 'expired: no decision before the deadline' : 'was withdrawn'}
-  </p>
-);
-
-const EXECUTION_WORDS: Record<string, string> = {
-  'action.started': 'Started',
-  'action.retried': 'Retry requested for',
-  'action.succeeded': 'Succeeded:',
-  'action.reconciled': 'Confirmed with the external system:',
-  'action.pending': 'Still pending:',
-  'action.failed': 'Failed:',
-};
 
 const blobHash = (value: unknown) => (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : null);
 
-const Execution: Renderer = ({ event, data, caseId }) => (
+const Execution: Renderer = ({ data, caseId }) => (
   <>
-    <p className="what">
-      {EXECUTION_WORDS[event.kind ?? ''] ?? event.kind} action {shortId(data.actionId)}
-      {data.execution !== undefined ? ` (execution ${text(data.execution)}${data.attempt !== undefined ? `, attempt ${text(data.attempt)}` : ''})` : ''}
-    </p>
     <Details rows={[['Summary', data.summary], ['Effect', data.effect], ['Idempotency key', data.idempotencyKey]]} />
     {data.output !== undefined && (
       <details>
@@ -187,56 +123,43 @@ const Execution: Renderer = ({ event, data, caseId }) => (
   </>
 );
 
-const ATTEMPTS: Record<string, string> = {
-  'action.propose': 'propose an action',
-  'action.decide': 'decide on an action',
-  'action.edit': 'change an action',
-  'action.cancel': 'withdraw an action',
-  'action.retry': 'retry an action',
-};
-
 const AttemptBlocked: Renderer = ({ data }) => {
   const details = data.details as Record<string, unknown> | undefined;
   return (
-    <>
-      <p className="what">
-        Tried to {ATTEMPTS[text(data.attempt)] ?? text(data.attempt)}
-        {details?.decision !== undefined ? ` (${text(details.decision)})` : ''} and was <strong>refused</strong>: {text(data.code)}
-      </p>
-      <Details rows={[['Why', data.message], ['Action', data.actionId], ['What was sent', details && details.decision === undefined ? details : undefined]]} />
-    </>
+    <Details
+      rows={[
+        ['Why', data.message],
+        ['Decision', details?.decision],
+        ['Action', data.actionId],
+        ['What was sent', details && details.decision === undefined ? details : undefined],
+      ]}
+    />
   );
 };
 
-const CaseExported: Renderer = ({ data }) => <p className="what">Exported the evidence bundle (up to event {text(data.head)})</p>;
-
-const SubjectErased: Renderer = ({ event, data }) => (
-  <>
-    <p className="what">Erased the requester’s personal data ({text(data.values)} values, {text(data.blobs)} files)</p>
-    <Details rows={[['Reason', event.reason]]} />
-  </>
-);
+const SubjectErased: Renderer = ({ event }) => <Details rows={[['Reason', event.reason]]} />;
 
 /**
- * Every event kind has one renderer, here. A kind missing from this table still shows: the
- * fallback prints its data as text.
+ * Every event kind has one renderer, here: the details below the server's summary line (the
+ * payload, the note, the changes, the recorded exchange). A kind missing from this table still
+ * shows: the fallback prints its data as text.
  */
 export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'case.created': CaseCreated,
   'field.changed': FieldChanged,
-  'status.changed': StatusChanged,
+  'status.changed': NoDetails,
   'note.added': NoteAdded,
   'attachment.added': AttachmentAdded,
-  'link.added': LinkChanged,
-  'link.removed': LinkChanged,
+  'link.added': NoDetails,
+  'link.removed': NoDetails,
   'action.proposed': ActionProposed,
   'action.updated': ActionProposed,
   'approval.granted': Decided,
   'approval.denied': Decided,
-  'action.approved': ActionApproved,
+  'action.approved': NoDetails,
   'action.voided': ActionVoided,
-  'action.cancelled': ActionEnded,
-  'action.expired': ActionEnded,
+  'action.cancelled': NoDetails,
+  'action.expired': NoDetails,
   'action.started': Execution,
   'action.retried': Execution,
   'action.succeeded': Execution,
@@ -244,16 +167,11 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'action.pending': Execution,
   'action.failed': Execution,
   'attempt.blocked': AttemptBlocked,
-  'case.exported': CaseExported,
+  'case.exported': NoDetails,
   'subject.erased': SubjectErased,
 };
 
-/** An event of a kind this console does not know yet: its kind and data, as text. */
-export const UnknownEvent: Renderer = ({ event, data }: RendererProps) => (
-  <>
-    <p className="what">{event.kind}</p>
-    <InertValue value={data} />
-  </>
-);
+/** An event of a kind this console does not know yet: its data, as text. */
+export const UnknownEvent: Renderer = ({ data }: RendererProps) => <InertValue value={data} />;
 
 export const rendererFor = (kind: string): Renderer => (Object.hasOwn(RENDERERS, kind) ? RENDERERS[kind]! : UnknownEvent);
