@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { readNotifyConfig, type NotifyConfig } from './notifications/notify-config.js';
 
 /** Settings read from the environment (the public contract in DESIGN.md §5). */
 export interface LatchConfig {
@@ -37,6 +38,8 @@ export interface LatchConfig {
   readonly loginMaxFailuresPerAccount: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginFailureWindowMinutes: number;
+  /** Notification channels and timing (LATCH_NOTIFY_*, notifications/notify-config.ts). */
+  readonly notify: NotifyConfig;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -65,6 +68,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     loginMaxFailuresPerAccount: integer(env, 'LATCH_LOGIN_MAX_FAILURES_PER_ACCOUNT', 10),
     loginMaxFailuresPerAddress: integer(env, 'LATCH_LOGIN_MAX_FAILURES_PER_ADDRESS', 50),
     loginFailureWindowMinutes: integer(env, 'LATCH_LOGIN_FAILURE_WINDOW_MINUTES', 15),
+    notify: readNotifyConfig(env),
   };
 }
 

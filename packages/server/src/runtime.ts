@@ -19,6 +19,7 @@ import { unavailableReason } from './db/transient-errors.js';
 import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
+import { startNotifications } from './notifications/start-notifications.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
 
@@ -56,8 +57,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let jobs: JobQueue | undefined;
   let plugins: PluginHost | undefined;
   let log: LatchLog | undefined;
+  let stopNotifications: (() => Promise<void>) | undefined;
   let stopEscalations: (() => Promise<void>) | undefined;
   const close = async () => {
+    await stopNotifications?.().catch(() => undefined);
     await stopEscalations?.().catch(() => undefined);
     await log?.sequencer.stop().catch(() => undefined);
     await log?.publisher.settled().catch(() => undefined);
@@ -115,6 +118,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       });
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
+    if (jobs) stopNotifications = await startNotifications({ ...ctx, jobs, say });
     // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
     if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
     if (jobs) {

@@ -134,6 +134,17 @@ const ROWS: Row[] = [
   },
   { route: 'POST /api/v1/actions/:id/cancel', call: (f) => ({ method: 'POST', url: `/api/v1/actions/${f.actionId}/cancel`, payload: {} }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
   { route: 'GET /api/v1/live', call: () => ({ method: 'GET', url: '/api/v1/live' }), expect: signedIn({ requester: 'denied', operator: 'denied' }), stream: true },
+  { route: 'GET /api/v1/notifications/live', call: () => ({ method: 'GET', url: '/api/v1/notifications/live' }), expect: signedIn(), stream: true },
+  { route: 'GET /api/v1/notifications', call: () => ({ method: 'GET', url: '/api/v1/notifications' }), expect: signedIn() },
+  { route: 'GET /api/v1/notifications/count', call: () => ({ method: 'GET', url: '/api/v1/notifications/count' }), expect: signedIn() },
+  { route: 'POST /api/v1/notifications/read', call: () => ({ method: 'POST', url: '/api/v1/notifications/read', payload: { all: true } }), expect: signedIn() },
+  { route: 'GET /api/v1/me/notification-preferences', call: () => ({ method: 'GET', url: '/api/v1/me/notification-preferences' }), expect: signedIn() },
+  {
+    route: 'PUT /api/v1/me/notification-preferences',
+    call: () => ({ method: 'PUT', url: '/api/v1/me/notification-preferences', payload: { digest: 'off', slackMemberId: null } }),
+    expect: signedIn(),
+  },
+  { route: 'GET /api/v1/notifications/deliveries', call: () => ({ method: 'GET', url: '/api/v1/notifications/deliveries' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
   {

@@ -24,6 +24,7 @@ import { linkRoutes } from './routes/links.js';
 import { liveRoutes } from './routes/live.js';
 import { logRoutes } from './routes/log.js';
 import { noteRoutes } from './routes/notes.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -149,6 +150,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(verificationRoutes(ctx));
   await app.register(pluginRoutes(ctx));
   await app.register(viewRoutes(ctx));
+  await app.register(notificationRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

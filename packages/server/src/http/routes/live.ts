@@ -8,6 +8,7 @@ import type { LatchContext } from '../../context.js';
 import { SYSTEM_STREAM } from '../../db/event-store.js';
 import { streamHeads } from '../../db/schema.js';
 import { ALL_STREAMS, CaseNotifier } from '../../live/case-notifier.js';
+import { notificationStream } from '../../notifications/record-notifications.js';
 import { EventStream } from '../../live/event-stream.js';
 import { principalOf } from '../authenticate.js';
 import { errors, idParams } from '../schemas.js';
@@ -86,6 +87,25 @@ export const liveRoutes =
           }),
         );
         stream.onEnd(unsubscribe);
+        return start(request, reply, stream);
+      },
+    );
+
+    app.get(
+      '/api/v1/notifications/live',
+      {
+        config: { permission: 'case:read' },
+        schema: {
+          tags: ['notifications'],
+          summary: 'Live hints (text/event-stream) for the notification badge: {kind: "notifications"} when your unread count may have changed',
+          response: { ...sse('text/event-stream of `data: {"kind":"notifications"}` messages'), ...errors(401, 403, 429) },
+        },
+      },
+      async (request, reply) => {
+        const userId = principalOf(request).userId;
+        const stream = new EventStream(accessCheck(ctx, request, 'case:read'));
+        // Only this user's own stream: written by notifications/record-notifications.ts at commit.
+        stream.onEnd(await subscribed(stream, notifier.subscribe(notificationStream(userId), userId, () => stream.send({ kind: 'notifications' }))));
         return start(request, reply, stream);
       },
     );

@@ -1,0 +1,38 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../db/database.js';
+import { notificationPreferences, notifications, users } from '../db/schema.js';
+import type { Channel } from './kinds.js';
+import type { NotifyConfig } from './notify-config.js';
+import { addDelivery, type Enqueue } from './record-notifications.js';
+
+/**
+ * Once the day's digest hour (UTC) has come, one digest delivery per channel for each person who
+ * chose the daily digest and has unread notifications from the last day. Keyed by user, day and
+ * channel, so checking again the same day adds nothing.
+ */
+export async function queueDigests(tx: Tx, now: Date, config: NotifyConfig, enqueue: Enqueue): Promise<number> {
+  if (now.getUTCHours() < config.digestHourUtc) return 0;
+  const day = now.toISOString().slice(0, 10);
+  const since = new Date(now.getTime() - 86_400_000);
+  const people = await tx
+    .select({ userId: notificationPreferences.userId, slackMemberId: notificationPreferences.slackMemberId })
+    .from(notificationPreferences)
+    .innerJoin(users, eq(users.id, notificationPreferences.userId))
+    .where(
+      and(
+        eq(notificationPreferences.digest, 'daily'),
+        isNull(users.disabledAt),
+        sql`exists (select 1 from ${notifications} where ${notifications.recipientId} = ${notificationPreferences.userId} and ${notifications.readAt} is null and ${gt(notifications.createdAt, since)})`,
+      ),
+    );
+  let queued = 0;
+  for (const person of people) {
+    const channels: Channel[] = [];
+    if (config.smtpUrl) channels.push('email');
+    if (config.slackToken && person.slackMemberId) channels.push('slack');
+    for (const channel of channels) {
+      if (await addDelivery(tx, { key: `digest:${person.userId}:${day}:${channel}`, recipientId: person.userId, notificationId: null, channel }, enqueue)) queued++;
+    }
+  }
+  return queued;
+}
