@@ -139,6 +139,8 @@ const AttemptBlocked: Renderer = ({ data }) => {
 
 const SubjectErased: Renderer = ({ event }) => <Details rows={[['Reason', event.reason]]} />;
 
+const CaseEscalated: Renderer = ({ data }) => <Details rows={[['Rule', data.rule], ['Actions', data.actions]]} />;
+
 /**
  * Every event kind has one renderer, here: the details below the server's summary line (the
  * payload, the note, the changes, the recorded exchange). A kind missing from this table still
@@ -169,6 +171,7 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'attempt.blocked': AttemptBlocked,
   'case.exported': NoDetails,
   'subject.erased': SubjectErased,
+  'case.escalated': CaseEscalated,
 };
 
 /** An event of a kind this console does not know yet: its data, as text. */
