@@ -6,12 +6,23 @@ import type { Capabilities, ExecuteParams, Manifest, ReconcileParams, ReconcileR
 
 /** The capabilities are valid and name only actions of the manifest; returns a detail for the report. */
 export function checkCapabilities(capabilities: Capabilities | undefined, manifest: Manifest | undefined): string {
+  const details = [checkContextTypes(capabilities, manifest)].filter((d): d is string => d !== undefined);
   const reconcile = capabilities?.reconcile;
-  if (!reconcile) return 'none offered';
+  if (!reconcile) return details.length > 0 ? details.join('; ') : 'none offered';
   const declared = new Set(manifest?.actions.map((a) => a.name));
   const unknown = reconcile.actions.filter((name) => !declared.has(name));
   if (unknown.length > 0) throw new Error(`reconcile names actions the manifest does not declare: ${unknown.join(', ')}`);
-  return `reconcile v${reconcile.version} for ${reconcile.actions.join(', ') || 'no action'}`;
+  return [`reconcile v${reconcile.version} for ${reconcile.actions.join(', ') || 'no action'}`, ...details].join('; ');
+}
+
+/** `context` may only name case types the plugin sees (the manifest's `caseTypes`, or any with `*`). */
+function checkContextTypes(capabilities: Capabilities | undefined, manifest: Manifest | undefined): string | undefined {
+  const context = capabilities?.context;
+  if (!context) return undefined;
+  const sees = manifest?.caseTypes ?? [];
+  const unseen = sees.includes('*') ? [] : context.caseTypes.filter((type) => !sees.includes(type));
+  if (unseen.length > 0) throw new Error(`context names case types the manifest's caseTypes do not include: ${unseen.join(', ')}`);
+  return `context v${context.version} for ${context.caseTypes.join(', ')}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCapabilities, checkReconcile } from './conformance-reconcile.js';
 import { checkWebhooks } from './conformance-webhooks.js';
+import { checkContext } from './conformance-context.js';
 import { isProtocolLine, startProcess, within, type ProcessUnderTest } from './conformance-process.js';
 import { countAnswers, describe, ensure, expectCode, invalidInputFor, parse, waitUntil } from './conformance-util.js';
 import { RpcErrorCode } from './errors.js';
@@ -18,7 +19,7 @@ export interface ConformanceOptions {
   input: unknown;
   /** An input the action's inputSchema rejects; derived from the schema when omitted. */
   invalidInput?: unknown;
-  /** The case sent with `actions.list` and `action.execute`; a neutral one when omitted. */
+  /** The case sent with `actions.list`, `action.execute` and `case.context`; a neutral one when omitted. */
   case?: CaseContext;
   /** Deadline per call (default 10 s, the protocol's `initialize` deadline). */
   timeoutMs?: number;
@@ -105,6 +106,9 @@ class ConformanceRun {
       checkReconcile(this.#capabilities, this.#executed, (params) => this.#call('action.reconcile', params)),
     );
     await this.#check('webhook.receive refuses an unsigned delivery', () => checkWebhooks(this.#capabilities, (params) => this.#call('webhook.receive', params)));
+    await this.#check('case.context answers with valid facts', () =>
+      checkContext(this.#capabilities, this.#manifest, this.options.case, (params) => this.#call('case.context', params)),
+    );
     await this.#check(`${CONCURRENT_CALLS} concurrent executes are all answered with matching ids`, () => this.#concurrent());
     await this.#check('malformed lines', () => this.#malformed());
     await this.#check('shutdown answers {}', async () => void ensure(schemas.shutdownResult, await this.#call('shutdown', {}), 'shutdown result'));

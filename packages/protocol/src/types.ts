@@ -61,6 +61,8 @@ export interface Capabilities {
   reconcile?: { version: 1; actions: string[] };
   /** `webhook.receive` (version 1): the plugin verifies deliveries its external system sends to Latch. */
   webhooks?: { version: 1 };
+  /** `case.context` (version 1) for cases of the listed types (`["*"]`: every type the plugin sees): facts to attach to a case. */
+  context?: { version: 1; caseTypes: string[] };
 }
 
 /** `initialize` result. */
@@ -169,6 +171,31 @@ export interface WebhookResult {
   result?: ExecuteResult;
 }
 
+/** `case.context` params (capability `context`, version 1): the case to describe, `fields` limited to the manifest's `caseFields`. */
+export interface ContextParams {
+  caseId: string;
+  caseType: string;
+  fields: Record<string, unknown>;
+}
+
+/** How a fact's value reads: plain text, an amount with its currency, an external id, a status, a time. */
+export type FactKind = 'text' | 'amount' | 'id' | 'status' | 'time';
+
+/** One fact about a case from an external system, shown as `label: value`; untrusted text, rendered inert. */
+export interface ContextFact {
+  label: string;
+  value: string;
+  kind?: FactKind;
+}
+
+/** `case.context` result: facts to attach to the case (at most 50), a one-line summary, and when they were read. */
+export interface ContextResult {
+  facts: ContextFact[];
+  summary?: string;
+  /** RFC 3339 time the plugin read the external system. */
+  fetchedAt: string;
+}
+
 /** The protocol's methods, their params and results. */
 export interface Methods {
   initialize: { params: InitializeParams; result: InitializeResult };
@@ -177,5 +204,6 @@ export interface Methods {
   'action.execute': { params: ExecuteParams; result: ExecuteResult };
   'action.reconcile': { params: ReconcileParams; result: ReconcileResult };
   'webhook.receive': { params: WebhookParams; result: WebhookResult };
+  'case.context': { params: ContextParams; result: ContextResult };
   shutdown: { params: EmptyResult | undefined; result: EmptyResult };
 }

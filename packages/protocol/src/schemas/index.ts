@@ -2,6 +2,8 @@ import type { JsonSchema } from '../json-schema.js';
 import { caseContextSchema, manifestSchema } from './manifest.js';
 import * as m from './messages.js';
 
+export { CONTEXT_LIMITS } from './messages.js';
+
 /** Every protocol schema by name; the same objects are in `packages/protocol/schemas/<file>`. */
 export const schemas = {
   manifest: manifestSchema,
@@ -18,6 +20,8 @@ export const schemas = {
   reconcileResult: m.reconcileResultSchema,
   webhookParams: m.webhookParamsSchema,
   webhookResult: m.webhookResultSchema,
+  contextParams: m.contextParamsSchema,
+  contextResult: m.contextResultSchema,
   shutdownParams: m.shutdownParamsSchema,
   shutdownResult: m.shutdownResultSchema,
 } as const satisfies Record<string, JsonSchema>;
@@ -41,6 +45,8 @@ export const schemaFiles: Readonly<Record<SchemaName, string>> = {
   reconcileResult: 'action.reconcile.result.schema.json',
   webhookParams: 'webhook.receive.params.schema.json',
   webhookResult: 'webhook.receive.result.schema.json',
+  contextParams: 'case.context.params.schema.json',
+  contextResult: 'case.context.result.schema.json',
   shutdownParams: 'shutdown.params.schema.json',
   shutdownResult: 'shutdown.result.schema.json',
 };

@@ -29,6 +29,12 @@ export const capabilitiesSchema: JsonSchema = {
       properties: { version: { const: 1 }, actions: { type: 'array', items: nonEmpty } },
     },
     webhooks: { type: 'object', additionalProperties: false, required: ['version'], properties: { version: { const: 1 } } },
+    context: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'caseTypes'],
+      properties: { version: { const: 1 }, caseTypes: { type: 'array', minItems: 1, maxItems: 100, items: nonEmpty } },
+    },
   },
 };
 
@@ -158,3 +164,39 @@ export const webhookResultSchema: JsonSchema = {
 export const shutdownParamsSchema: JsonSchema = empty;
 /** `shutdown` result: `{}`. */
 export const shutdownResultSchema: JsonSchema = empty;
+
+/** The most facts one `case.context` answer may hold, and the longest label, value and summary. */
+export const CONTEXT_LIMITS = { facts: 50, label: 100, value: 500, summary: 300 } as const;
+
+/** `case.context` params: the case's id, type and the fields the manifest's `caseFields` allow. */
+export const contextParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['caseId', 'caseType', 'fields'],
+  properties: { caseId: nonEmpty, caseType: nonEmpty, fields: { type: 'object' } },
+};
+
+/** `case.context` result: bounded facts (untrusted text the host shows inert), an optional summary, when they were read. */
+export const contextResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['facts', 'fetchedAt'],
+  properties: {
+    facts: {
+      type: 'array',
+      maxItems: CONTEXT_LIMITS.facts,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label', 'value'],
+        properties: {
+          label: { type: 'string', minLength: 1, maxLength: CONTEXT_LIMITS.label },
+          value: { type: 'string', maxLength: CONTEXT_LIMITS.value },
+          kind: { enum: ['text', 'amount', 'id', 'status', 'time'] },
+        },
+      },
+    },
+    summary: { type: 'string', minLength: 1, maxLength: CONTEXT_LIMITS.summary },
+    fetchedAt: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$' },
+  },
+};
