@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proposeAction } from '../src/approvals/propose-action.js';
+import { actorOf, principalFor } from '../src/auth/principal.js';
+import { findUser } from '../src/auth/users.js';
 import { bearer, DB_KINDS, REPO_CONFIG_DIR, refundBody, sessionFor, startTestLatch, type TestLatch } from './harness.js';
 
 const ECHO_DIR = fileURLToPath(new URL('../../../plugins/echo', import.meta.url));
@@ -123,6 +126,25 @@ describe.each(DB_KINDS)("proposals a deployment's plugins could never run (%s)",
     expect(await blockedCodes(t, errand)).toEqual(['PLUGIN_ACTION_UNKNOWN']);
     const listed = await t.app.inject({ url: `/api/v1/cases/${errand}/actions`, headers: bearer(t.users.operator) });
     expect(listed.json().items).toEqual([]);
+  });
+
+  it('fails an action approved before its plugin left plugins.yaml, saying so, rather than calling anything', async () => {
+    const caseId = await newCase(refundBody());
+    const operator = await findUser(t.ctx.database.db, t.users.operator.id);
+    const principal = principalFor(operator!);
+    const input = { payment_intent: 'pi_1', amount_minor: 100, currency: 'usd', reason: 'duplicate' };
+    // Proposed as a deployment without plugins.yaml would have accepted it (no plugins known).
+    const row = await t.ctx.database.write((tx) =>
+      proposeAction(tx, t.ctx.caseTypes, t.ctx.scheduler, principal, t.ctx.teams.visibilityOf(principal), actorOf(principal), caseId, { plugin: 'stripe', action: 'refund', input }, undefined),
+    );
+    expect(row.status).toBe('approved');
+    const read = async () => (await t.app.inject({ url: `/api/v1/actions/${row.id}`, headers: bearer(t.users.operator) })).json();
+    expect((await read()).blockedBy).toMatchObject({ code: 'PLUGIN_NOT_CONFIGURED', plugin: 'stripe' });
+    await until(async () => (await read()).status === 'failed');
+    const failed = await read();
+    expect(failed.result).toMatchObject({ status: 'failed', effect: 'none' });
+    expect(failed.result.summary).toContain("Plugin 'stripe' is not configured on this server");
+    expect(failed.blockedBy).toBeNull();
   });
 
   it("says on the action, and in the case's list of actions, that its plugin is down", async () => {

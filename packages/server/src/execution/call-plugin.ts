@@ -1,4 +1,5 @@
 import type { CaseRow } from '../cases/case-access.js';
+import { proposalRefusal } from '../plugin-host/plugin-availability.js';
 import type { actionRequests } from '../db/schema.js';
 import { idempotencyKeysUpTo, type ExecuteOutcome, type PluginRuntime } from './plugin-runtime.js';
 
@@ -24,6 +25,11 @@ export type Via = 'execute' | 'reconcile' | 'follow';
  */
 export async function callPlugin(runtime: PluginRuntime, started: StartedAttempt): Promise<{ outcome: ExecuteOutcome; via: Via }> {
   const { action, target, attempt, key } = started;
+  // Approved before plugins.yaml lost the plugin (or the plugin lost the action): say so, not act.
+  const missing = proposalRefusal(runtime, action.plugin, action.action);
+  if (missing) {
+    return { via: 'execute', outcome: { status: 'failed', retryable: false, effect: 'none', summary: `${missing.message}; configure it, restart Latch, and retry the action` } };
+  }
   if (!runtime.seesCaseType(action.plugin, target.typeKey)) {
     return { via: 'execute', outcome: { status: 'failed', retryable: false, effect: 'none', summary: `Plugin ${action.plugin} may not see cases of type ${target.typeKey} (its manifest's caseTypes)` } };
   }

@@ -1,5 +1,7 @@
+import type { PluginDirectory } from '../plugin-host/plugin-availability.js';
+
 /** What execution needs from the plugin host: a port, so the worker is testable with any host. */
-export interface PluginRuntime {
+export interface PluginRuntime extends PluginDirectory {
   /** Runs one approved action in its plugin. Rejects when the plugin is missing, down or times out. */
   execute(pluginId: string, params: ExecuteCall): Promise<ExecuteOutcome>;
   /** Asks the plugin whether an earlier execution took effect (`action.reconcile`). Rejects when it can't tell. */
