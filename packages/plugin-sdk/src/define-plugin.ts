@@ -37,6 +37,7 @@ export function definePlugin(definition: PluginDefinition): Plugin {
       throw new Error(`plugin ${manifest.id}, action ${action.name}: the action's inputSchema differs from the manifest's`);
     }
   }
+  checkContextTypes(definition);
   return {
     manifest,
     connect: (transport, options) => connectPlugin(definition, transport, options),
@@ -53,6 +54,14 @@ export function definePlugin(definition: PluginDefinition): Plugin {
       });
     },
   };
+}
+
+/** A context handler may only describe case types the plugin sees. */
+function checkContextTypes({ manifest, context }: PluginDefinition): void {
+  if (!context) return;
+  if (context.caseTypes.length === 0) throw new Error(`plugin ${manifest.id}: context names no case type`);
+  const unseen = manifest.caseTypes.includes('*') ? [] : context.caseTypes.filter((type) => !manifest.caseTypes.includes(type));
+  if (unseen.length > 0) throw new Error(`plugin ${manifest.id}: context names case types the manifest's caseTypes do not include: ${unseen.join(', ')}`);
 }
 
 /** Declares an action whose input type is inferred from its `inputSchema`, written `as const`. */

@@ -7,6 +7,8 @@ import {
   validateSchema,
   type ActionManifest,
   type ConfigureParams,
+  type ContextParams,
+  type ContextResult,
   type ExecuteParams,
   type ExecuteResult,
   type InitializeParams,
@@ -60,6 +62,7 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       const offered = {
         ...(reconcilable.length > 0 ? { reconcile: { version: 1, actions: reconcilable } } : {}),
         ...(typeof def.webhook === 'function' ? { webhooks: { version: 1 } } : {}),
+        ...(def.context ? { context: { version: 1, caseTypes: [...def.context.caseTypes] } } : {}),
       };
       return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest, ...(Object.keys(offered).length > 0 ? { capabilities: offered } : {}) };
     },
@@ -158,6 +161,32 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       }
       const problems = validateSchema(schemas.webhookResult, answer);
       if (problems.length > 0) throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `webhook returned an invalid result: ${formatProblems(problems)}`);
+      return answer;
+    },
+
+    async 'case.context'(params) {
+      const p = paramsOf<ContextParams>(schemas.contextParams, params);
+      await ready();
+      const context = def.context;
+      if (!context) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, 'this plugin does not offer context');
+      if (!context.caseTypes.includes('*') && !context.caseTypes.includes(p.caseType)) {
+        throw new RpcError(RpcErrorCode.INVALID_PARAMS, `no context for cases of type ${p.caseType}`, { caseType: p.caseType });
+      }
+      const say = (message: string) => log(`[context ${p.caseId}] ${message}`);
+      let returned;
+      try {
+        returned = await context.fetch({ caseId: p.caseId, caseType: p.caseType, fields: p.fields, config: state.config, secrets: state.secrets, log: say });
+      } catch (error) {
+        say(`failed: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `context failed: ${messageOf(error)}`);
+      }
+      const answer: ContextResult = { facts: returned?.facts, fetchedAt: returned?.fetchedAt ?? new Date().toISOString() };
+      if (returned?.summary !== undefined) answer.summary = returned.summary;
+      const problems = validateSchema(schemas.contextResult, answer);
+      if (problems.length > 0) {
+        say(`returned an invalid answer: ${formatProblems(problems)}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `context returned an invalid answer: ${formatProblems(problems)}`);
+      }
       return answer;
     },
 

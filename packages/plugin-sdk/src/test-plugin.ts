@@ -6,6 +6,8 @@ import {
   schemas,
   validateSchema,
   type CaseContext,
+  type ContextParams,
+  type ContextResult,
   type ExecuteParams,
   type ExecuteResult,
   type InitializeResult,
@@ -32,6 +34,8 @@ export interface TestHost {
   reconcile(params: Pick<ReconcileParams, 'action' | 'input'> & Partial<Omit<ReconcileParams, 'action' | 'input'>>): Promise<ReconcileResult>;
   /** `webhook.receive` with the given delivery; rejects with RpcError (-32004 WEBHOOK_REFUSED) for a refused one. */
   webhook(params: WebhookParams): Promise<WebhookResult>;
+  /** `case.context` about a case (a neutral one by default); rejects with RpcError for an error answer. */
+  context(params?: Partial<ContextParams>): Promise<ContextResult>;
   /** The raw JSON-RPC peer, for calls the helpers do not cover. */
   readonly peer: JsonRpcPeer;
   /** Everything the plugin logged. */
@@ -93,6 +97,11 @@ export function testPlugin(plugin: Plugin, options: { config?: Record<string, un
       await initialize();
       const result = expectValid<WebhookResult>(schemas.webhookResult, await peer.request('webhook.receive', params), 'webhook result');
       return result;
+    },
+    async context(params = {}) {
+      await initialize();
+      const full: ContextParams = { caseId: 'case-test', caseType: 'test', fields: {}, ...params };
+      return expectValid<ContextResult>(schemas.contextResult, await peer.request('case.context', full), 'case.context result');
     },
     async close() {
       peer.close();

@@ -1,4 +1,4 @@
-import type { CaseContext, ExternalExchange, JsonSchema, ListedAction, Manifest } from '@latch/protocol';
+import type { CaseContext, ContextFact, ExternalExchange, JsonSchema, ListedAction, Manifest } from '@latch/protocol';
 
 /** Everything one `action.execute` call gives the action. */
 export interface ActionContext<TInput = unknown> {
@@ -80,6 +80,31 @@ export interface WebhookReturn {
   result?: ActionReturn;
 }
 
+/** Everything one `case.context` call gives the plugin: the new (or refreshed) case, fields limited to the manifest's caseFields. */
+export interface ContextCallContext {
+  readonly caseId: string;
+  readonly caseType: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly secrets: Readonly<Record<string, string>>;
+  log(message: string): void;
+}
+
+/** What a context handler returns: facts (text, shown inert), a one-line summary; `fetchedAt` defaults to now. */
+export interface ContextReturn {
+  facts: ContextFact[];
+  summary?: string;
+  fetchedAt?: string;
+}
+
+/** The `context` capability: the case types it describes and the handler that reads the external system. */
+export interface ContextDefinition {
+  /** Case types to offer context for (`['*']`: every type the manifest's caseTypes admit); each must be one the plugin sees. */
+  readonly caseTypes: readonly string[];
+  /** Reads the facts; throw when the external system can't be asked (the host retries, then shows the context as unavailable). */
+  fetch(ctx: ContextCallContext): ContextReturn | Promise<ContextReturn>;
+}
+
 /** A plugin: its manifest and the code behind it. */
 export interface PluginDefinition {
   readonly manifest: Manifest;
@@ -95,6 +120,12 @@ export interface PluginDefinition {
    * the `webhooks` capability and the host accepts deliveries at `POST /api/v1/plugins/{id}/webhooks`.
    */
   webhook?(ctx: WebhookContext): WebhookReturn | Promise<WebhookReturn>;
+  /**
+   * Optional: facts about a case from the external system (a payment, its refunds), which the host
+   * attaches to the case when it opens and when an operator refreshes. With it the plugin offers the
+   * `context` capability for `caseTypes`.
+   */
+  readonly context?: ContextDefinition;
   /** Called once when the host disconnects: close pools, flush buffers. */
   shutdown?(): void | Promise<void>;
 }

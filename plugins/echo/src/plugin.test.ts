@@ -20,6 +20,18 @@ describe('echo plugin', () => {
     await expect(host.execute({ action: 'echo', input: { message: '' } })).rejects.toMatchObject({ code: RpcErrorCode.INVALID_INPUT });
   });
 
+  it('describes the case it is asked about, for any case type', async () => {
+    expect(await host.context({ caseId: 'c-7', caseType: 'refund', fields: {} })).toEqual({
+      facts: [
+        { label: 'Case', value: 'c-7', kind: 'id' },
+        { label: 'Case type', value: 'refund' },
+        { label: 'Fields shared', value: '0' },
+      ],
+      summary: 'Hi: a refund case',
+      fetchedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) as string,
+    });
+  });
+
   it('requires the token secret', async () => {
     const unconfigured = testPlugin(plugin, { config: {}, secrets: {} });
     await expect(unconfigured.initialize()).rejects.toMatchObject({ code: RpcErrorCode.INVALID_PARAMS, message: 'missing required configuration: token' });

@@ -26,11 +26,22 @@ const reconcile = ({ requestId }: { requestId: string }): ReconcileReturn => {
   return result ? { found: true, result } : { found: false };
 };
 
-/** The echo plugin: `echo` returns its input, `noop` does nothing. */
+/** The echo plugin: `echo` returns its input, `noop` does nothing; its context describes the case it was asked about. */
 export const plugin = definePlugin({
   manifest,
   configure(config) {
     if (config.greeting !== undefined && typeof config.greeting !== 'string') throw new Error('greeting must be a string');
+  },
+  context: {
+    caseTypes: ['*'],
+    fetch: ({ caseId, caseType, fields, config }) => ({
+      facts: [
+        { label: 'Case', value: caseId, kind: 'id' },
+        { label: 'Case type', value: caseType },
+        { label: 'Fields shared', value: String(Object.keys(fields).length) },
+      ],
+      summary: `${typeof config.greeting === 'string' ? config.greeting : 'Echo'}: a ${caseType} case`,
+    }),
   },
   actions: {
     echo: action({
