@@ -27,7 +27,11 @@ describe('the latch CLI against a running server', () => {
       expect(stale.stderr).toMatch(/409 VERSION_CONFLICT/);
       expect(runLatch(client, ['case', 'note', id, 'called the customer']).status).toBe(0);
       const timeline = runLatch(client, ['case', 'timeline', id]).stdout.trim().split('\n');
-      expect(timeline.map((line) => line.trim().split(/\s+/)[2])).toEqual(['case.created', 'status.changed', 'note.added']);
+      expect(timeline).toEqual([
+        expect.stringMatching(/ Cli {2}opened a refund case in queue refunds/),
+        expect.stringMatching(/ Cli {2}moved the case from new to in_progress$/),
+        expect.stringMatching(/ Cli {2}added a note: "called the customer"$/),
+      ]);
       const badField = runLatch(client, ['case', 'create', '--type', 'refund', '--title', 'x', '--field', 'amount_minor=-1']);
       expect(badField.status).toBe(2);
       expect(badField.stderr).toMatch(/VALIDATION_FAILED/);

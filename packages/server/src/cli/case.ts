@@ -140,6 +140,7 @@ export function registerCaseCommands(program: Command): void {
         after = page.items.at(-1)!.seq;
       }
       if (o.json) return print({ items });
-      for (const line of timelineLines(items, useColour())) console.log(line);
+      const notes = (await call(conn, 'GET', `/api/v1/cases/${id}/notes`)) as { items: { eventId: string; body: string }[] };
+      for (const line of timelineLines(items, useColour(), new Map(notes.items.map((n) => [n.eventId, n.body])))) console.log(line);
     });
 }
