@@ -1,8 +1,13 @@
+import { createHash } from 'node:crypto';
 import { parseSignerKeys, parseTrustFile, verifyBundle } from '@latch/core';
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.js';
 import { createUser } from '../src/auth/users.js';
+import { runLatch } from './process.js';
 import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, TEST_LOG_KEY, type TestLatch, type TestUser } from './harness.js';
 
 interface Item {
@@ -119,5 +124,32 @@ describe.each(DB_KINDS)('the timeline as people read it, on %s', (kind) => {
     const report = verifyBundle(files, { trusted: parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey) });
     expect(report.failures).toEqual([]);
     expect(report.checks.find((c) => c.name === 'story')).toMatchObject({ ok: true });
+
+    // `latch verify`, as an auditor runs it: the story as exported verifies; one line changed (manifest fixed to match) does not.
+    const dir = mkdtempSync(join(tmpdir(), 'latch-story-'));
+    try {
+      const trust = join(dir, 'trust.txt');
+      writeFileSync(trust, `${parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey}\n`);
+      const verify = (name: string, bundle: Map<string, Uint8Array>) => {
+        writeFileSync(join(dir, name), zipSync(Object.fromEntries(bundle)));
+        return runLatch({ ...process.env, LATCH_LOG: 'off' }, ['verify', join(dir, name), '--trust', trust]);
+      };
+      const honest = verify('honest.zip', files);
+      expect(honest.status, honest.stdout + honest.stderr).toBe(0);
+      expect(honest.stdout).toMatch(/^✓ story +\d+ lines, each written again from its event$/m);
+      const lines = story.split('\n');
+      lines[2] = lines[2]!.replace('USD 612.00', 'USD 6,120.00');
+      const forged = new Map(files);
+      forged.set('story.txt', Buffer.from(lines.join('\n')));
+      const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString('utf8'));
+      manifest.files['story.txt'] = createHash('sha256').update(forged.get('story.txt')!).digest('hex');
+      forged.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+      const caught = verify('forged.zip', forged);
+      expect(caught.status, caught.stdout + caught.stderr).toBe(3);
+      expect(caught.stdout).toMatch(/^ {2}- story\.txt: line 3 does not match event 3: it says ".*USD 6,120\.00 on pi_123", the events say ".*USD 612\.00 on pi_123"$/m);
+      expect(caught.stdout).not.toMatch(/does not match the manifest/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
