@@ -13,6 +13,8 @@ import { AuditScreen } from './screens/audit/AuditScreen';
 import { CaseScreen } from './screens/case/CaseScreen';
 import { LoginScreen } from './screens/login/LoginScreen';
 import { NewCaseScreen } from './screens/new-case/NewCaseScreen';
+import { DeliveriesScreen } from './screens/notifications/DeliveriesScreen';
+import { NotificationsScreen } from './screens/notifications/NotificationsScreen';
 import { QueueScreen } from './screens/queue/QueueScreen';
 
 /** One route per screen; each screen's folder holds its parts. */
@@ -26,6 +28,7 @@ const router = createBrowserRouter([
       { path: 'cases/:id', element: <CaseScreen /> },
       { path: 'approvals', element: <InboxScreen /> },
       { path: 'audit', element: <AuditScreen /> },
+      { path: 'notifications', element: <NotificationsScreen /> },
       {
         path: 'admin',
         element: <AdminScreen />,
@@ -35,6 +38,7 @@ const router = createBrowserRouter([
           { path: 'delegations', element: <DelegationsScreen /> },
           { path: 'case-types', element: <CaseTypesScreen /> },
           { path: 'plugins', element: <PluginsScreen /> },
+          { path: 'deliveries', element: <DeliveriesScreen /> },
         ],
       },
       { path: '*', element: <p>There is no page here.</p> },

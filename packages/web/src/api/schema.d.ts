@@ -3429,6 +3429,574 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notification preferences */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Which external channels this deployment has configured; the others send nothing */
+                            channels: {
+                                email: boolean;
+                                slack: boolean;
+                            };
+                            /** @enum {string} */
+                            digest: "off" | "daily";
+                            email: {
+                                approval_waiting?: boolean;
+                                case_assigned?: boolean;
+                                proposal_approved?: boolean;
+                                proposal_denied?: boolean;
+                                proposal_executed?: boolean;
+                                proposal_expired?: boolean;
+                                proposal_failed?: boolean;
+                                sla_at_risk?: boolean;
+                                sla_breached?: boolean;
+                            };
+                            slack: {
+                                approval_waiting?: boolean;
+                                case_assigned?: boolean;
+                                proposal_approved?: boolean;
+                                proposal_denied?: boolean;
+                                proposal_executed?: boolean;
+                                proposal_expired?: boolean;
+                                proposal_failed?: boolean;
+                                sla_at_risk?: boolean;
+                                sla_breached?: boolean;
+                            };
+                            slackMemberId: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        /** Set your notification preferences: per channel and kind on or off (kinds left out keep their setting), the daily digest, your Slack member id */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        digest: "off" | "daily";
+                        email?: {
+                            approval_waiting?: boolean;
+                            case_assigned?: boolean;
+                            proposal_approved?: boolean;
+                            proposal_denied?: boolean;
+                            proposal_executed?: boolean;
+                            proposal_expired?: boolean;
+                            proposal_failed?: boolean;
+                            sla_at_risk?: boolean;
+                            sla_breached?: boolean;
+                        };
+                        slack?: {
+                            approval_waiting?: boolean;
+                            case_assigned?: boolean;
+                            proposal_approved?: boolean;
+                            proposal_denied?: boolean;
+                            proposal_executed?: boolean;
+                            proposal_expired?: boolean;
+                            proposal_failed?: boolean;
+                            sla_at_risk?: boolean;
+                            sla_breached?: boolean;
+                        };
+                        slackMemberId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Which external channels this deployment has configured; the others send nothing */
+                            channels: {
+                                email: boolean;
+                                slack: boolean;
+                            };
+                            /** @enum {string} */
+                            digest: "off" | "daily";
+                            email: {
+                                approval_waiting?: boolean;
+                                case_assigned?: boolean;
+                                proposal_approved?: boolean;
+                                proposal_denied?: boolean;
+                                proposal_executed?: boolean;
+                                proposal_expired?: boolean;
+                                proposal_failed?: boolean;
+                                sla_at_risk?: boolean;
+                                sla_breached?: boolean;
+                            };
+                            slack: {
+                                approval_waiting?: boolean;
+                                case_assigned?: boolean;
+                                proposal_approved?: boolean;
+                                proposal_denied?: boolean;
+                                proposal_executed?: boolean;
+                                proposal_expired?: boolean;
+                                proposal_failed?: boolean;
+                                sla_at_risk?: boolean;
+                                sla_breached?: boolean;
+                            };
+                            slackMemberId: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notifications, newest first (cursor: `before` = the last id of the previous page) */
+        get: {
+            parameters: {
+                query?: {
+                    before?: string;
+                    limit?: string;
+                    unread?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                actionId: string | null;
+                                caseId: string | null;
+                                caseTitle: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                deadline: string | null;
+                                headline: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "approval_waiting" | "proposal_approved" | "proposal_denied" | "proposal_expired" | "proposal_executed" | "proposal_failed" | "case_assigned" | "sla_at_risk" | "sla_breached";
+                                /** @description A console path: the case, or the approvals inbox for a waiting approval */
+                                link: string;
+                                readAt: string | null;
+                            }[];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of your notifications are unread */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unread: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: every email and Slack message, its status, attempts and last error code (no message content) */
+        get: {
+            parameters: {
+                query?: {
+                    before?: string;
+                    limit?: string;
+                    status?: "pending" | "retrying" | "sent" | "failed" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                /** @enum {string} */
+                                channel: "email" | "slack";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description The notification kind, or `digest` */
+                                kind: string;
+                                lastError: string | null;
+                                notificationId: string | null;
+                                /** Format: uuid */
+                                recipientId: string;
+                                /** @enum {string} */
+                                status: "pending" | "retrying" | "sent" | "failed" | "cancelled";
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live hints (text/event-stream) for the notification badge: {kind: "notifications"} when your unread count may have changed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/event-stream of `data: {"kind":"notifications"}` messages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark notifications read: `ids` (yours; any other is a 404 and nothing changes) or `all: true` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        all?: true;
+                        ids?: string[];
+                    } & (unknown | unknown);
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            marked: number;
+                            unread: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugins": {
         parameters: {
             query?: never;

@@ -3,6 +3,7 @@ import { useWaitingForMe } from '../api/actions';
 import { useApprovalsLive } from '../api/live';
 import { useCan, useLogout, useMe } from '../api/session';
 import { ErrorNotice } from './ErrorNotice';
+import { NotificationBell } from './NotificationBell';
 import { useAdminSections } from '../screens/admin/AdminScreen';
 
 /** The frame of every signed-in page; anyone not signed in is sent to the login page and back. */
@@ -43,6 +44,7 @@ export function Layout() {
           {audits && <NavLink to="/audit">Audit</NavLink>}
           {adminSections.length > 0 && <NavLink to="/admin">{adminSections.some((s) => s.permission === 'user:manage') ? 'Admin' : 'Settings'}</NavLink>}
         </nav>
+        <NotificationBell />
         <span className="me">{me.data.user?.name}</span>
         <button type="button" className="link" onClick={() => logout.mutate(undefined, { onSettled: () => void navigate('/login') })}>
           Log out

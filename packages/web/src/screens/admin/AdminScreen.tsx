@@ -9,6 +9,7 @@ export const ADMIN_SECTIONS = [
   { path: 'delegations', label: 'Delegations', permission: 'delegation:manage' },
   { path: 'case-types', label: 'Case types', permission: 'case_type:read' },
   { path: 'plugins', label: 'Plugins', permission: 'case_type:read' },
+  { path: 'deliveries', label: 'Notification deliveries', permission: 'user:manage' },
 ] as const;
 
 export function useAdminSections() {
