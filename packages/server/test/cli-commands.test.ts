@@ -53,6 +53,14 @@ describe('the timeline for a person', () => {
     expect(timelineLines([refusal], true)).toEqual(['\u001b[1;31m2026-01-02 03:04:05Z  Ana Ruiz  REFUSED: may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)\u001b[0m']);
   });
 
+  it('keeps what the server says about the actor ("(API token)") in the actor column', () => {
+    const byToken = { ...note, presentation: { summary: 'Cli (API token) added a note', actor: { kind: 'token', name: 'Cli' } } };
+    expect(timelineLines([byToken, refusal], false)).toEqual([
+      '2026-01-02 03:00:00Z  Cli (API token)  added a note',
+      '2026-01-02 03:04:05Z  Ana Ruiz         REFUSED: may not approve their own proposal (SELF_APPROVAL_FORBIDDEN)',
+    ]);
+  });
+
   it('falls back to the event kind and the refusal code when the server presents nothing', () => {
     const bare = { ...refusal, presentation: undefined, outcome: 'refused' as const, data: { code: 'ROLE_REQUIRED' } };
     expect(timelineLines([bare], false)).toEqual(['2026-01-02 03:04:05Z  user:u1  REFUSED: attempt.blocked (ROLE_REQUIRED)']);

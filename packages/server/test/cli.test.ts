@@ -28,9 +28,9 @@ describe('the latch CLI against a running server', () => {
       expect(runLatch(client, ['case', 'note', id, 'called the customer']).status).toBe(0);
       const timeline = runLatch(client, ['case', 'timeline', id]).stdout.trim().split('\n');
       expect(timeline).toEqual([
-        expect.stringMatching(/ Cli {2}opened a refund case in queue refunds/),
-        expect.stringMatching(/ Cli {2}moved the case from new to in_progress$/),
-        expect.stringMatching(/ Cli {2}added a note: "called the customer"$/),
+        expect.stringMatching(/ Cli \(API token\) {2}opened a refund case in queue refunds/),
+        expect.stringMatching(/ Cli \(API token\) {2}moved the case from new to in_progress$/),
+        expect.stringMatching(/ Cli \(API token\) {2}added a note: "called the customer"$/),
       ]);
       const badField = runLatch(client, ['case', 'create', '--type', 'refund', '--title', 'x', '--field', 'amount_minor=-1']);
       expect(badField.status).toBe(2);

@@ -41,17 +41,22 @@ const NOTE_SHOWN = 200;
  */
 export function timelineLines(items: readonly TimelineItem[], colour: boolean, noteBodies: ReadonlyMap<string, string> = new Map()): string[] {
   const rows = items.map((item) => {
-    const who = inert(item.presentation?.actor.name ?? `${item.actor.type}:${item.actor.id}`);
+    let who = inert(item.presentation?.actor.name ?? `${item.actor.type}:${item.actor.id}`);
     const refused = item.presentation ? item.presentation.tone === 'refusal' : item.outcome === 'refused';
     // The server's line names the actor and says "Refused:"; here both have a column of their own.
     let what = inert(item.presentation ? presentedSummary(item.presentation) : fallbackSummary(item));
     if (refused) what = what.replace(/^Refused:\s*/, '');
-    if (what.startsWith(`${who} `)) what = what.slice(who.length + 1);
+    // "Cli (API token) opened…": the qualifier stays with the name, in the actor's column.
+    if (what.startsWith(`${who} `)) {
+      const qualifier = /^ \([^)]*\)/.exec(what.slice(who.length))?.[0] ?? '';
+      who += qualifier;
+      what = what.slice(who.length + 1);
+    }
     const note = noteBodies.get(item.id);
     if (note !== undefined) what += `: "${inert(note.length > NOTE_SHOWN ? `${note.slice(0, NOTE_SHOWN)}…` : note)}"`;
     return { at: `${item.at.slice(0, 19).replace('T', ' ')}Z`, who, what, refused };
   });
-  const width = Math.min(24, Math.max(0, ...rows.map((r) => r.who.length)));
+  const width = Math.min(32, Math.max(0, ...rows.map((r) => r.who.length)));
   return rows.map((r) => {
     const who = r.who.length > width ? `${r.who.slice(0, width - 1)}…` : r.who.padEnd(width);
     return r.refused ? alarm(`${r.at}  ${who}  ${REFUSED}: ${r.what}`, colour) : `${r.at}  ${who}  ${r.what}`;
