@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escalationProblems, escalationTime, raisedPriority } from './escalations.js';
+import { escalationLapsed, escalationProblems, escalationTime, raisedPriority } from './escalations.js';
 
 describe('escalation rules', () => {
   it('accept the documented shapes', () => {
@@ -35,6 +35,14 @@ describe('escalation rules', () => {
     expect(escalationTime({ when: { atRisk: true }, do: [] }, clock)?.toISOString()).toBe('2026-01-05T00:00:00.000Z');
     expect(escalationTime({ when: { breached: true }, do: [] }, clock)?.toISOString()).toBe('2026-01-06T00:00:00.000Z');
     expect(escalationTime({ when: { breached: true }, do: [] }, { ...clock, dueAt: null })).toBeUndefined();
+  });
+
+  it('let an at-risk rule lapse once the case is overdue', () => {
+    const clock = { createdAt: new Date('2026-01-01T00:00:00Z'), dueAt: new Date('2026-01-06T00:00:00Z') };
+    const atRisk = { when: { atRisk: true }, do: [] } as const;
+    expect(escalationLapsed(atRisk, clock, new Date('2026-01-05T12:00:00Z'))).toBe(false);
+    expect(escalationLapsed(atRisk, clock, new Date('2026-01-06T00:00:00Z'))).toBe(true);
+    expect(escalationLapsed({ when: { breached: true }, do: [] }, clock, new Date('2026-01-07T00:00:00Z'))).toBe(false);
   });
 
   it('never lower a priority', () => {

@@ -98,6 +98,11 @@ export function escalationTime(rule: EscalationRule, clock: EscalationClock): Da
   return new Date(created + Math.ceil((due - created) * 0.8));
 }
 
+/** An `atRisk` rule has passed with the due time (as `?sla=at_risk`, which excludes overdue cases): the breach rules take over. */
+export function escalationLapsed(rule: EscalationRule, clock: EscalationClock, now: Date): boolean {
+  return 'atRisk' in rule.when && clock.dueAt !== null && clock.dueAt.getTime() <= now.getTime();
+}
+
 /** The trigger's name as recorded on the `case.escalated` event. */
 export function triggerName(when: EscalationTrigger): 'after' | 'atRisk' | 'breached' {
   return 'after' in when ? 'after' : 'atRisk' in when ? 'atRisk' : 'breached';

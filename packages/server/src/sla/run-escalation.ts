@@ -1,4 +1,4 @@
-import { escalationTime, raisedPriority, triggerName, type Actor, type CaseVisibility, type EscalationRule, type Json, type NotifyTarget } from '@latch/core';
+import { escalationLapsed, escalationTime, raisedPriority, triggerName, type Actor, type CaseVisibility, type EscalationRule, type Json, type NotifyTarget } from '@latch/core';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Scheduler } from '../approvals/scheduler.js';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
@@ -15,7 +15,7 @@ const EVERYTHING: CaseVisibility = { all: true, queues: [], userId: ESCALATION_A
 /**
  * The escalation timer's handler: exactly once per (case, rule, due time). Under the case's row
  * lock it does nothing for a missing or finished case, a due time changed since (that one has its
- * own job) or a rule that already fired (its `case.escalated` event is on the timeline); a job run
+ * own job), an at-risk rule whose case is already overdue, or a rule that already fired (its `case.escalated` event is on the timeline); a job run
  * early by a clock ahead of ours waits again. Otherwise it applies the rule's changes through the
  * PATCH path (field.changed, a new version) and records `case.escalated`, in one transaction.
  */
@@ -32,6 +32,7 @@ export async function runEscalation(tx: Tx, registry: CaseTypeRegistry, schedule
     await scheduler.schedule(tx, SLA_ESCALATION_QUEUE, job, at, { singletonKey: escalationKey(job) });
     return false;
   }
+  if (escalationLapsed(rule, current, now)) return false;
   if ((await firedRules(tx, job.caseId, job.dueAt)).has(job.rule)) return false;
 
   const { changes, recorded } = await planActions(tx, rule, current);

@@ -1,4 +1,4 @@
-import { escalationTime, type CaseTypeDefinition } from '@latch/core';
+import { escalationLapsed, escalationTime, type CaseTypeDefinition } from '@latch/core';
 import type { Scheduler } from '../approvals/scheduler.js';
 import type { Tx } from '../db/database.js';
 
@@ -26,12 +26,15 @@ export function escalationKey(job: EscalationJob): string {
   return `${job.caseId}:${job.rule}:${job.dueAt ?? '-'}`;
 }
 
-/** The jobs a case's escalation rules make, each with the time it is due (rules needing a due time the case lacks make none). */
-export function escalationJobs(definition: CaseTypeDefinition, row: EscalatingCase): { job: EscalationJob; at: Date }[] {
+/**
+ * The jobs a case's escalation rules make, each with the time it is due: none for a rule needing a
+ * due time the case lacks, nor for an at-risk rule whose case is already overdue.
+ */
+export function escalationJobs(definition: CaseTypeDefinition, row: EscalatingCase, now = new Date()): { job: EscalationJob; at: Date }[] {
   const dueAt = row.dueAt?.toISOString() ?? null;
   return (definition.escalations ?? []).flatMap((rule, index) => {
     const at = escalationTime(rule, row);
-    return at === undefined ? [] : [{ job: { caseId: row.id, rule: index, dueAt }, at }];
+    return at === undefined || escalationLapsed(rule, row, now) ? [] : [{ job: { caseId: row.id, rule: index, dueAt }, at }];
   });
 }
 
