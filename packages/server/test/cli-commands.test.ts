@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
 import { timelineLines, type TimelineItem } from '../src/cli/timeline.js';
 import { bearer, PASSWORD, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
-import { listen, personAt, runCli } from './cli-support.js';
+import { listen, personAt, runCli, runOnTerminal } from './cli-support.js';
 
 /** Every command in the tree, with its path (`latch action propose`). */
 function walk(command: Command, path: string[] = []): { path: string; command: Command }[] {
@@ -120,6 +120,36 @@ describe('latch user and latch token through the API of a running server', () =>
     const wrongPassword = await runCli(['login', '--email', t.users.operator.email, '--password-stdin'], personAt(url), 'not the password');
     expect(wrongPassword.status).toBe(2);
     expect(wrongPassword.stderr).toMatch(/^latch: 401 INVALID_CREDENTIALS: /);
+  }, 120_000);
+});
+
+describe('latch on a terminal', () => {
+  let t: TestLatch;
+  let url: string;
+  beforeAll(async () => {
+    t = await startTestLatch('pglite');
+    url = await listen(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('asks for the password without echoing it, and asks before approving', async () => {
+    const approver = personAt(url);
+    const login = await runOnTerminal(['login', '--email', t.users.approver.email], approver, [['Password: ', PASSWORD]]);
+    expect(login.status, login.output).toBe(0);
+    expect(login.output).toContain('logged in to');
+    expect(login.output).not.toContain(PASSWORD);
+
+    const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string;
+    const input = { payment_intent: 'pi_123', amount_minor: 80_000, currency: 'usd', reason: 'duplicate' };
+    const action = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input } })).json();
+    const declined = await runOnTerminal(['approve', action.id], approver, [['[y/N] ', 'n']]);
+    expect(declined.status).toBe(1);
+    expect(declined.output).toContain(`payload (sha256 ${action.payloadHash}):`);
+    expect(declined.output).toContain('latch: not approved: nothing was sent');
+    expect((await t.app.inject({ url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.admin) })).json().decisions).toEqual([]);
+    const approved = await runOnTerminal(['approve', action.id], approver, [['[y/N] ', 'y']]);
+    expect(approved.status, approved.output).toBe(0);
+    expect(approved.output).toContain(`approved action ${action.id} at payload sha256 ${action.payloadHash}`);
   }, 120_000);
 });
 

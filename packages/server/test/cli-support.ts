@@ -40,3 +40,23 @@ export async function listen(t: TestLatch): Promise<string> {
   const address = t.app.server.address() as { port: number };
   return `http://127.0.0.1:${address.port}`;
 }
+
+/**
+ * Runs `latch` on a pseudo-terminal (util-linux `script`), answering each prompt once it has
+ * appeared: `answers` maps the text a prompt ends with to what is typed (then Enter).
+ */
+export function runOnTerminal(args: string[], env: Record<string, string>, answers: [prompt: string, typed: string][]): Promise<{ status: number | null; output: string }> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LATCH_') && key !== 'NO_COLOR'));
+  const quoted = [process.execPath, LATCH_BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let answered = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    while (answered < answers.length && output.includes(answers[answered]![0])) child.stdin.write(`${answers[answered++]![1]}\r`);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, output }));
+  });
+}

@@ -5,6 +5,8 @@ import { CliError } from './cli-error.js';
 export function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new CliError('no terminal to ask for the password on: pipe it with --password-stdin');
+  // Raw mode (no echo) before the question: an answer typed the moment it appears is never echoed.
+  stdin.setRawMode(true);
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -27,7 +29,6 @@ export function askHidden(question: string): Promise<string> {
         value = ch === '\u007f' || ch === '\b' ? [...value].slice(0, -1).join('') : value + ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.setEncoding('utf8');
     stdin.on('data', onData);
     stdin.resume();
