@@ -51,6 +51,9 @@ export type ErrorCode =
   | 'PLUGIN_NOT_CONFIGURED'
   | 'PLUGIN_ACTION_UNKNOWN'
   | 'TOO_MANY_VIEWS'
+  | 'INTAKE_ALREADY_DECIDED'
+  | 'NO_REQUESTER_ADDRESS'
+  | 'MAIL_NOT_CONFIGURED'
   | 'INTERNAL';
 
 export class LatchError extends Error {

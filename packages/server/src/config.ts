@@ -40,6 +40,8 @@ export interface LatchConfig {
   readonly loginFailureWindowMinutes: number;
   /** Notification channels and timing (LATCH_NOTIFY_*, notifications/notify-config.ts). */
   readonly notify: NotifyConfig;
+  /** The SMTP receiver's port (LATCH_SMTP_PORT, on LATCH_HOST); unset: no SMTP receiver. 0 picks a free port. */
+  readonly smtpPort: number | undefined;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -69,6 +71,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     loginMaxFailuresPerAddress: integer(env, 'LATCH_LOGIN_MAX_FAILURES_PER_ADDRESS', 50),
     loginFailureWindowMinutes: integer(env, 'LATCH_LOGIN_FAILURE_WINDOW_MINUTES', 15),
     notify: readNotifyConfig(env),
+    smtpPort: env.LATCH_SMTP_PORT ? integer(env, 'LATCH_SMTP_PORT', 0) : undefined,
   };
 }
 

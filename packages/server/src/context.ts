@@ -5,6 +5,7 @@ import type { LatchConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { TeamDirectory } from './access/teams.js';
 import type { LatchLog } from './log/latch-log.js';
+import type { IntakeRuntime } from './intake/intake-runtime.js';
 
 /** What commands and routes need from the running deployment. */
 export interface LatchContext {
@@ -18,4 +19,6 @@ export interface LatchContext {
   readonly plugins: PluginHost | undefined;
   /** The global Merkle log: signing keys, sequencer, checkpoint publishing. */
   readonly log: LatchLog;
+  /** Intake (intake.yaml): addresses, routing rules, channels; see docs/intake.md. */
+  readonly intake: IntakeRuntime;
 }

@@ -20,6 +20,7 @@ import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
+import { checkIntakeTargets, loadIntakeConfig, parseIntakeConfig } from './intake/intake-config.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
 
@@ -85,6 +86,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
     const say = options.log ?? defaultLog;
+    const intakeConfig = options.schemaOnly ? parseIntakeConfig({}, undefined, config.configDir) : loadIntakeConfig(config.configDir);
+    checkIntakeTargets(intakeConfig, new Set(caseTypes.list().map((t) => t.definition.key)));
     if (options.jobs !== false && !options.schemaOnly) {
       const queue = await openJobQueue(database, {
         onError: jobErrorReporter(say),
@@ -107,7 +110,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       say('info', describeLog(log));
       log.sequencer.start();
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins, log };
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined } };
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
     // Several executions at once (plugin calls wait on the network), well below the pool's 20 connections.

@@ -144,6 +144,11 @@ const ROWS: Row[] = [
     call: () => ({ method: 'PUT', url: '/api/v1/me/notification-preferences', payload: { digest: 'off', slackMemberId: null } }),
     expect: signedIn(),
   },
+  { route: 'GET /api/v1/intake/quarantine', call: () => ({ method: 'GET', url: '/api/v1/intake/quarantine' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  // No item by that id: the admins get as far as looking it up.
+  { route: 'POST /api/v1/intake/quarantine/:id/release', call: () => ({ method: 'POST', url: '/api/v1/intake/quarantine/01900000-0000-7000-8000-000000000000/release' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'POST /api/v1/intake/quarantine/:id/discard', call: () => ({ method: 'POST', url: '/api/v1/intake/quarantine/01900000-0000-7000-8000-000000000000/discard' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'GET /api/v1/cases/:id/intake', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/intake` }), expect: caseReaders },
   { route: 'GET /api/v1/notifications/deliveries', call: () => ({ method: 'GET', url: '/api/v1/notifications/deliveries' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },

@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'action:decide',
   'delegation:manage',
   'privacy:erase',
+  'intake:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

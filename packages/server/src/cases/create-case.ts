@@ -18,7 +18,7 @@ import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { cases, users } from '../db/schema.js';
 import type { CaseRow } from './case-access.js';
-import { recordedFields, validFields } from './fields.js';
+import { recordedFields, validFields, validPartialFields } from './fields.js';
 
 export interface NewCase {
   readonly type: string;
@@ -29,6 +29,8 @@ export interface NewCase {
   readonly assigneeId?: string | null | undefined;
   readonly requester?: { readonly email?: string | undefined; readonly name?: string | undefined } | undefined;
   readonly fields?: Record<string, unknown> | undefined;
+  /** Intake: the type's required fields may be missing (filled in by a person later; see docs/intake.md). */
+  readonly partialFields?: boolean | undefined;
 }
 
 /** The subject personal data on a case is about: its requester, by email, else the case itself. */
@@ -56,7 +58,7 @@ export async function createCase(
   if (!staff && (input.queue !== undefined || input.assigneeId !== undefined || input.requester !== undefined)) {
     throw new ForbiddenError('Only staff may set the queue, assignee or requester of a new case');
   }
-  const fields = validFields(type, input.fields ?? {});
+  const fields = (input.partialFields ? validPartialFields : validFields)(type, input.fields ?? {});
   if (input.assigneeId) await assertActiveUser(tx, input.assigneeId);
 
   const requesterUser = staff ? undefined : (await tx.select().from(users).where(eq(users.id, principal.userId)))[0];

@@ -13,6 +13,20 @@ export function validFields(type: CaseType, fields: Record<string, unknown>): Re
   return copy as Record<string, Json>;
 }
 
+/**
+ * As validFields, but a required field may be missing: for cases opened by intake (an email carries
+ * no amount). The type's other rules still apply, and editing the fields later checks them all.
+ */
+export function validPartialFields(type: CaseType, fields: Record<string, unknown>): Record<string, Json> {
+  const copy = structuredClone(fields);
+  if (type.validateFields(copy)) return copy as Record<string, Json>;
+  const errors = (type.validateFields.errors ?? []).filter((e) => !(e.keyword === 'required' && e.instancePath === ''));
+  if (errors.length > 0) {
+    throw new ValidationError(`Fields do not match case type '${type.definition.key}' version ${type.definition.version}`, { errors: describeErrors(errors) });
+  }
+  return copy as Record<string, Json>;
+}
+
 /** Ajv errors as `{path, message}` a client can show next to a field. */
 export function describeErrors(errors: readonly ErrorObject[]): { path: string; message: string }[] {
   return errors.map((e) => ({

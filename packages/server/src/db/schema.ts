@@ -444,3 +444,54 @@ export const notificationDeliveries = pgTable(
   },
   (t) => [index('notification_deliveries_recipient_idx').on(t.recipientId, t.id)],
 );
+
+/**
+ * Messages that reached a case through intake (intake/), and the replies sent from one. Only what
+ * threading needs: `message_key` is the SHA-256 of a normalised Message-ID (no address in the clear),
+ * the raw source is a blob by hash (referred to by the `intake.received` event, so erasure empties it).
+ */
+export const intakeMessages = pgTable(
+  'intake_messages',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    /** `in` (received) or `out` (a reply sent from the case). */
+    direction: text('direction').notNull(),
+    channel: text('channel').notNull(),
+    messageKey: text('message_key'),
+    rawSha256: text('raw_sha256').references(() => blobs.sha256),
+    eventId: uuid('event_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('intake_messages_key_idx').on(t.messageKey), index('intake_messages_case_idx').on(t.caseId, t.id)],
+);
+
+/**
+ * Intakes held back (a bounce, a flood, hostile input): the reason code and the raw source by hash,
+ * until an admin releases (a case is opened from it) or discards it (the bytes are emptied).
+ * `subject` is the sender as erasure names them.
+ */
+export const intakeQuarantine = pgTable(
+  'intake_quarantine',
+  {
+    id: uuid('id').primaryKey(),
+    channel: text('channel').notNull(),
+    source: text('source').notNull(),
+    reason: text('reason').notNull(),
+    detail: text('detail').notNull(),
+    rawSha256: text('raw_sha256')
+      .notNull()
+      .references(() => blobs.sha256),
+    rawType: text('raw_type').notNull(),
+    subject: text('subject'),
+    /** `held`, `released` or `discarded`. */
+    status: text('status').notNull(),
+    caseId: uuid('case_id').references(() => cases.id),
+    decidedBy: uuid('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('intake_quarantine_status_idx').on(t.status, t.id), index('intake_quarantine_subject_idx').on(t.subject)],
+);

@@ -20,6 +20,7 @@ import { caseTypeRoutes } from './routes/case-types.js';
 import { erasureRoutes } from './routes/erasures.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
+import { intakeRoutes } from './routes/intake.js';
 import { linkRoutes } from './routes/links.js';
 import { liveRoutes } from './routes/live.js';
 import { logRoutes } from './routes/log.js';
@@ -151,6 +152,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(pluginRoutes(ctx));
   await app.register(viewRoutes(ctx));
   await app.register(notificationRoutes(ctx));
+  await app.register(intakeRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

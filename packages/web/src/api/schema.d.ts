@@ -1932,6 +1932,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The messages intake brought to this case and the replies sent from it, oldest first: selected headers and the text body, to be shown as inert text */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attachments: {
+                                    contentType: string;
+                                    filename: string;
+                                    size: number;
+                                }[];
+                                channel: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @enum {string} */
+                                direction: "in" | "out";
+                                /** @description The raw source was erased at its subject’s request */
+                                erased: boolean;
+                                /** Format: uuid */
+                                eventId: string;
+                                /** @description Selected headers, as text */
+                                headers: {
+                                    name: string;
+                                    value: string;
+                                }[];
+                                htmlOnly?: boolean;
+                                /** Format: uuid */
+                                id: string;
+                                rawSha256: string | null;
+                                /** @description The text body (HTML mail: its text, never its markup); render as text */
+                                text: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{id}/links": {
         parameters: {
             query?: never;
@@ -2891,6 +2984,300 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intake/quarantine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Intakes held back (bounces, auto-replies, loops, floods, hostile input), newest first, with the reason for each */
+        get: {
+            parameters: {
+                query?: {
+                    before?: string;
+                    limit?: number;
+                    status?: "held" | "released" | "discarded";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                caseId: string | null;
+                                channel: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                decidedAt?: string | null;
+                                decidedBy?: string | null;
+                                detail: string;
+                                /** Format: uuid */
+                                id: string;
+                                rawSha256: string;
+                                rawType: string;
+                                /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
+                                reason: string;
+                                reasonText: string;
+                                source: string;
+                                /** @enum {string} */
+                                status: "held" | "released" | "discarded";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/quarantine/{id}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Discard a held item: recorded as intake.discarded on the system stream; its raw bytes are emptied unless a case uses them */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caseId: string | null;
+                            channel: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            decidedAt?: string | null;
+                            decidedBy?: string | null;
+                            detail: string;
+                            /** Format: uuid */
+                            id: string;
+                            rawSha256: string;
+                            rawType: string;
+                            /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
+                            reason: string;
+                            reasonText: string;
+                            source: string;
+                            /** @enum {string} */
+                            status: "held" | "released" | "discarded";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/quarantine/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release a held item: it is received as if it had passed (a case is opened or followed), with you named on intake.received */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            caseId: string;
+                            item: {
+                                caseId: string | null;
+                                channel: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                decidedAt?: string | null;
+                                decidedBy?: string | null;
+                                detail: string;
+                                /** Format: uuid */
+                                id: string;
+                                rawSha256: string;
+                                rawType: string;
+                                /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
+                                reason: string;
+                                reasonText: string;
+                                source: string;
+                                /** @enum {string} */
+                                status: "held" | "released" | "discarded";
+                            };
+                            outcome: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/live": {
         parameters: {
             query?: never;
@@ -3470,6 +3857,7 @@ export interface paths {
                                 proposal_failed?: boolean;
                                 sla_at_risk?: boolean;
                                 sla_breached?: boolean;
+                                sla_escalated?: boolean;
                             };
                             slack: {
                                 approval_waiting?: boolean;
@@ -3481,6 +3869,7 @@ export interface paths {
                                 proposal_failed?: boolean;
                                 sla_at_risk?: boolean;
                                 sla_breached?: boolean;
+                                sla_escalated?: boolean;
                             };
                             slackMemberId: string | null;
                         };
@@ -3529,6 +3918,7 @@ export interface paths {
                             proposal_failed?: boolean;
                             sla_at_risk?: boolean;
                             sla_breached?: boolean;
+                            sla_escalated?: boolean;
                         };
                         slack?: {
                             approval_waiting?: boolean;
@@ -3540,6 +3930,7 @@ export interface paths {
                             proposal_failed?: boolean;
                             sla_at_risk?: boolean;
                             sla_breached?: boolean;
+                            sla_escalated?: boolean;
                         };
                         slackMemberId: string | null;
                     };
@@ -3570,6 +3961,7 @@ export interface paths {
                                 proposal_failed?: boolean;
                                 sla_at_risk?: boolean;
                                 sla_breached?: boolean;
+                                sla_escalated?: boolean;
                             };
                             slack: {
                                 approval_waiting?: boolean;
@@ -3581,6 +3973,7 @@ export interface paths {
                                 proposal_failed?: boolean;
                                 sla_at_risk?: boolean;
                                 sla_breached?: boolean;
+                                sla_escalated?: boolean;
                             };
                             slackMemberId: string | null;
                         };
@@ -3661,7 +4054,7 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 /** @enum {string} */
-                                kind: "approval_waiting" | "proposal_approved" | "proposal_denied" | "proposal_expired" | "proposal_executed" | "proposal_failed" | "case_assigned" | "sla_at_risk" | "sla_breached";
+                                kind: "approval_waiting" | "proposal_approved" | "proposal_denied" | "proposal_expired" | "proposal_executed" | "proposal_failed" | "case_assigned" | "sla_at_risk" | "sla_breached" | "sla_escalated";
                                 /** @description A console path: the case, or the approvals inbox for a waiting approval */
                                 link: string;
                                 readAt: string | null;
