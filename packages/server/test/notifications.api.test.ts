@@ -1,37 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resultRows } from '../src/db/database.js';
 import { startSlackServer, type SlackServer } from './fakes/slack-server.js';
 import { bearer, DB_KINDS, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
-
-/** A mail relay on a free port that keeps what it receives, or refuses every sender while `failing`. */
-async function startMailRelay() {
-  const received: { to: string[]; raw: string }[] = [];
-  const state = { failing: false };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onMailFrom: (_address, _session, callback) => {
-      if (!state.failing) return callback();
-      const refusal = Object.assign(new Error('mailbox unavailable'), { responseCode: 451 });
-      callback(refusal);
-    },
-    onData: (stream, session, callback) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { startMailRelay } from './notifications-relay.js';
 
 const refundInput = (amount_minor: number) => ({ payment_intent: 'pi_SecretPayload42', amount_minor, currency: 'usd', reason: 'requested_by_customer' });
 const WAIT = { timeout: 30_000, interval: 100 };

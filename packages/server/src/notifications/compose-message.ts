@@ -1,8 +1,10 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Queryable } from '../db/database.js';
 import { cases, notifications } from '../db/schema.js';
-import { HEADLINES, type NotificationKind } from './kinds.js';
-import { maySee, type RecipientRules } from './recipients.js';
+import { HEADLINES, type Channel, type NotificationKind } from './kinds.js';
+import { readPreferences } from './preferences.js';
+import type { RecipientRules } from './recipients.js';
+import { maySee } from './responsible-people.js';
 
 type NotificationRow = typeof notifications.$inferSelect;
 
@@ -35,15 +37,25 @@ export async function messageItem(db: Queryable, row: NotificationRow, rules: Re
   return { headline: HEADLINES[row.kind as NotificationKind] ?? 'Something needs your attention', title, link: `${publicUrl?.replace(/\/$/, '') ?? ''}${linkPath(row)}`, deadline: row.deadline };
 }
 
-/** A digest: the recipient's unread notifications of the last day, newest first (at most 50). */
-export async function digestMessage(db: Queryable, userId: string, rules: RecipientRules, publicUrl: string | undefined): Promise<Message | undefined> {
-  const since = new Date(Date.now() - 86_400_000);
+/**
+ * The notifications a digest lists on one channel: the recipient's unread ones of the day before
+ * `now`, of the kinds they keep on for that channel, newest first (at most 50).
+ */
+export async function digestRows(db: Queryable, userId: string, channel: Channel, now: Date): Promise<NotificationRow[]> {
+  const since = new Date(now.getTime() - 86_400_000);
   const rows = await db
     .select()
     .from(notifications)
     .where(and(eq(notifications.recipientId, userId), isNull(notifications.readAt), gt(notifications.createdAt, since)))
     .orderBy(desc(notifications.id))
-    .limit(50);
+    .limit(200);
+  const switches = (await readPreferences(db, userId))[channel];
+  return rows.filter((row) => switches[row.kind as NotificationKind] !== false).slice(0, 50);
+}
+
+/** A digest on one channel, or nothing to send. */
+export async function digestMessage(db: Queryable, userId: string, channel: Channel, rules: RecipientRules, publicUrl: string | undefined): Promise<Message | undefined> {
+  const rows = await digestRows(db, userId, channel, new Date());
   if (rows.length === 0) return undefined;
   const items = [];
   for (const row of rows) items.push(await messageItem(db, row, rules, publicUrl));

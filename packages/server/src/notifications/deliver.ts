@@ -2,6 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { notificationDeliveries, notifications, users } from '../db/schema.js';
 import { digestMessage, emailText, messageItem, slackText, type Message } from './compose-message.js';
+import type { Channel } from './kinds.js';
 import type { NotifyConfig } from './notify-config.js';
 import { readPreferences } from './preferences.js';
 import type { DeliveryJob } from './record-notifications.js';
@@ -58,7 +59,7 @@ export async function runDelivery(deps: DeliveryDeps, job: DeliveryJob): Promise
 
 async function compose(deps: DeliveryDeps, delivery: typeof notificationDeliveries.$inferSelect): Promise<Message | undefined> {
   const db = deps.database.db;
-  if (delivery.notificationId === null) return digestMessage(db, delivery.recipientId, deps.rules, deps.publicUrl);
+  if (delivery.notificationId === null) return digestMessage(db, delivery.recipientId, delivery.channel as Channel, deps.rules, deps.publicUrl);
   const [row] = await db.select().from(notifications).where(eq(notifications.id, delivery.notificationId));
   if (!row) return undefined;
   const item = await messageItem(db, row, deps.rules, deps.publicUrl);

@@ -9,6 +9,7 @@ export const NOTIFICATION_KINDS = [
   'case_assigned',
   'sla_at_risk',
   'sla_breached',
+  'sla_escalated',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -27,4 +28,5 @@ export const HEADLINES: Readonly<Record<NotificationKind, string>> = {
   case_assigned: 'A case was assigned to you',
   sla_at_risk: 'A case of yours is about to breach its SLA',
   sla_breached: 'A case of yours breached its SLA',
+  sla_escalated: 'A case was escalated to you',
 };

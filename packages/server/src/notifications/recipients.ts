@@ -1,13 +1,13 @@
-import { NotFoundError, type EventBody, type RequiredStep } from '@latch/core';
+import type { EventBody, RequiredStep } from '@latch/core';
 import { and, arrayContains, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import type { TeamDirectory } from '../access/teams.js';
 import { waitingFor } from '../approvals/waiting-for.js';
 import { principalFor } from '../auth/principal.js';
-import { loadVisibleCase } from '../cases/case-access.js';
 import type { Queryable } from '../db/database.js';
 import { SYSTEM_STREAM } from '../db/event-store.js';
-import { actionRequests, delegations, users } from '../db/schema.js';
+import { actionRequests, cases, delegations, users } from '../db/schema.js';
 import type { NotificationKind } from './kinds.js';
+import { maySee, queueMembers, responsibleFor } from './responsible-people.js';
 
 /** A notification to write: who, what, and what caused it (the key that makes writing it twice a no-op). */
 export interface NotificationDraft {
@@ -60,6 +60,7 @@ export async function notificationsFor(db: Queryable, event: LoggedEvent, rules:
     return toProposer(db, event, actionId, outcome, rules);
   }
   if (event.kind === 'field.changed') return assigned(db, event, rules);
+  if (event.kind === 'case.escalated') return escalated(db, event, rules);
   return [];
 }
 
@@ -111,15 +112,18 @@ async function assigned(db: Queryable, event: LoggedEvent, rules: RecipientRules
   return [{ recipientId: assignee, kind: 'case_assigned', source: `event:${event.id}`, caseId: event.stream, actionId: null, deadline: null }];
 }
 
-/** Whether an active user may see the case now: nobody is told about a case they can't open. */
-export async function maySee(db: Queryable, userId: string, caseId: string, rules: RecipientRules): Promise<boolean> {
-  const [user] = await db.select().from(users).where(and(eq(users.id, userId), isNull(users.disabledAt)));
-  if (!user) return false;
-  try {
-    await loadVisibleCase(db, caseId, rules.teams.visibilityOf(principalFor(user)));
-    return true;
-  } catch (error) {
-    if (error instanceof NotFoundError) return false;
-    throw error;
-  }
+/**
+ * The people an escalation rule's `notify` names, as the case is now (after the rule's own
+ * reassignment): `assignee` (or, unassigned, the queue's members: someone must pick it up) and
+ * `queue` (the members of the teams working its queue). Each person once per event.
+ */
+async function escalated(db: Queryable, event: LoggedEvent, rules: RecipientRules): Promise<NotificationDraft[]> {
+  const targets = (event.body.data as { notify?: unknown }).notify;
+  if (!Array.isArray(targets) || targets.length === 0) return [];
+  const [found] = await db.select({ id: cases.id, queue: cases.queue, assigneeId: cases.assigneeId }).from(cases).where(eq(cases.id, event.stream));
+  if (!found) return [];
+  const people = new Set<string>();
+  if (targets.includes('assignee')) for (const id of await responsibleFor(db, found, rules)) people.add(id);
+  if (targets.includes('queue')) for (const id of await queueMembers(db, found, rules)) people.add(id);
+  return [...people].map((recipientId) => ({ recipientId, kind: 'sla_escalated', source: `event:${event.id}`, caseId: found.id, actionId: null, deadline: null }));
 }

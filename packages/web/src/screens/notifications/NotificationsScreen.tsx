@@ -23,7 +23,7 @@ export function NotificationsScreen() {
         </div>
         <ErrorNotice error={list.error ?? markRead.error} />
         {list.isPending && <p className="loading">Loading…</p>}
-        {list.data && items.length === 0 && <p className="muted">Nothing yet. You will be told here when an approval waits for you, a case is assigned to you, or your proposal is decided.</p>}
+        {list.data && items.length === 0 && <p className="muted">Nothing yet. You will be told here when an approval waits for you, a case is assigned to you or escalated to you, a case's SLA is at risk, or your proposal is decided.</p>}
         <ul className="notification-list">
           {items.map((n) => (
             <Item key={n.id} item={n} onRead={() => markRead.mutate({ ids: [n.id] })} />
@@ -53,7 +53,7 @@ function Item({ item, onRead }: { item: NotificationItem; onRead: () => void }) 
           <When at={item.createdAt} />
           {item.deadline && (
             <>
-              {' · decide '}
+              {item.kind === 'sla_at_risk' || item.kind === 'sla_breached' ? ' · due ' : ' · decide '}
               <When at={item.deadline} />
             </>
           )}

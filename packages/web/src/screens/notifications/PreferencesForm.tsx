@@ -12,6 +12,7 @@ const KINDS: readonly { key: keyof Preferences['email']; label: string }[] = [
   { key: 'case_assigned', label: 'A case was assigned to me' },
   { key: 'sla_at_risk', label: 'A case of mine is about to breach its SLA' },
   { key: 'sla_breached', label: 'A case of mine breached its SLA' },
+  { key: 'sla_escalated', label: 'An escalation rule names me or my queue' },
 ];
 
 /** Which notifications go by email and Slack, the daily digest, and my Slack member id. The list here always has them all. */
