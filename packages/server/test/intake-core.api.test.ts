@@ -1,6 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { sha256Hex } from '@latch/core';
 import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,30 +7,8 @@ import { blobs, events } from '../src/db/schema.js';
 import { loadIntakeConfig } from '../src/intake/intake-config.js';
 import { quarantineIntake } from '../src/intake/quarantine.js';
 import { receiveIntake } from '../src/intake/receive-intake.js';
-import { bearer, DB_KINDS, sessionFor, TEST_CONFIG_DIR, startTestLatch, type TestLatch } from './harness.js';
-
-export const INTAKE_YAML = `
-addresses:
-  refunds@latch.test: { type: refund, queue: refunds }
-routes:
-  - name: urgent
-    when: { title: "urgent" }
-    set: { priority: high }
-  - name: vip-to-operator
-    when: { requester: "@vip\\\\.example$" }
-    set: { assignee: operator@test.example }
-email:
-  messageIdDomain: latch.test
-  limits: { maxAttachments: 3, maxAttachmentBytes: 2000, perSenderPerHour: 5 }
-`;
-
-/** The shipped case types and teams plus an intake.yaml of the test's own. */
-export function intakeConfigDir(yaml = INTAKE_YAML): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latch-intake-'));
-  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
-  writeFileSync(join(dir, 'intake.yaml'), yaml);
-  return dir;
-}
+import { bearer, DB_KINDS, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+import { intakeConfigDir } from './intake-support.js';
 
 const target = { type: 'refund', queue: 'refunds' } as const;
 const raw = (text: string) => Buffer.from(text, 'utf8');

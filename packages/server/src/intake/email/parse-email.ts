@@ -1,3 +1,4 @@
+import { convert as htmlToText } from 'html-to-text';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { safeText } from '../safe-text.js';
 
@@ -26,11 +27,13 @@ export async function parseEmail(raw: Buffer): Promise<EmailMessage> {
   const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: MAX_HTML_TO_TEXT });
   const from = firstAddress(mail.from);
   const hasText = typeof mail.text === 'string' && mail.text.trim() !== '';
+  // mailparser converts HTML to text only for a message without attachments; the same converter otherwise.
+  const text = hasText ? mail.text! : typeof mail.html === 'string' ? htmlToText(mail.html.slice(0, MAX_HTML_TO_TEXT), { selectors: [{ selector: 'img', format: 'skip' }] }) : '';
   return {
     from,
     to: addresses(mail.to),
     subject: safeText(mail.subject ?? ''),
-    text: safeText(mail.text ?? ''),
+    text: safeText(text),
     htmlOnly: !hasText && mail.html !== false,
     date: mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : undefined,
     messageId: messageIds(mail.messageId)[0],
