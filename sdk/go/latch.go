@@ -119,6 +119,7 @@ type Plugin struct {
 	onConfigure func(config map[string]any, secrets map[string]string) error
 	onList      func(c CaseContext) ([]ListedAction, error)
 	onShutdown  func() error
+	context     *contextHandler
 
 	logMu  sync.Mutex
 	logOut io.Writer

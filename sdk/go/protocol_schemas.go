@@ -124,6 +124,42 @@ var (
 }`)
 )
 
+var (
+	contextParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["caseId", "caseType", "fields"],
+  "properties": {
+    "caseId": { "type": "string", "minLength": 1 },
+    "caseType": { "type": "string", "minLength": 1 },
+    "fields": { "type": "object" }
+  }
+}`)
+	contextResultValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["facts", "fetchedAt"],
+  "properties": {
+    "facts": {
+      "type": "array",
+      "maxItems": 50,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["label", "value"],
+        "properties": {
+          "label": { "type": "string", "minLength": 1, "maxLength": 100 },
+          "value": { "type": "string", "maxLength": 500 },
+          "kind": { "enum": ["text", "amount", "id", "status", "time"] }
+        }
+      }
+    },
+    "summary": { "type": "string", "minLength": 1, "maxLength": 300 },
+    "fetchedAt": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$" }
+  }
+}`)
+)
+
 func mustCompile(schema string) *Validator {
 	v, err := CompileSchemaJSON([]byte(schema))
 	if err != nil {

@@ -84,15 +84,22 @@ func Reconcile[In any](p *Plugin, name string, fn func(ctx *ReconcileContext, in
 
 // capabilities is the initialize result's capabilities member, or nil without any.
 func (p *Plugin) capabilities() map[string]any {
-	if len(p.reconcilers) == 0 {
+	offered := map[string]any{}
+	if len(p.reconcilers) > 0 {
+		actions := make([]string, 0, len(p.reconcilers))
+		for name := range p.reconcilers {
+			actions = append(actions, name)
+		}
+		sort.Strings(actions)
+		offered["reconcile"] = map[string]any{"version": 1, "actions": actions}
+	}
+	if p.context != nil {
+		offered["context"] = map[string]any{"version": 1, "caseTypes": p.context.caseTypes}
+	}
+	if len(offered) == 0 {
 		return nil
 	}
-	actions := make([]string, 0, len(p.reconcilers))
-	for name := range p.reconcilers {
-		actions = append(actions, name)
-	}
-	sort.Strings(actions)
-	return map[string]any{"reconcile": map[string]any{"version": 1, "actions": actions}}
+	return offered
 }
 
 func (p *Plugin) declares(name string) bool {

@@ -264,6 +264,10 @@ func (s *session) handleLine(line []byte) {
 		if run := s.reconcile(req); run != nil {
 			s.async(req, run)
 		}
+	case "case.context":
+		if run := s.caseContext(req); run != nil {
+			s.async(req, run)
+		}
 	case "shutdown":
 		s.shutdown(req)
 	default:

@@ -25,7 +25,8 @@ describe('conformance suite', () => {
     expect(report.failed).toEqual([]);
     expect(report.passed).toHaveLength(CHECKS);
     expect(report.passed).toContain('malformed lines (stays alive; answers -32600 where the id is known)');
-    expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop)');
+    expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop; context v1 for *)');
+    expect(report.passed.find((c) => c.startsWith('case.context'))).toBe('case.context answers with valid facts (context v1: 3 fact(s) for a conformance case)');
     expect(report.passed.find((c) => c.startsWith('action.reconcile finds what was executed, and nothing else'))).toMatch(/finds request conformance-.* \(succeeded\) and not one that never ran/);
   });
 
@@ -65,7 +66,8 @@ describe('conformance suite', () => {
       const report = await runConformance([join(out, 'echo')], join(goDir, 'examples/echo'), echo);
       expect(report.failed).toEqual([]);
       expect(report.passed).toHaveLength(CHECKS);
-      expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop)');
+      expect(report.passed).toContain('capabilities name only declared actions (reconcile v1 for echo, noop; context v1 for *)');
+      expect(report.passed.find((c) => c.startsWith('case.context'))).toBe('case.context answers with valid facts (context v1: 3 fact(s) for a conformance case)');
       expect(report.passed.find((c) => c.startsWith('action.reconcile'))).toMatch(/\(succeeded\) and not one that never ran/);
     } finally {
       rmSync(out, { recursive: true, force: true });

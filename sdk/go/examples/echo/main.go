@@ -68,6 +68,23 @@ func newPlugin() *latch.Plugin {
 	})
 	latch.Reconcile(p, "noop", reconcile)
 
+	// Context for every case type: what the plugin was told about the case (an example only; a real
+	// plugin reads its external system, e.g. the order the case names).
+	p.Context([]string{"*"}, func(ctx *latch.ContextContext) (latch.CaseFacts, error) {
+		greeting, _ := ctx.Config["greeting"].(string)
+		if greeting == "" {
+			greeting = "Echo"
+		}
+		return latch.CaseFacts{
+			Facts: []latch.Fact{
+				{Label: "Case", Value: ctx.CaseID, Kind: latch.FactID},
+				{Label: "Case type", Value: ctx.CaseType},
+				{Label: "Fields shared", Value: fmt.Sprint(len(ctx.Fields))},
+			},
+			Summary: greeting + ": a " + ctx.CaseType + " case",
+		}, nil
+	})
+
 	return p
 }
 
