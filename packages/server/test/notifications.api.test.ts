@@ -124,6 +124,17 @@ describe.each(DB_KINDS)('notifications on %s', (kind) => {
     expect((await mine(t.users.operator)).filter((n) => n.kind === 'case_assigned' && n.caseId === c.id)).toEqual([]);
   });
 
+  it('tells the assignee of a case opened already assigned to them, not the person who assigned it to themselves', async () => {
+    const open = async (assigneeId: string) =>
+      (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody({ title: 'Assigned at birth', assigneeId }) })).json() as { id: string };
+    const theirs = await open(t.users.approver2.id);
+    const own = await open(t.users.operator.id);
+    await vi.waitFor(async () => {
+      expect((await mine(t.users.approver2)).filter((n) => n.kind === 'case_assigned' && n.caseId === theirs.id)).toMatchObject([{ link: `/cases/${theirs.id}` }]);
+    }, WAIT);
+    expect((await mine(t.users.operator)).filter((n) => n.kind === 'case_assigned' && n.caseId === own.id)).toEqual([]);
+  });
+
   it('writes nothing twice when the worker reads the same events again (a restart mid-way)', async () => {
     const action = await propose((await newCase()).id);
     await vi.waitFor(async () => {

@@ -59,7 +59,7 @@ export async function notificationsFor(db: Queryable, event: LoggedEvent, rules:
     if (event.kind === 'action.failed' && data.willRetry === true) return []; // not over yet
     return toProposer(db, event, actionId, outcome, rules);
   }
-  if (event.kind === 'field.changed') return assigned(db, event, rules);
+  if (event.kind === 'field.changed' || event.kind === 'case.created') return assigned(db, event, rules);
   if (event.kind === 'case.escalated') return escalated(db, event, rules);
   return [];
 }
@@ -101,10 +101,11 @@ async function toProposer(db: Queryable, event: LoggedEvent, actionId: string, k
   return [{ recipientId: action.proposedBy, kind, source: `event:${event.id}`, caseId: action.caseId, actionId, deadline: null }];
 }
 
-/** A case assigned to someone other than the person who assigned it. */
+/** A case assigned (when opened or later) to someone other than the person who assigned it. */
 async function assigned(db: Queryable, event: LoggedEvent, rules: RecipientRules): Promise<NotificationDraft[]> {
-  const changes = ((event.body.data as { changes?: unknown }).changes ?? []) as { field?: unknown; new?: unknown }[];
-  const change = changes.find((c) => c.field === 'assigneeId');
+  const data = event.body.data as { changes?: unknown; assigneeId?: unknown };
+  const changes = (data.changes ?? []) as { field?: unknown; new?: unknown }[];
+  const change = event.kind === 'case.created' ? { new: data.assigneeId } : changes.find((c) => c.field === 'assigneeId');
   const assignee = typeof change?.new === 'string' ? change.new : undefined;
   const actor = event.body.actor as { id?: string; user?: string };
   if (!assignee || assignee === actor.id || assignee === actor.user) return [];
