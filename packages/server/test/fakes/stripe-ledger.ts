@@ -23,11 +23,11 @@ export class StripeLedger {
 
   constructor(private readonly fixtures: Record<string, Json>) {}
 
-  addPaymentIntent(amount: number, currency = 'usd', id = newId('pi_')): Json {
-    const charge = { ...this.fixtures.charge, id: newId('ch_'), amount, amount_captured: amount, amount_refunded: 0, captured: true, refunded: false, currency, payment_intent: id, status: 'succeeded', created: now() };
+  addPaymentIntent(amount: number, currency = 'usd', id = newId('pi_'), customer: string | null = null): Json {
+    const charge = { ...this.fixtures.charge, id: newId('ch_'), customer, amount, amount_captured: amount, amount_refunded: 0, captured: true, refunded: false, currency, payment_intent: id, status: 'succeeded', created: now() };
     this.charges.set(String(charge.id), charge);
     const intent = {
-      ...this.fixtures.payment_intent, id, amount, amount_received: amount, currency, status: 'succeeded', canceled_at: null,
+      ...this.fixtures.payment_intent, id, customer, amount, amount_received: amount, currency, status: 'succeeded', canceled_at: null,
       latest_charge: charge.id, client_secret: `${id}_secret_${newId('')}`, created: now(),
     };
     this.paymentIntents.set(id, intent);
@@ -76,6 +76,17 @@ export class StripeLedger {
     const [pi, charge] = [query.get('payment_intent'), query.get('charge')];
     const data = [...this.refunds.values()].filter((r) => (!pi || r.payment_intent === pi) && (!charge || r.charge === charge)).reverse();
     return { object: 'list', url: '/v1/refunds', has_more: false, data };
+  }
+
+  /** Charges, newest first, as `GET /v1/charges` lists them (by customer or payment intent; `limit` 1–100, default 10). */
+  listCharges(query: URLSearchParams): Json {
+    const unknown = [...query.keys()].find((k) => !['customer', 'payment_intent', 'limit'].includes(k));
+    if (unknown) throw invalid(`Received unknown parameter: ${unknown}`, unknown, 'parameter_unknown');
+    const limit = query.get('limit') ?? '10';
+    if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > 100) throw invalid('Invalid integer: must be between 1 and 100', 'limit', 'parameter_invalid_integer');
+    const [customer, pi] = [query.get('customer'), query.get('payment_intent')];
+    const all = [...this.charges.values()].filter((c) => (!customer || c.customer === customer) && (!pi || c.payment_intent === pi)).reverse();
+    return { object: 'list', url: '/v1/charges', has_more: all.length > Number(limit), data: all.slice(0, Number(limit)) };
   }
 
   refunded(intentId: string): number {

@@ -25,11 +25,11 @@ export interface RecordedRequest { method: string; path: string; query: string; 
  */
 export interface StripeFault { kind: 'card_error' | 'rate_limit' | 'api_error' | 'timeout' | 'lost_response'; times?: number; path?: string; method?: string; retryAfterSeconds?: number; delayMs?: number }
 /** Options: where the spec lives, and payment intents that exist from the start. */
-export interface StripeServerOptions { dataDir?: string; paymentIntents?: { id?: string; amount: number; currency?: string }[] }
+export interface StripeServerOptions { dataDir?: string; paymentIntents?: { id?: string; amount: number; currency?: string; customer?: string }[] }
 /** A running fake Stripe API. `refunds` holds every refund created (the effects); `ledger` the money. */
 export interface StripeServer {
   url: string; requests: RecordedRequest[]; refunds: Map<string, Json>; paymentIntents: Map<string, Json>; ledger: StripeLedger;
-  addPaymentIntent(amount: number, currency?: string, id?: string): Json; inject(fault: StripeFault): void; close(): Promise<void>;
+  addPaymentIntent(amount: number, currency?: string, id?: string, customer?: string): Json; inject(fault: StripeFault): void; close(): Promise<void>;
   /** Sends a signed `refund.updated` (or `type`) about a refund, as it is now, to a webhook URL; returns the event too (to replay it). */
   sendRefundWebhook(url: string, refundId: string, sign: SignOptions, type?: string): Promise<{ status: number; json: Json; event: Json }>;
 }
@@ -64,12 +64,13 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
   const saved = new Map<string, { fingerprint: string; answer: Answer }>();
   const faults: { fault: StripeFault; left: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  for (const pi of options.paymentIntents ?? []) ledger.addPaymentIntent(pi.amount, pi.currency, pi.id);
+  for (const pi of options.paymentIntents ?? []) ledger.addPaymentIntent(pi.amount, pi.currency, pi.id, pi.customer ?? null);
 
   const read = (rec: RecordedRequest): Answer | undefined => {
     if (rec.method !== 'GET') return undefined;
     const [, kind, id] = /^\/v1\/(payment_intents|charges|refunds)(?:\/([^/]+))?$/.exec(rec.path) ?? [];
     if (kind === 'refunds' && id === undefined) return { status: 200, body: ledger.listRefunds(new URLSearchParams(rec.query)) };
+    if (kind === 'charges' && id === undefined) return { status: 200, body: ledger.listCharges(new URLSearchParams(rec.query)) };
     if (!kind || id === undefined) return undefined;
     const found = (kind === 'payment_intents' ? ledger.paymentIntents : kind === 'charges' ? ledger.charges : ledger.refunds).get(decodeURIComponent(id));
     if (!found) throw invalid(`No such ${kind.slice(0, -1)}: '${decodeURIComponent(id)}'`, kind === 'payment_intents' ? 'intent' : 'id', 'resource_missing', 404);
@@ -125,7 +126,7 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`, requests, refunds: ledger.refunds, paymentIntents: ledger.paymentIntents, ledger,
-    addPaymentIntent: (amount, currency, id) => ledger.addPaymentIntent(amount, currency, id),
+    addPaymentIntent: (amount, currency, id, customer) => ledger.addPaymentIntent(amount, currency, id, customer ?? null),
     inject: (fault) => { faults.push({ fault, left: fault.times ?? 1 }); },
     sendRefundWebhook: async (url, refundId, sign, type = 'refund.updated') => {
       const refund = ledger.refunds.get(refundId);
