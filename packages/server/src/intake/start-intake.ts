@@ -1,6 +1,7 @@
 import type { LatchContext } from '../context.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { startSmtpReceiver } from './email/smtp-receiver.js';
+import { startImapPoller } from './imap/imap-poller.js';
 
 type Say = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -13,6 +14,13 @@ export async function startIntake(ctx: LatchContext & { readonly jobs: JobQueue;
       ctx.intake.smtpPort = smtp.port;
       stops.push(smtp.stop);
       ctx.say('info', `SMTP intake listening on ${ctx.config.host}:${smtp.port} for ${[...ctx.intake.config.addresses.keys()].join(', ') || 'no address (intake.yaml has none)'}`);
+    }
+    const imap = ctx.intake.config.email.imap;
+    if (imap) {
+      const poller = startImapPoller(ctx, imap, ctx.say);
+      ctx.intake.imap = poller;
+      stops.push(poller.stop);
+      ctx.say('info', `IMAP intake polling ${imap.user}@${imap.host}:${imap.port}/${imap.mailbox} every ${imap.pollSeconds} s for ${imap.address}`);
     }
   } catch (error) {
     await Promise.all(stops.map((stop) => stop().catch(() => undefined)));
