@@ -21,6 +21,7 @@ import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
 import { startIntake } from './intake/start-intake.js';
+import { startReplySender } from './intake/replies/send-reply.js';
 import { checkIntakeTargets, loadIntakeConfig, parseIntakeConfig } from './intake/intake-config.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
@@ -62,8 +63,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let stopNotifications: (() => Promise<void>) | undefined;
   let stopEscalations: (() => Promise<void>) | undefined;
   let stopIntake: (() => Promise<void>) | undefined;
+  let stopReplies: (() => Promise<void>) | undefined;
   const close = async () => {
     await stopIntake?.().catch(() => undefined);
+    await stopReplies?.().catch(() => undefined);
     await stopNotifications?.().catch(() => undefined);
     await stopEscalations?.().catch(() => undefined);
     await log?.sequencer.stop().catch(() => undefined);
@@ -128,6 +131,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
     if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
     if (jobs) stopIntake = await startIntake({ ...ctx, jobs, say });
+    if (jobs) stopReplies = await startReplySender({ ...ctx, jobs, say });
     if (jobs) {
       // Approved actions no configured plugin can run would otherwise wait in silence.
       const waiting = describeWaiting(await actionsWaitingForPlugins(database.db, plugins));

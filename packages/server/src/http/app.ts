@@ -21,6 +21,7 @@ import { erasureRoutes } from './routes/erasures.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
+import { intakeReplyRoutes } from './routes/intake-replies.js';
 import { linkRoutes } from './routes/links.js';
 import { liveRoutes } from './routes/live.js';
 import { logRoutes } from './routes/log.js';
@@ -153,6 +154,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(viewRoutes(ctx));
   await app.register(notificationRoutes(ctx));
   await app.register(intakeRoutes(ctx));
+  await app.register(intakeReplyRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

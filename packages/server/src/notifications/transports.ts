@@ -6,6 +6,8 @@ import type { NotifyConfig } from './notify-config.js';
 export interface Transports {
   readonly email?: (to: string, subject: string, text: string) => Promise<void>;
   readonly slack?: (memberId: string, text: string) => Promise<void>;
+  /** Sends a message composed elsewhere, byte for byte (replies to requesters, intake/replies/). */
+  readonly rawEmail?: (envelope: { readonly from: string; readonly to: string }, message: Buffer) => Promise<void>;
   close(): void;
 }
 
@@ -27,6 +29,7 @@ export function openTransports(config: NotifyConfig): Transports {
     : undefined;
   return {
     ...(smtp ? { email: async (to: string, subject: string, text: string) => void (await smtp.sendMail({ from: config.from, to, subject, text })) } : {}),
+    ...(smtp ? { rawEmail: async (envelope: { from: string; to: string }, message: Buffer) => void (await smtp.sendMail({ envelope, raw: message })) } : {}),
     ...(slack ? { slack: async (memberId: string, text: string) => void (await slack.chat.postMessage({ channel: memberId, text, unfurl_links: false, unfurl_media: false })) } : {}),
     close: () => smtp?.close(),
   };

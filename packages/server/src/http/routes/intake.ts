@@ -45,6 +45,7 @@ const intakeMessage = {
     headers: { type: 'array', items: header, description: 'Selected headers, as text' },
     text: { type: 'string', description: 'The text body (HTML mail: its text, never its markup); render as text' },
     htmlOnly: { type: 'boolean' },
+    possibleForgery: { ...uuid, description: "A reply from someone other than this case's requester claimed to follow that case: this case was opened instead, linked to it" },
     attachments: {
       type: 'array',
       items: { type: 'object', required: ['filename', 'contentType', 'size'], properties: { filename: { type: 'string' }, contentType: { type: 'string' }, size: { type: 'integer' } } },
