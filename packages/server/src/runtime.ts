@@ -25,6 +25,8 @@ import { startReplySender } from './intake/replies/send-reply.js';
 import { checkIntakeTargets, loadIntakeConfig, parseIntakeConfig } from './intake/intake-config.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
+import { CASE_CONTEXT_QUEUE, CASE_CONTEXT_QUEUE_OPTIONS, type ContextJob } from './context/request-context.js';
+import { fetchCaseContext } from './context/fetch-case-context.js';
 
 export interface OpenLatchOptions {
   /** Apply pending migrations (always done for the embedded database, which one process owns). */
@@ -101,6 +103,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
           [APPROVAL_EXPIRY_QUEUE]: { retryLimit: 5, retryBackoff: true },
           [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 },
           [SLA_ESCALATION_QUEUE]: SLA_ESCALATION_QUEUE_OPTIONS,
+          [CASE_CONTEXT_QUEUE]: CASE_CONTEXT_QUEUE_OPTIONS,
         },
       });
       jobs = queue;
@@ -125,6 +128,10 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
         batchSize: 8,
         pollingIntervalSeconds: 0.5,
       });
+    }
+    // Context asks (case.context) go to plugins after the case commits; a few at once, never blocking the case.
+    if (jobs && host) {
+      await jobs.work(CASE_CONTEXT_QUEUE, async (job) => void (await fetchCaseContext(ctx.database, host, ctx.scheduler, job.data as ContextJob)), { batchSize: 4, pollingIntervalSeconds: 0.5 });
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     if (jobs) stopNotifications = await startNotifications({ ...ctx, jobs, say });

@@ -95,6 +95,13 @@ const ROWS: Row[] = [
     call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/exchanges/${'0'.repeat(64)}` }),
     expect: { ...everyone('hidden'), anonymous: 'denied' },
   },
+  { route: 'GET /api/v1/cases/:id/context', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/context` }), expect: caseReaders },
+  // No plugin runs here, so none gives context: those who may refresh are told 409 CONTEXT_NOT_OFFERED.
+  {
+    route: 'POST /api/v1/cases/:id/context::refresh',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/context:refresh` }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied', operator: 'conflict', admin: 'conflict', token: 'conflict' }),
+  },
   { route: 'GET /api/v1/cases/:id/live', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/live` }), expect: caseReaders, stream: true },
   { route: 'GET /api/v1/cases/:id/links', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/links` }), expect: caseReaders },
   {

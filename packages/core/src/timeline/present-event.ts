@@ -136,6 +136,8 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'attachment.added': (l) => `${l.who} attached a file (${text(l.data.contentType)}, ${plural(l.data.size, 'byte')})`,
   'link.added': (l) => `${l.who} linked case ${shortId(l.data.fromCaseId)} ${humanise(l.data.kind).toLowerCase()} case ${shortId(l.data.toCaseId)}`,
   'link.removed': (l) => `${l.who} unlinked case ${shortId(l.data.fromCaseId)} ${humanise(l.data.kind).toLowerCase()} case ${shortId(l.data.toCaseId)}`,
+  'alert.fired': (l) => `Alert ${text(l.data.alertname ?? l.data.fingerprint)} fired (from ${text(l.data.source)}${typeof l.data.severity === 'string' ? `, ${l.data.severity}` : ''}, since ${text(l.data.startsAt)})`,
+  'alert.resolved': (l) => `Alert ${text(l.data.alertname ?? l.data.fingerprint)} resolved (from ${text(l.data.source)}); the case stays as it is`,
   'action.proposed': (l) => `${l.who} proposed ${actionPhrase(l)}`,
   'action.updated': (l) => `${l.who} changed the input of ${action(l)} to ${actionPhrase(l)}`,
   'approval.granted': (l) => `${l.who} approved ${action(l)} at step “${text(l.data.stepName)}”${typeof l.data.onBehalfOf === 'string' ? ` for ${l.person(l.data.onBehalfOf)}` : ''}`,

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
 import { caseTypeRoutes } from './routes/case-types.js';
 import { erasureRoutes } from './routes/erasures.js';
+import { contextRoutes } from './routes/context.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
@@ -146,6 +147,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(approvalRoutes(ctx));
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));
+  await app.register(contextRoutes(ctx));
   await app.register(pluginWebhookRoutes(ctx));
   await app.register(logRoutes(ctx));
   await app.register(liveRoutes(ctx));

@@ -85,7 +85,35 @@ export const intakeFileSchema = {
         },
       },
     },
-    forms: { type: 'object' },
-    alerts: { type: 'object' },
+    // A public form per slug (intake/forms/): the case type it opens, and its limits.
+    forms: {
+      type: 'object',
+      propertyNames: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: name,
+          queue: name,
+          priority,
+          title: { type: 'string', minLength: 1, maxLength: 200 },
+          intro: { type: 'string', maxLength: 2000 },
+          maxBytes: whole(1024, 1024 * 1024),
+          perClientPerHour: whole(1, 1_000_000),
+        },
+      },
+    },
+    // A signed webhook per alert source (intake/alerts/): its secret, and where its alerts land.
+    alerts: {
+      type: 'object',
+      propertyNames: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['secret', 'type'],
+        properties: { secret, type: name, queue: name, priority, maxBytes: whole(1024, 16 * 1024 * 1024) },
+      },
+    },
   },
 } as const;

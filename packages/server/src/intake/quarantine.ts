@@ -21,6 +21,9 @@ export const QUARANTINE_REASONS = {
   attachment_too_large: 'An attachment over the configured size limit',
   malformed: 'The message could not be read (broken MIME or no sender)',
   suspicious_address: 'The sender address is disguised (invisible or bidirectional characters)',
+  honeypot: 'A form post with the hidden field filled in (a bot); the sender was answered as if it had passed',
+  stale: 'A signed alert delivery whose timestamp is more than five minutes from the time received',
+  replayed: 'A signed alert delivery whose webhook-id was received before',
 } as const;
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS | (string & {});
 

@@ -7,6 +7,7 @@ import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { personalData } from '../db/schema.js';
 import { normaliseSubject, planErasure, type ErasurePlan } from './erasure-plan.js';
 import { eraseBlobs, scrubActions, scrubCases, scrubStoredResponses, scrubUser } from './scrub-read-models.js';
+import { scrubQuarantined } from './scrub-quarantine.js';
 
 export interface ErasureRequest {
   /** An email (a requester or a user), or `case:<id>` for a case with no requester email. */
@@ -27,6 +28,8 @@ export interface ErasureReport {
   /** The user account with the subject's email, disabled and anonymised. */
   readonly userId: string | null;
   readonly storedResponses: number;
+  /** Quarantined intakes the subject sent: sender forgotten, raw bytes emptied, held ones discarded. */
+  readonly quarantined: number;
   /** Actions still pending or running on the subject's cases: the erasure is refused until they are finished or cancelled. */
   readonly blockedBy: readonly { readonly actionId: string; readonly caseId: string; readonly status: string }[];
 }
@@ -57,6 +60,7 @@ export async function eraseSubject(tx: Tx, registry: CaseTypeRegistry, request: 
   await eraseBlobs(tx, [...plan.blobsToErase.keys()]);
   await scrubStoredResponses(tx, plan.subjects, report.cases);
   if (plan.user) await scrubUser(tx, plan.user, now);
+  await scrubQuarantined(tx, plan.quarantined, actorUserId(actor), now);
 
   const reason = request.reason ? { reason: request.reason } : {};
   const erasureId = report.erasureId!;
@@ -65,7 +69,7 @@ export async function eraseSubject(tx: Tx, registry: CaseTypeRegistry, request: 
     const data = { erasureId, values: plan.valuesByStream.get(id) ?? 0, blobs };
     await appendEvents(tx, id, [{ kind: 'subject.erased', actor, data, ...reason }], { subject: `case:${id}` });
   }
-  const data = { erasureId, cases: report.cases.length, values: report.values, blobs: report.blobs, userId: report.userId, storedResponses: report.storedResponses };
+  const data = { erasureId, cases: report.cases.length, values: report.values, blobs: report.blobs, userId: report.userId, storedResponses: report.storedResponses, ...(report.quarantined > 0 ? { quarantined: report.quarantined } : {}) };
   await appendEvents(tx, SYSTEM_STREAM, [{ kind: 'subject.erased', actor, data, ...reason }], { subject: `erasure:${erasureId}` });
   return report;
 }
@@ -77,10 +81,10 @@ async function checkedPlan(db: Queryable, request: ErasureRequest, actor: Actor,
     throw new ValidationError('The reason is kept in the audit trail for good: it must not contain the subject', { field: 'reason' });
   }
   const plan = await planErasure(db, subject, lock);
-  if (plan.valuesByStream.size === 0 && plan.cases.length === 0 && !plan.user) {
+  if (plan.valuesByStream.size === 0 && plan.cases.length === 0 && !plan.user && plan.quarantined.length === 0) {
     throw new LatchError('SUBJECT_NOT_FOUND', 'No personal data is held for this subject: it is unknown, or was already erased');
   }
-  const asker = actor.type === 'token' ? actor.user : actor.type === 'user' ? actor.id : undefined;
+  const asker = actorUserId(actor);
   if (plan.user && plan.user.id === asker) throw new ForbiddenError('You cannot erase your own account');
   return plan;
 }
@@ -94,6 +98,11 @@ function reportOf(plan: ErasurePlan, erasureId: string | null): ErasureReport {
     blobs: { erased: plan.blobsToErase.size, kept: plan.blobsKept.length },
     userId: plan.user?.id ?? null,
     storedResponses: plan.storedResponses,
+    quarantined: plan.quarantined.length,
     blockedBy: plan.actions.filter((a) => IN_FLIGHT.includes(a.status)).map((a) => ({ actionId: a.id, caseId: a.caseId, status: a.status })),
   };
+}
+
+function actorUserId(actor: Actor): string | null {
+  return (actor.type === 'token' ? actor.user : actor.type === 'user' ? actor.id : undefined) ?? null;
 }

@@ -2,6 +2,7 @@ import { collectCommitments, type EventBody } from '@latch/core';
 import { and, asc, eq, inArray, isNull, not, or, sql } from 'drizzle-orm';
 import type { ActionRow } from '../approvals/action-access.js';
 import { normaliseEmail, type UserRow } from '../auth/users.js';
+import { quarantinedOf, type QuarantinedOfSubject } from './scrub-quarantine.js';
 import type { CaseRow } from '../cases/case-access.js';
 import type { Queryable } from '../db/database.js';
 import { SYSTEM_STREAM } from '../db/event-store.js';
@@ -22,6 +23,8 @@ export interface ErasurePlan {
   readonly blobsKept: readonly string[];
   /** Stored idempotent responses that hold the subject's data. */
   readonly storedResponses: number;
+  /** Quarantined intakes the subject sent (their sender and raw bytes). */
+  readonly quarantined: readonly QuarantinedOfSubject[];
 }
 
 /** Emails are subjects in lower case, as cases and users store them; `case:` and `user:` subjects are taken as given. */
@@ -59,7 +62,8 @@ export async function planErasure(db: Queryable, subject: string, lock: boolean)
   const caseIds = found.map((c) => c.id);
   const actions = caseIds.length > 0 ? await db.select().from(actionRequests).where(inArray(actionRequests.caseId, caseIds)).orderBy(asc(actionRequests.id)) : [];
   const { erase, kept } = await blobsOf(db, caseIds, lock);
-  return { subjects, user, cases: found, valuesByStream, actions, blobsToErase: erase, blobsKept: kept, storedResponses: await countStoredResponses(db, subjects, caseIds) };
+  const quarantined = await quarantinedOf(db, subjects, lock);
+  return { subjects, user, cases: found, valuesByStream, actions, blobsToErase: erase, blobsKept: kept, storedResponses: await countStoredResponses(db, subjects, caseIds), quarantined };
 }
 
 async function findSubjectUser(db: Queryable, subject: string): Promise<UserRow | undefined> {

@@ -2925,6 +2925,8 @@ export interface paths {
                             cases?: string[];
                             dryRun?: boolean;
                             erasureId?: string | null;
+                            /** @description Quarantined intakes the subject sent: sender forgotten, raw bytes emptied, held ones discarded */
+                            quarantined?: number;
                             storedResponses?: number;
                             userId?: string | null;
                             values?: number;

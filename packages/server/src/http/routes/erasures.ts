@@ -23,6 +23,7 @@ const report = {
     blobs: { type: 'object', properties: { erased: count, kept: count } },
     userId: { anyOf: [uuid, { type: 'null' }] },
     storedResponses: count,
+    quarantined: { ...count, description: 'Quarantined intakes the subject sent: sender forgotten, raw bytes emptied, held ones discarded' },
     blockedBy: { type: 'array', items: { type: 'object', properties: { actionId: uuid, caseId: uuid, status: { type: 'string' } } } },
   },
 } as const;

@@ -154,6 +154,9 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'attachment.added': AttachmentAdded,
   'link.added': NoDetails,
   'link.removed': NoDetails,
+  // Alerts (intake/alerts): the server's line says which alert, from where, and when.
+  'alert.fired': NoDetails,
+  'alert.resolved': NoDetails,
   'action.proposed': ActionProposed,
   'action.updated': ActionProposed,
   'approval.granted': Decided,
