@@ -14,6 +14,7 @@ import {
 } from '@latch/core';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
+import { requestCaseContext, type ContextSources } from '../context/request-context.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { cases, users } from '../db/schema.js';
@@ -42,7 +43,9 @@ export function subjectOf(row: Pick<CaseRow, 'id' | 'requesterEmail'>): string {
  * Opens a case under the newest version of its type, validating typed fields against the type's
  * schema, and records `case.created` in the same transaction. With the creator's `visibility`
  * (requests from people), a case they could not see afterwards is refused (QUEUE_NOT_OWNED)
- * rather than created and lost to them.
+ * rather than created and lost to them. With `context` (the deployment's scheduler and plugins),
+ * the plugins that give context on the type are asked for it after commit, through the job queue:
+ * every channel that opens cases (the API, intake) gets it here.
  */
 export async function createCase(
   tx: Tx,
@@ -51,6 +54,7 @@ export async function createCase(
   actor: Actor,
   input: NewCase,
   visibility?: CaseVisibility,
+  context?: ContextSources,
 ): Promise<CaseRow> {
   const type = registry.latest(input.type);
   const definition = type.definition;
@@ -122,6 +126,7 @@ export async function createCase(
     ],
     { subject: subjectOf(row), newStream: true, alongside: tx.insert(cases).values(row) },
   );
+  if (context) await requestCaseContext(tx, context, row);
   return { ...row, search: null };
 }
 

@@ -15,6 +15,8 @@ export interface PluginSettings {
   readonly secrets: Readonly<Record<string, SecretSource>>;
   /** Automatic retries of a retryable failure (default 5 attempts, 2 s doubling). */
   readonly retry?: RetryPolicy;
+  /** The case types whose cases this deployment asks the plugin for context (`case.context`); none when omitted. */
+  readonly context?: readonly string[];
 }
 
 /**
@@ -26,6 +28,7 @@ export interface PluginSettings {
  *     config: { apiBase: "http://127.0.0.1:12111" }
  *     secrets: { apiKey: { env: STRIPE_API_KEY } }
  *     retry: { attempts: 5, firstDelayMs: 2000 }   # optional; doubles each time, capped at 5 min
+ *     context: [refund]                            # optional; ask for context on cases of these types ("*": all it offers)
  * ```
  * A missing file means no plugins.
  */
@@ -37,7 +40,7 @@ export function loadPluginSettings(configDir: string): PluginSettings[] {
   } catch {
     return [];
   }
-  const parsed = (parseYaml(text) ?? {}) as { plugins?: Record<string, { path?: unknown; config?: unknown; secrets?: unknown; retry?: unknown }> };
+  const parsed = (parseYaml(text) ?? {}) as { plugins?: Record<string, { path?: unknown; config?: unknown; secrets?: unknown; retry?: unknown; context?: unknown }> };
   return Object.entries(parsed.plugins ?? {}).map(([id, entry]) => {
     if (typeof entry?.path !== 'string') throw new Error(`${file}: plugin '${id}' needs a path`);
     const secrets = (entry.secrets ?? {}) as Record<string, SecretSource>;
@@ -51,8 +54,15 @@ export function loadPluginSettings(configDir: string): PluginSettings[] {
       config: (entry.config ?? {}) as Record<string, unknown>,
       secrets,
       retry: retryPolicyOf(entry.retry, `${file}: plugin '${id}'`),
+      ...(entry.context === undefined || entry.context === null ? {} : { context: contextTypesOf(entry.context, `${file}: plugin '${id}'`) }),
     };
   });
+}
+
+function contextTypesOf(value: unknown, where: string): string[] {
+  const ok = Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'string' && t.trim() !== '');
+  if (!ok) throw new Error(`${where}: context must be a list of case types, like [refund] (or ["*"])`);
+  return value as string[];
 }
 
 function retryPolicyOf(value: unknown, where: string): RetryPolicy {

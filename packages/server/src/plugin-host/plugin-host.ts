@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { schemas, type Manifest } from '@latch/protocol';
+import { schemas, type ContextParams, type ContextResult, type Manifest } from '@latch/protocol';
 import { newAjv } from '../http/ajv.js';
 import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
 import type { WebhookAnswer, WebhookDelivery, WebhookReceiver } from '../execution/receive-webhook.js';
@@ -11,7 +11,10 @@ import { PluginProcess } from './plugin-process.js';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** A webhook sender waits for the answer (Stripe: up to 10 s) and only needs a verification, never a call out. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
+/** Context is read while a case opens: an external system slower than this is retried later. */
+const CONTEXT_TIMEOUT_MS = 10_000;
 const validateManifest = newAjv().compile(schemas.manifest);
+const validateContext = newAjv().compile(schemas.contextResult);
 
 /** Reads and checks a plugin's `latch-plugin.json`; throws naming the file and every problem. */
 export function readManifest(dir: string): Manifest {
@@ -58,6 +61,7 @@ export class PluginHost implements PluginRuntime, WebhookReceiver, PluginDirecto
         const process = new PluginProcess({ id: entry.id, dir: entry.dir, declared: manifest, config: entry.config, secrets, log });
         host.#plugins.set(entry.id, { settings: entry, manifest, process, secretValues: Object.values(secrets) });
         await process.start();
+        checkContextSettings(entry, process.capabilities.context?.caseTypes);
       }
     } catch (error) {
       await host.stop();
@@ -115,6 +119,25 @@ export class PluginHost implements PluginRuntime, WebhookReceiver, PluginDirecto
     return (await this.#require(pluginId).process.call('webhook.receive', delivery, WEBHOOK_TIMEOUT_MS)) as WebhookAnswer;
   }
 
+  /** The plugins this deployment asks for context on cases of `caseType` (plugins.yaml `context:`, within what each offers). */
+  contextSources(caseType: string): string[] {
+    return [...this.#plugins.values()]
+      .filter((p) => {
+        const offered = p.process.capabilities.context?.caseTypes ?? [];
+        const asked = p.settings.context ?? [];
+        const has = (list: readonly string[]) => list.includes('*') || list.includes(caseType);
+        return this.seesCaseType(p.manifest.id, caseType) && has(offered) && has(asked);
+      })
+      .map((p) => p.manifest.id);
+  }
+
+  /** Asks a plugin for context on a case (`case.context`); rejects when it fails or answers outside the schema. */
+  async fetchContext(pluginId: string, params: ContextParams): Promise<ContextResult> {
+    const answer = await this.#require(pluginId).process.call('case.context', params, CONTEXT_TIMEOUT_MS);
+    if (!validateContext(answer)) throw new Error(`plugin ${pluginId} answered case.context outside the schema: ${(validateContext.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
+    return answer as unknown as ContextResult;
+  }
+
   retryPolicy(pluginId: string): RetryPolicy {
     return this.#plugins.get(pluginId)?.settings.retry ?? DEFAULT_RETRY_POLICY;
   }
@@ -153,4 +176,12 @@ export class PluginHost implements PluginRuntime, WebhookReceiver, PluginDirecto
     if (!plugin) throw new Error(`plugin '${pluginId}' is not configured in this deployment`);
     return plugin;
   }
+}
+
+/** A deployment that asks a plugin for context it does not offer is a configuration mistake: said at start, not discovered per case. */
+function checkContextSettings(entry: PluginSettings, offered: readonly string[] | undefined): void {
+  if (!entry.context) return;
+  if (!offered) throw new Error(`plugins.yaml asks plugin '${entry.id}' for context, but it does not offer the context capability`);
+  const missing = offered.includes('*') ? [] : entry.context.filter((type) => type !== '*' && !offered.includes(type));
+  if (missing.length > 0) throw new Error(`plugins.yaml asks plugin '${entry.id}' for context on ${missing.join(', ')}, but it offers context only for ${offered.join(', ')}`);
 }

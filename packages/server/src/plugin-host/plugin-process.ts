@@ -131,6 +131,7 @@ export class PluginProcess {
       this.#capabilities = {
         ...(offered?.reconcile?.version === 1 ? { reconcile: offered.reconcile } : {}),
         ...(offered?.webhooks?.version === 1 ? { webhooks: { version: 1 as const } } : {}),
+        ...(offered?.context?.version === 1 && Array.isArray(offered.context.caseTypes) ? { context: { version: 1 as const, caseTypes: offered.context.caseTypes } } : {}),
       };
       await peer.request('configure', { config: this.options.config, secrets: this.options.secrets }, { timeoutMs: INIT_TIMEOUT_MS });
       this.#state = 'ready';

@@ -53,6 +53,7 @@ export const ERROR_SENTENCES: Record<ErrorCode | 'NETWORK' | 'UNEXPECTED', strin
   WEBHOOK_REPLAYED: 'This webhook event was already received, so it was ignored.',
   WEBHOOK_TIMESTAMP_STALE: 'The webhook delivery was signed more than five minutes ago (or ahead), so it was held in quarantine instead.',
   PLUGIN_UNAVAILABLE: 'The plugin is not answering right now. Try again shortly.',
+  CONTEXT_NOT_OFFERED: 'No plugin gives context on cases of this type, so there is nothing to refresh.',
   PLUGIN_NOT_CONFIGURED: 'The plugin for this action is not configured on this server, so the action could never run. Ask an administrator to configure it.',
   PLUGIN_ACTION_UNKNOWN: 'The plugin configured on this server does not offer this action, so it could never run. Ask an administrator.',
   TOO_MANY_VIEWS: 'You have as many saved views as you may keep. Delete one before saving another.',

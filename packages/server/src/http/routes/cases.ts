@@ -100,7 +100,7 @@ export const caseRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     async (request, reply) => {
       const principal = principalOf(request);
       return runCommand(ctx, request, reply, async (tx) => {
-        const row = await createCase(tx, ctx.caseTypes, principal, actorOf(principal), request.body, ctx.teams.visibilityOf(principal));
+        const row = await createCase(tx, ctx.caseTypes, principal, actorOf(principal), request.body, ctx.teams.visibilityOf(principal), ctx);
         await scheduleEscalations(tx, ctx.scheduler, ctx.caseTypes.get(row.typeKey, row.typeVersion).definition, row);
         void reply.header('etag', `"${row.version}"`).header('location', `/api/v1/cases/${row.id}`);
         return { status: 201, body: presentCaseDetail(row, ctx.caseTypes) };
