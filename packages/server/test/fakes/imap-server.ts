@@ -129,7 +129,7 @@ class Session {
         next(text);
         continue;
       }
-      this.queue = this.queue.then(() => this.command(text, pending.literals)).catch(() => this.socket.destroy());
+      this.queue = this.queue.then(() => this.command(text, pending.literals)).catch(() => void this.socket.destroy());
     }
   }
 
@@ -239,7 +239,7 @@ class Session {
   }
 
   private search(tag: string, byUid: boolean, criteria: Token[]): void {
-    const keys = criteria.flat(Infinity).map((c) => String(c).toUpperCase());
+    const keys = flatten(criteria).map((c) => c.toUpperCase());
     const matches = this.fake.messages
       .map((message, index) => ({ message, seq: index + 1 }))
       .filter(({ message }) => {
@@ -311,6 +311,10 @@ class Session {
     }
     this.write(`${tag} OK STORE completed`);
   }
+}
+
+function flatten(tokens: Token[]): string[] {
+  return tokens.flatMap((t) => (Array.isArray(t) ? flatten(t) : [t]));
 }
 
 function quote(value: string): string {
