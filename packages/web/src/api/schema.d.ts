@@ -1432,6 +1432,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            history?: {
+                                sameCase: {
+                                    count: number;
+                                    sum: number;
+                                };
+                                samePayment: {
+                                    count: number;
+                                    sum: number;
+                                };
+                                sameRequester: {
+                                    count: number;
+                                    sum: number;
+                                };
+                            };
                             payloadHash?: string;
                             policy?: {
                                 [key: string]: unknown;
@@ -3260,6 +3274,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intake/alerts/{source}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alerts from a monitoring source (Alertmanager webhook version 4, signed per Standard Webhooks)
+         * @description No Latch credentials: webhook-id, webhook-timestamp and webhook-signature (HMAC-SHA256 with the source’s secret from intake.yaml). Each fingerprint opens a case, or follows the case it has open, with alert.fired / alert.resolved on the timeline; a resolution never closes a case. Committed before the 200. Not signed with the secret: 400 WEBHOOK_SIGNATURE_INVALID, nothing kept. Signed but with a timestamp over five minutes from now: 400 WEBHOOK_TIMESTAMP_STALE; a webhook-id received before: 400 WEBHOOK_REPLAYED; not Alertmanager’s format: 400 VALIDATION_FAILED; each of these three held in the intake quarantine with its reason.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    source: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cases: {
+                                alerts: number;
+                                /** Format: uuid */
+                                caseId: string;
+                                fingerprint: string;
+                                /** @enum {string} */
+                                outcome: "created" | "threaded" | "duplicate";
+                            }[];
+                            /** @enum {boolean} */
+                            received: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/intake/quarantine": {
         parameters: {
             query?: never;
@@ -3303,6 +3405,8 @@ export interface paths {
                                 /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
                                 reason: string;
                                 reasonText: string;
+                                /** @description The sender (email), when known; shown to admins to judge the item */
+                                sender?: string | null;
                                 source: string;
                                 /** @enum {string} */
                                 status: "held" | "released" | "discarded";
@@ -3389,6 +3493,8 @@ export interface paths {
                             /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
                             reason: string;
                             reasonText: string;
+                            /** @description The sender (email), when known; shown to admins to judge the item */
+                            sender?: string | null;
                             source: string;
                             /** @enum {string} */
                             status: "held" | "released" | "discarded";
@@ -3493,6 +3599,8 @@ export interface paths {
                                 /** @description A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, … */
                                 reason: string;
                                 reasonText: string;
+                                /** @description The sender (email), when known; shown to admins to judge the item */
+                                sender?: string | null;
                                 source: string;
                                 /** @enum {string} */
                                 status: "held" | "released" | "discarded";

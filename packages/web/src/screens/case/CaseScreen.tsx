@@ -9,6 +9,7 @@ import { ActionsPanel } from './ActionsPanel';
 import { AttachmentsPanel } from './AttachmentsPanel';
 import { CaseFields } from './CaseFields';
 import { CaseHeader } from './CaseHeader';
+import { ContextPanel } from './ContextPanel';
 import { LinksPanel } from './LinksPanel';
 import { NotesPanel } from './NotesPanel';
 
@@ -34,6 +35,7 @@ export function CaseScreen() {
       <div className="case-columns">
         <div className="case-main">
           <CaseFields detail={detail.data} type={type.data} />
+          <ContextPanel caseId={id} />
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
