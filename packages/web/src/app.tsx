@@ -15,6 +15,7 @@ import { LoginScreen } from './screens/login/LoginScreen';
 import { NewCaseScreen } from './screens/new-case/NewCaseScreen';
 import { DeliveriesScreen } from './screens/notifications/DeliveriesScreen';
 import { NotificationsScreen } from './screens/notifications/NotificationsScreen';
+import { QuarantineScreen } from './screens/intake/QuarantineScreen';
 import { QueueScreen } from './screens/queue/QueueScreen';
 
 /** One route per screen; each screen's folder holds its parts. */
@@ -39,6 +40,7 @@ const router = createBrowserRouter([
           { path: 'case-types', element: <CaseTypesScreen /> },
           { path: 'plugins', element: <PluginsScreen /> },
           { path: 'deliveries', element: <DeliveriesScreen /> },
+          { path: 'quarantine', element: <QuarantineScreen /> },
         ],
       },
       { path: '*', element: <p>There is no page here.</p> },

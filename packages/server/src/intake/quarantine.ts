@@ -139,6 +139,7 @@ export function presentQuarantined(row: QuarantineRow) {
     reason: row.reason,
     reasonText: (QUARANTINE_REASONS as Record<string, string>)[row.reason] ?? row.reason,
     detail: row.detail,
+    sender: row.subject,
     rawSha256: row.rawSha256,
     rawType: row.rawType,
     status: row.status,

@@ -1432,6 +1432,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            approvers?: {
+                                candidates: {
+                                    canApprove: boolean;
+                                    name: string;
+                                    reasons: {
+                                        code: string;
+                                        fields?: string[];
+                                        rule?: string;
+                                        teams?: string[];
+                                        text: string;
+                                    }[];
+                                    /** Format: uuid */
+                                    userId: string;
+                                }[];
+                                name: string;
+                                sentence: string;
+                                step: number;
+                            }[];
                             history?: {
                                 sameCase: {
                                     count: number;

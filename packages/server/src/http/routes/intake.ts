@@ -20,6 +20,7 @@ const quarantined = {
     reason: { type: 'string', description: 'A stable code: bounce, auto_reply, bulk, loop, flood, too_many_attachments, attachment_too_large, malformed, …' },
     reasonText: { type: 'string' },
     detail: { type: 'string' },
+    sender: { ...nullable({ type: 'string' }), description: 'The sender (email), when known; shown to admins to judge the item' },
     rawSha256: { type: 'string' },
     rawType: { type: 'string' },
     status: { type: 'string', enum: ['held', 'released', 'discarded'] },

@@ -12,6 +12,7 @@ import { CaseHeader } from './CaseHeader';
 import { ContextPanel } from './ContextPanel';
 import { LinksPanel } from './LinksPanel';
 import { NotesPanel } from './NotesPanel';
+import { OriginalMessage } from './OriginalMessage';
 
 /** The whole story of one case on one screen: what it is, what can be done, and everything that happened. */
 export function CaseScreen() {
@@ -36,6 +37,7 @@ export function CaseScreen() {
         <div className="case-main">
           <CaseFields detail={detail.data} type={type.data} />
           <ContextPanel caseId={id} />
+          <OriginalMessage detail={detail.data} />
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
