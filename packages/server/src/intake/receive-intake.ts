@@ -5,6 +5,7 @@ import type { CaseRow } from '../cases/case-access.js';
 import { createCase, subjectOf } from '../cases/create-case.js';
 import { linkCases } from '../cases/links.js';
 import type { LatchContext } from '../context.js';
+import type { ContextSources } from '../context/request-context.js';
 import { putBlob } from '../db/blobs.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
@@ -71,7 +72,7 @@ export function threadKeyHash(key: string): string {
 }
 
 /** Receives one intake in its own durable transaction: committed when this returns. */
-export async function receiveIntake(ctx: Pick<LatchContext, 'database' | 'caseTypes'> & { readonly intake: { readonly config: IntakeConfig } }, input: IntakeInput): Promise<IntakeResult> {
+export async function receiveIntake(ctx: Pick<LatchContext, 'database' | 'caseTypes'> & Partial<ContextSources> & { readonly intake: { readonly config: IntakeConfig } }, input: IntakeInput): Promise<IntakeResult> {
   return ctx.database.write((tx) => receiveIntakeIn(tx, ctx, input));
 }
 
@@ -81,7 +82,7 @@ export async function receiveIntake(ctx: Pick<LatchContext, 'database' | 'caseTy
  * the caller's transaction. A follow-up from anyone else opens a new case flagged as a possible
  * forgery and linked to the one it claimed. Nothing is refused for missing fields.
  */
-export async function receiveIntakeIn(tx: Tx, ctx: Pick<LatchContext, 'caseTypes'> & { readonly intake: { readonly config: IntakeConfig } }, input: IntakeInput): Promise<IntakeResult> {
+export async function receiveIntakeIn(tx: Tx, ctx: Pick<LatchContext, 'caseTypes'> & Partial<ContextSources> & { readonly intake: { readonly config: IntakeConfig } }, input: IntakeInput): Promise<IntakeResult> {
   const rawSha256 = sha256Hex(input.raw);
   const ownKey = input.parsed.ownKey ? threadKeyHash(input.parsed.ownKey) : null;
   if (ownKey) {
@@ -132,7 +133,8 @@ export async function receiveIntakeIn(tx: Tx, ctx: Pick<LatchContext, 'caseTypes
     requester: requesterEmail ? { email: requesterEmail, name: safeText(input.parsed.requester?.name ?? '').slice(0, 200) || undefined } : undefined,
     fields: input.parsed.fields,
     partialFields: true,
-  });
+    // Where the deployment asks plugins for context on this type, an intake case gets it like any other.
+  }, undefined, ctx.scheduler ? { scheduler: ctx.scheduler, plugins: ctx.plugins } : undefined);
   const [event] = await appendEvents(
     tx,
     created.id,
