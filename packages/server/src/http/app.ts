@@ -22,6 +22,8 @@ import { contextRoutes } from './routes/context.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
+import { intakeAlertRoutes } from './routes/intake-alerts.js';
+import { intakeFormRoutes } from './routes/intake-forms.js';
 import { intakeReplyRoutes } from './routes/intake-replies.js';
 import { linkRoutes } from './routes/links.js';
 import { liveRoutes } from './routes/live.js';
@@ -156,6 +158,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(viewRoutes(ctx));
   await app.register(notificationRoutes(ctx));
   await app.register(intakeRoutes(ctx));
+  await app.register(intakeFormRoutes(ctx));
+  await app.register(intakeAlertRoutes(ctx));
   await app.register(intakeReplyRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
