@@ -9,5 +9,6 @@ export * from './case-types/definition.js';
 export * from './case-types/escalations.js';
 export * from './access/permissions.js';
 export * from './approvals/decide.js';
+export * from './approvals/separation.js';
 export * from './policy/index.js';
 export * from './proof/index.js';

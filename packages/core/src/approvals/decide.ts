@@ -1,5 +1,6 @@
 import { LatchError } from '../errors.js';
 import type { RequiredStep } from '../policy/policy.js';
+import { separationFailures, type CaseFacts, type SeparationFailure } from './separation.js';
 
 export type ActionStatus =
   | 'proposed'
@@ -60,6 +61,8 @@ export interface DecisionContext {
   readonly adminWindowMs?: number;
   /** The hashes of the action's earlier payloads (before edits): a decision on one is stale, not wrong. */
   readonly earlierPayloadHashes?: readonly string[];
+  /** The case's requester, assignee, field editors and the proposer's teams: needed when the step declares separation rules. */
+  readonly caseFacts?: CaseFacts;
 }
 
 export const DEFAULT_ADMIN_WINDOW_MS = 30 * 86_400_000;
@@ -114,7 +117,10 @@ export function ruleOnDecision(
   }
   // Maker-checker can't be walked around by minting or re-keying a checker. Denials stay allowed:
   // the proposer can cancel their own action anyway, so a denial gives them nothing.
-  if (request.decision === 'approve') refuseAdministeredApprover(action, decider, now, context);
+  if (request.decision === 'approve') {
+    refuseAdministeredApprover(action, decider, now, context);
+    refuseSeparatedApprover(step, decider, context);
+  }
   if (decider.tokenId !== undefined && !step.allowTokens.includes(decider.tokenId)) {
     throw new LatchError('TOKEN_CANNOT_DECIDE', 'API tokens cannot decide approvals unless the policy names the token', { step: step.name });
   }
@@ -164,18 +170,58 @@ function refuseAdministeredApprover(action: ActionState, decider: Decider, now: 
   );
 }
 
+/**
+ * Refuses an approval that the step's own separation rules exclude. A delegate is checked as
+ * themselves and as the delegator; a token as its user. Denials stay allowed, as above.
+ */
+function refuseSeparatedApprover(step: RequiredStep, decider: Decider, context: DecisionContext): void {
+  if (!step.separation) return;
+  if (!context.caseFacts) throw new Error(`Step '${step.name}' declares separation rules, but no case facts were given to the engine`);
+  const parties = [decider, ...(decider.onBehalfOf ? [decider.onBehalfOf] : [])];
+  for (const party of parties) {
+    const [failure] = separationFailures(step.separation, party, context.caseFacts);
+    if (failure) throw separationRefusal(step, failure, party !== decider);
+  }
+}
+
+function separationRefusal(step: RequiredStep, failure: SeparationFailure, delegator: boolean): LatchError {
+  const who = delegator ? 'The person you act for' : 'You';
+  const what = {
+    SOD_REQUESTER: `requested this case`,
+    SOD_ASSIGNEE: `${delegator ? 'is' : 'are'} assigned this case`,
+    SOD_FIELD_EDITOR: `changed ${(failure.fields ?? []).join(', ')}, which this action uses`,
+    SOD_SAME_TEAM: `${delegator ? 'shares' : 'share'} team ${(failure.teams ?? []).join(', ')} with the proposer`,
+  }[failure.code];
+  return new LatchError(failure.code, `${who} ${what}; step '${step.name}' needs someone else to approve`, {
+    step: step.name,
+    rule: failure.rule,
+    userId: failure.userId,
+    ...(failure.fields ? { fields: [...failure.fields] } : {}),
+    ...(failure.teams ? { teams: [...failure.teams] } : {}),
+  });
+}
+
 function describeChanges(changes: readonly string[]): string {
   const names = changes.map((c) => (c === 'disabled' || c === 'enabled' ? 'enabled state' : c));
   return [...new Set(names)].join(', ');
 }
 
-/** Whether a user could decide the current step (for "waiting for me"): eligible, not the proposer, not yet counted. */
-export function isWaitingFor(action: ActionState, prior: readonly PriorDecision[], person: { userId: string; roles: readonly string[]; teams: readonly string[] }): boolean {
+/**
+ * Whether a user could approve the current step (for "waiting for me"): eligible, not the proposer,
+ * not yet counted, and failing none of the step's separation rules (given the case's facts).
+ */
+export function isWaitingFor(
+  action: ActionState,
+  prior: readonly PriorDecision[],
+  person: { userId: string; roles: readonly string[]; teams: readonly string[] },
+  facts?: CaseFacts,
+): boolean {
   if (action.status !== 'awaiting_approval' || action.proposedBy === person.userId) return false;
   const step = action.steps[action.currentStep];
   if (!step) return false;
   if (prior.some((d) => d.decidedBy === person.userId || d.onBehalfOf === person.userId)) return false;
   if (step.role !== undefined && !person.roles.includes(step.role)) return false;
   if (step.team !== undefined && !person.teams.includes(step.team)) return false;
+  if (step.separation && (!facts || separationFailures(step.separation, person, facts).length > 0)) return false;
   return true;
 }

@@ -19,4 +19,12 @@ describe('describeRequirements', () => {
         'then 2 distinct approvals by team finance (or API token tok_ops), not the proposer, within 7 days',
     );
   });
+
+  it('names the step’s separation rules', () => {
+    const separation = { notRequester: true, notAssignee: true, notEditorsOf: ['new_iban', 'vendor_id'], differentTeamFromProposer: true };
+    expect(describeRequirements([{ index: 0, name: 'finance', team: 'finance', count: 2, expiresInMs: 48 * HOUR, allowTokens: [], separation }])).toBe(
+      '2 distinct approvals by team finance, not the proposer, not the requester, not the assignee, not anyone who edited new_iban or vendor_id, ' +
+        'not from a team of the proposer, within 48 h',
+    );
+  });
 });

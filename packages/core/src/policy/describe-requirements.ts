@@ -14,7 +14,20 @@ function describeStep(step: RequiredStep): string {
   const approvals = `${step.count} ${step.count === 1 ? 'approval' : 'distinct approvals'}`;
   const who = step.role !== undefined ? `role ${step.role}` : `team ${step.team ?? '?'}`;
   const tokens = step.allowTokens.length > 0 ? ` (or API token ${step.allowTokens.join(', ')})` : '';
-  return `${approvals} by ${who}${tokens}, not the proposer, within ${describeDuration(step.expiresInMs)}`;
+  return `${approvals} by ${who}${tokens}, ${exclusions(step).join(', ')}, within ${describeDuration(step.expiresInMs)}`;
+}
+
+/** Who may not approve: "not the proposer, not the requester, not an editor of new_iban, …". */
+function exclusions(step: RequiredStep): string[] {
+  const rules = step.separation;
+  if (!rules) return ['not the proposer'];
+  return [
+    'not the proposer',
+    ...(rules.notRequester ? ['not the requester'] : []),
+    ...(rules.notAssignee ? ['not the assignee'] : []),
+    ...(rules.notEditorsOf.length > 0 ? [`not anyone who edited ${rules.notEditorsOf.join(' or ')}`] : []),
+    ...(rules.differentTeamFromProposer ? ['not from a team of the proposer'] : []),
+  ];
 }
 
 function describeDuration(ms: number): string {

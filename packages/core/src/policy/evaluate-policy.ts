@@ -1,5 +1,6 @@
 import { durationMillis } from '../case-types/definition.js';
 import { compileCondition, evaluateCondition } from './cel.js';
+import { separationProblems, separationRulesOf } from './separation.js';
 import { PolicyError, type ApprovalPolicy, type ApprovalStep, type PolicyContext, type RequiredStep } from './policy.js';
 
 const DEFAULT_EXPIRES_IN = 'P7D';
@@ -41,6 +42,7 @@ export function requiredSteps(policy: ApprovalPolicy, context: PolicyContext): R
       count: step.count ?? 1,
       expiresInMs: expiresInMs(step) ?? 0,
       allowTokens: step.allowTokens ?? [],
+      ...withSeparation(step),
     });
   });
   return required;
@@ -52,7 +54,13 @@ function stepProblems(step: ApprovalStep): string[] {
   const count = step.count ?? 1;
   if (!Number.isInteger(count) || count < 1) problems.push(`count must be an integer >= 1, not ${count}`);
   if (!expiresInMs(step)) problems.push(`expiresIn '${step.expiresIn}' is not a positive ISO 8601 duration such as PT48H or P2D`);
+  problems.push(...separationProblems(step.separation));
   return problems;
+}
+
+function withSeparation(step: ApprovalStep): { separation?: RequiredStep['separation'] } {
+  const separation = separationRulesOf(step.separation);
+  return separation ? { separation } : {};
 }
 
 function expiresInMs(step: ApprovalStep): number | undefined {

@@ -1,3 +1,5 @@
+import type { SeparationDeclaration, SeparationRules } from './separation.js';
+
 /** One step of an approval policy, as declared in a case type's YAML. */
 export interface ApprovalStep {
   readonly name: string;
@@ -12,6 +14,8 @@ export interface ApprovalStep {
   readonly expiresIn?: string;
   /** API token ids that may approve this step (tokens never approve otherwise). */
   readonly allowTokens?: readonly string[];
+  /** Separation-of-duties rules this step adds to the engine's own (separation.ts). */
+  readonly separation?: readonly SeparationDeclaration[];
 }
 
 /** A named, versioned, ordered list of approval steps. */
@@ -48,6 +52,8 @@ export interface RequiredStep {
   count: number;
   expiresInMs: number;
   allowTokens: readonly string[];
+  /** Present when the step declares separation rules; actions proposed before keep none. */
+  separation?: SeparationRules;
 }
 
 /** A policy condition that does not compile or cannot be evaluated. */

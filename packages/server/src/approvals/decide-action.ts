@@ -8,6 +8,7 @@ import { currentDecisions, loadVisibleAction, type ActionRow, type DecisionRow }
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
 import { scheduleExecution } from '../execution/queue-execution.js';
 import { changesBy } from '../auth/account-administration.js';
+import { caseFactsOf, needsCaseFacts } from './case-facts.js';
 
 export interface DecisionInput {
   readonly decision: 'approve' | 'deny';
@@ -65,7 +66,8 @@ export async function decideAction(
   const people = [principal.userId, ...(decider.onBehalfOf ? [decider.onBehalfOf.userId] : [])];
   const accountChanges = await changesBy(tx, action.proposedBy, people, new Date(now.getTime() - adminWindowMs));
   const earlierPayloadHashes = input.payloadHash === action.payloadHash ? [] : await earlierPayloadHashesOf(tx, action);
-  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs, earlierPayloadHashes });
+  const caseFacts = needsCaseFacts(action.steps as RequiredStep[]) ? await caseFactsOf(tx, action.caseId, action.proposedBy) : undefined;
+  const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs, earlierPayloadHashes, ...(caseFacts ? { caseFacts } : {}) });
   const steps = action.steps as RequiredStep[];
   const step = steps[ruling.stepIndex]!;
   const policy = action.policyKey ? { key: action.policyKey, version: action.policyVersion } : null;

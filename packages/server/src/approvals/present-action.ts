@@ -50,5 +50,6 @@ export function presentStep(step: RequiredStep) {
     ...(step.team !== undefined ? { team: step.team } : {}),
     count: step.count,
     expiresInMs: step.expiresInMs,
+    ...(step.separation ? { separation: step.separation } : {}),
   };
 }

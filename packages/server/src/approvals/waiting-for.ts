@@ -1,17 +1,19 @@
-import { isWaitingFor, type CaseVisibility, type Principal } from '@latch/core';
+import { isWaitingFor, separationFailures, type CaseFacts, type CaseVisibility, type Principal, type RequiredStep } from '@latch/core';
 import { and, asc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import { visibleCases } from '../cases/case-access.js';
 import type { Queryable } from '../db/database.js';
 import { accountChanges, actionRequests, approvalDecisions, cases, delegations, users } from '../db/schema.js';
 import type { ActionRow } from './action-access.js';
 import { stateOf } from './decide-action.js';
+import { caseFactsOf } from './case-facts.js';
 
 /**
  * The actions waiting for a principal's decision: awaiting approval, on a case they may see, at a
  * step they (or someone who delegated to them) may decide, proposed by someone else, not yet
  * decided by them, and not proposed by someone who administered their account (or the delegator's)
- * within the maker-checker window: the engine would refuse those. Each item says on whose behalf
- * it would be decided.
+ * within the maker-checker window, and not excluded by the step's separation rules (a delegate is
+ * checked as themselves and as the delegator): the engine would refuse those. Each item says on
+ * whose behalf it would be decided.
  */
 export async function waitingFor(db: Queryable, principal: Principal, visibility: CaseVisibility, options: { adminWindowDays: number }, limit = 100) {
   const now = new Date();
@@ -42,15 +44,26 @@ export async function waitingFor(db: Queryable, principal: Principal, visibility
     const prior = decisions.filter((d) => d.actionId === action.id && d.round === action.round);
     const state = stateOf(action);
     const self = { userId: principal.userId, roles: principal.roles, teams: principal.teams };
-    if (principal.tokenId === undefined && isWaitingFor(state, prior, self)) {
+    const step = (action.steps as RequiredStep[])[action.currentStep];
+    const separation = step?.separation;
+    // The case's facts cost a read of its timeline: only for a step someone here could otherwise decide.
+    const holds = (p: { roles: readonly string[]; teams: readonly string[] }) => (step?.role !== undefined ? p.roles.includes(step.role) : p.teams.includes(step?.team ?? ''));
+    const facts = separation && [self, ...delegators].some(holds) ? await caseFactsOf(db, action.caseId, action.proposedBy) : undefined;
+    if (principal.tokenId === undefined && isWaitingFor(state, prior, self, facts)) {
       items.push({ action, onBehalfOf: null });
       continue;
     }
     const counted = prior.some((d) => d.decidedBy === principal.userId || d.onBehalfOf === principal.userId);
-    const via = delegators.find((d) => !counted && !byProposer(action, d.id) && action.proposedBy !== principal.userId && isWaitingFor(state, prior, { userId: d.id, roles: d.roles, teams: d.teams }));
+    if (counted || action.proposedBy === principal.userId || excludedBy(separation, self, facts)) continue;
+    const via = delegators.find((d) => !byProposer(action, d.id) && isWaitingFor(state, prior, { userId: d.id, roles: d.roles, teams: d.teams }, facts));
     if (via) items.push({ action, onBehalfOf: via.id });
   }
   return items.slice(0, limit);
+}
+
+/** Whether the step's separation rules exclude this person (from deciding even for someone else). */
+function excludedBy(separation: RequiredStep['separation'], person: { userId: string; teams: readonly string[] }, facts: CaseFacts | undefined): boolean {
+  return separation !== undefined && (!facts || separationFailures(separation, person, facts).length > 0);
 }
 
 /** `proposer person` pairs: the proposer created or changed that person's account since `since`. */

@@ -78,6 +78,8 @@ export const caseTypeFileSchema = {
                 count: { type: 'integer', minimum: 1, maximum: 20 },
                 expiresIn: { type: 'string', pattern: '^P' },
                 allowTokens: { type: 'array', items: { type: 'string', format: 'uuid' } },
+                // Checked rule by rule by separationProblems (core), whose messages name the rule.
+                separation: { type: 'array' },
               },
             },
           },

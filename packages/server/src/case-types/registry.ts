@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, checkPolicy, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
+import { canonicalJson, checkPolicy, unknownSeparationFields, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { newAjv } from '../http/ajv.js';
@@ -65,6 +65,7 @@ export function compileCaseType(raw: unknown, source: string): CaseType {
     problems.push(`resolveWithin '${definition.resolveWithin}' is not a duration like PT48H or P2D`);
   }
   for (const policy of definition.policies ?? []) problems.push(...checkPolicy(policy).map((p) => `policy ${policy.key}: ${p}`));
+  problems.push(...separationFieldProblems(definition));
   problems.push(...escalationProblems(definition.escalations));
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
   const compile = (schema: Record<string, unknown>, what: string) => {
@@ -118,4 +119,14 @@ export async function syncCaseTypes(db: Queryable, onDisk: readonly CaseType[]):
     return disk ?? compileCaseType(row.definition, `case type ${row.key}@${row.version} (database)`);
   });
   return new CaseTypeRegistry(types);
+}
+
+/** `notEditorsOf` must name fields of this case type: a typo would silently exclude no one. */
+function separationFieldProblems(definition: CaseTypeDefinition): string[] {
+  const fieldNames = Object.keys((definition.fields as { properties?: Record<string, unknown> }).properties ?? {});
+  return (definition.policies ?? []).flatMap((policy) =>
+    policy.steps.flatMap((step) =>
+      unknownSeparationFields(step.separation, fieldNames).map((field) => `policy ${policy.key}: step '${step.name}': notEditorsOf names '${field}', which is not a field of this case type (${fieldNames.join(', ')})`),
+    ),
+  );
 }

@@ -5,6 +5,7 @@ import { decideAction, type DecisionInput } from '../../approvals/decide-action.
 import { cancelAction, editAction } from '../../approvals/edit-action.js';
 import { evaluateProposal, type Proposal } from '../../approvals/evaluate-proposal.js';
 import { presentAction, presentStep } from '../../approvals/present-action.js';
+import { approversSchema, explainApprovers } from '../../approvals/explain-approvers.js';
 import { proposeAction } from '../../approvals/propose-action.js';
 import { refuseUnrunnableProposal } from '../../plugin-host/plugin-availability.js';
 import { retryExecution } from '../../execution/retry-execution.js';
@@ -115,7 +116,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         summary: 'What would this proposal require? Evaluates the policy and writes nothing',
         params: idParams,
         body: proposalBody,
-        response: { 200: { type: 'object', properties: { payloadHash: sha256, status: { type: 'string' }, requirements, policy: { type: ['object', 'null'], additionalProperties: true } } }, ...errors(400, 401, 403, 404) },
+        response: { 200: { type: 'object', properties: { payloadHash: sha256, status: { type: 'string' }, requirements, policy: { type: ['object', 'null'], additionalProperties: true }, approvers: approversSchema } }, ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -127,6 +128,8 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         status: evaluation.steps.length > 0 ? 'awaiting_approval' : 'approved',
         requirements: { steps: evaluation.steps.map(presentStep), summary: describeRequirements(evaluation.steps) },
         policy: evaluation.policy ? { key: evaluation.policy.key, version: evaluation.policy.version } : null,
+        // Who could approve, and why not: only for those who may see the user directory.
+        ...(principalOf(request).permissions.has('user:read') ? { approvers: await explainApprovers(ctx.database.db, target.id, principalOf(request).userId, evaluation.steps) } : {}),
       };
     },
   );
