@@ -37,7 +37,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const caseId = await newCase();
     const res = await propose(caseId, 50_000);
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 2 } });
+    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 3 } });
     expect((await timeline(caseId)).map((e) => e.kind).slice(-2)).toEqual(['action.proposed', 'action.approved']);
   });
 
@@ -84,7 +84,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
 
     const granted = await decide(action.id, approver, { payloadHash: action.payloadHash, reason: 'matches the order' });
     expect(granted.statusCode).toBe(201);
-    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 2 }] });
+    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 3 }] });
     const again = await decide(action.id, approver2, { payloadHash: action.payloadHash });
     expect(again.json().error.code).toBe('ACTION_NOT_PENDING');
 

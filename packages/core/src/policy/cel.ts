@@ -17,10 +17,10 @@ export interface CompiledCondition {
   readonly run: (bindings: Bindings) => CelResult;
 }
 
-// Standard library only: a condition can read its three variables and call CEL functions, nothing else.
+// Standard library only: a condition can read its four variables and call CEL functions, nothing else.
 const env = celEnv();
 const cache = new Map<string, CompiledCondition>();
-const VARIABLES = new Set(['input', 'case', 'action']);
+const VARIABLES = new Set(['input', 'case', 'action', 'history']);
 const TYPE_NAMES = new Set(['bool', 'int', 'uint', 'double', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
 // Operators the planner implements itself rather than through the function registry.
 const BUILT_IN_CALLS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '_[?_]', '_?._', '@not_strictly_false', '__not_strictly_false__']);
@@ -70,7 +70,9 @@ export function evaluateCondition(compiled: CompiledCondition, context: PolicyCo
 }
 
 function toBindings(context: PolicyContext): Bindings {
-  return { input: toCel(context.input ?? null, 'input'), case: toCel(context.case, 'case'), action: toCel(context.action, 'action') };
+  const bindings: Bindings = { input: toCel(context.input ?? null, 'input'), case: toCel(context.case, 'case'), action: toCel(context.action, 'action') };
+  if (context.history !== undefined) bindings.history = toCel(context.history, 'history');
+  return bindings;
 }
 
 /** JSON to CEL: integral numbers become `int` (bigint), objects become maps (so no prototype is reachable). */
@@ -106,7 +108,7 @@ function inspect(expr: Expr | undefined, bound: readonly string[], depth: number
   switch (kind.case) {
     case 'identExpr':
       if (!VARIABLES.has(kind.value.name) && !TYPE_NAMES.has(kind.value.name) && !bound.includes(kind.value.name)) {
-        throw new Error(`unknown variable '${kind.value.name}' (conditions can read input, case and action)`);
+        throw new Error(`unknown variable '${kind.value.name}' (conditions can read input, case, action and history)`);
       }
       return;
     case 'selectExpr':

@@ -1,5 +1,6 @@
 import { durationMillis } from '../case-types/definition.js';
 import { compileCondition, evaluateCondition } from './cel.js';
+import { historyProblems } from './history.js';
 import { separationProblems, separationRulesOf } from './separation.js';
 import { PolicyError, type ApprovalPolicy, type ApprovalStep, type PolicyContext, type RequiredStep } from './policy.js';
 
@@ -9,6 +10,7 @@ const DEFAULT_EXPIRES_IN = 'P7D';
 export function checkPolicy(policy: ApprovalPolicy): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(policy.version) || policy.version < 1) problems.push('version must be an integer >= 1');
+  problems.push(...historyProblems(policy));
   const names = new Set<string>();
   policy.steps.forEach((step, index) => {
     const label = `step ${index + 1} '${step.name}'`;

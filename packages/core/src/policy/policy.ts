@@ -24,10 +24,40 @@ export interface ApprovalPolicy {
   readonly key: string;
   /** Recorded with every decision. */
   readonly version: number;
+  /** What the `history` variable sums and how far back it looks (policy/history.ts); defaults apply when absent. */
+  readonly history?: HistorySettings;
   readonly steps: readonly ApprovalStep[];
 }
 
-/** The variables a `when` condition can read: `input`, `case` and `action`. */
+/** How a policy's `history` variable is computed. */
+export interface HistorySettings {
+  /** ISO 8601 duration that `samePayment` and `sameRequester` look back over. Default P30D. */
+  readonly window?: string;
+  /** The input field summed (integer, minor units). Default amount_minor. */
+  readonly amount?: string;
+  /** The input field naming the currency: only earlier actions in this action's currency count. Default currency. */
+  readonly currency?: string;
+  /** Input fields naming the payment or counterparty: an earlier action sharing any one is `samePayment`. */
+  readonly match?: readonly string[];
+}
+
+/** The sum of the amounts, and the number, of earlier actions that count (policy/history.ts). */
+export interface HistoryTotals {
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** The `history` variable: earlier actions of the same plugin action, in the same currency, computed by the server. */
+export interface PolicyHistory {
+  /** Every earlier action on this case. */
+  readonly sameCase: HistoryTotals;
+  /** Earlier actions on any case sharing a `match` field value with this one, within the window. */
+  readonly samePayment: HistoryTotals;
+  /** Earlier actions on any case proposed by the same person (or their tokens), within the window. */
+  readonly sameRequester: HistoryTotals;
+}
+
+/** The variables a `when` condition can read: `input`, `case`, `action` and, when the server gathered it, `history`. */
 export interface PolicyContext {
   /** The action's input (JSON). */
   readonly input: unknown;
@@ -40,6 +70,8 @@ export interface PolicyContext {
     readonly fields: unknown;
   };
   readonly action: { readonly plugin: string; readonly action: string };
+  /** Absent when not gathered: a condition reading it then fails to evaluate. */
+  readonly history?: PolicyHistory;
 }
 
 /** A step that applies to one proposed action, with defaults filled in. */

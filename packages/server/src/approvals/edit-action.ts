@@ -6,6 +6,7 @@ import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
 import { currentDecisions, loadVisibleAction, type ActionRow } from './action-access.js';
+import { gatherHistory } from '../policies/gather-history.js';
 import { evaluateProposal } from './evaluate-proposal.js';
 import { requirementEvents } from './propose-action.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
@@ -34,7 +35,9 @@ export async function editAction(
   if (expectedVersion !== undefined && expectedVersion !== action.version) {
     throw new ConflictError('VERSION_CONFLICT', `The action changed since version ${expectedVersion}`, { currentVersion: action.version });
   }
-  const evaluation = evaluateProposal(registry, target, { plugin: action.plugin, action: action.action, input });
+  const proposal = { plugin: action.plugin, action: action.action, input };
+  const history = await gatherHistory(tx, registry, target, proposal, { proposedBy: action.proposedBy, excludeActionId: action.id, lock: true });
+  const evaluation = evaluateProposal(registry, target, proposal, history);
   if (evaluation.payload.hash === action.payloadHash) return action;
 
   const now = new Date();

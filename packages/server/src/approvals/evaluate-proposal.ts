@@ -7,6 +7,7 @@ import {
   type ActionDefinition,
   type ApprovalPolicy,
   type Json,
+  type PolicyHistory,
   type RequiredStep,
 } from '@latch/core';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
@@ -28,13 +29,15 @@ export interface Evaluation {
   readonly steps: RequiredStep[];
   /** Set when a policy condition could not be evaluated: every step is then required (fail closed). */
   readonly policyError?: string;
+  /** The `history` the policy saw (policies/gather-history.ts), recorded with the action. */
+  readonly history?: PolicyHistory;
 }
 
 /**
  * Checks a proposal against the case's type (at the version the case runs under) and works out
  * what approval it needs. Writes nothing: proposing and simulating share it.
  */
-export function evaluateProposal(registry: CaseTypeRegistry, target: CaseRow, proposal: Proposal): Evaluation {
+export function evaluateProposal(registry: CaseTypeRegistry, target: CaseRow, proposal: Proposal, history?: PolicyHistory): Evaluation {
   const type = registry.get(target.typeKey, target.typeVersion);
   const definition = findAction(type.definition, proposal.plugin, proposal.action);
   if (!definition) {
@@ -53,12 +56,14 @@ export function evaluateProposal(registry: CaseTypeRegistry, target: CaseRow, pr
     input,
     case: { type: target.typeKey, status: target.status, priority: target.priority, queue: target.queue, fields: target.fields as Record<string, unknown> },
     action: { plugin: proposal.plugin, action: proposal.action },
+    ...(history ? { history } : {}),
   };
+  const facts = history ? { history } : {};
   try {
-    return { definition, input: input as Record<string, Json>, payload, policy, steps: requiredSteps(policy, context) };
+    return { definition, input: input as Record<string, Json>, payload, policy, steps: requiredSteps(policy, context), ...facts };
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
     const all = requiredSteps({ ...policy, steps: policy.steps.map(({ when: _when, ...step }) => step) }, context);
-    return { definition, input: input as Record<string, Json>, payload, policy, steps: all, policyError: error.message };
+    return { definition, input: input as Record<string, Json>, payload, policy, steps: all, policyError: error.message, ...facts };
   }
 }

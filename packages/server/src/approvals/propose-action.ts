@@ -7,6 +7,7 @@ import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
 import { and, eq, inArray } from 'drizzle-orm';
 import { queueExecution } from '../execution/queue-execution.js';
+import { gatherHistory } from '../policies/gather-history.js';
 import { refuseUnrunnableProposal, type PluginDirectory } from '../plugin-host/plugin-availability.js';
 import type { ActionRow } from './action-access.js';
 import { evaluateProposal, type Evaluation, type Proposal } from './evaluate-proposal.js';
@@ -30,6 +31,7 @@ export function requirementEvents(kind: 'action.proposed' | 'action.updated', ac
         requirements: evaluation.steps.map(presentStep),
         summary: describeRequirements(evaluation.steps),
         ...(evaluation.policyError ? { policyError: evaluation.policyError } : {}),
+        ...(evaluation.history ? { history: evaluation.history } : {}),
         status,
       },
     },
@@ -75,7 +77,8 @@ export async function proposeAction(
   // The case row before its stream head (the lock order, db/event-store.ts): the action's foreign key
   // locks the row, and would otherwise do so after the head.
   const target = await loadVisibleCase(tx, caseId, visibility, true);
-  const evaluation = evaluateProposal(registry, target, proposal);
+  const history = await gatherHistory(tx, registry, target, proposal, { proposedBy: principal.userId, lock: true });
+  const evaluation = evaluateProposal(registry, target, proposal, history);
   refuseUnrunnableProposal(plugins, proposal.plugin, proposal.action);
   await refuseDuplicateInFlight(tx, caseId, evaluation.payload.hash);
   const now = new Date();

@@ -64,6 +64,17 @@ export const caseTypeFileSchema = {
         properties: {
           key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
           version: { type: 'integer', minimum: 1 },
+          // What the `history` variable sums and how far back it looks (core policy/history.ts).
+          history: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              window: { type: 'string', pattern: '^P' },
+              amount: { type: 'string' },
+              currency: { type: 'string' },
+              match: { type: 'array', items: { type: 'string' }, maxItems: 10 },
+            },
+          },
           steps: {
             type: 'array',
             items: {

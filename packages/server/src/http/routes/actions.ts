@@ -4,6 +4,7 @@ import { recordingRefusals } from '../../approvals/blocked-attempts.js';
 import { decideAction, type DecisionInput } from '../../approvals/decide-action.js';
 import { cancelAction, editAction } from '../../approvals/edit-action.js';
 import { evaluateProposal, type Proposal } from '../../approvals/evaluate-proposal.js';
+import { gatherHistory } from '../../policies/gather-history.js';
 import { presentAction, presentStep } from '../../approvals/present-action.js';
 import { approversSchema, explainApprovers } from '../../approvals/explain-approvers.js';
 import { proposeAction } from '../../approvals/propose-action.js';
@@ -41,6 +42,9 @@ const blockedBy = {
   },
 } as const;
 const action = { type: 'object', additionalProperties: true, properties: { id: uuid, status: { type: 'string' }, payloadHash: sha256, blockedBy } } as const;
+const totals = { type: 'object', additionalProperties: false, required: ['sum', 'count'], properties: { sum: { type: 'integer' }, count: { type: 'integer' } } } as const;
+/** The earlier actions the policy's conditions saw (policies/gather-history.ts), when they read `history`. */
+const historySchema = { type: 'object', additionalProperties: false, required: ['sameCase', 'samePayment', 'sameRequester'], properties: { sameCase: totals, samePayment: totals, sameRequester: totals } } as const;
 const requirements = { type: 'object', additionalProperties: true, properties: { summary: { type: 'string' }, steps: { type: 'array' } } } as const;
 
 /**
@@ -116,18 +120,20 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         summary: 'What would this proposal require? Evaluates the policy and writes nothing',
         params: idParams,
         body: proposalBody,
-        response: { 200: { type: 'object', properties: { payloadHash: sha256, status: { type: 'string' }, requirements, policy: { type: ['object', 'null'], additionalProperties: true }, approvers: approversSchema } }, ...errors(400, 401, 403, 404) },
+        response: { 200: { type: 'object', properties: { payloadHash: sha256, status: { type: 'string' }, requirements, policy: { type: ['object', 'null'], additionalProperties: true }, history: historySchema, approvers: approversSchema } }, ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const target = await loadVisibleCase(ctx.database.db, request.params.id, ctx.teams.visibilityOf(principalOf(request)));
-      const evaluation = evaluateProposal(ctx.caseTypes, target, request.body);
+      const history = await gatherHistory(ctx.database.db, ctx.caseTypes, target, request.body, { proposedBy: principalOf(request).userId });
+      const evaluation = evaluateProposal(ctx.caseTypes, target, request.body, history);
       refuseUnrunnableProposal(ctx.plugins, request.body.plugin, request.body.action);
       return {
         payloadHash: evaluation.payload.hash,
         status: evaluation.steps.length > 0 ? 'awaiting_approval' : 'approved',
         requirements: { steps: evaluation.steps.map(presentStep), summary: describeRequirements(evaluation.steps) },
         policy: evaluation.policy ? { key: evaluation.policy.key, version: evaluation.policy.version } : null,
+        ...(evaluation.history ? { history: evaluation.history } : {}),
         // Who could approve, and why not: only for those who may see the user directory.
         ...(principalOf(request).permissions.has('user:read') ? { approvers: await explainApprovers(ctx.database.db, target.id, principalOf(request).userId, evaluation.steps) } : {}),
       };
