@@ -1,4 +1,4 @@
-import { describeFailure, permissionsOf, separationFailures, type CaseFacts, type RequiredStep } from '@latch/core';
+import { describeFailure, separationFailures, type CaseFacts, type RequiredStep } from '@latch/core';
 import { and, asc, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.js';
 import { users } from '../db/schema.js';
@@ -36,7 +36,14 @@ export interface StepApprovers {
  * action `proposedBy` proposes on this case, with every rule they would fail: the proposer rule
  * and the step's separation rules, judged from the case's record by the engine's own function.
  */
-export async function explainApprovers(db: Queryable, caseId: string, proposedBy: string, steps: readonly RequiredStep[]): Promise<StepApprovers[]> {
+export async function explainApprovers(
+  db: Queryable,
+  caseId: string,
+  proposedBy: string,
+  steps: readonly RequiredStep[],
+  /** Whether these roles grant `action:decide` (the deployment's role set decides). */
+  mayDecide: (roles: readonly string[]) => boolean,
+): Promise<StepApprovers[]> {
   const facts = steps.length > 0 ? await caseFactsOf(db, caseId, proposedBy) : undefined;
   const explained: StepApprovers[] = [];
   for (const step of steps) {
@@ -46,7 +53,7 @@ export async function explainApprovers(db: Queryable, caseId: string, proposedBy
       .where(and(isNull(users.disabledAt), step.role !== undefined ? sql`${step.role} = any(${users.roles})` : sql`${step.team ?? ''} = any(${users.teams})`))
       .orderBy(asc(users.name))
       .limit(4 * MAX_CANDIDATES);
-    const deciders = holders.filter((holder) => permissionsOf(holder.roles).has('action:decide')).slice(0, MAX_CANDIDATES);
+    const deciders = holders.filter((holder) => mayDecide(holder.roles)).slice(0, MAX_CANDIDATES);
     const candidates = deciders.map((holder) => judge(step, holder, proposedBy, facts!));
     explained.push({ step: step.index, name: step.name, candidates, sentence: sentenceOf(candidates) });
   }

@@ -3,6 +3,7 @@ import { usePropose, useSimulation, type Proposal } from '../../api/actions';
 import type { AvailableAction, CaseDetail, Suggestion } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Hash } from '../../components/Inert';
+import { ApproverEligibility } from './ApproverEligibility';
 import { fieldsOf, rawFrom, valuesFrom, type RawValues } from '../../components/schema-form/schema-form';
 import { SchemaForm } from '../../components/schema-form/SchemaForm';
 
@@ -82,6 +83,7 @@ export function ProposeAction({ detail, available, suggestions, labels }: Props)
             <p>
               <strong>{simulation.data.status === 'approved' ? 'Runs without approval.' : `Needs: ${simulation.data.requirements?.summary ?? ''}`}</strong>
             </p>
+            {simulation.data.status !== 'approved' && simulation.data.approvers && <ApproverEligibility steps={simulation.data.approvers} />}
             <p className="small">
               Payload hash <Hash value={simulation.data.payloadHash} />
             </p>
