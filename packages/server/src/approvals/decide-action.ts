@@ -3,7 +3,7 @@ import { and, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import { subjectOf } from '../cases/create-case.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
-import { actionRequests, approvalDecisions, delegations, events, users } from '../db/schema.js';
+import { actionRequests, approvalDecisions, cases, delegations, events, users } from '../db/schema.js';
 import { currentDecisions, loadVisibleAction, type ActionRow, type DecisionRow } from './action-access.js';
 import { APPROVAL_EXPIRY_QUEUE, type Scheduler } from './scheduler.js';
 import { scheduleExecution } from '../execution/queue-execution.js';
@@ -66,7 +66,9 @@ export async function decideAction(
   const people = [principal.userId, ...(decider.onBehalfOf ? [decider.onBehalfOf.userId] : [])];
   const accountChanges = await changesBy(tx, action.proposedBy, people, new Date(now.getTime() - adminWindowMs));
   const earlierPayloadHashes = input.payloadHash === action.payloadHash ? [] : await earlierPayloadHashesOf(tx, action);
-  const caseFacts = needsCaseFacts(action.steps as RequiredStep[]) ? await caseFactsOf(tx, action.caseId, action.proposedBy) : undefined;
+  // Who requested, holds or edited the case is read with the case row share-locked: an edit of a
+  // field committing meanwhile waits for this ruling, or is seen by it (never lost between the two).
+  const caseFacts = needsCaseFacts(action.steps as RequiredStep[]) ? await lockedCaseFacts(tx, action.caseId, action.proposedBy) : undefined;
   const ruling = ruleOnDecision(stateOf(action), prior, decider, input, now, { accountChanges, adminWindowMs, earlierPayloadHashes, ...(caseFacts ? { caseFacts } : {}) });
   const steps = action.steps as RequiredStep[];
   const step = steps[ruling.stepIndex]!;
@@ -81,6 +83,7 @@ export async function decideAction(
         stepName: step.name,
         payloadHash: action.payloadHash,
         policy,
+        roleSet: principal.roleSetVersion ?? null,
         onBehalfOf: input.onBehalfOf ?? null,
         ...(input.reason ? { reason: personal(input.reason) } : {}),
       },
@@ -159,4 +162,9 @@ async function delegator(tx: Tx, fromUserId: string, delegate: string, now: Date
     );
   if (!found) throw new LatchError('NO_DELEGATION', 'No active delegation from that user to you');
   return { userId: found.user.id, roles: found.user.roles, teams: found.user.teams };
+}
+
+async function lockedCaseFacts(tx: Tx, caseId: string, proposedBy: string) {
+  await tx.select({ id: cases.id }).from(cases).where(eq(cases.id, caseId)).for('share');
+  return caseFactsOf(tx, caseId, proposedBy);
 }
