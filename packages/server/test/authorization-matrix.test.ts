@@ -63,6 +63,12 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/case-types', call: () => ({ method: 'GET', url: '/api/v1/case-types' }), expect: signedIn() },
   { route: 'GET /api/v1/case-types/:key', call: () => ({ method: 'GET', url: '/api/v1/case-types/refund' }), expect: signedIn() },
   { route: 'GET /api/v1/case-types/:key/versions/:version', call: () => ({ method: 'GET', url: '/api/v1/case-types/refund/versions/1' }), expect: signedIn() },
+  // Reads every action of a type and writes nothing: for those who may read every case (admins, auditors).
+  {
+    route: 'POST /api/v1/policies::replay',
+    call: () => ({ method: 'POST', url: '/api/v1/policies:replay', payload: { caseType: 'refund', policy: { key: 'refund_threshold', version: 9, steps: [{ name: 'all', role: 'refund_approver' }] }, days: 1 } }),
+    expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
+  },
   {
     route: 'POST /api/v1/cases',
     call: () => ({ method: 'POST', url: '/api/v1/cases', payload: { type: 'refund', title: 'New', fields: { order_id: '1', amount_minor: 5, currency: 'usd' } } }),

@@ -11,6 +11,7 @@ import { registerExportCommand } from './export.js';
 import { registerLogCommands } from './log.js';
 import { registerLoginCommands } from './login.js';
 import { registerPluginCommands } from './plugin.js';
+import { registerPolicyCommands } from './policy.js';
 
 /** The whole `latch` command tree (exported so a test can check every command explains itself). */
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerLogCommands(program);
   registerPluginCommands(program);
+  registerPolicyCommands(program);
   // Set after the subcommands are made, so only the program's own options are positional: `latch
   // --version` prints the version while `latch case update <id> --version 3` reaches the subcommand.
   return program.enablePositionalOptions();

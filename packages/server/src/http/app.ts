@@ -32,6 +32,7 @@ import { noteRoutes } from './routes/notes.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
 import { pluginRoutes } from './routes/plugins.js';
+import { policyRoutes } from './routes/policies.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
@@ -161,6 +162,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(intakeFormRoutes(ctx));
   await app.register(intakeAlertRoutes(ctx));
   await app.register(intakeReplyRoutes(ctx));
+  await app.register(policyRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);
