@@ -4952,6 +4952,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policies:replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate a new policy version against the actions of the last N days: which would have needed more or fewer approvals. Writes nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        caseType: string;
+                        days: number;
+                        /** @description The new policy version: YAML or JSON text, or the object */
+                        policy: string | Record<string, unknown>;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            actions: {
+                                action: string;
+                                /** Format: uuid */
+                                actionId: string;
+                                /** Format: uuid */
+                                caseId: string;
+                                /** @enum {string} */
+                                change: "more" | "fewer" | "same" | "unknown";
+                                historyRecorded: boolean;
+                                new: {
+                                    approvals: number | null;
+                                    error?: string;
+                                    policyVersion?: number | null;
+                                    steps: string[] | null;
+                                };
+                                old: {
+                                    approvals: number | null;
+                                    error?: string;
+                                    policyVersion?: number | null;
+                                    steps: string[] | null;
+                                };
+                                plugin: string;
+                                /** Format: date-time */
+                                proposedAt: string;
+                                status: string;
+                            }[];
+                            caseType: string;
+                            days: number;
+                            policy: {
+                                key: string;
+                                version: number;
+                            };
+                            /** Format: date-time */
+                            since: string;
+                            totals: {
+                                actions: number;
+                                fewer: number;
+                                more: number;
+                                same: number;
+                                unknown: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens": {
         parameters: {
             query?: never;
