@@ -4,6 +4,7 @@ import type { CaseTypeRegistry } from './case-types/registry.js';
 import type { LatchConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { TeamDirectory } from './access/teams.js';
+import type { RoleSet } from './roles/role-set.js';
 import type { LatchLog } from './log/latch-log.js';
 import type { IntakeRuntime } from './intake/intake-runtime.js';
 
@@ -12,6 +13,8 @@ export interface LatchContext {
   readonly database: Database;
   readonly caseTypes: CaseTypeRegistry;
   readonly teams: TeamDirectory;
+  /** The roles (roles.yaml), with the version they are recorded under on the system stream. */
+  readonly roles: RoleSet;
   readonly config: LatchConfig;
   /** Durable timers (approval expiry), enqueued inside the transaction that makes them due. */
   readonly scheduler: Scheduler;

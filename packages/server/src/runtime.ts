@@ -10,6 +10,8 @@ import { PluginHost } from './plugin-host/plugin-host.js';
 import { actionsWaitingForPlugins, describeWaiting } from './plugin-host/waiting-actions.js';
 import { createUser, countUsers } from './auth/users.js';
 import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
+import { SHIPPED_ROLES } from './roles/role-set.js';
+import { openRoles, roleUsageWarnings } from './roles/sync-roles.js';
 import type { LatchConfig } from './config.js';
 import type { LatchContext } from './context.js';
 import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
@@ -94,6 +96,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
     const caseTypes = await syncCaseTypes(database.db, onDisk);
     const say = options.log ?? defaultLog;
+    const roles = options.schemaOnly ? SHIPPED_ROLES : await openRoles(database, config.configDir, caseTypes, say);
     const intakeConfig = options.schemaOnly ? parseIntakeConfig({}, undefined, config.configDir) : loadIntakeConfig(config.configDir);
     checkIntakeTargets(intakeConfig, new Set(caseTypes.list().map((t) => t.definition.key)));
     if (options.jobs !== false && !options.schemaOnly) {
@@ -119,7 +122,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       say('info', describeLog(log));
       log.sequencer.start();
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined } };
+    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), roles, config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined } };
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
     // Several executions at once (plugin calls wait on the network), well below the pool's 20 connections.
@@ -134,6 +137,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       await jobs.work(CASE_CONTEXT_QUEUE, async (job) => void (await fetchCaseContext(ctx.database, host, ctx.scheduler, job.data as ContextJob)), { batchSize: 4, pollingIntervalSeconds: 0.5 });
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
+    if (jobs) for (const warning of await roleUsageWarnings(roles, database.db)) say('warn', `roles: ${warning}`);
     if (jobs) stopNotifications = await startNotifications({ ...ctx, jobs, say });
     // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
     if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
@@ -200,6 +204,6 @@ async function bootstrapAdmin(ctx: LatchContext): Promise<void> {
   if (!email || !password) return;
   if ((await countUsers(ctx.database.db)) > 0) return;
   await ctx.database.write((tx) =>
-    createUser(tx, { email, name: 'Administrator', password, roles: ['admin'] }, { type: 'system', id: 'bootstrap' }),
+    createUser(tx, { email, name: 'Administrator', password, roles: ['admin'] }, { type: 'system', id: 'bootstrap' }, undefined, ctx.roles),
   );
 }

@@ -32,6 +32,7 @@ function shippedConfigCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'latch-test-config-'));
   cpSync(join(repoConfig, 'case-types'), join(dir, 'case-types'), { recursive: true });
   cpSync(join(repoConfig, 'teams.yaml'), join(dir, 'teams.yaml'));
+  cpSync(join(repoConfig, 'roles.yaml'), join(dir, 'roles.yaml'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -121,8 +122,8 @@ async function startOn(kind: DbKind, config: LatchConfig, pgdb: Awaited<ReturnTy
 async function withUsers(app: LatchApp, latch: Awaited<ReturnType<typeof openLatch>>, pgdb: Awaited<ReturnType<typeof freshPostgresDatabase>> | undefined): Promise<TestLatch> {
   const system = { type: 'system', id: 'test' } as const;
   const make = async (email: string, roles: string[], teams: string[]): Promise<TestUser> => {
-    const user = await latch.ctx.database.write((tx) => createUser(tx, { email, name: email.split('@')[0]!, password: PASSWORD, roles, teams }, system));
-    const { token } = await latch.ctx.database.write((tx) => createToken(tx, user, { name: 'test', scopes: ['*'] }, system));
+    const user = await latch.ctx.database.write((tx) => createUser(tx, { email, name: email.split('@')[0]!, password: PASSWORD, roles, teams }, system, undefined, latch.ctx.roles));
+    const { token } = await latch.ctx.database.write((tx) => createToken(tx, user, { name: 'test', scopes: ['*'] }, system, undefined, latch.ctx.roles));
     return { id: user.id, email, token };
   };
   const users = {

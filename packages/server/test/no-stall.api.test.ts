@@ -131,7 +131,7 @@ describe.each(DB_KINDS)("proposals a deployment's plugins could never run (%s)",
   it('fails an action approved before its plugin left plugins.yaml, saying so, rather than calling anything', async () => {
     const caseId = await newCase(refundBody());
     const operator = await findUser(t.ctx.database.db, t.users.operator.id);
-    const principal = principalFor(operator!);
+    const principal = principalFor(operator!, t.ctx.roles);
     const input = { payment_intent: 'pi_1', amount_minor: 100, currency: 'usd', reason: 'duplicate' };
     // Proposed as a deployment without plugins.yaml would have accepted it (no plugins known).
     const row = await t.ctx.database.write((tx) =>

@@ -47,6 +47,8 @@ export interface Principal {
   readonly roles: readonly string[];
   readonly teams: readonly string[];
   readonly permissions: ReadonlySet<Permission>;
+  /** The version of the role set (roles.yaml, recorded on the system stream) these permissions came from. */
+  readonly roleSetVersion?: number;
 }
 
 /** What a principal may see of a case: staff see their teams' queues; everyone sees what they requested or hold. */

@@ -106,7 +106,10 @@ export async function proposeAction(
     createdAt: now,
     updatedAt: now,
   };
-  await appendEvents(tx, caseId, requirementEvents('action.proposed', id, evaluation, status, actor), {
+  const [proposed, ...rest] = requirementEvents('action.proposed', id, evaluation, status, actor);
+  // The role definitions that governed it: the version of roles.yaml recorded as roles.defined on the system stream.
+  const drafts = [{ ...proposed!, data: { ...proposed!.data, roleSet: principal.roleSetVersion ?? null } }, ...rest];
+  await appendEvents(tx, caseId, drafts, {
     subject: subjectOf(target),
     alongside: tx.insert(actionRequests).values(row),
   });

@@ -1,4 +1,5 @@
-import { isPermission, permissionsOf, type Actor, type Permission, type Principal } from '@latch/core';
+import { isPermission, type Actor, type Permission, type Principal } from '@latch/core';
+import type { RoleSet } from '../roles/role-set.js';
 
 export interface PrincipalUser {
   readonly id: string;
@@ -6,9 +7,13 @@ export interface PrincipalUser {
   readonly teams: readonly string[];
 }
 
-/** A user's principal; through a token, only the permissions both the user and the token's scopes hold. */
-export function principalFor(user: PrincipalUser, token?: { id: string; scopes: readonly string[] }): Principal {
-  const granted = permissionsOf(user.roles);
+/**
+ * A user's principal, with the permissions the deployment's role set (roles.yaml) gives their roles;
+ * a role no longer defined grants nothing. Through a token, only the permissions both the user and
+ * the token's scopes hold.
+ */
+export function principalFor(user: PrincipalUser, roles: RoleSet, token?: { id: string; scopes: readonly string[] }): Principal {
+  const granted = roles.permissionsOf(user.roles);
   const permissions = token
     ? new Set([...granted].filter((p) => token.scopes.includes(p) || token.scopes.includes('*')))
     : granted;
@@ -18,6 +23,7 @@ export function principalFor(user: PrincipalUser, token?: { id: string; scopes: 
     roles: user.roles,
     teams: user.teams,
     permissions: permissions as ReadonlySet<Permission>,
+    ...(roles.version !== undefined ? { roleSetVersion: roles.version } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { eq, lt, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/database.js';
 import { preparedPerDatabase } from '../db/prepared.js';
 import { sessions, users } from '../db/schema.js';
+import type { RoleSet } from '../roles/role-set.js';
 import { principalFor } from './principal.js';
 import { hashSecret, newSecret } from './secrets.js';
 
@@ -26,10 +27,10 @@ const sessionLookup = preparedPerDatabase((db) =>
     .prepare('latch_session_lookup'),
 );
 
-export async function authenticateSession(db: Db, secret: string): Promise<Principal | undefined> {
+export async function authenticateSession(db: Db, secret: string, roles: RoleSet): Promise<Principal | undefined> {
   const [found] = await sessionLookup(db).execute({ idHash: hashSecret(secret) });
   if (!found || found.user.disabledAt || found.session.expiresAt.getTime() <= Date.now()) return undefined;
-  return principalFor(found.user);
+  return principalFor(found.user, roles);
 }
 
 export async function endSession(db: Queryable, secret: string): Promise<void> {

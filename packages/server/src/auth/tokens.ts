@@ -1,9 +1,10 @@
-import { LatchError, NotFoundError, PERMISSIONS, permissionsOf, uuidv7, ValidationError, type Actor, type Permission, type Principal } from '@latch/core';
+import { LatchError, NotFoundError, PERMISSIONS, uuidv7, ValidationError, type Actor, type Permission, type Principal } from '@latch/core';
 import { desc, eq, sql } from 'drizzle-orm';
 import { resultRows, type Db, type Queryable, type Tx } from '../db/database.js';
 import { preparedPerDatabase } from '../db/prepared.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
 import { apiTokens, users } from '../db/schema.js';
+import { SHIPPED_ROLES, type RoleSet } from '../roles/role-set.js';
 import { invalidScopes, principalFor } from './principal.js';
 import { hashSecret, newSecret, sameDigest } from './secrets.js';
 
@@ -21,6 +22,7 @@ export async function createToken(
   input: { name: string; scopes: readonly string[]; expiresAt?: Date | undefined },
   actor: Actor,
   parentTokenId?: string,
+  roles: RoleSet = SHIPPED_ROLES,
 ): Promise<{ token: string; row: TokenRow }> {
   const bad = invalidScopes(input.scopes);
   if (bad.length > 0) {
@@ -29,7 +31,7 @@ export async function createToken(
   }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ValidationError('expiresAt must be in the future', { field: 'expiresAt' });
   const scopes = [...new Set(input.scopes)];
-  const held = permissionsOf(user.roles);
+  const held = roles.permissionsOf(user.roles);
   const notHeld = scopes.filter((s) => s !== '*' && !held.has(s as Permission));
   if (notHeld.length > 0) throw new LatchError('SCOPE_NOT_HELD', `Your roles do not grant: ${notHeld.join(', ')}`, { notHeld });
   if (parentTokenId !== undefined) await checkWithinParent(tx, user.id, parentTokenId, scopes, held, input.expiresAt);
@@ -130,7 +132,7 @@ const tokenLookup = preparedPerDatabase((db) =>
 const TOKEN = /^latch_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 /** Resolves a bearer token to its principal; any fault is the same UNAUTHENTICATED, to leak nothing. */
-export async function authenticateToken(db: Db, raw: string): Promise<Principal> {
+export async function authenticateToken(db: Db, raw: string, roles: RoleSet): Promise<Principal> {
   const invalid = () => new LatchError('UNAUTHENTICATED', 'The API token is invalid, expired or revoked');
   const match = TOKEN.exec(raw);
   if (!match) throw invalid();
@@ -141,7 +143,7 @@ export async function authenticateToken(db: Db, raw: string): Promise<Principal>
   if (found.token.revokedAt || found.user.disabledAt || (found.token.expiresAt && found.token.expiresAt.getTime() <= Date.now())) throw invalid();
   // Belt and braces beside the cascading revoke: a token minted by a dead token is dead.
   if (found.token.parentId && (await deadAncestors(db, found.token.parentId)) > 0) throw invalid();
-  return principalFor(found.user, { id: found.token.id, scopes: found.token.scopes });
+  return principalFor(found.user, roles, { id: found.token.id, scopes: found.token.scopes });
 }
 
 /** How many of a token's ancestors (from `parentId` up) are revoked or expired. Only minted tokens pay for this query. */

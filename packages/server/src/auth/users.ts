@@ -1,4 +1,5 @@
-import { ConflictError, NotFoundError, personal, uuidv7, ValidationError, BUILTIN_ROLES, type Actor } from '@latch/core';
+import { ConflictError, NotFoundError, personal, uuidv7, ValidationError, type Actor } from '@latch/core';
+import { SHIPPED_ROLES, type RoleSet } from '../roles/role-set.js';
 import { asc, eq } from 'drizzle-orm';
 import { sqlState, type Queryable, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
@@ -23,9 +24,9 @@ export function normaliseEmail(email: string): string {
 }
 
 // Own keys only: `in` would accept 'constructor' or 'toString'.
-function checkRoles(roles: readonly string[]): void {
-  const unknown = roles.filter((r) => !Object.hasOwn(BUILTIN_ROLES, r));
-  if (unknown.length > 0) throw new ValidationError(`Unknown roles: ${unknown.join(', ')}`, { field: 'roles', unknown, known: Object.keys(BUILTIN_ROLES) });
+function checkRoles(roles: readonly string[], defined: RoleSet): void {
+  const unknown = roles.filter((r) => !defined.has(r));
+  if (unknown.length > 0) throw new ValidationError(`Unknown roles: ${unknown.join(', ')} (roles are defined in roles.yaml: ${defined.names().join(', ')})`, { field: 'roles', unknown, known: defined.names() });
 }
 
 function checkTeams(teams: readonly string[], directory: TeamDirectory | undefined): void {
@@ -35,10 +36,11 @@ function checkTeams(teams: readonly string[], directory: TeamDirectory | undefin
 
 /**
  * Creates a user and records `user.created` on the system stream. The password is never recorded.
- * With the deployment's team directory (the API and CLI always pass it), unknown teams are refused.
+ * With the deployment's team directory (the API and CLI always pass it), unknown teams are refused;
+ * roles must be defined in the deployment's role set (the API and CLI pass it; else the shipped roles).
  */
-export async function createUser(tx: Tx, input: NewUser, actor: Actor, directory?: TeamDirectory): Promise<UserRow> {
-  checkRoles(input.roles);
+export async function createUser(tx: Tx, input: NewUser, actor: Actor, directory?: TeamDirectory, roles: RoleSet = SHIPPED_ROLES): Promise<UserRow> {
+  checkRoles(input.roles, roles);
   checkTeams(input.teams ?? [], directory);
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password);
@@ -82,10 +84,10 @@ export interface UserChanges {
  * and new roles, and the account change the maker-checker rule reads. A new password or disabling
  * ends every session and revokes every token of the user; enabling again revives none of them.
  */
-export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor: Actor, directory?: TeamDirectory): Promise<UserRow> {
+export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor: Actor, directory?: TeamDirectory, roles: RoleSet = SHIPPED_ROLES): Promise<UserRow> {
   const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
   if (!current) throw new NotFoundError('User');
-  if (changes.roles) checkRoles(changes.roles);
+  if (changes.roles) checkRoles(changes.roles, roles);
   if (changes.teams) checkTeams(changes.teams, directory);
   if (changes.password !== undefined) {
     const problem = passwordProblem(changes.password);

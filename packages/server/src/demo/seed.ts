@@ -29,9 +29,9 @@ export async function seedDemo(ctx: LatchContext): Promise<boolean> {
   const system = { type: 'system', id: 'demo-seed' } as const;
   const users: UserRow[] = [];
   for (const user of DEMO_USERS) {
-    users.push(await ctx.database.write((tx) => createUser(tx, { ...user, roles: [...user.roles], teams: [...user.teams] }, system)));
+    users.push(await ctx.database.write((tx) => createUser(tx, { ...user, roles: [...user.roles], teams: [...user.teams] }, system, undefined, ctx.roles)));
   }
-  const olivia = principalFor(users[1]!);
+  const olivia = principalFor(users[1]!, ctx.roles);
   const visibility = ctx.teams.visibilityOf(olivia);
   for (const [i, refund] of DEMO_REFUNDS.entries()) {
     await ctx.database.write(async (tx) => {

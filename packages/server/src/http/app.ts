@@ -32,6 +32,7 @@ import { noteRoutes } from './routes/notes.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
 import { pluginRoutes } from './routes/plugins.js';
+import { roleRoutes } from './routes/roles.js';
 import { policyRoutes } from './routes/policies.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -140,6 +141,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(userRoutes(ctx));
+  await app.register(roleRoutes(ctx));
   await app.register(tokenRoutes(ctx));
   await app.register(caseTypeRoutes(ctx));
   await app.register(caseRoutes(ctx));

@@ -40,13 +40,13 @@ async function identify(request: FastifyRequest, ctx: LatchContext): Promise<voi
   if (header !== undefined) {
     const [scheme, value] = header.split(' ', 2);
     if (scheme?.toLowerCase() !== 'bearer' || !value) throw new LatchError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
-    request.principal = await authenticateToken(ctx.database.db, value.trim());
+    request.principal = await authenticateToken(ctx.database.db, value.trim(), ctx.roles);
     request.authMethod = 'token';
     return;
   }
   const secret = request.cookies[SESSION_COOKIE];
   if (secret) {
-    const principal = await authenticateSession(ctx.database.db, secret);
+    const principal = await authenticateSession(ctx.database.db, secret, ctx.roles);
     if (principal) {
       request.principal = principal;
       request.authMethod = 'session';

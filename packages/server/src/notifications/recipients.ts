@@ -3,6 +3,7 @@ import { and, arrayContains, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import type { TeamDirectory } from '../access/teams.js';
 import { waitingFor } from '../approvals/waiting-for.js';
 import { principalFor } from '../auth/principal.js';
+import type { RoleSet } from '../roles/role-set.js';
 import type { Queryable } from '../db/database.js';
 import { SYSTEM_STREAM } from '../db/event-store.js';
 import { actionRequests, cases, delegations, users } from '../db/schema.js';
@@ -21,6 +22,8 @@ export interface NotificationDraft {
 
 export interface RecipientRules {
   readonly teams: TeamDirectory;
+  /** The deployment's roles: who may decide comes from them. */
+  readonly roles: RoleSet;
   readonly adminWindowDays: number;
 }
 
@@ -85,7 +88,7 @@ async function approvalWaiting(db: Queryable, actionId: string, rules: Recipient
   const people = new Map([...holders, ...delegates.map((d) => d.user)].map((u) => [u.id, u]));
   const drafts: NotificationDraft[] = [];
   for (const person of people.values()) {
-    const principal = principalFor(person);
+    const principal = principalFor(person, rules.roles);
     if (!principal.permissions.has('action:decide')) continue;
     // The inbox's own rule, so a notification never announces what the inbox would not show.
     const waiting = await waitingFor(db, principal, rules.teams.visibilityOf(principal), { adminWindowDays: rules.adminWindowDays });

@@ -45,7 +45,7 @@ export async function maySee(db: Queryable, userId: string, caseId: string, rule
   const [user] = await db.select().from(users).where(and(eq(users.id, userId), isNull(users.disabledAt)));
   if (!user) return false;
   try {
-    await loadVisibleCase(db, caseId, rules.teams.visibilityOf(principalFor(user)));
+    await loadVisibleCase(db, caseId, rules.teams.visibilityOf(principalFor(user, rules.roles)));
     return true;
   } catch (error) {
     if (error instanceof NotFoundError) return false;

@@ -18,7 +18,7 @@ export interface NotificationParts extends LatchContext {
 export async function startNotifications(parts: NotificationParts): Promise<() => Promise<void>> {
   const { database, jobs, config, say } = parts;
   const notify = config.notify;
-  const rules = { teams: parts.teams, adminWindowDays: config.sodAdminWindowDays };
+  const rules = { teams: parts.teams, roles: parts.roles, adminWindowDays: config.sodAdminWindowDays };
   const transports = openTransports(notify);
   await jobs.ensureQueue(NOTIFY_DELIVER_QUEUE, { retryLimit: notify.maxAttempts - 1, retryDelay: notify.retryDelaySeconds, retryBackoff: true, expireInSeconds: 120 });
   await jobs.work(NOTIFY_DELIVER_QUEUE, (job) => runDelivery({ database, transports, rules, config: notify, publicUrl: config.publicUrl }, job.data as DeliveryJob), { batchSize: 4 });

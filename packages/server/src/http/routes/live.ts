@@ -128,9 +128,9 @@ function accessCheck(ctx: LatchContext, request: FastifyRequest, permission: Per
   return async () => {
     try {
       const principal = session
-        ? await authenticateSession(ctx.database.db, session)
+        ? await authenticateSession(ctx.database.db, session, ctx.roles)
         : bearer
-          ? await authenticateToken(ctx.database.db, bearer)
+          ? await authenticateToken(ctx.database.db, bearer, ctx.roles)
           : undefined;
       if (!principal || !principal.permissions.has(permission)) return false;
       if (caseId) await loadVisibleCase(ctx.database.db, caseId, ctx.teams.visibilityOf(principal));

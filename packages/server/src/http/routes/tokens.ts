@@ -49,7 +49,7 @@ export const tokenRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app
       const expiresAt = request.body.expiresAt ? new Date(request.body.expiresAt) : undefined;
       return runCommand(ctx, request, reply, async (tx) => {
         const input = { name: request.body.name, scopes: request.body.scopes, expiresAt };
-        const { token, row } = await createToken(tx, user, input, actorOf(principal), principal.tokenId);
+        const { token, row } = await createToken(tx, user, input, actorOf(principal), principal.tokenId, ctx.roles);
         const shown = presentToken(row);
         return { status: 201, body: { ...shown, token }, replayBody: shown };
       });

@@ -63,7 +63,7 @@ export const userRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request, reply) => {
       const actor = actorOf(principalOf(request));
-      return runCommand(ctx, request, reply, async (tx) => ({ status: 201, body: presentUser(await createUser(tx, request.body, actor, ctx.teams)) }));
+      return runCommand(ctx, request, reply, async (tx) => ({ status: 201, body: presentUser(await createUser(tx, request.body, actor, ctx.teams, ctx.roles)) }));
     },
   );
 
@@ -81,7 +81,7 @@ export const userRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
     },
     async (request) => {
       const actor = actorOf(principalOf(request));
-      return presentUser(await ctx.database.write((tx) => updateUser(tx, request.params.id, request.body, actor, ctx.teams)));
+      return presentUser(await ctx.database.write((tx) => updateUser(tx, request.params.id, request.body, actor, ctx.teams, ctx.roles)));
     },
   );
 };
