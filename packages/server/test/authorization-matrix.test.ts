@@ -50,6 +50,7 @@ const ROWS: Row[] = [
   { route: 'POST /api/v1/auth/login', call: () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'operator@test.example', password: 'correct horse battery staple' } }), expect: everyone('ok') },
   { route: 'GET /api/v1/me', call: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn() },
   { route: 'GET /api/v1/users', call: () => ({ method: 'GET', url: '/api/v1/users' }), expect: signedIn({ requester: 'denied' }) },
+  { route: 'GET /api/v1/roles', call: () => ({ method: 'GET', url: '/api/v1/roles' }), expect: signedIn({ requester: 'denied' }) },
   { route: 'GET /api/v1/users/:id', call: (f) => ({ method: 'GET', url: `/api/v1/users/${f.userId}` }), expect: signedIn({ requester: 'denied' }) },
   {
     route: 'POST /api/v1/users',
