@@ -109,6 +109,12 @@ const ROWS: Row[] = [
     call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/context:refresh` }),
     expect: signedIn({ requester: 'denied', reviewer: 'denied', operator: 'conflict', admin: 'conflict', token: 'conflict' }),
   },
+  // No mail relay here: those who may reply are told 409 MAIL_NOT_CONFIGURED.
+  {
+    route: 'POST /api/v1/cases/:id/replies',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/replies`, payload: { body: 'We have refunded you.' } }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied', operator: 'conflict', admin: 'conflict', token: 'conflict' }),
+  },
   { route: 'GET /api/v1/cases/:id/live', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/live` }), expect: caseReaders, stream: true },
   { route: 'GET /api/v1/cases/:id/links', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/links` }), expect: caseReaders },
   {
@@ -163,6 +169,10 @@ const ROWS: Row[] = [
   { route: 'POST /api/v1/intake/quarantine/:id/release', call: () => ({ method: 'POST', url: '/api/v1/intake/quarantine/01900000-0000-7000-8000-000000000000/release' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
   { route: 'POST /api/v1/intake/quarantine/:id/discard', call: () => ({ method: 'POST', url: '/api/v1/intake/quarantine/01900000-0000-7000-8000-000000000000/discard' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
   { route: 'GET /api/v1/cases/:id/intake', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/intake` }), expect: caseReaders },
+  // Public forms and alert webhooks (no intake.yaml here, so no form or source: 404 for everyone, signed in or not).
+  { route: 'GET /forms/:slug', call: () => ({ method: 'GET', url: '/forms/refund-request' }), expect: everyone('hidden') },
+  { route: 'POST /forms/:slug', call: () => ({ method: 'POST', url: '/forms/refund-request', payload: 'subject=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: everyone('hidden') },
+  { route: 'POST /api/v1/intake/alerts/:source', call: () => ({ method: 'POST', url: '/api/v1/intake/alerts/prometheus', payload: '{}', headers: { 'content-type': 'application/json' } }), expect: everyone('hidden') },
   { route: 'GET /api/v1/notifications/deliveries', call: () => ({ method: 'GET', url: '/api/v1/notifications/deliveries' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
