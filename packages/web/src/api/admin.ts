@@ -13,6 +13,11 @@ export function useUsers(enabled = true) {
   return useQuery({ queryKey: ['users'], enabled, queryFn: () => call(api.GET('/api/v1/users')) });
 }
 
+/** The deployment's roles (roles.yaml) with their descriptions and permissions, the role-set version, and warnings. */
+export function useRoles() {
+  return useQuery({ queryKey: ['roles'], queryFn: () => call(api.GET('/api/v1/roles')), staleTime: 60_000 });
+}
+
 export function useCreateUser() {
   const client = useQueryClient();
   return useMutation({

@@ -1,13 +1,10 @@
 import { useState } from 'react';
-import { useCreateUser, useUsers } from '../../api/admin';
+import { useCreateUser, useRoles, useUsers } from '../../api/admin';
 import type { User } from '../../api/types';
 import { Badge } from '../../components/Badge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { When } from '../../components/Inert';
 import { UserEditor } from './UserEditor';
-
-/** The built-in roles (core access/permissions.ts); the server refuses any it does not know. */
-export const ROLES = ['admin', 'operator', 'refund_approver', 'auditor', 'requester'] as const;
 
 /** Accounts: create, change roles and teams, disable, reset a password. */
 export function UsersScreen() {
@@ -19,6 +16,7 @@ export function UsersScreen() {
     <>
       <h1>Users</h1>
       <ErrorNotice error={users.error} />
+      <RoleWarnings />
       <div className="table-wrap">
         <table className="admin-table">
           <thead>
@@ -121,16 +119,57 @@ function NewUserForm() {
   );
 }
 
-export function RoleChoices({ legend, value, onChange }: { legend: string; value: string[]; onChange: (roles: string[]) => void }) {
+/** What is wrong with the role set (roles.yaml) against the accounts: roles held but no longer defined grant nothing. */
+function RoleWarnings() {
+  const warnings = useRoles().data?.warnings ?? [];
+  if (warnings.length === 0) return null;
   return (
-    <fieldset className="choices">
-      <legend>{legend}</legend>
-      {ROLES.map((role) => (
-        <label key={role}>
-          <input type="checkbox" checked={value.includes(role)} onChange={(e) => onChange(e.target.checked ? [...value, role] : value.filter((r) => r !== role))} />
-          {role.replace(/_/g, ' ')}
+    <div className="notice warn" role="status">
+      <strong>Roles need attention</strong>
+      <ul>
+        {warnings.map((warning) => (
+          <li key={warning}>{warning}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/**
+ * The roles the deployment defines (roles.yaml, from the server), each with its description and permissions.
+ * A role the user holds that is no longer defined stays listed, marked, so it can be taken away.
+ */
+export function RoleChoices({ legend, value, onChange }: { legend: string; value: string[]; onChange: (roles: string[]) => void }) {
+  const roles = useRoles();
+  const defined = roles.data?.items ?? [];
+  const undefinedHeld = value.filter((role) => !defined.some((d) => d.name === role));
+  const toggle = (role: string, on: boolean) => onChange(on ? [...value, role] : value.filter((r) => r !== role));
+  return (
+    <fieldset className="choices roles">
+      <legend>
+        {legend} {roles.data && <span className="hint">(role set version {roles.data.version})</span>}
+      </legend>
+      <ErrorNotice error={roles.error} />
+      {roles.isPending && <p className="hint">Loading roles…</p>}
+      {defined.map((role) => (
+        <label key={role.name} title={role.permissions.join(', ')}>
+          <input type="checkbox" checked={value.includes(role.name)} onChange={(e) => toggle(role.name, e.target.checked)} />
+          <span>
+            {role.name.replace(/_/g, ' ')}
+            <span className="hint role-description">{role.description}</span>
+          </span>
         </label>
       ))}
+      {roles.data &&
+        undefinedHeld.map((role) => (
+          <label key={role}>
+            <input type="checkbox" checked onChange={(e) => toggle(role, e.target.checked)} />
+            <span>
+              {role.replace(/_/g, ' ')}
+              <span className="hint role-description">No longer defined in roles.yaml: grants nothing</span>
+            </span>
+          </label>
+        ))}
     </fieldset>
   );
 }
