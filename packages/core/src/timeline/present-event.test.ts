@@ -77,6 +77,7 @@ const LINES: ReadonlyArray<[EventDraft, string]> = [
   [{ kind: 'user.created', actor: { type: 'system', id: 'cli' }, data: { userId: BO, email: personal('bo@example.com'), name: personal('Bo Chen') } }, 'Latch (command line) created user 0000b0b0'],
   [{ kind: 'user.updated', actor: ana, data: { userId: BO, roles: { old: [], new: ['operator'] } } }, 'Ana Ruiz changed a user account'],
   [{ kind: 'token.created', actor: ana, data: { tokenId: 't', userId: ANA, scopes: ['*'] } }, 'Ana Ruiz created an API token for Ana Ruiz'],
+  [{ kind: 'roles.defined', actor: { type: 'system', id: 'roles' }, data: { version: 2, sha256: 'ab', roles: { admin: {}, vendor_approver: {} } } }, 'Role set version 2 took effect (roles.yaml: admin, vendor_approver)'],
   [{ kind: 'token.revoked', actor: ana, data: { tokenId: 't', userId: BO, alsoRevoked: [] } }, 'Ana Ruiz revoked an API token of Bo Chen'],
   [{ kind: 'delegation.created', actor: bo, data: { delegationId: 'd', fromUserId: BO, toUserId: ANA } }, 'Bo Chen delegated approvals from Bo Chen to Ana Ruiz'],
   [{ kind: 'delegation.revoked', actor: bo, data: { delegationId: 'd' } }, 'Bo Chen revoked a delegation'],

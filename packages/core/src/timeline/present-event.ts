@@ -166,6 +166,7 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'delegation.created': (l) => `${l.who} delegated approvals from ${l.person(l.data.fromUserId)} to ${l.person(l.data.toUserId)}`,
   'delegation.revoked': (l) => `${l.who} revoked a delegation`,
   'log.key_rotated': (l) => `${l.who} signed with a new set of log keys at tree size ${text(l.data.treeSize)}`,
+  'roles.defined': (l) => `Role set version ${text(l.data.version)} took effect (roles.yaml: ${typeof l.data.roles === 'object' && l.data.roles !== null ? Object.keys(l.data.roles).map((r) => text(r)).join(', ') : '?'})`,
 };
 
 /** Kinds that are refusals whatever their outcome: a denial is a "no" worth seeing. */

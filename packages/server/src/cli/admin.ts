@@ -35,7 +35,7 @@ export function registerAdminCommands(program: Command): void {
   withJson(user.command('create').description('Create a user; prints it as JSON'), AS_JSON_ANYWAY)
     .requiredOption('--email <email>')
     .requiredOption('--name <name>')
-    .option('--role <role>', 'a role (repeatable): admin, operator, refund_approver, auditor, requester', collect, [])
+    .option('--role <role>', 'a role (repeatable) defined in roles.yaml; shipped: admin, operator, refund_approver, auditor, requester', collect, [])
     .option('--team <team>', 'a team (repeatable)', collect, [])
     .option('--password-stdin', 'read the password from standard input (else LATCH_USER_PASSWORD)')
     .action(async (o: { email: string; name: string; role: string[]; team: string[]; passwordStdin?: boolean }, command: Command) => {
