@@ -90,6 +90,14 @@ describe.each(DB_KINDS)('roles from roles.yaml on %s', (kind) => {
     expect(events.find((e) => e.kind === 'approval.granted')!.data.roleSet).toBe(version);
   });
 
+  it('names the holders of a custom role as the approvers a simulation finds', async () => {
+    const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string;
+    const simulated = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refundInput } });
+    expect(simulated.statusCode).toBe(200);
+    const candidates = (simulated.json().approvers as { candidates: { userId: string; canApprove: boolean }[] }[]).flatMap((step) => step.candidates);
+    expect(candidates).toEqual([expect.objectContaining({ userId: vera.id, canApprove: true })]);
+  });
+
   it('lists the roles with descriptions, permissions and version to those who may read users', async () => {
     const res = await t.app.inject({ url: '/api/v1/roles', headers: bearer(t.users.operator) });
     expect(res.statusCode).toBe(200);

@@ -13,7 +13,7 @@ import { retryExecution } from '../../execution/retry-execution.js';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase, type CaseRow } from '../../cases/case-access.js';
 import type { LatchContext } from '../../context.js';
-import { describeRequirements, permissionsOf, type Actor, type Principal } from '@latch/core';
+import { describeRequirements, type Actor, type Principal } from '@latch/core';
 import { asc, eq } from 'drizzle-orm';
 import { actionRequests } from '../../db/schema.js';
 import type { Tx } from '../../db/database.js';
@@ -135,7 +135,7 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
         policy: evaluation.policy ? { key: evaluation.policy.key, version: evaluation.policy.version } : null,
         ...(evaluation.history ? { history: evaluation.history } : {}),
         // Who could approve, and why not: only for those who may see the user directory.
-        ...(principalOf(request).permissions.has('user:read') ? { approvers: await explainApprovers(ctx.database.db, target.id, principalOf(request).userId, evaluation.steps, (roles) => permissionsOf(roles).has('action:decide')) } : {}),
+        ...(principalOf(request).permissions.has('user:read') ? { approvers: await explainApprovers(ctx.database.db, target.id, principalOf(request).userId, evaluation.steps, (roles) => ctx.roles.permissionsOf(roles).has('action:decide')) } : {}),
       };
     },
   );
