@@ -82,6 +82,8 @@ export async function roleUsageWarnings(roles: RoleSet, db: Queryable): Promise<
   for (const [role, count] of held) {
     if (!roles.has(role)) warnings.push(`${count} active user(s) hold role '${role}', which ${roles.source} does not define: it grants them nothing`);
   }
+  // A deployment with no active user yet (a first start, a test) holds no role: nothing to say.
+  if (held.size === 0) return warnings;
   for (const name of roles.names()) if (!held.has(name)) warnings.push(`role '${name}' is held by no active user`);
   return warnings;
 }
