@@ -141,6 +141,13 @@ const SubjectErased: Renderer = ({ event }) => <Details rows={[['Reason', event.
 
 const CaseEscalated: Renderer = ({ data }) => <Details rows={[['Rule', data.rule], ['Actions', data.actions]]} />;
 
+/** What came in and where its exact bytes are kept (the message itself is in the Original message panel). */
+const IntakeReceived: Renderer = ({ data }) => (
+  <Details rows={[['Channel', data.channel], ['Source', data.source], ['Rules', Array.isArray(data.routing) && data.routing.length > 0 ? data.routing : undefined], ['Raw SHA-256', data.rawSha256]]} />
+);
+
+const ContextAttached: Renderer = ({ data }) => <Details rows={[['Plugin', data.plugin], ['SHA-256', data.sha256]]} />;
+
 /**
  * Every event kind has one renderer, here: the details below the server's summary line (the
  * payload, the note, the changes, the recorded exchange). A kind missing from this table still
@@ -175,6 +182,12 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'case.exported': NoDetails,
   'subject.erased': SubjectErased,
   'case.escalated': CaseEscalated,
+  // Intake and context: the server's line tells the story; details name what is kept by hash.
+  'intake.received': IntakeReceived,
+  'case.reply_sent': NoDetails,
+  'case.context_attached': ContextAttached,
+  'case.context_requested': NoDetails,
+  'case.context_unavailable': NoDetails,
 };
 
 /** An event of a kind this console does not know yet: its data, as text. */
