@@ -495,3 +495,39 @@ export const intakeQuarantine = pgTable(
   },
   (t) => [index('intake_quarantine_status_idx').on(t.status, t.id), index('intake_quarantine_subject_idx').on(t.subject)],
 );
+
+/**
+ * Trained built-in models (intelligence/): each training run that saw a new training set keeps its
+ * model as a versioned artefact, with the SHA-256 of the examples it learnt from. Never edited.
+ */
+export const intelligenceModels = pgTable('intelligence_models', {
+  version: integer('version').primaryKey(),
+  trainingSetSha256: text('training_set_sha256').notNull(),
+  examples: integer('examples').notNull(),
+  /** One serialised classifier per target (caseType, queue, priority, intent:<type>). */
+  model: jsonb('model').notNull(),
+  trainedAt: createdAt(),
+});
+
+/**
+ * Where each case stands in triage: `awaiting` (opened by intake, a requester or a script, no
+ * suggestion yet), `suggested`, `accepted` / `overridden` (an operator decided), `confirmed` (opened
+ * by a person who chose its type). Decisions are the built-in model's training labels and the
+ * accuracy's ground truth; the events stay the record.
+ */
+export const caseTriage = pgTable(
+  'case_triage',
+  {
+    caseId: uuid('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    state: text('state').notNull(),
+    /** The latest suggestion's labels and provider: {provider, caseType?, queue?, priority?, intent?, confidencePermille, eventId}. */
+    suggestion: jsonb('suggestion'),
+    /** What the operator (or the opener) settled: {caseType, queue, priority, intent?}. */
+    decision: jsonb('decision'),
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('case_triage_state_idx').on(t.state, t.caseId)],
+);
