@@ -115,6 +115,11 @@ describe('trust files', () => {
     expect(trusted[0]!.publicKey.asymmetricKeyType).toBe('ed25519');
   });
 
+  it("refuse a key listed twice, as Go's VerifierList calls it ambiguous, even with other windows", () => {
+    expect(() => parseTrustFile(`${old} until=1000\n${current}\n${old} from=2000\n`)).toThrow(/line 3: key log\.example\/latch\+[0-9a-f]{8} is also listed on line 1: ambiguous/);
+    expect(() => parseTrustFile(`${witness}\n# again\n${witness}\n`)).toThrow(TrustFileError);
+  });
+
   it('round-trip through formatTrustFile, which explains itself in a comment', () => {
     const entries = [{ verifierKey: old, from: 0, until: 1000 }, { verifierKey: current, from: 900 }, { verifierKey: witness }];
     const text = formatTrustFile(entries);

@@ -152,9 +152,17 @@ function parseTrustLine(line: string, lineNo: number): TrustedKey {
 /** Parses a trust file; throws TrustFileError with the line number of the first defect. */
 export function parseTrustFile(text: string): TrustedKey[] {
   const keys: TrustedKey[] = [];
+  const lineOf = new Map<string, number>();
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    if (line !== '' && !line.startsWith('#')) keys.push(parseTrustLine(line, i + 1));
+    if (line === '' || line.startsWith('#')) return;
+    const key = parseTrustLine(line, i + 1);
+    // Go's note.VerifierList answers "ambiguous key" for a name and key hash listed twice: so do we, at once.
+    const id = `${key.name}+${key.keyHash}`;
+    const first = lineOf.get(id);
+    if (first !== undefined) throw new TrustFileError(`key ${key.name}+${key.keyHash.toString(16).padStart(8, '0')} is also listed on line ${first}: ambiguous`, i + 1);
+    lineOf.set(id, i + 1);
+    keys.push(key);
   });
   if (keys.length === 0) throw new TrustFileError('lists no keys');
   return keys;

@@ -125,6 +125,20 @@ describe('signed notes: round trip and rejection', () => {
     expect(reasonOf(() => openNote(`${text}\n${sigLine.repeat(101)}`, [logKey]))).toBe('malformed');
   });
 
+  it('follows Go on the edges: a control character in a signature name is malformed; names are checked with unicode.IsSpace', () => {
+    const note = signNote(text, 'log.example/latch', log.privateKey);
+    // Go's Open refuses any control character but '\n' in the whole note, signature lines included.
+    expect(reasonOf(() => openNote(note.replace('\u2014 log.example/latch', '\u2014 log.example\u0001/latch'), [logKey]))).toBe('malformed');
+    expect(reasonOf(() => openNote(`${note}\u2014 other\u007f${note.slice(note.lastIndexOf(' '))}`, [logKey]))).not.toBe('malformed'); // DEL is not below 0x20
+    // U+0085 (NEXT LINE) is white space to Go; U+FEFF (BOM) is not, though JavaScript's \s says the reverse.
+    expect(reasonOf(() => verifierKey('log\u0085example', log.publicKey))).toBe('invalid-key');
+    expect(reasonOf(() => verifierKey('log\u00a0example', log.publicKey))).toBe('invalid-key');
+    expect(reasonOf(() => verifierKey('log\u3000example', log.publicKey))).toBe('invalid-key');
+    const bom = signNote(text, 'log\ufeffexample', log.privateKey);
+    expect(openNote(bom, [parseVerifierKey(verifierKey('log\ufeffexample', log.publicKey))]).verifiedBy).toEqual(['log\ufeffexample']);
+    expect(reasonOf(() => openNote(note.replace('\u2014 log.example/latch', '\u2014 log\u0085example'), [logKey]))).toBe('malformed');
+  });
+
   it('rejects bad key names and verifier keys', () => {
     expect(reasonOf(() => verifierKey('has space', log.publicKey))).toBe('invalid-key');
     expect(reasonOf(() => verifierKey('a+b', log.publicKey))).toBe('invalid-key');

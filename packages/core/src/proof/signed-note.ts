@@ -43,9 +43,12 @@ export interface OpenedNote {
   verifiedBy: string[];
 }
 
-/** Non-empty, no Unicode white space, no '+'. */
+/**
+ * Non-empty, no Unicode white space, no '+': Go's note.isValidName, which tests unicode.IsSpace,
+ * the Unicode White_Space property (U+0085 is space, U+FEFF is not; JavaScript's \s says otherwise).
+ */
 export function isValidKeyName(name: string): boolean {
-  return name.length > 0 && !/[\s+]/u.test(name) && Buffer.from(name, 'utf8').toString('utf8') === name;
+  return name.length > 0 && !/[\p{White_Space}+]/u.test(name) && Buffer.from(name, 'utf8').toString('utf8') === name;
 }
 
 function assertKeyName(name: string): void {
@@ -151,6 +154,9 @@ interface NoteSignature {
 }
 
 function splitNote(note: string): { text: string; signatures: NoteSignature[] } {
+  // Go's note.Open refuses a control character anywhere in the note, signature lines included.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(note)) throw new NoteError('malformed', 'malformed note: it contains a control character');
   const split = note.lastIndexOf('\n\n');
   if (split < 0) throw new NoteError('malformed', 'malformed note: no blank line before signatures');
   const text = note.slice(0, split + 1);
