@@ -9,7 +9,7 @@ import { runConformance, type ConformanceOptions } from './conformance.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const echo: ConformanceOptions = { config: { greeting: 'Hello' }, secrets: { token: 'conformance-token' }, action: 'echo', input: { message: 'hi' } };
-const CHECKS = 19;
+const CHECKS = 21;
 
 const goDir = join(root, 'sdk/go');
 const goOnPath = spawnSync('go', ['version']).status === 0;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { checkCapabilities, checkReconcile } from './conformance-reconcile.js';
 import { checkWebhooks } from './conformance-webhooks.js';
 import { checkContext } from './conformance-context.js';
+import { checkClassify, checkClassifyInjection } from './conformance-classify.js';
 import { isProtocolLine, startProcess, within, type ProcessUnderTest } from './conformance-process.js';
 import { countAnswers, describe, ensure, expectCode, invalidInputFor, parse, waitUntil } from './conformance-util.js';
 import { RpcErrorCode } from './errors.js';
@@ -32,6 +33,7 @@ export interface ConformanceReport {
 }
 
 const CONCURRENT_CALLS = 20;
+const NO_ACTIONS = 'no actions declared';
 
 /**
  * Runs a plugin process (`command` in `cwd`, which holds its latch-plugin.json) through the
@@ -100,14 +102,19 @@ class ConformanceRun {
       ensure(schemas.listResult, await this.#call('actions.list', { case: this.#case() }), 'actions.list result');
     });
     await this.#check('unknown action answers -32001', () => expectCode(this.#execute('conformanceNoSuchAction', {}), RpcErrorCode.UNKNOWN_ACTION));
-    await this.#check('invalid input answers -32002', () => expectCode(this.#execute(action, this.#invalidInput()), RpcErrorCode.INVALID_INPUT));
-    await this.#check('a valid execute returns a valid result', async () => this.#checkResult(await this.#execute(action, input)));
-    await this.#check('action.reconcile finds what was executed, and nothing else', () =>
-      checkReconcile(this.#capabilities, this.#executed, (params) => this.#call('action.reconcile', params)),
+    // A plugin may declare no action at all (one that only classifies or gives context): nothing to execute then.
+    await this.#check('invalid input answers -32002', async () => (this.#actionless() ? NO_ACTIONS : expectCode(this.#execute(action, this.#invalidInput()), RpcErrorCode.INVALID_INPUT)));
+    await this.#check('a valid execute returns a valid result', async () => (this.#actionless() ? NO_ACTIONS : this.#checkResult(await this.#execute(action, input))));
+    await this.#check('action.reconcile finds what was executed, and nothing else', async () =>
+      this.#actionless() ? NO_ACTIONS : checkReconcile(this.#capabilities, this.#executed, (params) => this.#call('action.reconcile', params)),
     );
     await this.#check('webhook.receive refuses an unsigned delivery', () => checkWebhooks(this.#capabilities, (params) => this.#call('webhook.receive', params)));
     await this.#check('case.context answers with valid facts', () =>
       checkContext(this.#capabilities, this.#manifest, this.options.case, (params) => this.#call('case.context', params)),
+    );
+    await this.#check('case.classify suggests only offered choices', () => checkClassify(this.#capabilities, this.#manifest, (params) => this.#call('case.classify', params)));
+    await this.#check('case.classify keeps to the offered choices whatever the text says', () =>
+      checkClassifyInjection(this.#capabilities, this.#manifest, (params) => this.#call('case.classify', params)),
     );
     await this.#check(`${CONCURRENT_CALLS} concurrent executes are all answered with matching ids`, () => this.#concurrent());
     await this.#check('malformed lines', () => this.#malformed());
@@ -166,6 +173,10 @@ class ConformanceRun {
     return this.options.case ?? { id: 'conformance-case', type, typeVersion: 1, status: 'in_progress', priority: 'normal', queue: null, fields: {} };
   }
 
+  #actionless(): boolean {
+    return (this.#manifest ?? this.#declared)?.actions.length === 0;
+  }
+
   #action(name: string): ActionManifest | undefined {
     return (this.#manifest ?? this.#declared)?.actions.find((a) => a.name === name);
   }
@@ -177,12 +188,17 @@ class ConformanceRun {
     return `status ${r.status}`;
   }
 
-  /** Fires many executes at once and checks every request id got exactly one answer. */
+  /** Fires many executes (actions.list for a plugin without actions) at once and checks every request id got exactly one answer. */
   async #concurrent(): Promise<void> {
     const p = this.#current;
     const from = p.sent.length;
-    const results = await Promise.all(Array.from({ length: CONCURRENT_CALLS }, () => this.#execute(this.options.action, this.options.input)));
-    results.forEach((result) => ensure(schemas.executeResult, result, 'execute result'));
+    if (this.#actionless()) {
+      const lists = await Promise.all(Array.from({ length: CONCURRENT_CALLS }, () => this.#call('actions.list', { case: this.#case() })));
+      lists.forEach((result) => ensure(schemas.listResult, result, 'actions.list result'));
+    } else {
+      const results = await Promise.all(Array.from({ length: CONCURRENT_CALLS }, () => this.#execute(this.options.action, this.options.input)));
+      results.forEach((result) => ensure(schemas.executeResult, result, 'execute result'));
+    }
     const answers = countAnswers(p.stdout);
     const ids = p.sent.slice(from).map((line) => parse(line)?.id);
     const wrong = ids.filter((id) => answers.get(id) !== 1);

@@ -7,3 +7,4 @@ export * from './transport.js';
 export * from './stdio-transport.js';
 export * from './peer.js';
 export * from './conformance.js';
+export * from './classify.js';

@@ -63,6 +63,8 @@ export interface Capabilities {
   webhooks?: { version: 1 };
   /** `case.context` (version 1) for cases of the listed types (`["*"]`: every type the plugin sees): facts to attach to a case. */
   context?: { version: 1; caseTypes: string[] };
+  /** `case.classify` (version 1): the plugin suggests a case type, queue, priority and intent among those offered. */
+  classify?: { version: 1 };
 }
 
 /** `initialize` result. */
@@ -196,6 +198,44 @@ export interface ContextResult {
   fetchedAt: string;
 }
 
+/** One case type a `case.classify` call offers: the queues, priorities and intent labels to choose from. */
+export interface ClassifyChoice {
+  key: string;
+  title: string;
+  queues: string[];
+  priorities: string[];
+  intents?: string[];
+}
+
+/** `case.classify` params (capability `classify`, version 1): the minimised case and the choices; the text is untrusted data. */
+export interface ClassifyParams {
+  caseId: string;
+  /** Subject and body, or '' when the deployment keeps the text back. */
+  text: string;
+  /** Only the manifest's `caseFields` the deployment allows. */
+  fields: Record<string, unknown>;
+  caseTypes: ClassifyChoice[];
+}
+
+/** A word or feature and how much it weighed for the answer. */
+export interface ClassifyEvidence {
+  feature: string;
+  weight: number;
+}
+
+/** `case.classify` result: every suggested part must be one of the offered choices; none at all is "no suggestion". */
+export interface ClassifyResult {
+  caseType?: string;
+  queue?: string;
+  priority?: string;
+  intent?: string;
+  /** Probability in [0, 1] of the suggestion. */
+  confidence: number;
+  /** At most 20 features, the heaviest first. */
+  explanation: ClassifyEvidence[];
+  model: { id: string; version: string };
+}
+
 /** The protocol's methods, their params and results. */
 export interface Methods {
   initialize: { params: InitializeParams; result: InitializeResult };
@@ -205,5 +245,6 @@ export interface Methods {
   'action.reconcile': { params: ReconcileParams; result: ReconcileResult };
   'webhook.receive': { params: WebhookParams; result: WebhookResult };
   'case.context': { params: ContextParams; result: ContextResult };
+  'case.classify': { params: ClassifyParams; result: ClassifyResult };
   shutdown: { params: EmptyResult | undefined; result: EmptyResult };
 }

@@ -85,7 +85,7 @@ describe('latch plugin', () => {
   const echoDir = new URL('../../../plugins/echo', import.meta.url).pathname;
   it('test <dir> runs the conformance suite and says what passed', () => {
     const ok = runLatch({ ...process.env }, ['plugin', 'test', echoDir, '--action', 'echo', '--input', '{"message":"hi"}', '--config', '{"greeting":"Hello"}', '--secrets', '{"token":"x"}']);
-    expect(ok.stdout).toMatch(/19 passed, 0 failed/);
+    expect(ok.stdout).toMatch(/21 passed, 0 failed/);
     expect(ok.stdout).toContain('case.context answers with valid facts');
     expect(ok.status).toBe(0);
   });

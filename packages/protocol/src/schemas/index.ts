@@ -2,7 +2,7 @@ import type { JsonSchema } from '../json-schema.js';
 import { caseContextSchema, manifestSchema } from './manifest.js';
 import * as m from './messages.js';
 
-export { CONTEXT_LIMITS } from './messages.js';
+export { CLASSIFY_LIMITS, CONTEXT_LIMITS } from './messages.js';
 
 /** Every protocol schema by name; the same objects are in `packages/protocol/schemas/<file>`. */
 export const schemas = {
@@ -22,6 +22,8 @@ export const schemas = {
   webhookResult: m.webhookResultSchema,
   contextParams: m.contextParamsSchema,
   contextResult: m.contextResultSchema,
+  classifyParams: m.classifyParamsSchema,
+  classifyResult: m.classifyResultSchema,
   shutdownParams: m.shutdownParamsSchema,
   shutdownResult: m.shutdownResultSchema,
 } as const satisfies Record<string, JsonSchema>;
@@ -47,6 +49,8 @@ export const schemaFiles: Readonly<Record<SchemaName, string>> = {
   webhookResult: 'webhook.receive.result.schema.json',
   contextParams: 'case.context.params.schema.json',
   contextResult: 'case.context.result.schema.json',
+  classifyParams: 'case.classify.params.schema.json',
+  classifyResult: 'case.classify.result.schema.json',
   shutdownParams: 'shutdown.params.schema.json',
   shutdownResult: 'shutdown.result.schema.json',
 };

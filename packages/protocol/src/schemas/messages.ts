@@ -35,6 +35,7 @@ export const capabilitiesSchema: JsonSchema = {
       required: ['version', 'caseTypes'],
       properties: { version: { const: 1 }, caseTypes: { type: 'array', minItems: 1, maxItems: 100, items: nonEmpty } },
     },
+    classify: { type: 'object', additionalProperties: false, required: ['version'], properties: { version: { const: 1 } } },
   },
 };
 
@@ -198,5 +199,64 @@ export const contextResultSchema: JsonSchema = {
     },
     summary: { type: 'string', minLength: 1, maxLength: CONTEXT_LIMITS.summary },
     fetchedAt: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$' },
+  },
+};
+
+/** Bounds of `case.classify`: the text sent, case types offered, labels, and the explanation answered. */
+export const CLASSIFY_LIMITS = { text: 100_000, caseTypes: 100, choices: 200, label: 100, title: 200, explanation: 20, feature: 100, modelId: 100 } as const;
+
+const label: JsonSchema = { type: 'string', minLength: 1, maxLength: CLASSIFY_LIMITS.label };
+const labels: JsonSchema = { type: 'array', maxItems: CLASSIFY_LIMITS.choices, items: label };
+
+/** `case.classify` params: the minimised case (text, allowed fields) and the case types to choose from. */
+export const classifyParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['caseId', 'text', 'fields', 'caseTypes'],
+  properties: {
+    caseId: nonEmpty,
+    text: { type: 'string', maxLength: CLASSIFY_LIMITS.text },
+    fields: { type: 'object' },
+    caseTypes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: CLASSIFY_LIMITS.caseTypes,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'title', 'queues', 'priorities'],
+        properties: { key: label, title: { type: 'string', maxLength: CLASSIFY_LIMITS.title }, queues: labels, priorities: labels, intents: labels },
+      },
+    },
+  },
+};
+
+/** `case.classify` result: a suggestion (every part optional: none is "no suggestion"), its confidence, why, and which model. */
+export const classifyResultSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['confidence', 'explanation', 'model'],
+  properties: {
+    caseType: label,
+    queue: label,
+    priority: label,
+    intent: label,
+    confidence: { type: 'number', minimum: 0, maximum: 1 },
+    explanation: {
+      type: 'array',
+      maxItems: CLASSIFY_LIMITS.explanation,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['feature', 'weight'],
+        properties: { feature: { type: 'string', minLength: 1, maxLength: CLASSIFY_LIMITS.feature }, weight: { type: 'number' } },
+      },
+    },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'version'],
+      properties: { id: { type: 'string', minLength: 1, maxLength: CLASSIFY_LIMITS.modelId }, version: { type: 'string', minLength: 1, maxLength: CLASSIFY_LIMITS.modelId } },
+    },
   },
 };
