@@ -1,11 +1,14 @@
 import {
   PROTOCOL_VERSION,
+  choiceProblems,
   RpcError,
   RpcErrorCode,
   formatProblems,
   schemas,
   validateSchema,
   type ActionManifest,
+  type ClassifyParams,
+  type ClassifyResult,
   type ConfigureParams,
   type ContextParams,
   type ContextResult,
@@ -63,6 +66,7 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
         ...(reconcilable.length > 0 ? { reconcile: { version: 1, actions: reconcilable } } : {}),
         ...(typeof def.webhook === 'function' ? { webhooks: { version: 1 } } : {}),
         ...(def.context ? { context: { version: 1, caseTypes: [...def.context.caseTypes] } } : {}),
+        ...(typeof def.classify === 'function' ? { classify: { version: 1 } } : {}),
       };
       return { protocolVersion: PROTOCOL_VERSION, manifest: def.manifest, ...(Object.keys(offered).length > 0 ? { capabilities: offered } : {}) };
     },
@@ -186,6 +190,29 @@ export function createMethods(def: PluginDefinition, state: ConnectionState, log
       if (problems.length > 0) {
         say(`returned an invalid answer: ${formatProblems(problems)}`);
         throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `context returned an invalid answer: ${formatProblems(problems)}`);
+      }
+      return answer;
+    },
+
+    async 'case.classify'(params) {
+      const p = paramsOf<ClassifyParams>(schemas.classifyParams, params);
+      await ready();
+      if (!def.classify) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, 'this plugin does not classify');
+      const say = (message: string) => log(`[classify ${p.caseId}] ${message}`);
+      let returned;
+      try {
+        returned = await def.classify({ caseId: p.caseId, text: p.text, fields: p.fields, caseTypes: p.caseTypes, config: state.config, secrets: state.secrets, log: say });
+      } catch (error) {
+        say(`failed: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `classify failed: ${messageOf(error)}`);
+      }
+      const answer = { ...returned, explanation: returned?.explanation ?? [] } as ClassifyResult;
+      // The host discards an answer outside the schema or the choices anyway; saying so here names the bug in the plugin's log.
+      const problems = validateSchema(schemas.classifyResult, answer).map((problem) => `${problem.path} ${problem.message}`);
+      if (problems.length === 0) problems.push(...choiceProblems(p, answer));
+      if (problems.length > 0) {
+        say(`returned an invalid answer: ${problems.join('; ')}`);
+        throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `classify returned an invalid answer: ${problems.join('; ')}`);
       }
       return answer;
     },

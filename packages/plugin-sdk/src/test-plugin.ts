@@ -6,6 +6,8 @@ import {
   schemas,
   validateSchema,
   type CaseContext,
+  type ClassifyParams,
+  type ClassifyResult,
   type ContextParams,
   type ContextResult,
   type ExecuteParams,
@@ -36,6 +38,8 @@ export interface TestHost {
   webhook(params: WebhookParams): Promise<WebhookResult>;
   /** `case.context` about a case (a neutral one by default); rejects with RpcError for an error answer. */
   context(params?: Partial<ContextParams>): Promise<ContextResult>;
+  /** `case.classify` with the given text and choices (one neutral case type by default); rejects with RpcError for an error answer. */
+  classify(params?: Partial<ClassifyParams>): Promise<ClassifyResult>;
   /** The raw JSON-RPC peer, for calls the helpers do not cover. */
   readonly peer: JsonRpcPeer;
   /** Everything the plugin logged. */
@@ -102,6 +106,11 @@ export function testPlugin(plugin: Plugin, options: { config?: Record<string, un
       await initialize();
       const full: ContextParams = { caseId: 'case-test', caseType: 'test', fields: {}, ...params };
       return expectValid<ContextResult>(schemas.contextResult, await peer.request('case.context', full), 'case.context result');
+    },
+    async classify(params = {}) {
+      await initialize();
+      const full: ClassifyParams = { caseId: 'case-test', text: '', fields: {}, caseTypes: [{ key: 'test', title: 'Test', queues: ['triage'], priorities: ['normal'] }], ...params };
+      return expectValid<ClassifyResult>(schemas.classifyResult, await peer.request('case.classify', full), 'case.classify result');
     },
     async close() {
       peer.close();
