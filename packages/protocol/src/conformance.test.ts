@@ -30,6 +30,17 @@ describe('conformance suite', () => {
     expect(report.passed.find((c) => c.startsWith('action.reconcile finds what was executed, and nothing else'))).toMatch(/finds request conformance-.* \(succeeded\) and not one that never ran/);
   });
 
+  it('passes plugins/keyword-classify (a TypeScript classify plugin without actions)', async () => {
+    const dir = join(root, 'plugins/keyword-classify');
+    if (!existsSync(join(dir, 'dist/main.js'))) throw new Error('plugins/keyword-classify is not built: run `npx tsc -b` first');
+    const report = await runConformance(['node', 'dist/main.js'], dir, { config: { keywords: { refund: ['charged'] } }, secrets: {}, action: '', input: {} });
+    expect(report.failed).toEqual([]);
+    expect(report.passed).toHaveLength(CHECKS);
+    expect(report.passed).toContain('case.classify suggests only offered choices (classify v1: refund at 0.5 by keyword-classify)');
+    expect(report.passed).toContain('case.classify keeps to the offered choices whatever the text says (stayed within refund)');
+    expect(report.passed).toContain('20 concurrent executes are all answered with matching ids (no actions declared: actions.list instead)');
+  });
+
   it('passes a hand-written plugin that exits on malformed input, once it restarts cleanly', async () => {
     const report = await runConformance(['node', 'main.js'], join(fixtures, 'strict-plugin'), { config: {}, secrets: {}, action: 'echo', input: { message: 'hi' } });
     expect(report.failed).toEqual([]);

@@ -189,10 +189,11 @@ class ConformanceRun {
   }
 
   /** Fires many executes (actions.list for a plugin without actions) at once and checks every request id got exactly one answer. */
-  async #concurrent(): Promise<void> {
+  async #concurrent(): Promise<string | void> {
     const p = this.#current;
     const from = p.sent.length;
-    if (this.#actionless()) {
+    const actionless = this.#actionless();
+    if (actionless) {
       const lists = await Promise.all(Array.from({ length: CONCURRENT_CALLS }, () => this.#call('actions.list', { case: this.#case() })));
       lists.forEach((result) => ensure(schemas.listResult, result, 'actions.list result'));
     } else {
@@ -203,6 +204,7 @@ class ConformanceRun {
     const ids = p.sent.slice(from).map((line) => parse(line)?.id);
     const wrong = ids.filter((id) => answers.get(id) !== 1);
     if (ids.length !== CONCURRENT_CALLS || wrong.length > 0) throw new Error(`ids not answered exactly once: ${JSON.stringify(wrong)}`);
+    return actionless ? `${NO_ACTIONS}: actions.list instead` : undefined;
   }
 
   /** Sends a non-JSON line and an id-bearing invalid request; the plugin must survive both, or exit and restart. */
