@@ -5,6 +5,7 @@
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseCsv } from 'csv-parse/sync';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(process.argv[2] ?? join(root, '..', 'shared', 'data'));
@@ -35,4 +36,17 @@ for (const entry of readdirSync(join(out, 'merkle-vectors'), { recursive: true, 
   chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
 }
 chmodSync(join(out, 'merkle-vectors'), 0o755);
+// BANKING77: a slice for the classifier's unit and CLI tests (bench/intelligence.mjs reads the full set).
+// Every seventh intent, the first 30 training and 10 test rows of each, rewritten as RFC 4180 CSV.
+const csvField = (value) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+function banking77Slice(file, perLabel) {
+  const rows = parseCsv(readFileSync(join(shared, 'banking77', file)), { from_line: 2 });
+  const intents = readJson(join(shared, 'banking77', 'categories.json')).filter((_, i) => i % 7 === 0);
+  const kept = intents.flatMap((intent) => rows.filter(([, category]) => category === intent).slice(0, perLabel));
+  writeFileSync(join(out, `banking77-${file}`), `text,category\n${kept.map((row) => row.map(csvField).join(',')).join('\n')}\n`);
+}
+banking77Slice('train.csv', 30);
+banking77Slice('test.csv', 10);
+cpSync(join(shared, 'banking77', 'LICENSE'), join(out, 'banking77-LICENSE'));
+chmodSync(join(out, 'banking77-LICENSE'), 0o644);
 console.log(`test-fixtures/ regenerated from ${shared}`);
