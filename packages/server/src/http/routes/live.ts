@@ -36,7 +36,14 @@ export const liveRoutes =
       open.add(stream);
       stream.onEnd(() => open.delete(stream));
       request.raw.on('close', () => stream.end());
-      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(stream.body);
+      // The connection closes with the stream: a stream ended at shutdown would otherwise leave a
+      // keep-alive connection that the server waits on until its idle timeout (72 s).
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .header('connection', 'close')
+        .send(stream.body);
     };
 
     app.get<{ Params: { id: string } }>(
