@@ -34,7 +34,8 @@ export class Vectorizer {
     const idf = new Float32Array(vocabulary.length);
     const n = features.length;
     vocabulary.forEach((key, i) => (idf[i] = Math.log((1 + n) / (1 + (df.get(key) ?? 0))) + 1));
-    return new Vectorizer(options, vocabulary, idf);
+    const { wordNgrams, charNgrams, charWeight } = options;
+    return new Vectorizer({ wordNgrams, charNgrams, charWeight }, vocabulary, idf);
   }
 
   indexOf(key: string): number | undefined {
