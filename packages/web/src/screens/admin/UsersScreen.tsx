@@ -18,7 +18,7 @@ export function UsersScreen() {
       <ErrorNotice error={users.error} />
       <RoleWarnings />
       <div className="table-wrap">
-        <table className="admin-table">
+        <table className="admin-table stacked">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -34,16 +34,16 @@ export function UsersScreen() {
           <tbody>
             {(users.data?.items ?? []).map((user) => (
               <tr key={user.id} aria-selected={user.id === selected}>
-                <td>
+                <td data-label="Name">
                   {user.name} {user.disabled && <Badge tone="danger">disabled</Badge>}
                 </td>
-                <td>{user.email}</td>
-                <td>{user.roles?.join(', ')}</td>
-                <td>{user.teams?.join(', ') || <span className="muted">none</span>}</td>
-                <td>
+                <td data-label="Email">{user.email}</td>
+                <td data-label="Roles">{user.roles?.join(', ')}</td>
+                <td data-label="Teams">{user.teams?.join(', ') || <span className="muted">none</span>}</td>
+                <td data-label="Since">
                   <When at={user.createdAt} />
                 </td>
-                <td>
+                <td className="row-actions">
                   <button type="button" onClick={() => setSelected(user.id)} aria-label={`Manage ${user.name ?? user.email}`}>
                     Manage
                   </button>
