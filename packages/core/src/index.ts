@@ -12,3 +12,4 @@ export * from './approvals/decide.js';
 export * from './approvals/separation.js';
 export * from './policy/index.js';
 export * from './proof/index.js';
+export * from './witness/index.js';
