@@ -79,11 +79,22 @@ function retryPolicyOf(value: unknown, where: string): RetryPolicy {
 export function resolveSecrets(settings: PluginSettings, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [name, source] of Object.entries(settings.secrets)) {
-    const value = 'env' in source ? env[source.env] : readSecretFile(source.file);
-    if (value === undefined || value === '') throw new Error(`Plugin '${settings.id}': secret '${name}' is not set (${'env' in source ? `environment variable ${source.env}` : `file ${source.file}`})`);
+    const value = readSecret(source, env);
+    if (value === undefined) throw new Error(`Plugin '${settings.id}': secret '${name}' is not set (${describeSecretSource(source)})`);
     values[name] = value;
   }
   return values;
+}
+
+/** One secret's value from its source (a file's content trimmed), or undefined when unset or empty. */
+export function readSecret(source: SecretSource, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = 'env' in source ? env[source.env] : readSecretFile(source.file);
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Where a secret comes from, for an error message (never its value). */
+export function describeSecretSource(source: SecretSource): string {
+  return 'env' in source ? `environment variable ${source.env}` : `file ${source.file}`;
 }
 
 function readSecretFile(path: string): string | undefined {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { schemas, type ContextParams, type ContextResult, type Manifest } from '@latch/protocol';
+import { schemas, type ClassifyParams, type ContextParams, type ContextResult, type Manifest } from '@latch/protocol';
 import { newAjv } from '../http/ajv.js';
 import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
 import type { WebhookAnswer, WebhookDelivery, WebhookReceiver } from '../execution/receive-webhook.js';
@@ -136,6 +136,16 @@ export class PluginHost implements PluginRuntime, WebhookReceiver, PluginDirecto
     const answer = await this.#require(pluginId).process.call('case.context', params, CONTEXT_TIMEOUT_MS);
     if (!validateContext(answer)) throw new Error(`plugin ${pluginId} answered case.context outside the schema: ${(validateContext.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
     return answer as unknown as ContextResult;
+  }
+
+  /** Whether the plugin offered `case.classify` (capability `classify`) at its handshake. */
+  classifies(pluginId: string): boolean {
+    return this.#plugins.get(pluginId)?.process.capabilities.classify?.version === 1;
+  }
+
+  /** Asks a plugin for a triage suggestion (`case.classify`); the answer is untrusted: the caller checks it. */
+  async classify(pluginId: string, params: ClassifyParams, timeoutMs: number): Promise<unknown> {
+    return this.#require(pluginId).process.call('case.classify', params, timeoutMs);
   }
 
   retryPolicy(pluginId: string): RetryPolicy {
