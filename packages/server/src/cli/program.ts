@@ -12,6 +12,7 @@ import { registerLogCommands } from './log.js';
 import { registerLoginCommands } from './login.js';
 import { registerPluginCommands } from './plugin.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerWitnessCommands } from './witness.js';
 
 /** The whole `latch` command tree (exported so a test can check every command explains itself). */
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerPluginCommands(program);
   registerPolicyCommands(program);
+  registerWitnessCommands(program);
   // Set after the subcommands are made, so only the program's own options are positional: `latch
   // --version` prints the version while `latch case update <id> --version 3` reaches the subcommand.
   return program.enablePositionalOptions();
