@@ -120,6 +120,7 @@ type Plugin struct {
 	onList      func(c CaseContext) ([]ListedAction, error)
 	onShutdown  func() error
 	context     *contextHandler
+	classify    func(ctx *ClassifyContext) (Suggestion, error)
 
 	logMu  sync.Mutex
 	logOut io.Writer

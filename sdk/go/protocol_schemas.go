@@ -160,6 +160,163 @@ var (
 }`)
 )
 
+var (
+	classifyParamsValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "caseId",
+    "text",
+    "fields",
+    "caseTypes"
+  ],
+  "properties": {
+    "caseId": {
+      "type": "string",
+      "minLength": 1
+    },
+    "text": {
+      "type": "string",
+      "maxLength": 100000
+    },
+    "fields": {
+      "type": "object"
+    },
+    "caseTypes": {
+      "type": "array",
+      "minItems": 1,
+      "maxItems": 100,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "key",
+          "title",
+          "queues",
+          "priorities"
+        ],
+        "properties": {
+          "key": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100
+          },
+          "title": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "queues": {
+            "type": "array",
+            "maxItems": 200,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          },
+          "priorities": {
+            "type": "array",
+            "maxItems": 200,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          },
+          "intents": {
+            "type": "array",
+            "maxItems": 200,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        }
+      }
+    }
+  }
+}`)
+	classifyResultValidator = mustCompile(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "confidence",
+    "explanation",
+    "model"
+  ],
+  "properties": {
+    "caseType": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "queue": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "priority": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "intent": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "confidence": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1
+    },
+    "explanation": {
+      "type": "array",
+      "maxItems": 20,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "feature",
+          "weight"
+        ],
+        "properties": {
+          "feature": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100
+          },
+          "weight": {
+            "type": "number"
+          }
+        }
+      }
+    },
+    "model": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "id",
+        "version"
+      ],
+      "properties": {
+        "id": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        },
+        "version": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        }
+      }
+    }
+  }
+}`)
+)
+
 func mustCompile(schema string) *Validator {
 	v, err := CompileSchemaJSON([]byte(schema))
 	if err != nil {

@@ -96,6 +96,9 @@ func (p *Plugin) capabilities() map[string]any {
 	if p.context != nil {
 		offered["context"] = map[string]any{"version": 1, "caseTypes": p.context.caseTypes}
 	}
+	if p.classify != nil {
+		offered["classify"] = map[string]any{"version": 1}
+	}
 	if len(offered) == 0 {
 		return nil
 	}

@@ -268,6 +268,10 @@ func (s *session) handleLine(line []byte) {
 		if run := s.caseContext(req); run != nil {
 			s.async(req, run)
 		}
+	case "case.classify":
+		if run := s.caseClassify(req); run != nil {
+			s.async(req, run)
+		}
 	case "shutdown":
 		s.shutdown(req)
 	default:

@@ -84,4 +84,18 @@ describe('conformance suite', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it.skipIf(goSkipReason !== '')(`passes sdk/go/examples/classify (a Go classify plugin without actions)${goSkipReason ? ` — NOT RUN: ${goSkipReason}` : ''}`, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'latch-go-classify-'));
+    try {
+      execFileSync('go', ['build', '-o', join(out, 'classify'), './examples/classify'], { cwd: goDir, stdio: 'inherit' });
+      const report = await runConformance([join(out, 'classify')], join(goDir, 'examples/classify'), { config: {}, secrets: {}, action: '', input: {} });
+      expect(report.failed).toEqual([]);
+      expect(report.passed).toHaveLength(CHECKS);
+      expect(report.passed).toContain('case.classify suggests only offered choices (classify v1: refund at 0.5 by keyword-classify-go)');
+      expect(report.passed).toContain('case.classify keeps to the offered choices whatever the text says (stayed within refund)');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
