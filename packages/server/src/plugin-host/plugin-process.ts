@@ -132,6 +132,7 @@ export class PluginProcess {
         ...(offered?.reconcile?.version === 1 ? { reconcile: offered.reconcile } : {}),
         ...(offered?.webhooks?.version === 1 ? { webhooks: { version: 1 as const } } : {}),
         ...(offered?.context?.version === 1 && Array.isArray(offered.context.caseTypes) ? { context: { version: 1 as const, caseTypes: offered.context.caseTypes } } : {}),
+        ...(offered?.classify?.version === 1 ? { classify: { version: 1 as const } } : {}),
       };
       await peer.request('configure', { config: this.options.config, secrets: this.options.secrets }, { timeoutMs: INIT_TIMEOUT_MS });
       this.#state = 'ready';
