@@ -88,6 +88,10 @@ describe('latch plugin', () => {
     expect(ok.stdout).toMatch(/21 passed, 0 failed/);
     expect(ok.stdout).toContain('case.context answers with valid facts');
     expect(ok.status).toBe(0);
+    const classify = runLatch({ ...process.env }, ['plugin', 'test', new URL('../../../plugins/keyword-classify', import.meta.url).pathname]);
+    expect(classify.stdout).toMatch(/21 passed, 0 failed/);
+    expect(classify.stdout).toContain('case.classify suggests only offered choices (classify v1: ');
+    expect(classify.status).toBe(0);
   });
 
   it('list shows configured plugins with their actions and secret names', () => {

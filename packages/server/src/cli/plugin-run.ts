@@ -25,8 +25,8 @@ export function runList(o: { json?: boolean }): void {
 /** `latch plugin test <dir>`: the conformance suite. */
 export async function runTest(dir: string, o: { action?: string; input: string; config: string; secrets: string; json?: boolean }): Promise<void> {
   const manifest = readManifest(dir);
-  const action = o.action ?? manifest.actions[0]?.name;
-  if (!action) throw new CliError('the manifest declares no action');
+  // A plugin without actions (one that only classifies or gives context) runs the suite without an execute.
+  const action = o.action ?? manifest.actions[0]?.name ?? '';
   const report = await runConformance(manifest.command, dir, { config: JSON.parse(o.config), secrets: JSON.parse(o.secrets), action, input: JSON.parse(o.input) });
   if (o.json) {
     printJson({ plugin: manifest.id, action, passed: report.passed, failed: report.failed });
