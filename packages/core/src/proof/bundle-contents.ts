@@ -1,10 +1,15 @@
 /**
- * The attachment (blob) check of `verifyBundle`: every blob the events name by hash is either
- * present and matching, or recorded as erased.
+ * The attachment (blob) check of `verifyBundle`: every blob the events name by hash is present and
+ * matching, or its absence is covered by the signed record. An erasure empties the blobs only the
+ * erased subject's cases refer to and records `subject.erased` on each of those cases, so a blob may
+ * be absent only when a `subject.erased` event of this case comes after the first event referring
+ * to it (a blob shared with another case is erased only when that case is the subject's too, and
+ * then that case carries its own `subject.erased`). The manifest's `erasedBlobs` is the exporter's
+ * word, never enough alone.
  */
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
-import { blobFile, type BundleManifest } from './bundle.js';
+import { ERASED_KIND, blobFile, type BundleManifest } from './bundle.js';
 
 export function checkBlobs(
   events: readonly EventFacts[],
@@ -15,17 +20,23 @@ export function checkBlobs(
   const blobsPresent = blobFiles.map((f) => f.path.slice('blobs/'.length));
   const contentHash = new Map(blobFiles.map((f) => [f.path.slice('blobs/'.length), f.sha256]));
   const referencedBy = new Map<string, number>();
-  for (const event of events) for (const sha of event.blobs) if (!referencedBy.has(sha)) referencedBy.set(sha, event.seq);
+  let lastErasure = 0;
+  for (const event of events) {
+    for (const sha of event.blobs) if (!referencedBy.has(sha)) referencedBy.set(sha, event.seq);
+    if (event.erasure) lastErasure = Math.max(lastErasure, event.seq);
+  }
   const erased = new Set(manifest.erasedBlobs);
   const present = new Set(blobsPresent);
   let erasedCount = 0;
   for (const [sha, seq] of referencedBy) {
-    if (erased.has(sha)) {
+    if (present.has(sha)) {
+      if (erased.has(sha)) check.fail(`${blobFile(sha)}: present, but the manifest lists it as erased`);
+    } else if (seq < lastErasure && erased.has(sha)) {
       erasedCount++;
-      if (present.has(sha)) check.fail(`${blobFile(sha)}: present, but the manifest lists it as erased`);
-      else check.notice(`${blobFile(sha)}: erased (event ${seq} refers to it); the event still commits to its SHA-256, but the content is gone`);
-    } else if (!present.has(sha)) {
-      check.fail(`${blobFile(sha)}: missing (event ${seq} refers to it)`);
+      check.notice(`${blobFile(sha)}: erased (event ${seq} refers to it; the ${ERASED_KIND} event ${lastErasure} records the erasure); the event still commits to its SHA-256, but the content is gone`);
+    } else {
+      const why = seq < lastErasure ? 'and the manifest does not list it as erased' : erased.has(sha) ? `the manifest lists it as erased, but no ${ERASED_KIND} event of the case after event ${seq} records an erasure: it was withheld` : '';
+      check.fail(`${blobFile(sha)}: missing (event ${seq} refers to it)${why === '' ? '' : `, ${why}`}`);
     }
   }
   for (const sha of blobsPresent) {

@@ -13,7 +13,7 @@ const builderLayout = (entries: ReadonlyArray<[commitment: string, salt: string,
 
 function check(file: Buffer, committed: readonly string[]): BundleReport {
   const report = emptyReport();
-  const events: EventFacts[] = [{ seq: 1, path: 'events/00000001.json', bytes: Buffer.alloc(0), hash: '', blobs: [], commitments: committed }];
+  const events: EventFacts[] = [{ seq: 1, path: 'events/00000001.json', bytes: Buffer.alloc(0), hash: '', blobs: [], commitments: committed, erasure: false }];
   checkDisclosures(new Map([['disclosures.json', file]]), events, new CheckRecorder('personal data', report));
   return report;
 }
@@ -62,17 +62,17 @@ describe('checkDisclosures', () => {
     expect(check(file, committed).failures).toEqual([]);
   });
 
-  it('keeps the last of a repeated commitment, as JSON.parse does', () => {
+  it('refuses a repeated commitment: JSON.parse keeps the last copy, other tools show the first', () => {
     const file = builderLayout([
       [commitments[0]!, SALT, '"John Roe"'],
       [commitments[0]!, SALT, JSON.stringify(values[0])],
     ]);
-    expect(check(file, [commitments[0]!]).failures).toEqual([]);
+    expect(check(file, [commitments[0]!]).failures).toEqual([`disclosures.json: the key "${commitments[0]}" is given twice`]);
     const reversed = builderLayout([
       [commitments[0]!, SALT, JSON.stringify(values[0])],
       [commitments[0]!, SALT, '"John Roe"'],
     ]);
-    expect(check(reversed, [commitments[0]!]).failures).toEqual([`disclosures.json: ${commitments[0]}: value and salt do not match the commitment`]);
+    expect(check(reversed, [commitments[0]!]).failures).toEqual([`disclosures.json: the key "${commitments[0]}" is given twice`]);
   });
 
   it('reports malformed entries and files through the general path', () => {

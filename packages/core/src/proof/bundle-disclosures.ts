@@ -16,6 +16,7 @@ import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
 import { canonicalValueEnd } from './canonical-scan.js';
+import { duplicateKey } from './json-duplicates.js';
 
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -115,6 +116,8 @@ function parseDisclosures(bytes: Buffer): Record<string, unknown> | string {
   } catch {
     return 'not JSON';
   }
+  const duplicate = duplicateKey(bytes.toString('utf8'));
+  if (duplicate !== undefined) return `the key ${JSON.stringify(duplicate)} is given twice`;
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : 'not a JSON object';
 }
 

@@ -6,7 +6,7 @@
  * event of the case, and decoding would cost more than the check.
  */
 import type { CheckRecorder } from './bundle-report.js';
-import { EXPORT_EVENT_KIND, eventFile, type BundleManifest } from './bundle.js';
+import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
 import { CanonicalObjectReader, type ObjectScan } from './canonical-scan.js';
 
 /** What later checks need from one event file. */
@@ -19,6 +19,8 @@ export interface EventFacts {
   blobs: readonly string[];
   /** Personal-data commitments in `data`. */
   commitments: readonly string[];
+  /** A `subject.erased` event: the signed record that attachments referred to before it may be gone. */
+  erasure: boolean;
 }
 
 /** An event file as the index gives it. */
@@ -31,6 +33,7 @@ const reader = new CanonicalObjectReader(FIELDS);
 
 const QUOTE = 0x22;
 const ONE = Buffer.from('1');
+const ERASURE_KIND = Buffer.from(JSON.stringify(ERASED_KIND));
 const NULL = Buffer.from('null');
 /**
  * The byte each field's value must start with, which tells a canonical value's type ('digit': a
@@ -131,7 +134,7 @@ export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleMa
   reportGaps(eventFiles.map((e) => e.seq), exportSeq, check);
   for (let i = 0; i < eventFiles.length; i++) {
     const { seq, path, bytes, sha256 } = eventFiles[i]!;
-    const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE };
+    const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE, erasure: false };
     all.push(facts);
     const scan = scanEvent(bytes);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
@@ -141,6 +144,7 @@ export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleMa
     }
     facts.blobs = blobs;
     facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
+    facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
     if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
     if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its file name says ${seq}`);
     if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
@@ -172,6 +176,9 @@ function checkExportEvent(facts: EventFacts, scan: ObjectScan, manifest: BundleM
   const kind = JSON.parse(fieldText(bytes, scan, F.kind)) as string;
   if (kind !== EXPORT_EVENT_KIND) check.fail(`${path}: the last event is ${kind}, not ${EXPORT_EVENT_KIND}`);
   if (JSON.parse(fieldText(bytes, scan, F.id)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
+  // exportedAt is only a convenience copy: it must be the time the signed export event records.
+  const at = JSON.parse(fieldText(bytes, scan, F.at)) as string;
+  if (at !== manifest.exportedAt) check.fail(`${MANIFEST_FILE}: exportedAt ${JSON.stringify(manifest.exportedAt)} is not the time of the ${EXPORT_EVENT_KIND} event (${at})`);
   const head = (JSON.parse(fieldText(bytes, scan, F.data)) as { head?: { seq?: unknown; hash?: unknown } }).head;
   const expectedHash = seq === 1 ? null : previousHash;
   if (head?.seq !== seq - 1 || head.hash !== expectedHash || Object.keys(head).length !== 2) {

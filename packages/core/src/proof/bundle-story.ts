@@ -10,6 +10,7 @@ import { oneLine } from '../timeline/present-event-actor.js';
 import { presentEvent, type NameLookup, type PersonName } from '../timeline/present-event.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
+import { duplicateKey } from './json-duplicates.js';
 
 export const STORY_FILE = 'story.txt';
 export const PEOPLE_FILE = 'people.json';
@@ -55,6 +56,8 @@ function readPeople(bytes: Buffer | undefined): Record<string, BundlePerson> | s
     parsed = undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not a JSON object';
+  const duplicate = duplicateKey(bytes.toString('utf8'));
+  if (duplicate !== undefined) return `the key ${JSON.stringify(duplicate)} is given twice`;
   for (const [id, person] of Object.entries(parsed as Record<string, unknown>)) {
     const p = person as Record<string, unknown> | null;
     const named = p !== null && typeof p === 'object' && Object.keys(p).length === 1 && (typeof p.name === 'string' || p.erased === true);

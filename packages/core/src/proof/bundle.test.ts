@@ -23,7 +23,8 @@ const receipt = Buffer.from('%PDF-1.7 receipt for order 1042');
 const stripeResponse = Buffer.from('{"id":"re_123","status":"succeeded"}');
 const erasedScan = Buffer.from('passport scan (erased on request)');
 
-function caseEvents(): SealedEvent[] {
+/** The case's events; with `erased`, a subject.erased event records that the passport scan was erased. */
+function caseEvents(erased = false): SealedEvent[] {
   const drafts: EventDraft[] = [
     { kind: 'case.created', actor, data: { title: personal('Refund for Jane Doe'), amount_minor: 4999 } },
     { kind: 'attachment.added', actor, data: { name: 'receipt.pdf' }, blobs: [sha(receipt)] },
@@ -31,6 +32,7 @@ function caseEvents(): SealedEvent[] {
     { kind: 'note.added', actor, data: { body: personal('called the customer') } },
     { kind: 'action.executed', actor: { type: 'plugin', id: 'stripe' }, data: { action: 'refund' }, blobs: [sha(stripeResponse)] },
     { kind: 'status.changed', actor, data: { from: 'new', to: 'resolved' } },
+    ...(erased ? [{ kind: 'subject.erased', actor, data: { erasureId: 'e-1', values: 1, blobs: 1 } }] : []),
   ];
   const sealed = sealEvents(drafts, { stream: CASE, seq: 0, hash: null });
   const last = sealed.at(-1)!;
@@ -50,8 +52,8 @@ interface Fixture {
 }
 
 /** A log where the case's events are interleaved with other cases' leaves, and its bundle. */
-function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[] } = {}): Fixture {
-  const events = caseEvents();
+function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[]; erased?: boolean } = {}): Fixture {
+  const events = caseEvents(options.erased);
   const leaves: Buffer[] = [];
   const indices: number[] = [];
   events.forEach((e, i) => {
@@ -67,12 +69,12 @@ function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[] } 
   const input: BundleInput = {
     caseId: CASE,
     origin: ORIGIN,
-    exportedAt: '2026-03-01T12:00:00.000Z',
+    exportedAt: events.at(-1)!.at,
     events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
     proofs: events.map((e, i) => ({ seq: e.seq, index: indices[i]!, proof: inclusionProof(leaves, indices[i]!) })),
     checkpoint,
     blobs: new Map([receipt, stripeResponse, erasedScan].map((b) => [sha(b), b])),
-    erasedBlobs: [sha(erasedScan)],
+    erasedBlobs: options.erased ? [sha(erasedScan)] : [],
     disclosures,
     consistency: (options.consistencyFrom ?? []).map((oldSize) => ({ oldSize, newSize: leaves.length, proof: consistencyProof(leaves, oldSize) })),
     people: { 'u-alice': { name: 'Alice Example' } },
@@ -112,6 +114,7 @@ describe('a bundle built from real events, tree and signature', () => {
       [
         'blobs/' + sha(receipt),
         'blobs/' + sha(stripeResponse),
+        'blobs/' + sha(erasedScan),
         'checkpoint',
         'disclosures.json',
         ...events.map((e) => eventPath(e.seq)),
@@ -123,13 +126,13 @@ describe('a bundle built from real events, tree and signature', () => {
     );
     const manifest = manifestOf(files);
     expect(manifest).toMatchObject({ format: 'latch-evidence-bundle@1', case: CASE, origin: ORIGIN, export: { event: events.at(-1)!.id, seq: 7 } });
-    expect(manifest.erasedBlobs).toEqual([sha(erasedScan)]);
+    expect(manifest.erasedBlobs).toEqual([]);
     expect(Object.keys(manifest.files)).toHaveLength(files.size - 1);
     expect(files.get(eventPath(3))!.toString()).toBe(events[2]!.bytes);
     expect(parseTlogProof(files.get(proofPath(1))!.toString()).checkpoint).toBe(input.checkpoint);
   });
 
-  it('VERIFIES, noting what was erased or withheld', () => {
+  it('VERIFIES, noting what was withheld', () => {
     const report = verifyBundle(files, { trusted: trustFile() });
     expect(report.failures).toEqual([]);
     expect(report.ok).toBe(true);
@@ -147,7 +150,7 @@ describe('a bundle built from real events, tree and signature', () => {
       ['inclusion', true],
       ['consistency', true],
     ]);
-    expect(report.notices.join('\n')).toMatch(new RegExp(`blobs/${sha(erasedScan)}: erased \\(event 3 refers to it\\)`));
+    expect(report.notices.join('\n')).not.toMatch(/blobs\/.*erased/);
     expect(report.notices.join('\n')).toMatch(/1 personal-data value is committed to but not disclosed/);
     const text = formatBundleReport(report);
     expect(text).toMatch(/^✓ inclusion +7 inclusion proofs lead to the root of tree size \d+$/m);
@@ -389,6 +392,84 @@ describe('verifyBundle fails, naming the problem, when', () => {
     const report = verifyBundle(forged, { trusted: trustFile() });
     expect(report.ok).toBe(false);
     expect(report.failures.filter((p) => /^proofs\/\d{8}\.tlog-proof: does not lead to the checkpoint's root/.test(p))).toHaveLength(7);
+  });
+});
+
+describe('attachments absent from the bundle', () => {
+  const scan = `blobs/${sha(erasedScan)}`;
+
+  it('VERIFIES an attachment erased before a subject.erased event of the case, with a notice naming both', () => {
+    const { input } = fixture({ erased: true });
+    const files = buildBundleFiles(input);
+    expect(files.has(scan)).toBe(false);
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(report.notices.join('\n')).toContain(`${scan}: erased (event 3 refers to it; the subject.erased event 7 records the erasure)`);
+  });
+
+  it('fails an attachment withheld and listed as erased when the case records no erasure, naming the blob', () => {
+    // The exporter's word (erasedBlobs) is not enough: nothing signed says the blob was erased.
+    const files = buildBundleFiles({ ...fixture().input, erasedBlobs: [sha(erasedScan)] });
+    expect(files.has(scan)).toBe(false);
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toEqual([
+      `${scan}: missing (event 3 refers to it), the manifest lists it as erased, but no subject.erased event of the case after event 3 records an erasure: it was withheld`,
+    ]);
+  });
+
+  it('fails an attachment referred to after the erasure and withheld as erased', () => {
+    const f = fixture({ erased: true });
+    const late = Buffer.from('a file attached after the erasure');
+    const events = [...f.events];
+    const exported = events.pop()!;
+    const attached = sealEvent({ kind: 'attachment.added', actor, data: { name: 'late.pdf' }, blobs: [sha(late)] }, { stream: CASE, seq: 7, hash: events.at(-1)!.hash });
+    const reexported = sealEvent({ kind: 'case.exported', actor, data: { head: { seq: 8, hash: attached.hash } } }, { stream: CASE, seq: 8, hash: attached.hash });
+    const leaves = [...f.leaves, leafHash(Buffer.from(attached.bytes)), leafHash(Buffer.from(reexported.bytes))];
+    const all = [...events, attached, reexported];
+    const indices = [...f.indices.slice(0, -1), f.leaves.length, f.leaves.length + 1];
+    expect(exported.seq).toBe(8);
+    const files = buildBundleFiles({
+      ...f.input,
+      exportedAt: reexported.at,
+      events: all.map((e) => ({ seq: e.seq, bytes: e.bytes })),
+      proofs: all.map((e, i) => ({ seq: e.seq, index: indices[i]!, proof: inclusionProof(leaves, indices[i]!) })),
+      checkpoint: checkpointOf(leaves, leaves.length),
+      blobs: new Map([...f.input.blobs, [sha(late), late]]),
+      erasedBlobs: [sha(erasedScan), sha(late)],
+    });
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.failures).toEqual([`blobs/${sha(late)}: missing (event 8 refers to it), the manifest lists it as erased, but no subject.erased event of the case after event 8 records an erasure: it was withheld`]);
+  });
+});
+
+describe('one reading of every file', () => {
+  it('refuses a manifest with a key given twice (JSON.parse reads the last copy, other tools the first)', () => {
+    const files = buildBundleFiles(fixture().input);
+    const text = files.get('manifest.json')!.toString();
+    const forged = text.replace('"files": {', `"files": {\n    "${eventPath(5)}": "${sha('forged event 5')}",`);
+    expect(JSON.parse(forged)).toEqual(JSON.parse(text)); // the same to JSON.parse
+    const report = verifyBundle(files.set('manifest.json', Buffer.from(forged)), { trusted: trustFile() });
+    expect(report.failures).toEqual([`manifest.json: the key "${eventPath(5)}" is given twice: tools disagree on which copy to read`]);
+    const twice = text.replace('"format":', '"format": "latch-evidence-bundle@0",\n  "format":');
+    expect(verifyBundle(files.set('manifest.json', Buffer.from(twice)), { trusted: trustFile() }).failures).toEqual(['manifest.json: the key "format" is given twice: tools disagree on which copy to read']);
+  });
+
+  it('refuses people.json and disclosures.json with a key given twice', () => {
+    const files = buildBundleFiles(fixture().input);
+    files.set('people.json', Buffer.from('{\n"u-alice":{"name":"Mallory"},\n"u-alice":{"name":"Alice Example"}\n}\n'));
+    expect(verifyBundle(relist(files), { trusted: trustFile() }).failures).toContain('people.json: the key "u-alice" is given twice');
+    const disclosed = buildBundleFiles(fixture().input);
+    const text = disclosed.get('disclosures.json')!.toString();
+    const first = text.split('\n')[1]!.replace(/,$/, '');
+    disclosed.set('disclosures.json', Buffer.from(text.replace('{\n', `{ \n${first},\n`)));
+    expect(verifyBundle(relist(disclosed), { trusted: trustFile() }).failures).toEqual([`disclosures.json: the key ${first.slice(0, 66)} is given twice`]);
+  });
+
+  it('ties exportedAt to the signed case.exported event', () => {
+    const f = fixture();
+    const report = verifyBundle(buildBundleFiles({ ...f.input, exportedAt: '2020-01-01T00:00:00.000Z' }), { trusted: trustFile() });
+    expect(report.failures).toEqual([`manifest.json: exportedAt "2020-01-01T00:00:00.000Z" is not the time of the case.exported event (${f.events.at(-1)!.at})`]);
   });
 });
 

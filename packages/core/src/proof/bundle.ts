@@ -15,6 +15,8 @@ export const MANIFEST_FILE = 'manifest.json';
 export const CHECKPOINT_FILE = 'checkpoint';
 export const DISCLOSURES_FILE = 'disclosures.json';
 export const EXPORT_EVENT_KIND = 'case.exported';
+/** The event an erasure records on each case it touched: attachments referred to before it may be gone. */
+export const ERASED_KIND = 'subject.erased';
 
 const pad = (seq: number): string => String(seq).padStart(8, '0');
 export const eventFile = (seq: number): string => `events/${pad(seq)}.json`;

@@ -71,5 +71,6 @@ export {
   type Disclosed,
 } from './bundle.js';
 export { verifyBundle, type VerifyBundleOptions } from './verify-bundle.js';
+export { BundleZipError, readBundleZip } from './bundle-zip.js';
 export { writeStory, storyLine } from './bundle-story.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';

@@ -10,6 +10,7 @@ import { checkDisclosures } from './bundle-disclosures.js';
 import { checkEvents } from './bundle-events.js';
 import { checkInclusion } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
+import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, classifyPath, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
@@ -51,10 +52,13 @@ function readManifest(bytes: Buffer | undefined, check: CheckRecorder): BundleMa
   if (bytes === undefined) problem = 'missing';
   else if (!isUtf8(bytes)) problem = 'not UTF-8 text';
   else {
+    const text = bytes.toString('utf8');
     try {
-      manifest = JSON.parse(bytes.toString('utf8'));
+      manifest = JSON.parse(text);
       const isObject = manifest !== null && typeof manifest === 'object' && !Array.isArray(manifest);
-      problem = isObject ? manifestProblem(manifest as Record<string, unknown>) : 'not a JSON object';
+      const duplicate = isObject ? duplicateKey(text) : undefined;
+      if (duplicate !== undefined) problem = `the key ${JSON.stringify(duplicate)} is given twice: tools disagree on which copy to read`;
+      else problem = isObject ? manifestProblem(manifest as Record<string, unknown>) : 'not a JSON object';
     } catch {
       problem = 'not JSON';
     }
