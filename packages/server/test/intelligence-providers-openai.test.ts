@@ -133,6 +133,13 @@ describe('OpenAI-compatible provider', () => {
     expect(chatRequest(hostile, 'm', 'json_schema')).toEqual(body);
   });
 
+  it('sends at most maxTextChars of the text', async () => {
+    replies = [answer({})];
+    await provider({ maxTextChars: 13 }).suggest({ ...request, text: 'I was charged twice and more' }, signal());
+    expect(seen[0]!.body.messages).toEqual(chatRequest({ ...request, text: 'I was charged' }, 'llama3.1:8b', 'json_schema').messages);
+    expect(JSON.stringify(seen[0]!.body)).not.toContain('twice');
+  });
+
   it('takes all-null parts as "no suggestion"', async () => {
     replies = [answer({ confidence: 0.1 })];
     expect(await provider().suggest(request, signal())).toEqual({ confidence: 0.1, explanation: [], model: { id: 'llama3.1:8b', version: 'llama3.1:8b@fp_local' } });
@@ -263,6 +270,7 @@ describe('OpenAI provider settings (intelligence.yaml kind: openai)', () => {
       timeoutMs: 4000,
       maxRetries: undefined,
       temperature: undefined,
+      maxTextChars: undefined,
     });
     expect(openAiOptionsOf(settings({ url: 'https://llm.example/v1', model: 'm', apiKey: { file: 'llm.key' } }), dir, {}).apiKey).toBe('sk-from-file');
     expect(openAiOptionsOf(settings({ url: 'http://127.0.0.1:8080/v1', model: 'm' }), dir, {}).apiKey).toBeUndefined();

@@ -4,6 +4,9 @@ import { suggestionOf } from './answer-schema.js';
 import { chatRequest, type AnswerFormat } from './chat-prompt.js';
 import { IntelligenceProviderError, untilAborted } from './provider-error.js';
 
+/** Enough for a subject and a long email; small local models have small contexts. */
+const DEFAULT_MAX_TEXT = 20_000;
+
 /** One OpenAI-compatible chat-completions endpoint (Ollama, vLLM, llama.cpp's server, a hosted one). */
 export interface OpenAiProviderOptions {
   /** Provider id on the record, e.g. `openai:ollama`. */
@@ -15,6 +18,8 @@ export interface OpenAiProviderOptions {
   readonly apiKey?: string | undefined;
   /** The endpoint's own deadline per attempt (default 30 s); the caller's signal usually fires first. */
   readonly timeoutMs?: number | undefined;
+  /** The longest case text sent, in characters (default 20 000): the rest is left out, the same way every time. */
+  readonly maxTextChars?: number | undefined;
   /** Retries of a 429, 5xx or lost connection, each only while the caller's signal has not fired (default 1). */
   readonly maxRetries?: number | undefined;
   readonly temperature?: number | undefined;
@@ -42,6 +47,8 @@ export class OpenAiProvider implements IntelligenceProvider {
       webhookSecret: null,
       timeout: options.timeoutMs ?? 30_000,
       maxRetries: options.maxRetries ?? 1,
+      // Failures reach the caller as typed errors; the client's own console logging (OPENAI_LOG=debug prints requests) stays off.
+      logLevel: 'off',
     });
   }
 
@@ -59,7 +66,8 @@ export class OpenAiProvider implements IntelligenceProvider {
   }
 
   async #ask(request: ClassifyRequest, format: AnswerFormat, signal: AbortSignal): Promise<Suggestion> {
-    const body = chatRequest(request, this.options.model, format, this.options.temperature ?? 0);
+    const text = request.text.slice(0, this.options.maxTextChars ?? DEFAULT_MAX_TEXT);
+    const body = chatRequest({ ...request, text }, this.options.model, format, this.options.temperature ?? 0);
     const call = this.#client.chat.completions.create({ ...body, stream: false }, { signal });
     // The client sleeps between retries without watching the signal; it sends nothing after it fires, and we don't wait for it.
     const completion = await untilAborted(call, signal, `${this.id}`);

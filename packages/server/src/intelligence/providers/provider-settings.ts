@@ -29,6 +29,7 @@ const openAiShape = newAjv().compile({
     timeoutMs: { type: 'integer', minimum: 100, maximum: 300_000 },
     maxRetries: { type: 'integer', minimum: 0, maximum: 3 },
     temperature: { type: 'number', minimum: 0, maximum: 2 },
+    maxTextChars: { type: 'integer', minimum: 0, maximum: 100_000 },
   },
 });
 
@@ -46,11 +47,11 @@ function refuse(provider: ConfiguredProvider, errors: { instancePath: string; me
 
 /**
  * `kind: openai` settings: `url`, `model`, optional `apiKey` ({env: NAME} or {file: PATH}, a path
- * relative to the config directory), `timeoutMs`, `maxRetries`, `temperature`. The key is read now:
+ * relative to the config directory), `timeoutMs`, `maxRetries`, `temperature`, `maxTextChars`. The key is read now:
  * a missing one stops startup, naming where it was looked for, never its value.
  */
 export function openAiOptionsOf(provider: ConfiguredProvider, configDir: string, env: NodeJS.ProcessEnv = process.env): OpenAiProviderOptions {
-  const settings = provider.settings as { url: string; model: string; apiKey?: SecretSource; timeoutMs?: number; maxRetries?: number; temperature?: number };
+  const settings = provider.settings as { url: string; model: string; apiKey?: SecretSource; timeoutMs?: number; maxRetries?: number; temperature?: number; maxTextChars?: number };
   if (!openAiShape(settings)) refuse(provider, openAiShape.errors);
   let apiKey: string | undefined;
   if (settings.apiKey) {
@@ -58,7 +59,8 @@ export function openAiOptionsOf(provider: ConfiguredProvider, configDir: string,
     apiKey = readSecret(source, env);
     if (apiKey === undefined) throw new StartupError(`intelligence.yaml: provider '${provider.id}': apiKey is not set (${describeSecretSource(source)})`);
   }
-  return { id: provider.id, baseURL: settings.url, model: settings.model, apiKey, timeoutMs: settings.timeoutMs, maxRetries: settings.maxRetries, temperature: settings.temperature };
+  const { timeoutMs, maxRetries, temperature, maxTextChars } = settings;
+  return { id: provider.id, baseURL: settings.url, model: settings.model, apiKey, timeoutMs, maxRetries, temperature, maxTextChars };
 }
 
 /** `kind: plugin` settings: `plugin` (its id in plugins.yaml) and an optional `timeoutMs`. */
