@@ -116,4 +116,10 @@ describe('a classify plugin as a provider', () => {
     expect((await failure(new PluginProvider('silent', silent, 'silent').suggest(request, signal(200)))).code).toBe('INTELLIGENCE_TIMEOUT');
     expect(await failure(new PluginProvider('silent', silent, 'silent', 200).suggest(request, signal()))).toMatchObject({ code: 'INTELLIGENCE_TIMEOUT', message: 'plugin silent: no answer within 200 ms' });
   });
+
+  it('is unavailable while the plugin is stopped', async () => {
+    const plugins = await host('rogue', rogue('echo'));
+    await plugins.stop();
+    expect(await failure(new PluginProvider('rogue', plugins, 'rogue').suggest(request, signal()))).toMatchObject({ code: 'INTELLIGENCE_UNAVAILABLE', message: 'plugin rogue could not be asked' });
+  });
 });

@@ -46,7 +46,8 @@ export class PluginProvider implements IntelligenceProvider {
       if (error instanceof IntelligenceProviderError) throw error;
       if ((error as { code?: unknown }).code === 'TIMEOUT') throw new IntelligenceProviderError('INTELLIGENCE_TIMEOUT', `plugin ${pluginId}: no answer within ${this.timeoutMs} ms`);
       const code = (error as { code?: unknown }).code;
-      throw new IntelligenceProviderError('INTELLIGENCE_UNAVAILABLE', `plugin ${pluginId} answered an error${typeof code === 'number' ? ` (${code})` : ''}`);
+      // A JSON-RPC error answer has a numeric code; anything else is the process being down, restarting or stopped.
+      throw new IntelligenceProviderError('INTELLIGENCE_UNAVAILABLE', typeof code === 'number' ? `plugin ${pluginId} answered an error (${code})` : `plugin ${pluginId} could not be asked`);
     }
     if (!validateResult(answer)) {
       const problems = (validateResult.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
