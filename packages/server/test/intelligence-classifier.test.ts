@@ -20,7 +20,7 @@ const SYNTHETIC: TrainingExample[] = [
   ...['where is my parcel', 'the delivery is late', 'tracking number shows no movement', 'my package has not arrived yet', 'courier left the parcel at the wrong address', 'when will my delivery arrive', 'shipping is taking forever', 'the parcel tracking stopped updating'].map((text) => ({ text, label: 'delivery' })),
 ];
 
-function expectInvalid(action: () => unknown): void {
+function expectInvalid(action: () => unknown, message?: RegExp): void {
   let caught: unknown;
   try {
     action();
@@ -29,6 +29,7 @@ function expectInvalid(action: () => unknown): void {
   }
   expect(caught).toBeInstanceOf(LatchError);
   expect((caught as LatchError).code).toBe('VALIDATION_FAILED');
+  if (message) expect((caught as LatchError).message).toMatch(message);
 }
 
 describe('built-in classifier', () => {
@@ -110,26 +111,26 @@ describe('serialisation', () => {
     const bytes = Buffer.from(flipped.weights, 'base64');
     bytes[100] = bytes[100]! ^ 0x01;
     flipped.weights = bytes.toString('base64');
-    const cases: unknown[] = [
-      null,
-      'model',
-      [],
-      { ...serialized(), format: 'something-else' },
-      { ...serialized(), formatVersion: 99 },
-      { ...serialized(), labels: ['only-one'] },
-      { ...serialized(), labels: [...classifier.labels.slice(1), classifier.labels[1]] },
-      { ...serialized(), vocabulary: 'w:card' },
-      { ...serialized(), weights: serialized().weights.slice(0, 40) },
-      { ...serialized(), idf: 17 },
-      { ...serialized(), bias: [1, 2] },
-      { ...serialized(), temperature: -1 },
-      { ...serialized(), threshold: 2 },
-      { ...serialized(), features: { wordNgrams: [2, 1], charNgrams: [2, 5], charWeight: 1 } },
-      { ...serialized(), trainingSetSha256: 'abc' },
-      { ...serialized(), version: 'f'.repeat(64) },
-      flipped,
+    const cases: [unknown, RegExp][] = [
+      [null, /expected an object/],
+      ['model', /expected an object/],
+      [[], /expected an object/],
+      [{ ...serialized(), format: 'something-else' }, /format must be/],
+      [{ ...serialized(), formatVersion: 99 }, /formatVersion 99/],
+      [{ ...serialized(), labels: ['only-one'] }, /labels/],
+      [{ ...serialized(), labels: [...classifier.labels.slice(1), classifier.labels[1]] }, /labels/],
+      [{ ...serialized(), vocabulary: 'w:card' }, /vocabulary/],
+      [{ ...serialized(), weights: serialized().weights.slice(0, 40) }, /weights holds 30 bytes/],
+      [{ ...serialized(), idf: 17 }, /idf must be/],
+      [{ ...serialized(), bias: [1, 2] }, /bias/],
+      [{ ...serialized(), temperature: -1 }, /temperature/],
+      [{ ...serialized(), threshold: 2 }, /threshold/],
+      [{ ...serialized(), features: { wordNgrams: [2, 1], charNgrams: [2, 5], charWeight: 1 } }, /features/],
+      [{ ...serialized(), trainingSetSha256: 'abc' }, /trainingSetSha256/],
+      [{ ...serialized(), version: 'f'.repeat(64) }, /content hash/],
+      [flipped, /content hash/],
     ];
-    for (const bad of cases) expectInvalid(() => loadClassifier(bad as SerializedClassifier));
+    for (const [bad, message] of cases) expectInvalid(() => loadClassifier(bad as SerializedClassifier), message);
   });
 });
 
@@ -200,15 +201,20 @@ describe('latch intelligence evaluate', () => {
       [['--train', write('one-label.csv', 'text,category\nhello,refund\nbye,refund\n'), '--test', good], 'CSV_INVALID'],
       [['--train', write('binary.csv', Buffer.from([0, 159, 146, 150, 10, 34, 0]).toString('latin1')), '--test', good], 'CSV_INVALID'],
     ];
-    for (const [args, code] of scenarios) {
-      const run = await runCli(['intelligence', 'evaluate', ...args], {});
+    const runs = await Promise.all(scenarios.map(([args]) => runCli(['intelligence', 'evaluate', ...args], {})));
+    scenarios.forEach(([args, code], i) => {
+      const run = runs[i]!;
       expect(run.status, args.join(' ')).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
       expect(run.stderr).toMatch(new RegExp(`^latch: ${code}: `));
       expect(run.stderr).not.toMatch(/\n\s+at /);
-      const json = await runCli(['intelligence', 'evaluate', ...args, '--json'], {});
-      expect((JSON.parse(json.stderr) as { error: { code: string } }).error.code).toBe(code);
-    }
-  });
+    });
+    // With --json the failure is a JSON object carrying the same stable code.
+    const json = await Promise.all(scenarios.slice(0, 3).map(([args]) => runCli(['intelligence', 'evaluate', ...args, '--json'], {})));
+    json.forEach((run, i) => {
+      expect(run.status).toBe(1);
+      expect((JSON.parse(run.stderr) as { error: { code: string } }).error.code).toBe(scenarios[i]![1]);
+    });
+  }, 180_000);
 });

@@ -47,11 +47,11 @@ function validate(examples: readonly TrainingExample[]): void {
   if (new Set(examples.map((e) => e.label)).size < 2) throw new ValidationError('a classifier needs examples of at least two labels');
 }
 
-function fitLinear(features: readonly TextFeatures[], targets: Int32Array, labelCount: number, o: TrainOptions) {
+function fitLinear(features: readonly TextFeatures[], targets: Int32Array, labelCount: number, o: TrainOptions, start?: readonly Float64Array[]) {
   const vectorizer = Vectorizer.fit(features, o, o.minDf);
   const docs = features.map((f) => vectorizer.vectorizeFeatures(f));
-  const model = trainOneVsRest(docs, targets, labelCount, vectorizer.vocabulary.length, { c: o.c, maxEpochs: o.maxEpochs, seed: o.seed });
-  return { vectorizer, model };
+  const { model, duals } = trainOneVsRest(docs, targets, labelCount, vectorizer.vocabulary.length, { c: o.c, maxEpochs: o.maxEpochs, seed: o.seed }, start);
+  return { vectorizer, model, duals };
 }
 
 /** Holds out `fraction` of each label's examples (chosen by a seeded shuffle); returns their positions. */
@@ -71,18 +71,29 @@ function heldOut(targets: Int32Array, labelCount: number, fraction: number, seed
   return out;
 }
 
+interface Calibration {
+  temperature: number;
+  /** The held-out model's dual variables, by position in the full set (0 for the held-out): the full model starts from them. */
+  start?: Float64Array[];
+}
+
 /**
  * The temperature that makes confidence honest: train on most of the set, score the held-out rest,
  * fit softmax(score / T) to their true labels.
  */
-function calibrate(features: readonly TextFeatures[], targets: Int32Array, labelCount: number, o: TrainOptions): number {
+function calibrate(features: readonly TextFeatures[], targets: Int32Array, labelCount: number, o: TrainOptions): Calibration {
   const held = heldOut(targets, labelCount, o.calibrationFraction, o.seed);
-  const kept = targets.map((_, i) => i).filter((i) => !held.has(i));
-  if (held.size < MIN_CALIBRATION_EXAMPLES || new Set(Array.from(kept, (i) => targets[i])).size < 2) return FALLBACK_TEMPERATURE;
-  const { vectorizer, model } = fitLinear(Array.from(kept, (i) => features[i]!), Int32Array.from(kept, (i) => targets[i]!), labelCount, o);
+  const kept = Array.from(targets.keys()).filter((i) => !held.has(i));
+  if (held.size < MIN_CALIBRATION_EXAMPLES || new Set(kept.map((i) => targets[i])).size < 2) return { temperature: FALLBACK_TEMPERATURE };
+  const { vectorizer, model, duals } = fitLinear(kept.map((i) => features[i]!), Int32Array.from(kept, (i) => targets[i]!), labelCount, o);
   const heldIndices = [...held];
   const scored = heldIndices.map((i) => scores(model, labelCount, vectorizer.vectorizeFeatures(features[i]!)));
-  return fitTemperature(scored, Int32Array.from(heldIndices, (i) => targets[i]!));
+  const start = duals.map((alpha) => {
+    const full = new Float64Array(targets.length);
+    kept.forEach((i, k) => (full[i] = alpha[k]!));
+    return full;
+  });
+  return { temperature: fitTemperature(scored, Int32Array.from(heldIndices, (i) => targets[i]!)), start };
 }
 
 /** Trains the built-in classifier: TF-IDF word and character n-grams, one-vs-rest linear SVMs, calibrated by temperature. */
@@ -93,7 +104,7 @@ export function trainClassifier(examples: readonly TrainingExample[], options: P
   const labelIndex = new Map(labels.map((label, i) => [label, i]));
   const targets = Int32Array.from(examples, (e) => labelIndex.get(e.label)!);
   const features = examples.map((e) => extract(e.text, o));
-  const temperature = o.calibrationFraction > 0 ? calibrate(features, targets, labels.length, o) : FALLBACK_TEMPERATURE;
-  const { vectorizer, model } = fitLinear(features, targets, labels.length, o);
+  const { temperature, start } = o.calibrationFraction > 0 ? calibrate(features, targets, labels.length, o) : { temperature: FALLBACK_TEMPERATURE };
+  const { vectorizer, model } = fitLinear(features, targets, labels.length, o, start);
   return new LinearTextClassifier({ labels, vectorizer, model, temperature, threshold: o.threshold, trainingSetSha256: trainingSetHash(examples) });
 }
