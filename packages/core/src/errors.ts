@@ -60,6 +60,8 @@ export type ErrorCode =
   | 'INTAKE_ALREADY_DECIDED'
   | 'NO_REQUESTER_ADDRESS'
   | 'MAIL_NOT_CONFIGURED'
+  | 'CHECKLIST_INCOMPLETE'
+  | 'CHECKLIST_ITEM_ALREADY_TICKED'
   | 'INTERNAL';
 
 export class LatchError extends Error {

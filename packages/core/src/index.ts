@@ -7,6 +7,8 @@ export * from './timeline/verify-chain.js';
 export * from './timeline/present-event.js';
 export * from './case-types/definition.js';
 export * from './case-types/escalations.js';
+export * from './case-types/checklist.js';
+export * from './case-types/scheduled-revoke.js';
 export * from './access/permissions.js';
 export * from './approvals/decide.js';
 export * from './approvals/separation.js';

@@ -27,6 +27,8 @@ import { startReplySender } from './intake/replies/send-reply.js';
 import { checkIntakeTargets, loadIntakeConfig, parseIntakeConfig } from './intake/intake-config.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
+import { SCHEDULED_REVOKE_QUEUE } from './scheduled-revoke/schedule-revoke.js';
+import { SCHEDULED_REVOKE_QUEUE_OPTIONS, startScheduledRevokes } from './scheduled-revoke/start-scheduled-revokes.js';
 import { CASE_CONTEXT_QUEUE, CASE_CONTEXT_QUEUE_OPTIONS, type ContextJob } from './context/request-context.js';
 import { fetchCaseContext } from './context/fetch-case-context.js';
 
@@ -107,6 +109,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
           [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 },
           [SLA_ESCALATION_QUEUE]: SLA_ESCALATION_QUEUE_OPTIONS,
           [CASE_CONTEXT_QUEUE]: CASE_CONTEXT_QUEUE_OPTIONS,
+          [SCHEDULED_REVOKE_QUEUE]: SCHEDULED_REVOKE_QUEUE_OPTIONS,
         },
       });
       jobs = queue;
@@ -143,6 +146,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
     if (jobs) stopIntake = await startIntake({ ...ctx, jobs, say });
     if (jobs) stopReplies = await startReplySender({ ...ctx, jobs, say });
+    // Time-bounded grants end by themselves: the revoke's timer creates and queues the revoke action.
+    if (jobs) await startScheduledRevokes({ ...ctx, jobs });
     if (jobs) {
       // Approved actions no configured plugin can run would otherwise wait in silence.
       const waiting = describeWaiting(await actionsWaitingForPlugins(database.db, plugins));

@@ -124,6 +124,13 @@ const ROWS: Row[] = [
   },
   { route: 'DELETE /api/v1/cases/:id/links/:linkId', call: (f) => ({ method: 'DELETE', url: `/api/v1/cases/${f.caseId}/links/${f.linkId}` }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
   { route: 'GET /api/v1/cases/:id/actions', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/actions` }), expect: caseReaders },
+  { route: 'GET /api/v1/cases/:id/checklist', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/checklist` }), expect: caseReaders },
+  // A refund has no checklist: those who may update the case reach the command and learn the item does not exist (404).
+  {
+    route: 'POST /api/v1/cases/:id/checklist/:key',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/checklist/callback_verified`, payload: { note: 'called back' } }),
+    expect: { ...everyone('hidden'), anonymous: 'denied', requester: 'denied', reviewer: 'denied' },
+  },
   {
     route: 'POST /api/v1/cases/:id/actions',
     call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.caseId}/actions`, payload: { plugin: 'stripe', action: 'refund', input: { ...refundInput, amount_minor: 76_000 } } }),

@@ -75,6 +75,9 @@ describe.each(DB_KINDS)('separation rules declared per policy step, on %s', (kin
     expect(assigned.statusCode).toBe(200);
     const edited = await t.app.inject({ method: 'PATCH', url: `/api/v1/cases/${caseId}`, headers: bearer(people.Sam!), payload: { version: 2, fields: { new_iban: 'DE89370400440532013000' } } });
     expect(edited.statusCode).toBe(200);
+    // v4 asks for the call-back before the ERP action can be proposed (README "Vendor bank-detail change").
+    const ticked = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/checklist/callback_verified`, headers: bearer(people.Olivia!), payload: { note: 'Called the number on file' } });
+    expect(ticked.statusCode).toBe(201);
     return caseId;
   }
 

@@ -1,6 +1,8 @@
 import { InvalidTransitionError } from '../errors.js';
 import type { ApprovalPolicy } from '../policy/policy.js';
+import type { ChecklistItem } from './checklist.js';
 import type { EscalationRule } from './escalations.js';
+import type { RevokeDefinition } from './scheduled-revoke.js';
 
 export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -31,6 +33,8 @@ export interface ActionDefinition {
   readonly input: Record<string, unknown>;
   /** Key of the approval policy that governs it; absent means no approval is needed. */
   readonly policy?: string;
+  /** A time-bounded action: undone by the system when its duration is up (scheduled-revoke.ts). */
+  readonly revokeAfter?: RevokeDefinition;
 }
 
 /**
@@ -55,6 +59,8 @@ export interface CaseTypeDefinition {
   readonly policies?: readonly ApprovalPolicy[];
   /** Rules that act on open cases as time passes (escalations.ts); each fires once per case and due time. */
   readonly escalations?: readonly EscalationRule[];
+  /** Steps a person confirms by hand, some required before named actions (checklist.ts). */
+  readonly checklist?: readonly ChecklistItem[];
 }
 
 /** The action definition for `plugin.action` on this case type, if it allows one. */

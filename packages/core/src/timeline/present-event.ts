@@ -154,6 +154,8 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'action.failed': (l) => `${humanise(action(l))} failed${execution(l)}${l.data.willRetry === true ? '; will retry' : ''}`,
   'attempt.blocked': refusal,
   'case.escalated': (l) => `Escalation rule ${text(l.data.rule)} fired: ${escalationWhen(l.data.trigger)}${toNotify(l.data.notify)}`,
+  'case.checklist_ticked': (l) => `${l.who} ticked “${text(l.data.label ?? l.data.item)}” on the checklist`,
+  'access.revoke_scheduled': (l) => `${text(l.data.name)} (${shortId(l.data.revokeActionId)}) scheduled for ${text(l.data.revokeAt)}: it undoes ${shortId(l.data.grantActionId)} then, by itself`,
   'case.exported': (l) => `${l.who} exported the evidence bundle (up to event ${text((l.data.head as { seq?: unknown } | undefined)?.seq)})`,
   'intake.received': (l) => `${l.data.releasedFrom !== undefined ? `${l.who} released from quarantine a` : 'Received a'} ${l.data.threaded === true ? 'follow-up ' : ''}message by ${text(l.data.channel)} at ${text(l.data.source)}${l.data.possibleForgery !== undefined ? `, a possible forgery of case ${shortId(l.data.possibleForgery)} (not from its requester)` : ''}${Array.isArray(l.data.routing) && l.data.routing.length > 0 ? `; rules: ${l.data.routing.map((r) => text(r)).join(', ')}` : ''}`,
   'intake.discarded': (l) => `${l.who} discarded a quarantined ${text(l.data.channel)} intake (${text(l.data.reason)})`,

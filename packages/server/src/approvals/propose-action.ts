@@ -8,6 +8,8 @@ import { actionRequests } from '../db/schema.js';
 import { and, eq, inArray } from 'drizzle-orm';
 import { queueExecution } from '../execution/queue-execution.js';
 import { gatherHistory } from '../policies/gather-history.js';
+import { refuseUntickedChecklist } from '../checklist/refuse-unticked.js';
+import { refuseOverlongGrant } from '../scheduled-revoke/refuse-overlong-grant.js';
 import { refuseUnrunnableProposal, type PluginDirectory } from '../plugin-host/plugin-availability.js';
 import type { ActionRow } from './action-access.js';
 import { evaluateProposal, type Evaluation, type Proposal } from './evaluate-proposal.js';
@@ -80,6 +82,10 @@ export async function proposeAction(
   const history = await gatherHistory(tx, registry, target, proposal, { proposedBy: principal.userId, lock: true });
   const evaluation = evaluateProposal(registry, target, proposal, history);
   refuseUnrunnableProposal(plugins, proposal.plugin, proposal.action);
+  // The case type's own preconditions: its checklist items ticked, a time-bounded grant within its cap.
+  const caseType = registry.get(target.typeKey, target.typeVersion).definition;
+  refuseOverlongGrant(caseType, proposal.plugin, proposal.action, evaluation.input);
+  await refuseUntickedChecklist(tx, caseId, caseType, proposal.plugin, proposal.action);
   await refuseDuplicateInFlight(tx, caseId, evaluation.payload.hash);
   const now = new Date();
   const first = evaluation.steps[0];

@@ -50,6 +50,35 @@ export const caseTypeFileSchema = {
           name: { type: 'string', minLength: 1, maxLength: 200 },
           input: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
           policy: { type: 'string' },
+          // A time-bounded action and how the system undoes it at expiry (core case-types/scheduled-revoke.ts).
+          revokeAfter: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['durationFrom', 'maxDuration', 'name', 'action', 'input'],
+            properties: {
+              durationFrom: { type: 'string', minLength: 1 },
+              maxDuration: { type: 'string', pattern: '^P' },
+              name: { type: 'string', minLength: 1, maxLength: 200 },
+              action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+              input: { type: 'object' },
+            },
+          },
+        },
+      },
+    },
+    // Steps a person confirms by hand (core case-types/checklist.ts); references checked by checklistProblems.
+    checklist: {
+      type: 'array',
+      maxItems: 50,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'label'],
+        properties: {
+          key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+          label: { type: 'string', minLength: 1, maxLength: 200 },
+          requiredBefore: { type: 'array', items: { type: 'string' }, maxItems: 20 },
+          resetWhenChanged: { type: 'array', items: { type: 'string' }, maxItems: 20 },
         },
       },
     },

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, checkPolicy, unknownSeparationFields, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
+import { canonicalJson, checklistProblems, revokeProblems, checkPolicy, unknownSeparationFields, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { newAjv } from '../http/ajv.js';
@@ -67,6 +67,7 @@ export function compileCaseType(raw: unknown, source: string): CaseType {
   for (const policy of definition.policies ?? []) problems.push(...checkPolicy(policy).map((p) => `policy ${policy.key}: ${p}`));
   problems.push(...separationFieldProblems(definition));
   problems.push(...escalationProblems(definition.escalations));
+  problems.push(...checklistProblems(definition), ...(definition.actions ?? []).flatMap(revokeProblems));
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
   const compile = (schema: Record<string, unknown>, what: string) => {
     try {

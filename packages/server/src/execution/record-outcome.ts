@@ -7,6 +7,7 @@ import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
 import type { StartedAttempt, Via } from './call-plugin.js';
 import { scrub, storeExchange } from './exchange-blobs.js';
+import { scheduleRevokeIfGrant } from '../scheduled-revoke/schedule-revoke.js';
 import { ACTION_EXECUTE_QUEUE, type ExecuteOutcome, type ExecutionJob, type PluginRuntime } from './plugin-runtime.js';
 
 /** Checks of a `pending` action before it is given up as unknown (about 2 h with the default backoff). */
@@ -80,6 +81,8 @@ export async function recordOutcome(tx: Tx, runtime: PluginRuntime, scheduler: S
   const result: StoredResult = { status: outcome.status, summary, output: outcome.output ?? null, execution: action.execution, effect };
   await tx.update(actionRequests).set({ status, result, updatedAt: new Date(), version: current.version + 1 }).where(eq(actionRequests.id, action.id));
   if (nextAt) await scheduler.schedule(tx, ACTION_EXECUTE_QUEUE, { ...job, attempt: attempt + 1 } satisfies ExecutionJob, nextAt);
+  // A time-bounded grant's end is scheduled with its success, in this transaction.
+  if (status === 'succeeded') await scheduleRevokeIfGrant(tx, scheduler, action, target);
 }
 
 /** The host's word on what happens next: a plugin's summary can't know whether this was the last attempt. */

@@ -12,6 +12,7 @@ import { installSecurityHeaders } from './security-headers.js';
 import { loggableError } from '../loggable-error.js';
 import { toErrorResponse } from './error-map.js';
 import { actionRoutes } from './routes/actions.js';
+import { checklistRoutes } from './routes/checklist.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
@@ -149,6 +150,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(attachmentRoutes(ctx));
   await app.register(linkRoutes(ctx));
   await app.register(actionRoutes(ctx));
+  await app.register(checklistRoutes(ctx));
   await app.register(approvalRoutes(ctx));
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));

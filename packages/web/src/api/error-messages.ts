@@ -63,6 +63,8 @@ export const ERROR_SENTENCES: Record<ErrorCode | 'NETWORK' | 'UNEXPECTED', strin
   TOO_MANY_VIEWS: 'You have as many saved views as you may keep. Delete one before saving another.',
   INTAKE_ALREADY_DECIDED: 'This quarantined item was already released or discarded by someone else. Reload the list.',
   NO_REQUESTER_ADDRESS: 'This case has no requester email address, so there is no one to reply to.',
+  CHECKLIST_INCOMPLETE: 'The case’s checklist comes first: tick the items this action needs, then propose it.',
+  CHECKLIST_ITEM_ALREADY_TICKED: 'Someone already ticked this item. Reload the case to see who and when.',
   MAIL_NOT_CONFIGURED: 'Outgoing mail is not configured on this server. Ask an administrator to set LATCH_NOTIFY_SMTP_URL.',
   INTERNAL: 'Something went wrong on the server. Nothing you did caused it; try again, and tell an administrator if it persists.',
   NETWORK: 'The server could not be reached. Check your connection and try again.',

@@ -67,6 +67,8 @@ export interface AvailableAction {
   name: string;
   inputSchema: JsonSchema;
   policy: string | null;
+  /** Why it can't be proposed yet: the case type's checklist items it needs (checklist/refuse-unticked.ts), or null. */
+  blockedBy?: { code: 'CHECKLIST_INCOMPLETE'; items: { key: string; label: string }[]; message: string } | null;
 }
 export interface Suggestion {
   plugin: string;

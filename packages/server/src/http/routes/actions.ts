@@ -10,6 +10,7 @@ import { approversSchema, explainApprovers } from '../../approvals/explain-appro
 import { proposeAction } from '../../approvals/propose-action.js';
 import { refuseUnrunnableProposal } from '../../plugin-host/plugin-availability.js';
 import { retryExecution } from '../../execution/retry-execution.js';
+import { checklistBlock } from '../../checklist/refuse-unticked.js';
 import { actorOf } from '../../auth/principal.js';
 import { loadVisibleCase, type CaseRow } from '../../cases/case-access.js';
 import type { LatchContext } from '../../context.js';
@@ -79,7 +80,10 @@ export const actionRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       const definition = ctx.caseTypes.get(target.typeKey, target.typeVersion).definition;
       return {
         items: rows.map((row) => presentAction(row, ctx.plugins)),
-        available: (definition.actions ?? []).map((a) => ({ plugin: a.plugin, action: a.action, name: a.name, inputSchema: a.input, policy: a.policy ?? null })),
+        // blockedBy: what keeps the action from being proposed now (its checklist items not ticked), or null.
+        available: await Promise.all(
+          (definition.actions ?? []).map(async (a) => ({ plugin: a.plugin, action: a.action, name: a.name, inputSchema: a.input, policy: a.policy ?? null, blockedBy: await checklistBlock(ctx.database.db, target.id, definition, a.plugin, a.action) })),
+        ),
         suggestions: await pluginSuggestions(ctx, target, definition.actions ?? []),
       };
     },

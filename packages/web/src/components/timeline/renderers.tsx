@@ -182,6 +182,10 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   'case.exported': NoDetails,
   'subject.erased': SubjectErased,
   'case.escalated': CaseEscalated,
+  // The case type's checklist (checklist/): the note says what was checked.
+  'case.checklist_ticked': ({ data }) => <Details rows={[['Item', data.item], ['Note', data.note]]} />,
+  // A time-bounded grant's end (scheduled-revoke/): when, and which action will undo it.
+  'access.revoke_scheduled': ({ data }) => <Details rows={[['Revokes at', data.revokeAt], ['Revoke action', data.revokeActionId], ['Grant', data.grantActionId]]} />,
   // Intake and context: the server's line tells the story; details name what is kept by hash.
   'intake.received': IntakeReceived,
   'case.reply_sent': NoDetails,

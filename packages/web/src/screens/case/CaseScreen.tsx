@@ -9,10 +9,12 @@ import { ActionsPanel } from './ActionsPanel';
 import { AttachmentsPanel } from './AttachmentsPanel';
 import { CaseFields } from './CaseFields';
 import { CaseHeader } from './CaseHeader';
+import { ChecklistPanel } from './ChecklistPanel';
 import { ContextPanel } from './ContextPanel';
 import { LinksPanel } from './LinksPanel';
 import { NotesPanel } from './NotesPanel';
 import { OriginalMessage } from './OriginalMessage';
+import { ScheduledRevokes } from './ScheduledRevokes';
 
 /** The whole story of one case on one screen: what it is, what can be done, and everything that happened. */
 export function CaseScreen() {
@@ -38,7 +40,9 @@ export function CaseScreen() {
           <CaseFields detail={detail.data} type={type.data} />
           <ContextPanel caseId={id} />
           <OriginalMessage detail={detail.data} />
+          <ChecklistPanel caseId={id} nameOf={nameOf} />
           <ActionsPanel detail={detail.data} type={type.data} nameOf={nameOf} />
+          <ScheduledRevokes events={events} />
           <NotesPanel caseId={id} nameOf={nameOf} />
           <AttachmentsPanel caseId={id} />
           <LinksPanel caseId={id} />

@@ -91,9 +91,14 @@ export function ProposeAction({ detail, available, suggestions, labels }: Props)
         )}
         <ErrorNotice error={simulation.error} />
       </div>
+      {definition.blockedBy && (
+        <p className="notice warn" role="status">
+          Can’t be proposed yet: tick {definition.blockedBy.items.map((item) => `“${item.label}”`).join(' and ')} on the checklist first.
+        </p>
+      )}
       <ErrorNotice error={propose.error} title="Not proposed." />
       {propose.isSuccess && <p className="notice ok">Proposed. It is listed above with its approval state.</p>}
-      <button type="submit" className="primary" disabled={propose.isPending}>
+      <button type="submit" className="primary" disabled={propose.isPending || Boolean(definition.blockedBy)}>
         Propose
       </button>
     </form>
