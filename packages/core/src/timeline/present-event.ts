@@ -67,6 +67,17 @@ function actionPhrase(l: Line): string {
 /** Input keys naming what an action acts on, in order of preference. */
 const TARGET_KEYS = ['payment_intent', 'charge', 'account', 'vendor', 'target', 'order_id'];
 
+/** "type refund, queue refunds, priority high": what a triage names (labels are keys, never free text). */
+function triagePhrase(value: unknown): string {
+  const v = (value ?? {}) as Record<string, unknown>;
+  return [['type', v.caseType], ['queue', v.queue], ['priority', v.priority]].flatMap(([name, x]) => (plain(x) !== undefined ? [`${String(name)} ${plain(x)}`] : [])).join(', ');
+}
+const suggestionPhrase = (output: unknown): string => (triagePhrase(output) ? `suggested ${triagePhrase(output)}` : 'had no suggestion');
+const fallbackPhrase = (from: unknown): string => {
+  const f = from as { provider?: unknown; reason?: unknown } | undefined;
+  return f ? `, in place of ${text(f.provider)} (${text(f.reason)})` : '';
+};
+
 const FIELD_NAMES: Readonly<Record<string, string>> = { assigneeId: 'assignee' };
 /** "priority from normal to high", "assignee to Bo Chen"; values that are personal data are not quoted. */
 function fieldChange(l: Line, change: unknown): string {
@@ -156,10 +167,15 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'case.escalated': (l) => `Escalation rule ${text(l.data.rule)} fired: ${escalationWhen(l.data.trigger)}${toNotify(l.data.notify)}`,
   'case.checklist_ticked': (l) => `${l.who} ticked “${text(l.data.label ?? l.data.item)}” on the checklist`,
   'access.revoke_scheduled': (l) => `${text(l.data.name)} (${shortId(l.data.revokeActionId)}) scheduled for ${text(l.data.revokeAt)}: it undoes ${shortId(l.data.grantActionId)} then, by itself`,
+  'intelligence.suggested': (l) => `${l.who} ${suggestionPhrase(l.data.output)} (confidence ${text(typeof l.data.confidencePermille === 'number' ? Math.round(l.data.confidencePermille / 10) : undefined)}%)${fallbackPhrase(l.data.fallbackFrom)}`,
+  'intelligence.accepted': (l) => `${l.who} accepted the suggestion: ${triagePhrase(l.data.chosen)}`,
+  'intelligence.overridden': (l) => `${l.who} overrode the suggestion${triagePhrase(l.data.suggested) ? ` (${triagePhrase(l.data.suggested)})` : ''} and chose ${triagePhrase(l.data.chosen) || 'the case as it is'}`,
+  'case.type_changed': (l) => `${l.who} changed the case type from ${text((l.data.from as { type?: unknown } | undefined)?.type)} to ${text((l.data.to as { type?: unknown } | undefined)?.type)} v${text((l.data.to as { version?: unknown } | undefined)?.version)}`,
   'case.exported': (l) => `${l.who} exported the evidence bundle (up to event ${text((l.data.head as { seq?: unknown } | undefined)?.seq)})`,
   'intake.received': (l) => `${l.data.releasedFrom !== undefined ? `${l.who} released from quarantine a` : 'Received a'} ${l.data.threaded === true ? 'follow-up ' : ''}message by ${text(l.data.channel)} at ${text(l.data.source)}${l.data.possibleForgery !== undefined ? `, a possible forgery of case ${shortId(l.data.possibleForgery)} (not from its requester)` : ''}${Array.isArray(l.data.routing) && l.data.routing.length > 0 ? `; rules: ${l.data.routing.map((r) => text(r)).join(', ')}` : ''}`,
   'intake.discarded': (l) => `${l.who} discarded a quarantined ${text(l.data.channel)} intake (${text(l.data.reason)})`,
   'case.reply_sent': (l) => `${l.who} replied to the requester by ${text(l.data.channel)}`,
+  'case.reply_failed': (l) => `A reply to the requester was not sent (${text(l.data.reason)}, attempt ${text(l.data.attempt)}); ${l.data.retrying === true ? 'it will be tried again' : 'no more attempts'}`,
   'subject.erased': (l) => `${l.who} erased a subject’s personal data (${plural(l.data.values, 'value')}, ${plural(l.data.blobs, 'file')})`,
   'user.created': (l) => `${l.who} created user ${shortId(l.data.userId)}`,
   'user.updated': (l) => `${l.who} changed a user account`,
@@ -168,6 +184,8 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'delegation.created': (l) => `${l.who} delegated approvals from ${l.person(l.data.fromUserId)} to ${l.person(l.data.toUserId)}`,
   'delegation.revoked': (l) => `${l.who} revoked a delegation`,
   'log.key_rotated': (l) => `${l.who} signed with a new set of log keys at tree size ${text(l.data.treeSize)}`,
+  'config.reloaded': (l) => `${l.who} reloaded the configuration: ${Array.isArray(l.data.caseTypes) && l.data.caseTypes.length > 0 ? `new case type versions ${l.data.caseTypes.map((t: { key?: unknown; version?: unknown }) => `${text(t.key)} v${text(t.version)}`).join(', ')}` : 'no new case type version'}, role set version ${text(l.data.roleSet)}`,
+  'config.reload_refused': (l) => `${l.who} asked for a configuration reload; refused with ${text(l.data.errors)} error(s), the running configuration stayed in force`,
   'roles.defined': (l) => `Role set version ${text(l.data.version)} took effect (roles.yaml: ${typeof l.data.roles === 'object' && l.data.roles !== null ? Object.keys(l.data.roles).map((r) => text(r)).join(', ') : '?'})`,
 };
 

@@ -2,7 +2,7 @@ import { LatchError, type CaseVisibility, type Priority } from '@latch/core';
 import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import type { Queryable } from '../db/database.js';
-import { actionRequests, cases } from '../db/schema.js';
+import { actionRequests, cases, caseTriage } from '../db/schema.js';
 import { visibleCases, type CaseRow } from './case-access.js';
 
 export type CaseSort = '-created' | 'created' | 'priority';
@@ -20,8 +20,8 @@ export interface CaseFilters {
   readonly assigneeId?: string | null | undefined;
   readonly text?: string | undefined;
   readonly sla?: SlaState | undefined;
-  /** `approval`: cases with an action awaiting approval. */
-  readonly awaiting?: 'approval' | undefined;
+  /** `approval`: cases with an action awaiting approval; `triage`: cases no person has triaged yet. */
+  readonly awaiting?: 'approval' | 'triage' | undefined;
   /** `type:status` of every final status: a case in one is no longer held to its due time. */
   readonly finalStatuses?: readonly string[] | undefined;
 }
@@ -41,6 +41,9 @@ export type ListedCase = CaseRow & { readonly awaitingApproval: boolean };
 // Spelled out qualified: Drizzle leaves column names unqualified in a single-table select list, where
 // `id` would be the action's.
 const awaitingApproval = sql<boolean>`exists (select 1 from ${actionRequests} where ${sql.raw('"action_requests"."case_id" = "cases"."id"')} and ${sql.raw('"action_requests"."status"')} = 'awaiting_approval')`;
+
+// No person has triaged the case yet (intelligence/triage-state.ts): waiting for a suggestion, or for a decision on one.
+const awaitingTriage = sql<boolean>`exists (select 1 from ${caseTriage} where ${sql.raw('"case_triage"."case_id" = "cases"."id"')} and ${sql.raw('"case_triage"."state"')} in ('awaiting', 'suggested'))`;
 
 /** Lists visible cases, filtered, in a stable order, one page at a time. */
 export async function listCases(db: Queryable, visibility: CaseVisibility, query: CaseQuery): Promise<{ items: ListedCase[]; nextCursor: string | null }> {
@@ -94,6 +97,7 @@ function caseConditions(visibility: CaseVisibility, filters: CaseFilters): (SQL 
   if (filters.assigneeId === null) conditions.push(isNull(cases.assigneeId));
   else if (filters.assigneeId !== undefined) conditions.push(eq(cases.assigneeId, filters.assigneeId));
   if (filters.awaiting === 'approval') conditions.push(awaitingApproval);
+  if (filters.awaiting === 'triage') conditions.push(awaitingTriage);
   if (filters.text) conditions.push(sql`${cases.search} @@ websearch_to_tsquery('simple', ${filters.text})`);
   if (filters.sla) {
     const open = sql`(${cases.typeKey} || ':' || ${cases.status}) <> all(${sql.param([...(filters.finalStatuses ?? [])])}::text[])`;

@@ -31,7 +31,7 @@ export const caseFilterProperties = {
   q: { type: 'string', minLength: 1, maxLength: 200, description: 'full-text search in title and description' },
   sort: { type: 'string', enum: ['-created', 'created', 'priority'] },
   sla: { type: 'string', enum: ['overdue', 'at_risk'], description: 'open cases past their due time, or with less than a fifth of their time left' },
-  awaiting: { type: 'string', enum: ['approval'], description: 'cases with an action awaiting approval' },
+  awaiting: { type: 'string', enum: ['approval', 'triage'], description: 'cases with an action awaiting approval, or cases no person has triaged yet' },
 } as const;
 
 interface FilterQuery {
@@ -43,7 +43,7 @@ interface FilterQuery {
   q?: string;
   sort?: CaseSort;
   sla?: SlaState;
-  awaiting?: 'approval';
+  awaiting?: 'approval' | 'triage';
 }
 
 interface ListQuery extends FilterQuery {

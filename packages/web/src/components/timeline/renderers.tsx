@@ -148,6 +148,38 @@ const IntakeReceived: Renderer = ({ data }) => (
 
 const ContextAttached: Renderer = ({ data }) => <Details rows={[['Plugin', data.plugin], ['SHA-256', data.sha256]]} />;
 
+/** "type refund · queue refunds · priority high": what a triage names. */
+const triage = (value: unknown) => {
+  const v = (value ?? {}) as Record<string, unknown>;
+  return [['type', v.caseType], ['queue', v.queue], ['priority', v.priority]].filter(([, x]) => typeof x === 'string').map(([name, x]) => `${name} ${x as string}`).join(' · ') || undefined;
+};
+
+// Triage (intelligence/): who suggested what, from which input (by hash), and what the operator chose.
+const IntelligenceSuggested: Renderer = ({ data }) => {
+  const model = (data.model ?? {}) as { id?: string; version?: string };
+  const fallback = data.fallbackFrom as { provider?: string; reason?: string } | undefined;
+  const explanation = Array.isArray(data.explanation) ? (data.explanation as { feature?: string }[]).map((e) => text(e.feature)).join(', ') : data.explanation;
+  return (
+    <Details
+      rows={[
+        ['Suggested', triage(data.output) ?? 'nothing'],
+        ['Provider', `${text(data.provider)} (${text(model.id)} ${text(model.version)})`],
+        ['Confidence', typeof data.confidencePermille === 'number' ? `${Math.round(data.confidencePermille / 10)}%` : undefined],
+        ['Weighed most', explanation],
+        ['Instead of', fallback ? `${text(fallback.provider)} (${text(fallback.reason)})` : undefined],
+        ['Personal data sent', data.personalDataSent === true ? 'yes' : 'no'],
+        ['Input SHA-256', data.inputSha256],
+      ]}
+    />
+  );
+};
+const TriageDecided: Renderer = ({ data }) => <Details rows={[['Suggested', triage(data.suggested) ?? 'nothing'], ['Chosen', triage(data.chosen)]]} />;
+const TypeChanged: Renderer = ({ data }) => {
+  const from = (data.from ?? {}) as { type?: string; version?: number };
+  const to = (data.to ?? {}) as { type?: string; version?: number };
+  return <Details rows={[['From', `${text(from.type)} v${text(from.version)}`], ['To', `${text(to.type)} v${text(to.version)}`], ['Status', data.status], ['Fields', data.fields]]} />;
+};
+
 /**
  * Every event kind has one renderer, here: the details below the server's summary line (the
  * payload, the note, the changes, the recorded exchange). A kind missing from this table still
@@ -189,9 +221,15 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
   // Intake and context: the server's line tells the story; details name what is kept by hash.
   'intake.received': IntakeReceived,
   'case.reply_sent': NoDetails,
+  // A send that failed at the relay: its stable reason code (never the relay's text) and whether it is tried again.
+  'case.reply_failed': ({ data }) => <Details rows={[['Reason', data.reason], ['Reply', data.replyId], ['Attempt', data.attempt]]} />,
   'case.context_attached': ContextAttached,
   'case.context_requested': NoDetails,
   'case.context_unavailable': NoDetails,
+  'intelligence.suggested': IntelligenceSuggested,
+  'intelligence.accepted': TriageDecided,
+  'intelligence.overridden': TriageDecided,
+  'case.type_changed': TypeChanged,
 };
 
 /** An event of a kind this console does not know yet: its data, as text. */
