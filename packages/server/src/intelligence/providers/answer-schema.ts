@@ -1,4 +1,5 @@
 import { choiceProblems } from '@latch/protocol';
+import type { ValidateFunction } from 'ajv';
 import { newAjv } from '../../http/ajv.js';
 import type { CaseTypeChoice, ClassifyRequest, Evidence, Suggestion } from '../provider.js';
 import { IntelligenceProviderError } from './provider-error.js';
@@ -51,6 +52,22 @@ export function answerSchema(caseTypes: readonly CaseTypeChoice[]): Record<strin
 }
 
 const ajv = newAjv();
+/** Compiled validators by schema: the offered choices rarely change, and compiling costs milliseconds. */
+const compiled = new Map<string, ValidateFunction>();
+const MAX_COMPILED = 32;
+
+function validatorFor(caseTypes: readonly CaseTypeChoice[]): ValidateFunction {
+  const schema = answerSchema(caseTypes);
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    validate = ajv.compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
 const invalid = (why: string) => new IntelligenceProviderError('INTELLIGENCE_INVALID_OUTPUT', why);
 
 /**
@@ -66,7 +83,7 @@ export function suggestionOf(raw: string | null | undefined, request: Pick<Class
   } catch {
     throw invalid('the answer is not JSON');
   }
-  const validate = ajv.compile(answerSchema(request.caseTypes));
+  const validate = validatorFor(request.caseTypes);
   if (!validate(parsed)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     throw invalid(`the answer does not match the schema: ${problems.join('; ')}`);
