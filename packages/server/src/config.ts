@@ -25,6 +25,10 @@ export interface LatchConfig {
   /** Where each new signed checkpoint is written (`checkpoint`, `trust.txt`), and where it is POSTed. */
   readonly logPublishDir: string | undefined;
   readonly logWebhookUrl: string | undefined;
+  /** A tlog-policy file naming the witnesses (with their URLs) that cosign checkpoints, and their quorum (LATCH_WITNESSES). */
+  readonly witnessesFile: string | undefined;
+  /** The longest wait between retries of a witness that is down (LATCH_WITNESS_RETRY_MAX_MS). */
+  readonly witnessRetryMaxMs: number;
   /** How often the sequencer integrates committed events and signs a checkpoint. */
   readonly logIntervalMs: number;
   /**
@@ -64,6 +68,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     logKeyFile: env.LATCH_LOG_KEY_FILE ? resolve(env.LATCH_LOG_KEY_FILE) : undefined,
     logPublishDir: env.LATCH_LOG_PUBLISH_DIR ? resolve(env.LATCH_LOG_PUBLISH_DIR) : undefined,
     logWebhookUrl: env.LATCH_LOG_WEBHOOK_URL || undefined,
+    witnessesFile: env.LATCH_WITNESSES ? resolve(env.LATCH_WITNESSES) : undefined,
+    witnessRetryMaxMs: integer(env, 'LATCH_WITNESS_RETRY_MAX_MS', 60_000),
     logIntervalMs: integer(env, 'LATCH_LOG_INTERVAL_MS', 1000),
     sodAdminWindowDays: integer(env, 'LATCH_SOD_ADMIN_WINDOW_DAYS', 30),
     trustedProxies: addressList(env, 'LATCH_TRUSTED_PROXIES'),

@@ -75,6 +75,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await stopReplies?.().catch(() => undefined);
     await stopNotifications?.().catch(() => undefined);
     await stopEscalations?.().catch(() => undefined);
+    await log?.witnesses?.stop().catch(() => undefined);
     await log?.sequencer.stop().catch(() => undefined);
     await log?.publisher.settled().catch(() => undefined);
     await jobs?.stop().catch(() => undefined);

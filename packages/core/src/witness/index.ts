@@ -28,3 +28,4 @@ export {
   type AddCheckpointRequest,
   type RecordedCheckpoint,
 } from './add-checkpoint.js';
+export { addWitnessCheck } from './bundle-witnesses.js';

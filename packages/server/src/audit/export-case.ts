@@ -11,6 +11,7 @@ import { subjectOf } from '../cases/create-case.js';
 import { peopleNamedIn } from '../cases/name-actors.js';
 import { awaitCheckpoint } from '../log/latch-log.js';
 import { checkpointOfSize, consistencyProof, inclusionProofs, logSize, positionsOf } from '../log/log-store.js';
+import { cosignedCheckpointFor } from '../witness/bundle-checkpoint.js';
 
 export interface RecordedExport {
   readonly caseId: string;
@@ -48,7 +49,9 @@ export async function buildCaseBundle(ctx: LatchContext, visibility: CaseVisibil
   const [exported] = await db.select().from(events).where(and(eq(events.id, exportEventId), eq(events.stream, caseId)));
   if (!exported || exported.kind !== 'case.exported') throw new LatchError('NOT_FOUND', 'No such export of this case');
 
-  const { checkpoint } = await awaitCheckpoint(ctx.database, ctx.log, exportEventId, options.timeoutMs);
+  const { checkpoint: signed } = await awaitCheckpoint(ctx.database, ctx.log, exportEventId, options.timeoutMs);
+  // With witnesses configured, the bundle carries a checkpoint they cosigned (docs/evidence-bundle.md, "Witnesses").
+  const checkpoint = await cosignedCheckpointFor(ctx.log, signed, options.timeoutMs);
   const rows = await db
     .select({ id: events.id, seq: events.seq, bytes: events.bytes })
     .from(events)

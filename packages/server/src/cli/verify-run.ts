@@ -8,11 +8,12 @@ import { readConfig } from '../config.js';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
 import { withLatch } from './with-latch.js';
+import { withWitnessCheck, witnessRequirement, type WitnessVerifyOptions } from './witness-verify.js';
 
 /** A bundle larger than this, unpacked, is refused rather than read into memory. */
 const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
 
-export interface VerifyOptions {
+export interface VerifyOptions extends WitnessVerifyOptions {
   case?: string[];
   all?: boolean;
   trust?: string;
@@ -34,6 +35,7 @@ function verifyBundleFile(file: string, o: VerifyOptions): void {
   if (!o.trust) throw new CliError('a bundle is verified against keys you trust, never keys it carries: pass --trust <file> (the log operator gives it: `latch log trust`)');
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no bundle at ${file}`);
   const trusted = readTrust(o.trust);
+  const witnesses = witnessRequirement(o);
   const since = o.since === undefined ? undefined : readFileSync(o.since, 'utf8');
   let unpacked = 0;
   let entries: Record<string, Uint8Array>;
@@ -49,7 +51,8 @@ function verifyBundleFile(file: string, o: VerifyOptions): void {
     if (error instanceof CliError) throw error;
     throw new CliError(`${file} is not a readable zip: ${(error as Error).message}`, 3);
   }
-  const report = verifyBundle(new Map(Object.entries(entries)), { trusted, ...(since !== undefined ? { since } : {}) });
+  const files = new Map(Object.entries(entries));
+  const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}) }), files, witnesses);
   if (o.json) printJson(report);
   else process.stdout.write(formatBundleReport(report));
   if (!report.ok) throw new CliError(`${file}: ${report.failures.length} problem(s)`, 3);

@@ -8,6 +8,8 @@ export function registerVerify(program: Command): void {
     .argument('[bundle]', 'an evidence bundle (zip) from `latch export`: checked offline against --trust')
     .option('--trust <file>', 'trusted log keys, one verifier key per line with optional from=/until= tree sizes (`latch log trust`)')
     .option('--since <checkpoint>', 'a signed checkpoint you already hold: the log must still extend it')
+    .option('--witness <file>', "with a bundle: the witnesses you trust, one vkey per line (`latch witness key`) or a tlog-policy file")
+    .option('--min-witnesses <n>', 'with --witness: fail unless n listed witnesses cosigned the checkpoint (default: the policy quorum, else 1)')
     .option('--case <id>', 'one case of this database (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--all', 'every chain, the Merkle tree against every checkpoint, and every event in the log')
     .action(async (bundle: string | undefined, o: VerifyOptions) => (await import('./verify-run.js')).runVerify(bundle, o));

@@ -361,6 +361,27 @@ export const logCheckpoints = pgTable('log_checkpoints', {
   createdAt: createdAt(),
 });
 
+/**
+ * Witness cosignatures (C2SP tlog-cosignature) on the log's checkpoints, one line per witness and
+ * checkpoint: appended to the checkpoint note, they make the cosigned checkpoint bundles carry.
+ */
+export const logCosignatures = pgTable(
+  'log_cosignatures',
+  {
+    size: bigint('size', { mode: 'number' })
+      .notNull()
+      .references(() => logCheckpoints.size),
+    /** The witness's verifier key (`name+keyid+base64(0x04 ‖ key)`). */
+    witnessKey: text('witness_key').notNull(),
+    /** The signature line, newline included, exactly as the witness answered it. */
+    line: text('line').notNull(),
+    /** The time the witness says it cosigned at. */
+    cosignedAt: timestamp('cosigned_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.size, t.witnessKey] }), index('log_cosignatures_witness_idx').on(t.witnessKey, t.size)],
+);
+
 /** A user's saved queue views: a name and the queue's filters and order. Not governed, so not on any timeline. */
 export const savedViews = pgTable(
   'saved_views',

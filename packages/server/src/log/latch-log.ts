@@ -6,6 +6,7 @@ import { CheckpointPublisher } from './publish.js';
 import { Sequencer } from './sequencer.js';
 import { loadLogKeys, type LogKeys } from './signing-keys.js';
 import { trustFileText } from './trust.js';
+import { loadWitnessPolicy, WitnessCosigner } from '../witness/cosigner.js';
 import { LatchError } from '@latch/core';
 
 /** The global log as the rest of Latch sees it: its keys, its sequencer, and waiting on it. */
@@ -13,6 +14,8 @@ export interface LatchLog {
   readonly keys: LogKeys | undefined;
   readonly sequencer: Sequencer;
   readonly publisher: CheckpointPublisher;
+  /** Submits checkpoints to the LATCH_WITNESSES witnesses and keeps their cosignatures (absent without a policy). */
+  readonly witnesses: WitnessCosigner | undefined;
 }
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -21,6 +24,10 @@ export function openLog(database: Database, config: LatchConfig, mode: { embedde
   const keys = loadLogKeys(config, mode);
   const publishDir = config.logPublishDir ?? (mode.embedded && !mode.inMemory ? join(config.dataDir, 'log') : undefined);
   const publisher = new CheckpointPublisher({ dir: publishDir, webhookUrl: config.logWebhookUrl, log });
+  const witnesses =
+    keys && config.witnessesFile
+      ? new WitnessCosigner(database, loadWitnessPolicy(config.witnessesFile), { log, retryMaxMs: config.witnessRetryMaxMs, onCosigned: (c) => publisher.publishCosigned(c.note) })
+      : undefined;
   const sequencer = new Sequencer(database, keys, {
     intervalMs: config.logIntervalMs,
     databaseUrl: config.databaseUrl,
@@ -28,9 +35,10 @@ export function openLog(database: Database, config: LatchConfig, mode: { embedde
     onCheckpoint: async (made) => {
       const trust = made.keysChanged ? await trustFileText(database.db, keys?.keys.map((k) => k.verifierKey) ?? []) : undefined;
       publisher.publish(made.note, trust);
+      witnesses?.kick();
     },
   });
-  return { keys, sequencer, publisher };
+  return { keys, sequencer, publisher, witnesses };
 }
 
 /** How the log introduces itself at startup. */
@@ -40,7 +48,9 @@ export function describeLog(log: LatchLog): string {
   const anchor = log.keys.selfAnchored
     ? `self-anchored: the key was generated in ${log.keys.source}; give auditors \`latch log key\` and publish checkpoints outside this machine`
     : `key from ${log.keys.source}`;
-  return `log: signing checkpoints of ${log.keys.origin} with ${names} (${anchor})`;
+  const policy = log.witnesses?.policy;
+  const witnessed = policy ? `; witnesses ${policy.witnesses.map((w) => w.name).join(', ')} cosign them (quorum ${policy.quorum})` : '';
+  return `log: signing checkpoints of ${log.keys.origin} with ${names} (${anchor})${witnessed}`;
 }
 
 /**

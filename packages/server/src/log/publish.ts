@@ -16,6 +16,7 @@ export interface PublishOptions {
 export class CheckpointPublisher {
   private inFlight: Promise<void> | undefined;
   private queued: string | undefined;
+  private readonly cosignedDeliveries = new Set<Promise<void>>();
 
   constructor(private readonly options: PublishOptions) {
     if (options.dir) mkdirSync(options.dir, { recursive: true });
@@ -34,9 +35,40 @@ export class CheckpointPublisher {
     if (this.options.webhookUrl) this.post(note);
   }
 
+  /**
+   * Publishes a checkpoint once witnesses cosigned it (the note with their signature lines): to
+   * `checkpoint.cosigned` in the directory, and to the webhook marked `x-latch-checkpoint: cosigned`.
+   * Cosignatures lag the log, so this never replaces the newest `checkpoint`.
+   */
+  publishCosigned(note: string): void {
+    const { dir, webhookUrl } = this.options;
+    if (dir) {
+      try {
+        writeAtomically(join(dir, 'checkpoint.cosigned'), note);
+      } catch (error) {
+        this.options.log('error', `log: could not publish the cosigned checkpoint to ${dir}: ${(error as Error).message}`);
+      }
+    }
+    if (webhookUrl) {
+      const delivery = fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'x-latch-checkpoint': 'cosigned' },
+        body: note,
+        signal: AbortSignal.timeout(5000),
+      })
+        .then((response) => {
+          if (!response.ok) this.options.log('warn', `log: cosigned checkpoint webhook answered ${response.status}`);
+        })
+        .catch((error: unknown) => this.options.log('warn', `log: cosigned checkpoint webhook failed: ${(error as Error).message}`));
+      this.cosignedDeliveries.add(delivery);
+      void delivery.finally(() => this.cosignedDeliveries.delete(delivery));
+    }
+  }
+
   /** Waits for the webhook delivery in flight (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.inFlight) await this.inFlight;
+    await Promise.all([...this.cosignedDeliveries]);
   }
 
   private post(note: string): void {
