@@ -52,7 +52,8 @@ function authHeaders(conn: Connection, method: string): Record<string, string> {
   return method === 'GET' || method === 'HEAD' ? cookie : { ...cookie, 'x-csrf-token': conn.credentials.csrfToken };
 }
 
-async function send(conn: Connection, method: string, path: string, init: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+/** One request with the connection's credentials; the caller reads the response. */
+export async function send(conn: Connection, method: string, path: string, init: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
   try {
     return await fetch(new URL(path, conn.url), { method, body: init.body, headers: { ...authHeaders(conn, method), ...init.headers } });
   } catch (error) {

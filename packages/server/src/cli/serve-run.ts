@@ -4,6 +4,7 @@ import { buildApp } from '../http/app.js';
 import { loggableError } from '../loggable-error.js';
 import { unavailableReason } from '../db/transient-errors.js';
 import { openLatch } from '../runtime.js';
+import { reloadOnSignal } from '../config-reload/reload-on-signal.js';
 
 /** `latch serve`: the API and the console until SIGINT or SIGTERM. */
 export async function runServe(options: { demo?: boolean; migrate?: boolean; json?: boolean }): Promise<void> {
@@ -20,6 +21,8 @@ export async function runServe(options: { demo?: boolean; migrate?: boolean; jso
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // SIGHUP reloads the configuration directory: checked first; on any error the running one stays.
+  process.on('SIGHUP', () => void reloadOnSignal(latch.ctx, (level, message) => app.log[level](message)));
   // A bug stops the process. A lost PostgreSQL connection never does: every client and loop
   // handles its own, and one that slipped through is reported, not fatal (the pool reconnects).
   const survivable = (error: unknown, what: string) => {

@@ -3,6 +3,7 @@ import { ValidationError } from '@latch/core';
 import { fitTemperature } from './calibrate.js';
 import { extract, type TextFeatures } from './features.js';
 import { LinearTextClassifier } from './model.js';
+import { blendNaiveBayes } from './naive-bayes.js';
 import { scores, seededRandom, trainOneVsRest } from './svm.js';
 import type { TextClassifier, TrainingExample, TrainOptions } from './types.js';
 import { Vectorizer } from './vectorizer.js';
@@ -19,7 +20,9 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   charNgrams: [2, 5],
   charWeight: 1,
   minDf: 1,
-  c: 1,
+  c: 0.5,
+  naiveBayesWeight: 0.03,
+  naiveBayesSmoothing: 0.1,
   maxEpochs: 50,
   calibrationFraction: 0.2,
   threshold: DEFAULT_THRESHOLD,
@@ -50,7 +53,9 @@ function validate(examples: readonly TrainingExample[]): void {
 function fitLinear(features: readonly TextFeatures[], targets: Int32Array, labelCount: number, o: TrainOptions, start?: readonly Float64Array[]) {
   const vectorizer = Vectorizer.fit(features, o, o.minDf);
   const docs = features.map((f) => vectorizer.vectorizeFeatures(f));
-  const { model, duals } = trainOneVsRest(docs, targets, labelCount, vectorizer.vocabulary.length, { c: o.c, maxEpochs: o.maxEpochs, seed: o.seed }, start);
+  const dimension = vectorizer.vocabulary.length;
+  const { model, duals } = trainOneVsRest(docs, targets, labelCount, dimension, { c: o.c, maxEpochs: o.maxEpochs, seed: o.seed }, start);
+  blendNaiveBayes(model, docs, targets, labelCount, dimension, o.naiveBayesSmoothing, o.naiveBayesWeight);
   return { vectorizer, model, duals };
 }
 

@@ -52,6 +52,10 @@ export interface TrainOptions extends FeatureOptions {
   minDf: number;
   /** SVM regularisation: larger fits the training set more closely. */
   c: number;
+  /** Weight of the naive Bayes log-probabilities blended into the SVM weights (0: SVM alone). */
+  naiveBayesWeight: number;
+  /** Additive smoothing of naive Bayes. */
+  naiveBayesSmoothing: number;
   /** Upper bound on passes of dual coordinate descent per label. */
   maxEpochs: number;
   /** Share of the training set held out to calibrate confidence (when the set is large enough). */
