@@ -126,13 +126,16 @@ describe('latch verify --all names what a PostgreSQL superuser tampered with', (
         await db.query('update events set bytes = $1, hash = $2 where id = $3', [flipOneByte(b!.bytes), sha256(flipOneByte(b!.bytes)), b!.id]);
         return [a!, { ...b!, next: afterB! }];
       });
+      const run = latch(t, 'verify', '--all');
       expectNamed(
-        latch(t, 'verify', '--all'),
+        run,
         `BROKEN  stream ${c0}: at event 2 (${a.id}): stored hash ${a.hash} does not match the bytes (${sha256(flipOneByte(a.bytes))})`,
         `BROKEN  log: log leaf ${a.position}: event ${a.id} was changed after it was logged`,
         `BROKEN  stream ${c1}: at event 3 (${b.next.id}): previous-hash link is broken (expected ${sha256(flipOneByte(b.bytes))}, found ${b.hash})`,
         `BROKEN  log: log leaf ${b.position}: event ${b.id} was changed after it was logged`,
       );
+      // Only the events changed: the leaves, nodes and checkpoints are intact, and the report says so by naming nothing else.
+      expect(run.stdout).not.toMatch(/log node|does not match the log/);
     });
   });
 
@@ -231,6 +234,33 @@ describe('latch verify --all names what a PostgreSQL superuser tampered with', (
     });
   });
 
+  it('(h) a forged, correctly chained event placed in the queue for the log', async () => {
+    await withTamperedLatch(async (t, [c0]) => {
+      const publishDir = mkdtempSync(join(dir, 'published-'));
+      const held = latch(t, 'log', 'checkpoint');
+      writeFileSync(join(publishDir, 'checkpoint'), held.stdout);
+      const db = new pg.Client({ connectionString: t.databaseUrl });
+      await db.connect();
+      const last = (await eventsOf(db, c0!)).at(-1)!;
+      const actor = { type: 'user', id: t.users.operator.id } as const;
+      const event = sealEvent({ kind: 'note.added', actor, data: { body: personal('approved by the CFO') } }, { stream: c0!, seq: last.seq, hash: last.hash });
+      await db.query('insert into events (id, stream, seq, kind, at, hash, bytes) values ($1, $2, $3, $4, $5, $6, $7)', [event.id, c0, event.seq, event.kind, event.at, event.hash, event.bytes]);
+      await db.query('update stream_heads set seq = $1, hash = $2 where stream = $3', [event.seq, event.hash, c0]);
+      await db.query('insert into log_pending (event_id, leaf) values ($1, $2)', [event.id, leafHash(Buffer.from(event.bytes))]);
+      await db.end();
+      const env = { ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off', LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_LOG_PUBLISH_DIR: publishDir };
+      const run = runLatch(env, ['verify', '--all']);
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).not.toMatch(/every event is in the log$/m);
+      expect(run.stdout).toContain('every event is in the log or queued for it (1 queued: no checkpoint vouches for them yet)');
+      expect(run.stdout).toMatch(/^coverage: a checkpoint held outside the database covers the first \d+ leaves; the \d+ leaves and 1 queued events after it are vouched for only by this database/m);
+      // An auditor's script asks for everything to be covered by a checkpoint held outside the database.
+      expectNamed(runLatch(env, ['verify', '--all', '--require-signed']), /^BROKEN {2}log: --require-signed: \d+ leaves after \d+ and 1 queued events are covered by no checkpoint held outside the database$/m);
+      const nothingOutside = latch(t, 'verify', '--all', '--require-signed');
+      expectNamed(nothingOutside, 'BROKEN  log: --require-signed: no signed checkpoint held outside the database vouches for this log');
+    });
+  });
+
   it('(f) the log rolled back and re-signed with a new key', async () => {
     await withTamperedLatch(async (t) => {
       // Two more cases; the checkpoint covering them is published, then history is cut before them.
@@ -266,6 +296,16 @@ describe('latch verify --all names what a PostgreSQL superuser tampered with', (
       const since = latch(t, 'verify', '--all', '--trust', forgerTrust, '--since', publishedFile);
       expectNamed(since, `BROKEN  log: the --since checkpoint (size ${publishedSize}) covers ${publishedSize} leaves but the log has ${rolledBack}: the log was rolled back`);
       expect(since.stdout).not.toMatch(/BROKEN {2}stream/);
+      expect(since.stdout).not.toContain('extends');
+      // Without --since: the checkpoint Latch published beside trust.txt (outside the database) shows the rollback by default.
+      const publishDir = mkdtempSync(join(dir, 'published-'));
+      writeFileSync(join(publishDir, 'checkpoint'), published.stdout);
+      const byDefault = runLatch(
+        { ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off', LATCH_LOG_KEY: TEST_LOG_KEY, LATCH_LOG_PUBLISH_DIR: publishDir },
+        ['verify', '--all', '--trust', forgerTrust],
+      );
+      expectNamed(byDefault, `BROKEN  log: the published checkpoint (${join(publishDir, 'checkpoint')}) (size ${publishedSize}) covers ${publishedSize} leaves but the log has ${rolledBack}: the log was rolled back`);
+      expect(byDefault.stdout).not.toContain('extends');
     });
   });
 });
@@ -334,6 +374,29 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
       const bothKeys = file('both-keys.txt', `${verifierKeyOf(TEST_LOG_KEY)}\n${verifierKeyOf(elsewhereKey)}\n`);
       const otherOrigin = runLatch({ ...process.env }, ['verify', file('since-elsewhere.zip', zipSync(original)), '--trust', bothKeys, '--since', file('elsewhere.txt', elsewhere)]);
       expectNamed(otherOrigin, '  - since: your checkpoint is for log elsewhere.example/log, not latch.test/log');
+
+      // One reading of the zip: a member whose bytes no longer match its CRC-32 is refused in one line.
+      const stored = Buffer.from(zipSync(original, { level: 0 }));
+      const at = stored.indexOf(Buffer.from(textOf('checkpoint')));
+      stored[at] = stored[at]! ^ 0x01;
+      const corrupt = runLatch({ ...process.env }, ['verify', file('corrupt.zip', stored), '--trust', REAL_KEYS]);
+      expect(corrupt.status).toBe(3);
+      // The checkpoint's bytes first appear inside the first proof (a tlog-proof carries its checkpoint): that member is named.
+      expect(corrupt.stderr.trim()).toMatch(/^[^\n]*corrupt\.zip: refused: proofs\/00000001\.tlog-proof: CRC-32 mismatch: the member is corrupt or was altered$/);
+
+      // --since naming a missing file or a directory: one line with a code, no stack (verify and export).
+      for (const args of [
+        ['verify', file('ok.zip', zipSync(original)), '--trust', REAL_KEYS, '--since', join(dir, 'no-such-checkpoint.txt')],
+        ['verify', '--all', '--since', dir],
+        ['export', id!, '-o', join(dir, 'never.zip'), '--since', dir],
+        ['export', id!, '-o', join(dir, 'never.zip'), '--since', join(dir, 'no-such-checkpoint.txt'), '--json'],
+      ]) {
+        const run = runLatch({ ...process.env, LATCH_DATABASE_URL: t.databaseUrl!, LATCH_LOG: 'off' }, args);
+        expect(run.status, run.stderr).toBe(1);
+        expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
+        expect(run.stderr).not.toMatch(/ENOENT|EISDIR|\n\s+at /);
+        expect(run.stderr).toMatch(args.includes('--json') ? /"code":"CHECKPOINT_FILE_NOT_FOUND"/ : /--since .*: (no such file|not a file)/);
+      }
     } finally {
       await other.close();
       await t.close();

@@ -69,10 +69,15 @@ export async function buildCaseBundle(ctx: LatchContext, visibility: CaseVisibil
   const bodies = rows.map((row) => JSON.parse(row.bytes) as EventBody);
   const referenced = [...new Set(bodies.flatMap((body) => body.blobs ?? []))];
   const stored = new Map<string, Buffer>();
-  // After an erasure, none of the case's blobs leave: a shared blob may still hold bytes for another
-  // case, but this case's subject asked for theirs to go. The bundle lists them as erased.
-  const erased = bodies.some((body) => body.kind === 'subject.erased');
-  const toRead = erased ? [] : referenced;
+  // Blobs the case referred to before its last erasure never leave: a shared blob may still hold
+  // bytes for another case, but this case's subject asked for theirs to go. The bundle lists them
+  // as erased, and the verifier accepts their absence only because a subject.erased event follows.
+  const lastErasure = rows.reduce((last, row, i) => (bodies[i]!.kind === 'subject.erased' ? row.seq : last), 0);
+  const firstReference = new Map<string, number>();
+  bodies.forEach((body, i) => {
+    for (const sha of body.blobs ?? []) if (!firstReference.has(sha)) firstReference.set(sha, rows[i]!.seq);
+  });
+  const toRead = referenced.filter((sha) => firstReference.get(sha)! > lastErasure);
   for (let i = 0; i < toRead.length; i += 500) {
     for (const blob of await db.select().from(blobs).where(inArray(blobs.sha256, toRead.slice(i, i + 500)))) {
       if (!isErasedBlob(blob)) stored.set(blob.sha256, blob.data);

@@ -21,13 +21,28 @@ export interface LogReport {
   readonly pending: number;
   readonly problems: readonly string[];
   readonly notices: readonly string[];
+  /**
+   * How much of the log a checkpoint held outside the database vouches for: the newest one that
+   * matched (its size), and the leaves and queued events after it that only this database vouches
+   * for. `outsideSize` is absent when no outside checkpoint was given or none matched.
+   */
+  readonly coverage: { readonly outsideSize?: number; readonly uncoveredLeaves: number; readonly queued: number };
+}
+
+/** A signed checkpoint kept outside the database: the published `checkpoint` file, or the auditor's --since. */
+export interface OutsideCheckpoint {
+  /** How the report names it, e.g. "the --since checkpoint" or "the published checkpoint (/var/latch/log/checkpoint)". */
+  readonly what: string;
+  readonly note: string;
 }
 
 export interface VerifyLogOptions {
   /** Keys a checkpoint may be signed by, with their validity windows. */
   readonly trusted: readonly TrustedKey[];
-  /** A signed checkpoint held outside Latch (published earlier): the log must still extend it. */
-  readonly since?: string;
+  /** Signed checkpoints held outside the database: the log must still extend each of them. */
+  readonly outside?: readonly OutsideCheckpoint[];
+  /** Every leaf and queued event must be covered by an outside checkpoint (auditors' scripts). */
+  readonly requireSigned?: boolean;
 }
 
 const CHUNK = 20_000;
@@ -66,13 +81,14 @@ async function verifyLogIn(db: Queryable, options: VerifyLogOptions): Promise<Lo
     if (problem) note(`checkpoint ${checkpoint.size}: ${problem}`);
     expect(checkpoint.size, `checkpoint ${checkpoint.size}`, checkpoint.root);
   }
-  let sinceSize: number | undefined;
-  if (options.since !== undefined) {
-    const outside = openOutside(options.since, options.trusted);
-    if ('problem' in outside) note(`--since checkpoint: ${outside.problem}`);
+  const outsideSizes = new Map<string, number>();
+  for (const { what, note: text } of options.outside ?? []) {
+    const outside = openOutside(text, options.trusted);
+    if ('problem' in outside) note(`${what}: ${outside.problem}`);
     else {
-      sinceSize = outside.size;
-      expect(outside.size, `the --since checkpoint (size ${outside.size})`, outside.root);
+      const label = `${what} (size ${outside.size})`;
+      outsideSizes.set(label, outside.size);
+      expect(outside.size, label, outside.root);
     }
   }
 
@@ -97,12 +113,11 @@ async function verifyLogIn(db: Queryable, options: VerifyLogOptions): Promise<Lo
         firstGap ??= position;
         position = row.position;
       }
-      let hash = row.hash;
+      // The tree is rebuilt from the stored leaves: an event whose bytes changed under its leaf is
+      // named as that, once, instead of as every node and checkpoint above it.
+      const hash = row.hash;
       if (row.bytes === null) note(`log leaf ${position}: its event ${row.eventId} was deleted`);
-      else {
-        hash = leafHash(Buffer.from(row.bytes, 'utf8'));
-        if (!hash.equals(row.hash)) note(`log leaf ${position}: event ${row.eventId} was changed after it was logged`);
-      }
+      else if (!leafHash(Buffer.from(row.bytes, 'utf8')).equals(row.hash)) note(`log leaf ${position}: event ${row.eventId} was changed after it was logged`);
       position += 1;
       if (firstGap !== undefined) continue;
       for (const node of tree.append(hash)) (levels[node.level] ??= [])[node.index] = node.hash;
@@ -123,18 +138,32 @@ async function verifyLogIn(db: Queryable, options: VerifyLogOptions): Promise<Lo
     for (const [size, expected] of expectedRoots) {
       if (size > tree.size) for (const e of expected) note(`${e.what} covers ${size} leaves but the log has ${tree.size}: the log was rolled back`);
     }
-    if (sinceSize !== undefined && sinceSize <= tree.size) notices.push(`the log extends the --since checkpoint (size ${sinceSize})`);
     await compareStoredNodes(db, levels, note);
   }
   const pending = await countPending(db);
   await findUnloggedEvents(db, note);
+  // Only an outside checkpoint whose root the recomputed tree reproduced vouches for anything.
+  let outsideSize: number | undefined;
+  for (const [label, size] of outsideSizes) {
+    if (firstGap !== undefined || size > tree.size || mismatched.includes(label)) continue;
+    notices.push(`the log extends ${label}`);
+    outsideSize = Math.max(outsideSize ?? 0, size);
+  }
+  const uncoveredLeaves = position - (outsideSize ?? 0);
+  if (options.requireSigned) {
+    if (outsideSize === undefined) note('--require-signed: no signed checkpoint held outside the database vouches for this log');
+    else if (uncoveredLeaves > 0 || pending > 0) {
+      note(`--require-signed: ${uncoveredLeaves} leaves after ${outsideSize} and ${pending} queued events are covered by no checkpoint held outside the database`);
+    }
+  }
 
   const last = checkpoints[checkpoints.length - 1];
   if (!last) notices.push(options.trusted.length === 0 ? 'no checkpoint has been signed: no signing key is configured' : 'no checkpoint has been signed yet');
   else if (options.trusted.length === 0) notices.push('no trusted key to check checkpoint signatures with: pass --trust <file> (`latch log trust`)');
   else if (last.size < position) notices.push(`${position - last.size} leaves after the last checkpoint (size ${last.size}) await the next one`);
   if (pending > 0) notices.push(`${pending} committed events are queued for the log`);
-  return { ok: problems.length === 0, leaves: position, checkpoints: checkpoints.length, pending, problems, notices };
+  const coverage = { ...(outsideSize !== undefined ? { outsideSize } : {}), uncoveredLeaves, queued: pending };
+  return { ok: problems.length === 0, leaves: position, checkpoints: checkpoints.length, pending, problems, notices, coverage };
 }
 
 /** Opens a stored checkpoint with the keys trusted at its size, and checks it says what its row says. */

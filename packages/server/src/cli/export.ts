@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { call, connection, download, withServerOptions } from './api-client.js';
 import { CliError } from './cli-error.js';
@@ -10,11 +10,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The tree size a signed checkpoint file states (the server proves consistency with it; the verifier checks the signature). */
 async function sizeOfCheckpointFile(file: string): Promise<number> {
   const { readCheckpointNote } = await import('@latch/core');
-  const note = readFileSync(file, 'utf8');
+  const { readCheckpointFile } = await import('./verify-since.js');
+  const note = readCheckpointFile(file);
   try {
     return readCheckpointNote(note).size;
   } catch (error) {
-    throw new CliError(`${file} is not a signed checkpoint: ${(error as Error).message}`);
+    throw new CliError(`--since ${file} is not a signed checkpoint: ${(error as Error).message}`, 1, 'CHECKPOINT_FILE_INVALID');
   }
 }
 

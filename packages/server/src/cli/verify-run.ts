@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatBundleReport, isUuid, parseTrustFile, verifyBundle, type TrustedKey } from '@latch/core';
-import { unzipSync } from 'fflate';
-import { verifyLog } from '../audit/verify-log.js';
+import { BundleZipError, formatBundleReport, isUuid, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey } from '@latch/core';
+import { verifyLog, type OutsideCheckpoint } from '../audit/verify-log.js';
 import { verifyStore } from '../audit/verify-store.js';
 import { readConfig } from '../config.js';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
+import { readCheckpointFile } from './verify-since.js';
 import { withLatch } from './with-latch.js';
 import { withWitnessCheck, witnessRequirement, type WitnessVerifyOptions } from './witness-verify.js';
 
@@ -18,6 +18,7 @@ export interface VerifyOptions extends WitnessVerifyOptions {
   all?: boolean;
   trust?: string;
   since?: string;
+  requireSigned?: boolean;
   json?: boolean;
 }
 
@@ -36,22 +37,15 @@ function verifyBundleFile(file: string, o: VerifyOptions): void {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no bundle at ${file}`);
   const trusted = readTrust(o.trust);
   const witnesses = witnessRequirement(o);
-  const since = o.since === undefined ? undefined : readFileSync(o.since, 'utf8');
-  let unpacked = 0;
-  let entries: Record<string, Uint8Array>;
+  const since = o.since === undefined ? undefined : readCheckpointFile(o.since);
+  let files: Map<string, Buffer>;
   try {
-    entries = unzipSync(readFileSync(file), {
-      filter: (entry) => {
-        unpacked += entry.originalSize;
-        if (unpacked > MAX_UNPACKED_BYTES) throw new CliError(`${file} unpacks to more than ${MAX_UNPACKED_BYTES} bytes; refusing`);
-        return true;
-      },
-    });
+    // One strict reading (bundle-zip.ts says why not fflate's): the bytes checked are the only bytes any zip tool shows.
+    files = readBundleZip(readFileSync(file), MAX_UNPACKED_BYTES);
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`${file} is not a readable zip: ${(error as Error).message}`, 3);
+    if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
+    throw error;
   }
-  const files = new Map(Object.entries(entries));
   const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}) }), files, witnesses);
   if (o.json) printJson(report);
   else process.stdout.write(formatBundleReport(report));
@@ -67,13 +61,24 @@ async function verifyCases(ids: string[], json: boolean | undefined): Promise<vo
   if (!json) console.log('OK: every chain verifies');
 }
 
+/** The signed checkpoint Latch publishes beside trust.txt: held outside the database, so a rollback inside it shows. */
+function publishedCheckpoint(): OutsideCheckpoint | undefined {
+  const dir = publishDir();
+  const path = dir === undefined ? undefined : join(dir, 'checkpoint');
+  if (path === undefined || !existsSync(path) || !statSync(path).isFile()) return undefined;
+  return { what: `the published checkpoint (${path})`, note: readFileSync(path, 'utf8') };
+}
+
 async function verifyDatabase(o: VerifyOptions): Promise<void> {
-  const since = o.since === undefined ? undefined : readFileSync(o.since, 'utf8');
+  const outside: OutsideCheckpoint[] = [];
+  if (o.since !== undefined) outside.push({ what: 'the --since checkpoint', note: readCheckpointFile(o.since) });
+  const published = publishedCheckpoint();
+  if (published !== undefined) outside.push(published);
   const { chains, log, trustSource } = await withLatch(
     async (ctx) => {
       const { trusted, source } = o.trust ? { trusted: readTrust(o.trust), source: o.trust } : defaultTrust(ctx.log.keys?.keys.map((k) => k.verifierKey) ?? []);
       const chains = await verifyStore(ctx.database.db);
-      const log = await verifyLog(ctx.database.db, { trusted, ...(since !== undefined ? { since } : {}) });
+      const log = await verifyLog(ctx.database.db, { trusted, outside, requireSigned: o.requireSigned === true });
       return { chains, log, trustSource: source };
     },
     { schemaOnly: true },
@@ -89,6 +94,7 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
   for (const problem of log.problems) console.log(`BROKEN  log: ${problem}`);
   for (const notice of log.notices) console.log(`note    log: ${notice}`);
   if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
+  console.log(`coverage: ${coverageLine(log.coverage, outside.length)}`);
   if (log.checkpoints === 0) {
     console.log(
       'OK: every chain verifies; the Merkle tree recomputed from the event bytes matches every stored node; every event is in the log. ' +
@@ -96,10 +102,22 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
     );
     return;
   }
+  const queued = log.pending > 0 ? ` or queued for it (${log.pending} queued: no checkpoint vouches for them yet)` : '';
   console.log(
     `OK: every chain verifies; the Merkle tree recomputed from the event bytes matches all ${log.checkpoints} checkpoints, ` +
-      'so each is consistent with the one before; every event is in the log',
+      `so each is consistent with the one before; every event is in the log${queued}`,
   );
+}
+
+/** How much of the log a checkpoint held outside the database vouches for, in one line. */
+function coverageLine(coverage: Awaited<ReturnType<typeof verifyLog>>['coverage'], outsideGiven: number): string {
+  const rest = `${coverage.uncoveredLeaves} leaves${coverage.queued > 0 ? ` and ${coverage.queued} queued events` : ''}`;
+  if (coverage.outsideSize === undefined) {
+    const why = outsideGiven === 0 ? 'no checkpoint published outside the database was found (LATCH_LOG_PUBLISH_DIR) and no --since was given' : 'no checkpoint held outside the database matched';
+    return `${why}: all ${rest} are vouched for only by this database, which a rollback inside it would not show (pass --since <checkpoint you hold>; --require-signed makes this a failure)`;
+  }
+  if (coverage.uncoveredLeaves === 0 && coverage.queued === 0) return `a checkpoint held outside the database (size ${coverage.outsideSize}) covers the whole log`;
+  return `a checkpoint held outside the database covers the first ${coverage.outsideSize} leaves; the ${rest} after it are vouched for only by this database until the next checkpoint is published`;
 }
 
 const NO_KEY_HINT =
@@ -113,13 +131,18 @@ function printChains(report: Awaited<ReturnType<typeof verifyStore>>): void {
   }
 }
 
+/** Where this deployment publishes its checkpoint and trust file, if anywhere. */
+function publishDir(): string | undefined {
+  const config = readConfig();
+  return config.logPublishDir ?? (config.databaseUrl === undefined ? join(config.dataDir, 'log') : undefined);
+}
+
 /**
  * Without --trust: the keys this server is configured with, plus the trust file it publishes
  * (which keeps retired keys). An auditor passes their own --trust instead.
  */
 function defaultTrust(current: readonly string[]): { trusted: TrustedKey[]; source: string } {
-  const config = readConfig();
-  const dir = config.logPublishDir ?? (config.databaseUrl === undefined ? join(config.dataDir, 'log') : undefined);
+  const dir = publishDir();
   const published = dir ? join(dir, 'trust.txt') : undefined;
   const fromFile = published && existsSync(published) ? parseTrustFile(readFileSync(published, 'utf8')) : [];
   const id = (k: TrustedKey) => `${k.name}+${k.keyHash}`;
