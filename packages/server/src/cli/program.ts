@@ -3,11 +3,13 @@ import { Command } from 'commander';
 import { registerActionCommands } from './action.js';
 import { registerAdminCommands } from './admin.js';
 import { registerCaseCommands } from './case.js';
+import { registerConfigCommands } from './config.js';
 import { registerDecisionCommands } from './decide.js';
 import { registerErase } from './erase.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 import { registerExportCommand } from './export.js';
+import { registerIntelligenceCommands } from './intelligence.js';
 import { registerLogCommands } from './log.js';
 import { registerLoginCommands } from './login.js';
 import { registerPluginCommands } from './plugin.js';
@@ -37,6 +39,8 @@ export function buildProgram(): Command {
   registerPluginCommands(program);
   registerPolicyCommands(program);
   registerWitnessCommands(program);
+  registerIntelligenceCommands(program);
+  registerConfigCommands(program);
   // Set after the subcommands are made, so only the program's own options are positional: `latch
   // --version` prints the version while `latch case update <id> --version 3` reaches the subcommand.
   return program.enablePositionalOptions();
