@@ -96,7 +96,7 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
   const log = buildLog(events, leafCount);
   const checkpoint = signNoteWithKeys(formatCheckpoint({ origin, size: leafCount, root: log.root }), [key]);
   const files = buildBundleFiles({
-    caseId, origin, exportedAt: new Date().toISOString(), checkpoint, blobs, erasedBlobs: [], disclosures, consistency: [],
+    caseId, origin, exportedAt: events.at(-1).at, checkpoint, blobs, erasedBlobs: [], disclosures, consistency: [],
     events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
     proofs: events.map((e, i) => ({ seq: e.seq, index: log.indices[i], proof: log.proof(log.indices[i]) })),
   });

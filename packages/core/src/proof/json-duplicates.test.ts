@@ -17,3 +17,11 @@ describe('duplicateKey', () => {
     expect(duplicateKey('"just a string"')).toBeUndefined();
   });
 });
+
+describe('duplicateKey on escapes', () => {
+  it('tells an escaped quote from the end of a string, and an escaped backslash from an escape', () => {
+    expect(duplicateKey('{"a\\"b":1,"a\\"b":2}')).toBe('a"b');
+    expect(duplicateKey('{"a\\\\":1,"b":"\\\\","a\\\\":2}')).toBe('a\\');
+    expect(duplicateKey('{"x":"\\\\\\"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined();
+  });
+});
