@@ -174,7 +174,7 @@ describe('witnesses', () => {
     const wrongType = verify(bundle, '--witness', join(dir, 'bad-witnesses.txt'));
     expect(wrongType.status).toBe(1);
     expect(wrongType.stderr).toMatch(/^latch: .*bad-witnesses\.txt: policy, line 1: witness key has signature type 0x01; a cosignature\/v1 Ed25519 key has type 0x04\n$/);
-  });
+  }, 240_000);
 
   it('refuses a rollback: an older genuine checkpoint, whatever old size is claimed', async () => {
     const size = await cosignedUpTo(a);
