@@ -182,7 +182,13 @@ function lintReachability(definition: CaseTypeDefinition, report: Report): void 
   for (const t of definition.transitions) next.set(t.from, [...(next.get(t.from) ?? []), ...t.to]);
   const reached = new Set([definition.initialStatus]);
   const queue = [definition.initialStatus];
-  while (queue.length > 0) for (const to of next.get(queue.shift()!) ?? []) if (!reached.has(to)) (reached.add(to), queue.push(to));
+  while (queue.length > 0) {
+    for (const to of next.get(queue.shift()!) ?? []) {
+      if (reached.has(to)) continue;
+      reached.add(to);
+      queue.push(to);
+    }
+  }
   definition.statuses.forEach((status, i) => {
     if (!reached.has(status.key)) report(['statuses', i], 'CASE_TYPE_UNREACHABLE_STATUS', `status '${status.key}' cannot be reached from the initial status '${definition.initialStatus}'`, `add a transition to '${status.key}', or remove the status`);
   });
