@@ -48,6 +48,12 @@ interface Entry {
   offset: number;
 }
 
+/** Called per member: a loop, not a callback or a decoding round trip. */
+function isAscii(bytes: Buffer): boolean {
+  for (let k = 0; k < bytes.length; k++) if (bytes[k]! >= 0x80) return false;
+  return true;
+}
+
 function fail(message: string): never {
   throw new BundleZipError(message);
 }
@@ -86,8 +92,9 @@ function readCentral(zip: Buffer, start: number, end: number, count: number): En
     const extraLength = zip.readUInt16LE(at + 30);
     const commentLength = zip.readUInt16LE(at + 32);
     const nameBytes = zip.subarray(at + 46, at + 46 + nameLength);
-    const name = nameBytes.toString('utf8');
-    if (!Buffer.from(name, 'utf8').equals(nameBytes)) fail(`central directory entry ${i + 1}: its name is not UTF-8`);
+    const ascii = isAscii(nameBytes);
+    const name = ascii ? nameBytes.toString('latin1') : nameBytes.toString('utf8');
+    if (!ascii && !Buffer.from(name, 'utf8').equals(nameBytes)) fail(`central directory entry ${i + 1}: its name is not UTF-8`);
     if (names.has(name)) fail(`${name}: the zip holds two members of this name (tools disagree on which one to show)`);
     names.add(name);
     const entry: Entry = {
@@ -103,7 +110,7 @@ function readCentral(zip: Buffer, start: number, end: number, count: number): En
     if (entry.compressedSize === 0xffffffff || entry.size === 0xffffffff || entry.offset === 0xffffffff) fail(`${name}: members of 4 GiB or more are not accepted`);
     if ((entry.flags & FLAG_ENCRYPTED) !== 0) fail(`${name}: encrypted members are not accepted`);
     if (entry.method !== STORED && entry.method !== DEFLATED) fail(`${name}: compression method ${entry.method} is not accepted (stored or deflate only)`);
-    if ((entry.flags & FLAG_UTF8) === 0 && nameBytes.some((b) => b >= 0x80)) fail(`${name}: a non-ASCII name without the UTF-8 flag reads differently in other tools`);
+    if ((entry.flags & FLAG_UTF8) === 0 && !ascii) fail(`${name}: a non-ASCII name without the UTF-8 flag reads differently in other tools`);
     entries.push(entry);
     at += 46 + nameLength + extraLength + commentLength;
   }
