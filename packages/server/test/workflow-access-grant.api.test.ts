@@ -1,27 +1,12 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/auth/users.js';
 import { startLocalApi, type LocalApi } from './fakes/access-api-server.js';
-import { DB_KINDS, PASSWORD, sessionFor, startTestLatch, TEST_CONFIG_DIR, type TestLatch } from './harness.js';
-
-const HTTP_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins/http', import.meta.url));
+import { DB_KINDS, PASSWORD, sessionFor, startTestLatch, type TestLatch } from './harness.js';
+import { accessConfig, grantInput } from './workflow-support.js';
 
 type Event = { kind: string; actor: { type: string; id: string }; data: Record<string, unknown>; presentation: { summary: string } };
 type Action = { id: string; status: string; payloadHash: string; input: { path: string; body: Record<string, unknown> }; proposedBy: string };
-
-/** A config with the HTTP plugin pointed at `api` and the Stripe-only refund types left out. */
-export function accessConfig(api: LocalApi): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latch-access-config-'));
-  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
-  for (const file of readdirSync(join(dir, 'case-types')).filter((f) => f.startsWith('refund.'))) rmSync(join(dir, 'case-types', file));
-  writeFileSync(join(dir, 'plugins.yaml'), `plugins:\n  http:\n    path: ${HTTP_PLUGIN_DIR}\n    config: { baseUrl: "${api.url}", allowPrivateNetworks: true }\n    retry: { attempts: 4, firstDelayMs: 200 }\n`);
-  return dir;
-}
-
-export const grantInput = (duration: string) => ({ method: 'POST', path: '/grants', body: { user: 'j.doe', resource: 'prod-db', role: 'read', duration } });
 
 /**
  * The shipped temporary access grant end to end: a resource owner approves, the HTTP plugin grants

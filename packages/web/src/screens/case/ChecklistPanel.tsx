@@ -3,6 +3,7 @@ import { useChecklist, useTickChecklist, type ChecklistItem } from '../../api/ch
 import { useCan } from '../../api/session';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { When } from '../../components/Inert';
+import './checklist.css';
 
 /**
  * The case type's checklist: each item ticked (by whom, when, with the note) or a button to tick

@@ -1,5 +1,6 @@
 import type { TimelineEvent } from '../../api/types';
 import { When } from '../../components/Inert';
+import './checklist.css';
 
 const DONE: ReadonlySet<string | undefined> = new Set(['action.succeeded', 'action.reconciled']);
 
