@@ -29,6 +29,8 @@ export function charGrams(word: string, [min, max]: [number, number], out: (gram
 }
 
 export interface TextFeatures {
+  /** The words of the text, in order. */
+  tokens: string[];
   /** Word-block keys with their counts. */
   word: Map<string, number>;
   /** Character-block keys with their counts. */
@@ -49,5 +51,5 @@ export function extract(text: string, options: FeatureOptions): TextFeatures {
     for (let i = 0; i + n <= tokens.length; i++) bump(word, WORD_PREFIX + tokens.slice(i, i + n).join(' '));
   }
   if (options.charNgrams[1] > 0) for (const token of tokens) charGrams(token, options.charNgrams, (gram) => bump(char, CHAR_PREFIX + gram));
-  return { word, char };
+  return { tokens, word, char };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { softmax } from './calibrate.js';
-import { CHAR_PREFIX, charGrams, extract, WORD_PREFIX, words } from './features.js';
+import { CHAR_PREFIX, charGrams, extract, WORD_PREFIX, type TextFeatures } from './features.js';
 import { scores, type LinearModel } from './svm.js';
 import { SERIALIZED_FORMAT, SERIALIZED_FORMAT_VERSION, type FeatureWeight, type Prediction, type SerializedClassifier, type TextClassifier } from './types.js';
 import type { SparseVector, Vectorizer } from './vectorizer.js';
@@ -47,7 +47,8 @@ export class LinearTextClassifier implements TextClassifier {
 
   predict(text: string): Prediction {
     const { vectorizer, model, temperature } = this.parts;
-    const vector = vectorizer.vectorize(text);
+    const features = extract(text, vectorizer.options);
+    const vector = vectorizer.vectorizeFeatures(features);
     const probabilities = softmax(scores(model, this.labels.length, vector, this.scratch), temperature);
     const order = Array.from(probabilities.keys())
       .sort((a, b) => probabilities[b]! - probabilities[a]! || a - b)
@@ -58,7 +59,7 @@ export class LinearTextClassifier implements TextClassifier {
       label: confidence >= this.threshold ? this.labels[best] : undefined,
       confidence,
       ranked: order.map((i) => ({ label: this.labels[i]!, confidence: probabilities[i]! })),
-      explanation: this.explain(text, vector, best),
+      explanation: this.explain(features, vector, best),
     };
   }
 
@@ -67,7 +68,7 @@ export class LinearTextClassifier implements TextClassifier {
    * a reader, so their share is credited to the words they came from: the explanation names words
    * and word pairs of the text.
    */
-  private explain(text: string, vector: SparseVector, label: number): FeatureWeight[] {
+  private explain({ tokens, word, char }: TextFeatures, vector: SparseVector, label: number): FeatureWeight[] {
     const { vectorizer, model } = this.parts;
     const K = this.labels.length;
     const contribution = new Map<number, number>();
@@ -77,13 +78,12 @@ export class LinearTextClassifier implements TextClassifier {
     }
     const byWord = new Map<string, number>();
     const credit = (feature: string, weight: number) => byWord.set(feature, (byWord.get(feature) ?? 0) + weight);
-    const { word, char } = extract(text, vectorizer.options);
     for (const key of word.keys()) {
       const i = vectorizer.indexOf(key);
       if (i !== undefined) credit(key.slice(WORD_PREFIX.length), contribution.get(i) ?? 0);
     }
     if (char.size > 0) {
-      for (const token of new Set(words(text))) {
+      for (const token of new Set(tokens)) {
         const occurrences = new Map<string, number>();
         charGrams(token, vectorizer.options.charNgrams, (gram) => occurrences.set(gram, (occurrences.get(gram) ?? 0) + 1));
         for (const [gram, n] of occurrences) {
