@@ -7,6 +7,7 @@ import type { TeamDirectory } from './access/teams.js';
 import type { RoleSet } from './roles/role-set.js';
 import type { LatchLog } from './log/latch-log.js';
 import type { IntakeRuntime } from './intake/intake-runtime.js';
+import type { Intelligence } from './intelligence/intelligence-runtime.js';
 
 /** What commands and routes need from the running deployment. */
 export interface LatchContext {
@@ -24,4 +25,6 @@ export interface LatchContext {
   readonly log: LatchLog;
   /** Intake (intake.yaml): addresses, routing rules, channels; see docs/intake.md. */
   readonly intake: IntakeRuntime;
+  /** Triage suggestions (intelligence.yaml): providers, the built-in model. */
+  readonly intelligence: Intelligence;
 }

@@ -9,9 +9,11 @@ import { loadPluginSettings } from './plugin-host/plugin-config.js';
 import { PluginHost } from './plugin-host/plugin-host.js';
 import { actionsWaitingForPlugins, describeWaiting } from './plugin-host/waiting-actions.js';
 import { createUser, countUsers } from './auth/users.js';
-import { loadCaseTypeFiles, syncCaseTypes } from './case-types/registry.js';
+import { syncCaseTypes } from './case-types/registry.js';
+import { activate } from './config-reload/active-config.js';
+import { checkAndLoadConfig, precheckConfig, withServices } from './config-reload/startup.js';
 import { SHIPPED_ROLES } from './roles/role-set.js';
-import { openRoles, roleUsageWarnings } from './roles/sync-roles.js';
+import { roleUsageWarnings } from './roles/sync-roles.js';
 import type { LatchConfig } from './config.js';
 import type { LatchContext } from './context.js';
 import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
@@ -24,13 +26,15 @@ import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
 import { startIntake } from './intake/start-intake.js';
 import { startReplySender } from './intake/replies/send-reply.js';
-import { checkIntakeTargets, loadIntakeConfig, parseIntakeConfig } from './intake/intake-config.js';
+import { parseIntakeConfig } from './intake/intake-config.js';
 import { SLA_ESCALATION_QUEUE_OPTIONS, startEscalations } from './sla/escalation-engine.js';
 import { SLA_ESCALATION_QUEUE } from './sla/schedule-escalations.js';
 import { SCHEDULED_REVOKE_QUEUE } from './scheduled-revoke/schedule-revoke.js';
 import { SCHEDULED_REVOKE_QUEUE_OPTIONS, startScheduledRevokes } from './scheduled-revoke/start-scheduled-revokes.js';
 import { CASE_CONTEXT_QUEUE, CASE_CONTEXT_QUEUE_OPTIONS, type ContextJob } from './context/request-context.js';
 import { fetchCaseContext } from './context/fetch-case-context.js';
+import { openIntelligence, startIntelligence } from './intelligence/intelligence-runtime.js';
+import { TRIAGE_QUEUE, TRIAGE_QUEUE_OPTIONS } from './intelligence/triage-state.js';
 
 export interface OpenLatchOptions {
   /** Apply pending migrations (always done for the embedded database, which one process owns). */
@@ -70,9 +74,11 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let stopEscalations: (() => Promise<void>) | undefined;
   let stopIntake: (() => Promise<void>) | undefined;
   let stopReplies: (() => Promise<void>) | undefined;
+  let stopIntelligence: (() => Promise<void>) | undefined;
   const close = async () => {
     await stopIntake?.().catch(() => undefined);
     await stopReplies?.().catch(() => undefined);
+    await stopIntelligence?.().catch(() => undefined);
     await stopNotifications?.().catch(() => undefined);
     await stopEscalations?.().catch(() => undefined);
     await log?.witnesses?.stop().catch(() => undefined);
@@ -86,6 +92,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     lock?.release();
   };
   try {
+    // A broken configuration file stops the start before the database is opened (or migrated).
+    const configFiles = options.schemaOnly ? undefined : await precheckConfig(config.configDir);
     if (embedded && !options.inMemory) {
       lock = acquireDataDirLock(config.dataDir);
       const pgdata = join(config.dataDir, 'pgdata');
@@ -96,12 +104,12 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
     }
     await ensureSchema(database, embedded || options.migrate === true);
-    const onDisk = options.schemaOnly ? [] : loadCaseTypeFiles(config.configDir);
-    const caseTypes = await syncCaseTypes(database.db, onDisk);
     const say = options.log ?? defaultLog;
-    const roles = options.schemaOnly ? SHIPPED_ROLES : await openRoles(database, config.configDir, caseTypes, say);
-    const intakeConfig = options.schemaOnly ? parseIntakeConfig({}, undefined, config.configDir) : loadIntakeConfig(config.configDir);
-    checkIntakeTargets(intakeConfig, new Set(caseTypes.list().map((t) => t.definition.key)));
+    // The configuration is checked as `latch config check` checks it; any error refuses the start with the same lines.
+    const loaded = configFiles ? await checkAndLoadConfig(database, configFiles, say) : undefined;
+    const caseTypes = loaded?.caseTypes ?? (await syncCaseTypes(database.db, []));
+    const roles = loaded?.roles ?? SHIPPED_ROLES;
+    const intakeConfig = loaded?.intake ?? parseIntakeConfig({}, undefined, config.configDir);
     if (options.jobs !== false && !options.schemaOnly) {
       const queue = await openJobQueue(database, {
         onError: jobErrorReporter(say),
@@ -110,6 +118,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
           [ACTION_EXECUTE_QUEUE]: { retryLimit: 10, retryBackoff: true, expireInSeconds: 300 },
           [SLA_ESCALATION_QUEUE]: SLA_ESCALATION_QUEUE_OPTIONS,
           [CASE_CONTEXT_QUEUE]: CASE_CONTEXT_QUEUE_OPTIONS,
+          [TRIAGE_QUEUE]: TRIAGE_QUEUE_OPTIONS,
           [SCHEDULED_REVOKE_QUEUE]: SCHEDULED_REVOKE_QUEUE_OPTIONS,
         },
       });
@@ -126,7 +135,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       say('info', describeLog(log));
       log.sequencer.start();
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loadTeams(config.configDir), roles, config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined } };
+    const ctx: LatchContext = { database, caseTypes, teams: loaded?.teams ?? loadTeams(config.configDir), roles, config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined }, intelligence: openIntelligence(config.configDir, database, plugins) };
+    if (loaded) activate(ctx, loaded);
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.
     // Several executions at once (plugin calls wait on the network), well below the pool's 20 connections.
@@ -142,13 +152,15 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     }
     if (!options.schemaOnly) await bootstrapAdmin(ctx);
     if (jobs) for (const warning of await roleUsageWarnings(roles, database.db)) say('warn', `roles: ${warning}`);
-    if (jobs) stopNotifications = await startNotifications({ ...ctx, jobs, say });
+    // Services get ctx as their prototype, not a copy of it, so a configuration reload reaches them too.
+    if (jobs) stopNotifications = await startNotifications(withServices(ctx, { jobs, say }));
     // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
-    if (jobs) stopEscalations = await startEscalations({ ...ctx, jobs, say });
-    if (jobs) stopIntake = await startIntake({ ...ctx, jobs, say });
-    if (jobs) stopReplies = await startReplySender({ ...ctx, jobs, say });
+    if (jobs) stopEscalations = await startEscalations(withServices(ctx, { jobs, say }));
+    if (jobs) stopIntake = await startIntake(withServices(ctx, { jobs, say }));
+    if (jobs) stopReplies = await startReplySender(withServices(ctx, { jobs, say }));
+    if (jobs) stopIntelligence = await startIntelligence(withServices(ctx, { jobs, say }));
     // Time-bounded grants end by themselves: the revoke's timer creates and queues the revoke action.
-    if (jobs) await startScheduledRevokes({ ...ctx, jobs });
+    if (jobs) await startScheduledRevokes(withServices(ctx, { jobs }));
     if (jobs) {
       // Approved actions no configured plugin can run would otherwise wait in silence.
       const waiting = describeWaiting(await actionsWaitingForPlugins(database.db, plugins));

@@ -70,6 +70,9 @@ const ROWS: Row[] = [
     call: () => ({ method: 'POST', url: '/api/v1/policies:replay', payload: { caseType: 'refund', policy: { key: 'refund_threshold', version: 9, steps: [{ name: 'all', role: 'refund_approver' }] }, days: 1 } }),
     expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
   },
+  // The running configuration and its reload (config-reload/): admins (user:manage) only; the reload re-reads the same files.
+  { route: 'GET /api/v1/config', call: () => ({ method: 'GET', url: '/api/v1/config' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'POST /api/v1/config::reload', call: () => ({ method: 'POST', url: '/api/v1/config:reload' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   {
     route: 'POST /api/v1/cases',
     call: () => ({ method: 'POST', url: '/api/v1/cases', payload: { type: 'refund', title: 'New', fields: { order_id: '1', amount_minor: 5, currency: 'usd' } } }),
@@ -216,6 +219,16 @@ const ROWS: Row[] = [
     call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/exports/${f.exportId}/bundle.zip` }),
     expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
   },
+  // Triage (intelligence/): the fixture's cases were opened with a token, so they await triage.
+  { route: 'GET /api/v1/cases/:id/intelligence', call: (f) => ({ method: 'GET', url: `/api/v1/cases/${f.caseId}/intelligence` }), expect: caseReaders },
+  {
+    route: 'POST /api/v1/cases/:id/triage',
+    call: (f) => ({ method: 'POST', url: `/api/v1/cases/${f.otherCaseId}/triage`, payload: { decision: 'override', version: 1, priority: 'high' } }),
+    expect: signedIn({ requester: 'denied', reviewer: 'denied' }),
+  },
+  { route: 'POST /api/v1/intelligence/models::train', call: () => ({ method: 'POST', url: '/api/v1/intelligence/models:train' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'GET /api/v1/intelligence/models', call: () => ({ method: 'GET', url: '/api/v1/intelligence/models' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  { route: 'GET /api/v1/intelligence/accuracy', call: () => ({ method: 'GET', url: '/api/v1/intelligence/accuracy' }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
   // Last: it ends the sessions the other rows use.
   { route: 'POST /api/v1/auth/logout', call: () => ({ method: 'POST', url: '/api/v1/auth/logout' }), expect: signedIn() },
 ];

@@ -8,6 +8,7 @@ import { installAuthentication, SESSION_COOKIE } from './authenticate.js';
 import { installCanonicalIds } from './canonical-ids.js';
 import { consoleRoutes } from './console.js';
 import { installJsonBody } from './json-body.js';
+import { installRequestIdHeader, requestId } from './request-id.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { loggableError } from '../loggable-error.js';
 import { toErrorResponse } from './error-map.js';
@@ -18,11 +19,14 @@ import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
 import { caseTypeRoutes } from './routes/case-types.js';
+import { configRoutes } from './routes/config.js';
 import { erasureRoutes } from './routes/erasures.js';
 import { contextRoutes } from './routes/context.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { healthRoutes } from './routes/health.js';
+import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { intakeRoutes } from './routes/intake.js';
+import { intelligenceRoutes } from './routes/intelligence.js';
 import { intakeAlertRoutes } from './routes/intake-alerts.js';
 import { intakeFormRoutes } from './routes/intake-forms.js';
 import { intakeReplyRoutes } from './routes/intake-replies.js';
@@ -70,6 +74,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
           ...(options.logStream ? { stream: options.logStream } : {}),
         }
       : false,
+    // Every log line of a request carries its id (reqId), echoed as X-Request-Id (request-id.ts).
+    genReqId: requestId,
     bodyLimit: ctx.config.maxBodyBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -121,6 +127,8 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
     if (status >= 500) request.log.error({ error: loggableError(error) }, 'request failed');
     void reply.code(status).headers(headers ?? {}).send(body);
   });
+  installRequestIdHeader(app);
+  installRequestMetrics(app);
   // While closing, requests still arriving on open connections are refused in our error shape.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -140,6 +148,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   installAuthentication(app, ctx);
   installJsonBody(app);
   await app.register(healthRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(roleRoutes(ctx));
@@ -155,6 +164,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(erasureRoutes(ctx));
   await app.register(exchangeRoutes(ctx));
   await app.register(contextRoutes(ctx));
+  await app.register(intelligenceRoutes(ctx));
   await app.register(pluginWebhookRoutes(ctx));
   await app.register(logRoutes(ctx));
   await app.register(liveRoutes(ctx));
@@ -167,6 +177,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(intakeAlertRoutes(ctx));
   await app.register(intakeReplyRoutes(ctx));
   await app.register(policyRoutes(ctx));
+  await app.register(configRoutes(ctx));
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);

@@ -6,6 +6,8 @@ import type { PluginHost } from '../plugin-host/plugin-host.js';
 import { BuiltinProvider } from './builtin-provider.js';
 import { BUILTIN, loadIntelligenceConfig, type IntelligenceConfig } from './intelligence-config.js';
 import { PROVIDER_KINDS } from './provider-kinds.js';
+// Registers the `openai` and `plugin` kinds intelligence.yaml may name.
+import './providers/index.js';
 import type { IntelligenceProvider } from './provider.js';
 import { suggestTriage } from './suggest-triage.js';
 import { TRIAGE_QUEUE, type TriageJob } from './triage-state.js';
