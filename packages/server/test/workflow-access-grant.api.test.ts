@@ -29,7 +29,7 @@ describe.each(DB_KINDS)('temporary access grant, end to end, on %s', (kind) => {
       ['Owen', ['resource_owner']],
     ] as const) {
       const email = `${name.toLowerCase()}@access.example`;
-      const user = await t.ctx.database.write((tx) => createUser(tx, { email, name, password: PASSWORD, roles: [...roles], teams: ['it-access'] }, system, undefined, t.ctx.roles));
+      const user = await t.ctx.database.write((tx) => createUser(tx, { email, name, password: PASSWORD, roles: [...roles], teams: ['it_access'] }, system, undefined, t.ctx.roles));
       people[name] = { id: user.id, session: await sessionFor(t.app, { id: user.id, email, token: '' }) };
     }
   });

@@ -30,10 +30,10 @@ const password = 'screenshot password';
 const system = { type: 'system', id: 'screenshots' };
 const people = {};
 for (const [name, roles, teams] of [
-  ['Olivia Operator', ['operator'], ['finance', 'it-access']],
+  ['Olivia Operator', ['operator'], ['finance', 'it_access']],
   ['Sam Editor', ['operator', 'refund_approver'], ['finance']],
   ['Rita Reviewer', ['refund_approver'], ['finance']],
-  ['Owen Owner', ['resource_owner'], ['it-access']],
+  ['Owen Owner', ['resource_owner'], ['it_access']],
 ]) {
   const email = `${name.split(' ')[0].toLowerCase()}@latch.example`;
   people[name.split(' ')[0]] = { email, ...(await latch.ctx.database.write((tx) => createUser(tx, { email, name, password, roles, teams }, system, undefined, latch.ctx.roles))) };
