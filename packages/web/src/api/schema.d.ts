@@ -911,8 +911,8 @@ export interface paths {
                 query?: {
                     /** @description a user id, "me" or "none" */
                     assignee?: string;
-                    /** @description cases with an action awaiting approval */
-                    awaiting?: "approval";
+                    /** @description cases with an action awaiting approval, or cases no person has triaged yet */
+                    awaiting?: "approval" | "triage";
                     cursor?: string;
                     limit?: string;
                     priority?: string;
@@ -2436,6 +2436,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/intelligence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The triage suggestion (type, queue, priority, confidence, explanation), the decision, the rule that will apply for the suggested type, and similar earlier cases */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            decision: {
+                                caseType: string;
+                                priority: string;
+                                queue: string;
+                            } | null;
+                            rules: {
+                                actions: {
+                                    action: string;
+                                    amount: string | null;
+                                    failedClosed: boolean;
+                                    input: {
+                                        [key: string]: unknown;
+                                    };
+                                    name: string;
+                                    plugin: string;
+                                    policy: {
+                                        key: string;
+                                        version: number;
+                                    } | null;
+                                    steps: ({
+                                        count?: number;
+                                        name?: string;
+                                        role?: string;
+                                        team?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    summary: string;
+                                }[];
+                                caseType: string;
+                            };
+                            similar: {
+                                createdAt: string;
+                                final: boolean;
+                                id: string;
+                                reasons: string[];
+                                resolution: string;
+                                status: string;
+                                title: string;
+                                type: string;
+                            }[];
+                            /** @enum {string} */
+                            state: "none" | "awaiting" | "suggested" | "accepted" | "overridden" | "confirmed";
+                            suggestion: {
+                                at: string;
+                                caseType: string | null;
+                                confidence: number;
+                                eventId: string;
+                                explanation: {
+                                    feature: string;
+                                    weight: number;
+                                }[];
+                                fallbackFrom: {
+                                    provider: string;
+                                    reason: string;
+                                } | null;
+                                model: {
+                                    id: string;
+                                    version: string;
+                                };
+                                personalDataSent: boolean;
+                                priority: string | null;
+                                provider: string;
+                                queue: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{id}/links": {
         parameters: {
             query?: never;
@@ -3030,6 +3161,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/triage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the suggestion, or override it with the type, queue or priority chosen instead; applied to the case and recorded (intelligence.accepted / intelligence.overridden) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        caseType?: string;
+                        /** @enum {string} */
+                        decision: "accept" | "override";
+                        /** @enum {string} */
+                        priority?: "urgent" | "high" | "normal" | "low";
+                        queue?: string;
+                        reason?: string;
+                        version: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-1"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{id}/verification": {
         parameters: {
             query?: never;
@@ -3113,8 +3340,8 @@ export interface paths {
                 query?: {
                     /** @description a user id, "me" or "none" */
                     assignee?: string;
-                    /** @description cases with an action awaiting approval */
-                    awaiting?: "approval";
+                    /** @description cases with an action awaiting approval, or cases no person has triaged yet */
+                    awaiting?: "approval" | "triage";
                     priority?: string;
                     /** @description full-text search in title and description */
                     q?: string;
@@ -3174,6 +3401,232 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configuration this server runs: case type and policy versions with their SHA-256, the role set, teams, intake and plugins */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            configDir: string;
+                            /** Format: date-time */
+                            loadedAt: string;
+                            snapshot: {
+                                caseTypes: {
+                                    key: string;
+                                    policies: {
+                                        key: string;
+                                        sha256: string;
+                                        version: number;
+                                    }[];
+                                    sha256: string;
+                                    version: number;
+                                }[];
+                                intake: {
+                                    addresses: string[];
+                                    alerts: string[];
+                                    forms: string[];
+                                    routes: string[];
+                                    sha256: string | null;
+                                };
+                                plugins: {
+                                    plugins: string[];
+                                    sha256: string | null;
+                                };
+                                roles: {
+                                    roles: {
+                                        [key: string]: {
+                                            description: string;
+                                            permissions: string[];
+                                        };
+                                    };
+                                    sha256: string;
+                                    version?: number;
+                                };
+                                teams: {
+                                    declared: boolean;
+                                    teams: {
+                                        [key: string]: string[];
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config:reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check the configuration directory again and put it in force without a restart; on any error the running configuration stays (422 CONFIG_INVALID with the problems) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diff: {
+                                caseTypes: {
+                                    added: {
+                                        key: string;
+                                        policies: {
+                                            from: number | null;
+                                            key: string;
+                                            note?: string;
+                                            to: number;
+                                        }[];
+                                        previous: number | null;
+                                        version: number;
+                                    }[];
+                                    edited: {
+                                        key: string;
+                                        version: number;
+                                    }[];
+                                };
+                                changed: boolean;
+                                intake: {
+                                    addressesAdded: string[];
+                                    addressesRemoved: string[];
+                                    alertsChanged: boolean;
+                                    changed: boolean;
+                                    formsChanged: boolean;
+                                    routesAdded: string[];
+                                    routesRemoved: string[];
+                                };
+                                plugins: {
+                                    added: string[];
+                                    changed: boolean;
+                                    removed: string[];
+                                };
+                                restartNeeded: string[];
+                                roles: {
+                                    added: string[];
+                                    changed: {
+                                        description: boolean;
+                                        permissionsAdded: string[];
+                                        permissionsRemoved: string[];
+                                        role: string;
+                                    }[];
+                                    removed: string[];
+                                };
+                                teams: {
+                                    added: string[];
+                                    changed: {
+                                        queuesAdded: string[];
+                                        queuesRemoved: string[];
+                                        team: string;
+                                    }[];
+                                    removed: string[];
+                                };
+                            };
+                            roleSetVersion: number;
+                            warnings: {
+                                code: string;
+                                col: number;
+                                file: string;
+                                hint?: string;
+                                line: number;
+                                message: string;
+                                /** @enum {string} */
+                                severity: "error" | "warning";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3876,6 +4329,208 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intelligence/accuracy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each provider's running accuracy against operators' decisions (accepted or overridden suggestions) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                accepted: number;
+                                caseType: {
+                                    accuracy: number | null;
+                                    correct: number;
+                                    suggested: number;
+                                };
+                                decisions: number;
+                                overridden: number;
+                                priority: {
+                                    accuracy: number | null;
+                                    correct: number;
+                                    suggested: number;
+                                };
+                                provider: string;
+                                queue: {
+                                    accuracy: number | null;
+                                    correct: number;
+                                    suggested: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intelligence/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in model's stored versions, newest first, with their training-set hashes (weights not included) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                examples: number;
+                                targets: string[];
+                                /** Format: date-time */
+                                trainedAt: string;
+                                trainingSetSha256: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intelligence/models:train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Train the built-in model now on every confirmed case; stores a new version unless the training set is unchanged or too small */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            examples: number;
+                            millis?: number;
+                            /** @enum {string} */
+                            reason?: "unchanged" | "too_few_examples";
+                            targets?: string[];
+                            trained: boolean;
+                            trainingSetSha256: string;
+                            version: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5804,10 +6459,10 @@ export interface paths {
                                     /** @description a user id, "me" or "none" */
                                     assignee?: string;
                                     /**
-                                     * @description cases with an action awaiting approval
+                                     * @description cases with an action awaiting approval, or cases no person has triaged yet
                                      * @enum {string}
                                      */
-                                    awaiting?: "approval";
+                                    awaiting?: "approval" | "triage";
                                     priority?: string;
                                     /** @description full-text search in title and description */
                                     q?: string;
@@ -5863,10 +6518,10 @@ export interface paths {
                             /** @description a user id, "me" or "none" */
                             assignee?: string;
                             /**
-                             * @description cases with an action awaiting approval
+                             * @description cases with an action awaiting approval, or cases no person has triaged yet
                              * @enum {string}
                              */
-                            awaiting?: "approval";
+                            awaiting?: "approval" | "triage";
                             priority?: string;
                             /** @description full-text search in title and description */
                             q?: string;
@@ -5901,10 +6556,10 @@ export interface paths {
                                 /** @description a user id, "me" or "none" */
                                 assignee?: string;
                                 /**
-                                 * @description cases with an action awaiting approval
+                                 * @description cases with an action awaiting approval, or cases no person has triaged yet
                                  * @enum {string}
                                  */
-                                awaiting?: "approval";
+                                awaiting?: "approval" | "triage";
                                 priority?: string;
                                 /** @description full-text search in title and description */
                                 q?: string;

@@ -15,6 +15,7 @@ import { LinksPanel } from './LinksPanel';
 import { NotesPanel } from './NotesPanel';
 import { OriginalMessage } from './OriginalMessage';
 import { ScheduledRevokes } from './ScheduledRevokes';
+import { TriagePanel } from './TriagePanel';
 
 /** The whole story of one case on one screen: what it is, what can be done, and everything that happened. */
 export function CaseScreen() {
@@ -37,6 +38,7 @@ export function CaseScreen() {
       <CaseHeader detail={detail.data} type={type.data} nameOf={nameOf} />
       <div className="case-columns">
         <div className="case-main">
+          <TriagePanel caseId={id} detail={detail.data} />
           <CaseFields detail={detail.data} type={type.data} />
           <ContextPanel caseId={id} />
           <OriginalMessage detail={detail.data} />

@@ -59,7 +59,9 @@ export function QueueFilters({ filters, onChange, types, searchRef }: Props) {
           ['at_risk', 'At risk (under a fifth of the time left)'],
         ]}
       />
-      <Select label="Approval" value={filters.awaiting} onChange={(v) => set('awaiting', v)} options={[['approval', 'Awaiting approval']]} />
+      <Select label="Approval" value={filters.awaiting === 'approval' ? 'approval' : undefined} onChange={(v) => set('awaiting', v)} options={[['approval', 'Awaiting approval']]} />
+      {/* The same parameter: a case list waits for one thing at a time. */}
+      <Select label="Triage" value={filters.awaiting === 'triage' ? 'triage' : undefined} onChange={(v) => set('awaiting', v)} options={[['triage', 'Awaiting triage']]} />
       <div className="form-row">
         <label htmlFor="filter-queue">Queue</label>
         <input id="filter-queue" size={12} value={filters.queue ?? ''} onChange={(e) => set('queue', e.target.value.trim().toLowerCase())} />
