@@ -73,7 +73,8 @@ describe('latch verify on PostgreSQL names what a superuser tampered with', () =
       // The log names the same events: one changed after it was logged, one deleted.
       expect(verify.stdout).toMatch(/BROKEN {2}log: log leaf \d+: event [0-9a-f-]+ was changed after it was logged/);
       expect(verify.stdout).toMatch(/BROKEN {2}log: log leaf \d+: its event [0-9a-f-]+ was deleted/);
-      expect(verify.stdout).toMatch(/BROKEN {2}log: checkpoint \d+ does not match the log/);
+      // Only events changed, under intact leaves: no node or checkpoint is blamed for it.
+      expect(verify.stdout).not.toMatch(/log node|does not match the log/);
       expect(verify.stderr).toMatch(/problem\(s\) found/);
     } finally {
       await t.close();
