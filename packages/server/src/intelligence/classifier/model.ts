@@ -17,6 +17,22 @@ export interface ModelParts {
   trainingSetSha256: string;
 }
 
+/** Indices of the `n` largest values, largest first (ties: lower index first), without sorting them all. */
+function topIndices(values: Float64Array, n: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (top.length === n) {
+      if (v <= values[top[n - 1]!]!) continue;
+      top.pop();
+    }
+    let at = top.length;
+    while (at > 0 && values[top[at - 1]!]! < v) at--;
+    top.splice(at, 0, i);
+  }
+  return top;
+}
+
 export function base64Of(array: Float32Array): string {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
 }
@@ -50,9 +66,7 @@ export class LinearTextClassifier implements TextClassifier {
     const features = extract(text, vectorizer.options);
     const vector = vectorizer.vectorizeFeatures(features);
     const probabilities = softmax(scores(model, this.labels.length, vector, this.scratch), temperature);
-    const order = Array.from(probabilities.keys())
-      .sort((a, b) => probabilities[b]! - probabilities[a]! || a - b)
-      .slice(0, RANKED);
+    const order = topIndices(probabilities, RANKED);
     const best = order[0]!;
     const confidence = probabilities[best]!;
     return {
