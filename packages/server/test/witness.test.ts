@@ -3,7 +3,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatAddCheckpoint, formatCheckpoint, parseSignerKeys, rootOf, signNoteWithKeys } from '@latch/core';
+import { addWitnessCheck, formatAddCheckpoint, formatCheckpoint, generateSignerKey, parseSignerKeys, parseTrustFile, parseWitnessList, rootOf, signNoteWithKeys, verifyBundle } from '@latch/core';
 import { asc, count, desc, lt } from 'drizzle-orm';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,9 @@ describe('witnesses', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latch-witness-test-'));
   const witnessDir = join(dir, 'witness');
   const logKey = parseSignerKeys(TEST_LOG_KEY)[0]!;
+  // A second log, on PostgreSQL, that the same witness also accepts.
+  const pgLogKeyText = generateSignerKey('latch.test/pg-log');
+  const pgLogKey = parseSignerKeys(pgLogKeyText)[0]!;
   const trustFile = join(dir, 'trust.txt');
   const policyFile = join(dir, 'witnesses.txt');
   const witnessKeysFile = join(dir, 'witness-keys.txt');
@@ -30,7 +33,7 @@ describe('witnesses', () => {
   let a: TestLatch;
 
   async function startWitness(): Promise<{ verifierKey: string }> {
-    const child = spawn(process.execPath, [LATCH_BIN, 'witness', 'serve', '--data-dir', witnessDir, '--logs', trustFile, '--listen', `127.0.0.1:${port}`, '--name', 'witness.test/w1', '--json'], {
+    const child = spawn(process.execPath, [LATCH_BIN, 'witness', 'serve', '--data-dir', witnessDir, '--logs', join(dir, 'witness-logs.txt'), '--listen', `127.0.0.1:${port}`, '--name', 'witness.test/w1', '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     witness = child;
@@ -112,6 +115,7 @@ describe('witnesses', () => {
 
   beforeAll(async () => {
     writeFileSync(trustFile, `${logKey.verifierKey}\n`);
+    writeFileSync(join(dir, 'witness-logs.txt'), `${logKey.verifierKey}\n${pgLogKey.verifierKey}\n`);
     port = await freePort();
     witnessKey = (await startWitness()).verifierKey;
     writeFileSync(policyFile, `# the witnesses Latch submits checkpoints to\nlog ${logKey.verifierKey}\nwitness w1 ${witnessKey} http://127.0.0.1:${port}\nquorum w1\n`);
@@ -233,6 +237,31 @@ describe('witnesses', () => {
       expect(stolen.stdout).toMatch(/witness\.test\/w1\+[0-9a-f]{8}: cosignature does not verify/);
     } finally {
       await b.close();
+    }
+  }, 240_000);
+
+  it('cosigns a log on PostgreSQL too, and its bundle passes the witness check', async () => {
+    const pg = await startTestLatch('postgres', { LATCH_LOG_KEY: pgLogKeyText, LATCH_WITNESSES: policyFile, LATCH_WITNESS_RETRY_MAX_MS: '300' });
+    try {
+      const caseId = await createCase(pg);
+      const size = await cosignedUpTo(pg);
+      const bundle = await exportBundle(pg, caseId, 'postgres.zip');
+      const files = new Map(Object.entries(unzipSync(readFileSync(bundle))).map(([name, bytes]) => [name, Buffer.from(bytes)]));
+      const report = addWitnessCheck(verifyBundle(files, { trusted: parseTrustFile(pgLogKey.verifierKey) }), files, parseWitnessList(witnessKey), { minWitnesses: 1 });
+      expect(report.failures).toEqual([]);
+      expect(report.checks.find((c) => c.name === 'witnesses')).toMatchObject({ ok: true, detail: expect.stringMatching(/^cosigned by witness\.test\/w1 /) });
+      expect(report.checkpoint!.size).toBeGreaterThanOrEqual(size);
+      // Another process on the database learns the size the witness holds from log_cosignatures.
+      await createCase(pg);
+      await pg.ctx.log.sequencer.drain();
+      await pg.ctx.log.witnesses!.stop();
+      const { WitnessCosigner } = await import('../src/witness/cosigner.js');
+      const fresh = new WitnessCosigner(pg.ctx.database, pg.ctx.log.witnesses!.policy, { log: () => undefined, retryMaxMs: 300 });
+      await fresh.sync();
+      await fresh.stop();
+      expect(await newestCosignedSize(pg)).toBe(await newestCheckpointSize(pg));
+    } finally {
+      await pg.close();
     }
   }, 240_000);
 
