@@ -9,12 +9,15 @@ import {
   ValidationError,
   type Actor,
   type CaseVisibility,
+  type EventDraft,
   type Priority,
   type Principal,
+  type SealedEvent,
 } from '@latch/core';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, type SQLWrapper } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import { requestCaseContext, type ContextSources } from '../context/request-context.js';
+import { beginTriage } from '../intelligence/triage-state.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { cases, users } from '../db/schema.js';
@@ -34,6 +37,15 @@ export interface NewCase {
   readonly partialFields?: boolean | undefined;
 }
 
+/**
+ * Events a caller records right after `case.created`, in the same append (one round trip), with the
+ * rows that go with them (intake: `intake.received` and the message's row, by the sealed event's id).
+ */
+export type AlsoOnCreate = (row: { readonly id: string }) => {
+  readonly events: readonly EventDraft[];
+  readonly alongside?: (sealed: readonly SealedEvent[]) => SQLWrapper[];
+};
+
 /** The subject personal data on a case is about: its requester, by email, else the case itself. */
 export function subjectOf(row: Pick<CaseRow, 'id' | 'requesterEmail'>): string {
   return row.requesterEmail ?? `case:${row.id}`;
@@ -45,7 +57,7 @@ export function subjectOf(row: Pick<CaseRow, 'id' | 'requesterEmail'>): string {
  * (requests from people), a case they could not see afterwards is refused (QUEUE_NOT_OWNED)
  * rather than created and lost to them. With `context` (the deployment's scheduler and plugins),
  * the plugins that give context on the type are asked for it after commit, through the job queue:
- * every channel that opens cases (the API, intake) gets it here.
+ * every channel that opens cases (the API, intake) gets it here, and triage begins (intelligence/).
  */
 export async function createCase(
   tx: Tx,
@@ -55,6 +67,7 @@ export async function createCase(
   input: NewCase,
   visibility?: CaseVisibility,
   context?: ContextSources,
+  also?: AlsoOnCreate,
 ): Promise<CaseRow> {
   const type = registry.latest(input.type);
   const definition = type.definition;
@@ -98,6 +111,7 @@ export async function createCase(
       yourQueues: visibility.queues,
     });
   }
+  const more = also?.(row);
   await appendEvents(
     tx,
     row.id,
@@ -123,10 +137,13 @@ export async function createCase(
           dueAt: row.dueAt?.toISOString() ?? null,
         },
       },
+      ...(more?.events ?? []),
     ],
-    { subject: subjectOf(row), newStream: true, alongside: tx.insert(cases).values(row) },
+    { subject: subjectOf(row), newStream: true, alongside: (sealed) => [tx.insert(cases).values(row), ...(more?.alongside?.(sealed) ?? [])] },
   );
   if (context) await requestCaseContext(tx, context, row);
+  // Opened by intake, a requester or a script: a triage suggestion is asked for after commit.
+  if (context) await beginTriage(tx, context.scheduler, principal, actor, row);
   return { ...row, search: null };
 }
 
