@@ -204,7 +204,7 @@ describe.each(DB_KINDS)('role set changes across restarts on %s', (kind) => {
       (error: unknown) => error,
     );
     expect(failure).toBeInstanceOf(StartupError);
-    expect((failure as Error).message).toMatch(/refund\.v\d+\.yaml: policy \w+: step '.+' names role 'refund_approver', which .*roles\.yaml does not define/);
+    expect((failure as Error).message).toMatch(/refund\.v\d+\.yaml:\d+:\d+: error POLICY_ROLE_UNDEFINED: policy \w+: step '.+' names role 'refund_approver', which .*roles\.yaml does not define/);
   });
 
   it('refuses malformed roles with the path of the problem', async () => {
