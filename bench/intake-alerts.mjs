@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { drive, freshPostgres, latch, latchBin, machine, percentile, request, root } from './lib.mjs';
+import { drive, freshPostgres, latch, latchBin, load, machine, percentile, request, root } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { posts: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, fingerprints: { type: 'string', default: '200' }, only: { type: 'string' } },
@@ -85,11 +85,12 @@ for (const kind of ['pglite', 'postgres']) {
       return res.status === 200 ? undefined : `${res.status} ${res.body.slice(0, 200)}`;
     };
     for (let i = 0; i < 200; i++) await post(total + i); // warm-up (its own ids)
+    const loadBefore = load();
     const run = await drive(total, concurrency, (i) => post(i));
     await server.stop();
     const rate = total / run.seconds;
     console.log(
-      `${kind.padEnd(8)} ${rate.toFixed(0).padStart(6)} alerts/s   p50 ${percentile(run.latencies, 50).toFixed(1)} ms   p99 ${percentile(run.latencies, 99).toFixed(1)} ms   failures ${run.failures}${run.firstFailure ? ` (first: ${run.firstFailure})` : ''}   ${rate >= 1000 ? 'meets' : 'below'} the 1,000/s target`,
+      `${kind.padEnd(8)} ${rate.toFixed(0).padStart(6)} alerts/s   p50 ${percentile(run.latencies, 50).toFixed(1)} ms   p99 ${percentile(run.latencies, 99).toFixed(1)} ms   failures ${run.failures}${run.firstFailure ? ` (first: ${run.firstFailure})` : ''}   ${rate >= 1000 ? 'meets' : 'below'} the 1,000/s target; ${loadBefore} before, ${load()} after`,
     );
   } finally {
     await database?.drop();

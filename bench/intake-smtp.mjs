@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { drive, freshPostgres, latch, machine, percentile, request, root, serve } from './lib.mjs';
+import { drive, freshPostgres, latch, load, machine, percentile, request, root, serve } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, sample: { type: 'string', default: '50' }, only: { type: 'string' }, config: { type: 'string' } },
@@ -50,6 +50,7 @@ for (const [index, kind] of ['pglite', 'postgres'].entries()) {
     };
     // warm-up
     await drive(100, concurrency, (i) => send(total + i));
+    const loadBefore = load();
     const { seconds, latencies, failures, firstFailure } = await drive(total, concurrency, send);
     transport.close();
 
@@ -66,7 +67,7 @@ for (const [index, kind] of ['pglite', 'postgres'].entries()) {
     const rate = total / seconds;
     console.log(
       `${kind.padEnd(8)} ${rate.toFixed(0)} messages/s (${rate >= TARGET ? 'meets' : 'below'} ${TARGET}/s), p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-        `${failures} failures${firstFailure ? ` (first: ${firstFailure})` : ''}; read back ${verified}/${sample} sampled: one case each with its raw source`,
+        `${failures} failures${firstFailure ? ` (first: ${firstFailure})` : ''}; read back ${verified}/${sample} sampled: one case each with its raw source; ${loadBefore} before, ${load()} after`,
     );
   } finally {
     await database?.drop();

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -81,7 +81,8 @@ export async function serve(env, port) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // Up to three minutes: a machine shared with other work starts a server slowly.
+  for (let i = 0; i < 1800; i++) {
     try {
       if ((await request(base, 'GET', '/readyz')).status === 200) return { base, stop: () => stop(child) };
     } catch {
@@ -132,4 +133,9 @@ export async function drive(n, concurrency, work) {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { seconds, latencies, failures, firstFailure };
+}
+
+/** The machine's load averages (1, 5, 15 min) and core count: figures on a shared machine are read with these. */
+export function load() {
+  return `load average ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores`;
 }

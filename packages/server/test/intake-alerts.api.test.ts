@@ -144,4 +144,26 @@ describe.each(DB_KINDS)('intake by signed alert webhook (%s)', (kind) => {
     expect(reopened.outcome).toBe('created');
     expect(reopened.caseId).not.toBe(one.caseId);
   });
+
+  it('concurrent deliveries (committed together) of a new fingerprint open one case; each delivery is on it once; a replay among them is refused', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => payload([{ fp: 'ee01', status: 'firing', startsAt: `2026-02-01T10:${String(i).padStart(2, '0')}:00Z` }]));
+    const others = Array.from({ length: 6 }, (_, i) => payload([{ fp: `ef0${i}`, status: 'firing' }]));
+    const replayedHeaders = signed(others[0]!);
+    const answers = await Promise.all([
+      ...bodies.map((body) => send(body, signed(body))),
+      ...others.map((body, i) => send(body, i === 0 ? replayedHeaders : signed(body))),
+      send(others[0]!, replayedHeaders),
+    ]);
+    const replays = answers.filter((res) => res.statusCode === 400);
+    expect(replays.map((res) => res.json().error.code)).toEqual(['WEBHOOK_REPLAYED']);
+    expect(answers.filter((res) => res.statusCode === 200)).toHaveLength(bodies.length + others.length);
+    const cc = answers.slice(0, bodies.length).map((res) => res.json().cases[0] as { caseId: string; outcome: string });
+    expect(new Set(cc.map((c) => c.caseId)).size).toBe(1);
+    expect(cc.filter((c) => c.outcome === 'created')).toHaveLength(1);
+    expect((await kinds(cc[0]!.caseId)).filter((k: string) => k === 'alert.fired')).toHaveLength(bodies.length);
+    const intake = (await get(`/api/v1/cases/${cc[0]!.caseId}/intake`)).items as { rawSha256: string }[];
+    expect(new Set(intake.map((m) => m.rawSha256))).toEqual(new Set(bodies.map((body) => sha256Hex(Buffer.from(body)))));
+    const cd = answers.slice(bodies.length, bodies.length + others.length).map((res) => res.json().cases[0] as { caseId: string; outcome: string });
+    expect(new Set(cd.map((c) => c.caseId)).size).toBe(others.length);
+  });
 });

@@ -33,7 +33,7 @@ describe('intake.yaml is checked at startup', () => {
   it('refuses an unknown case type when Latch starts', async () => {
     const dir = intakeConfigDir('addresses: { a@b.c: { type: refnud } }');
     try {
-      await expect(startTestLatch('pglite', { LATCH_CONFIG_DIR: dir })).rejects.toThrow(/intake\.yaml: \/addresses\/a@b\.c\/type 'refnud' is not a known case type/);
+      await expect(startTestLatch('pglite', { LATCH_CONFIG_DIR: dir })).rejects.toThrow(/intake\.yaml:\d+:\d+: error INTAKE_UNKNOWN_CASE_TYPE: \/addresses\/a@b\.c\/type 'refnud' is not a known case type/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -128,5 +128,38 @@ describe.each(DB_KINDS)('intake core (%s)', (kind) => {
     expect(bytes!.data.length).toBe(0);
     const missing = await t.app.inject({ method: 'POST', url: '/api/v1/intake/quarantine/01900000-0000-7000-8000-000000000000/release', headers: admin });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('pages the quarantine list with limit and a cursor, newest first, each item once; a foreign cursor is 400 INVALID_CURSOR', async () => {
+    const held = await t.ctx.database.write(async (tx) => {
+      const rows = [];
+      for (let i = 0; i < 5; i++) {
+        rows.push(await quarantineIntake(tx, { channel: 'alert', source: 'paging', reason: 'malformed', detail: `page item ${i}`, raw: raw(`paging ${i}`), rawType: 'application/json', subject: undefined }));
+      }
+      return rows;
+    });
+    const admin = bearer(t.users.admin);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await t.app.inject({ url: `/api/v1/intake/quarantine?status=held&limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: admin });
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json() as { items: { id: string; source: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.filter((item) => item.source === 'paging').map((item) => item.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(cursor).toBeNull();
+    expect(seen).toEqual(held.map((row) => row.id).reverse());
+    const all = (await t.app.inject({ url: '/api/v1/intake/quarantine?status=held&limit=200', headers: admin })).json();
+    expect(all.nextCursor).toBeNull();
+    for (const bad of ['nonsense', Buffer.from(JSON.stringify(['not-a-uuid'])).toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
+      const res = await t.app.inject({ url: `/api/v1/intake/quarantine?cursor=${bad}`, headers: admin });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('INVALID_CURSOR');
+    }
+    expect((await t.app.inject({ url: '/api/v1/intake/quarantine?limit=0', headers: admin })).statusCode).toBe(400);
   });
 });

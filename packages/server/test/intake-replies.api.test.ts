@@ -74,20 +74,32 @@ describe.each(DB_KINDS)('replies to the requester (%s)', (kind) => {
     ]);
   });
 
-  it('a relay that refuses at first gets the reply again from the job queue', async () => {
+  it('a relay that refuses at first gets the reply again from the job queue, each failure on the case’s timeline by its code', async () => {
     const caseId = await openByMail('ravi@customer.example', 'Toaster 8811', 'Toaster8811 burns everything.', '<toaster-8811@customer.example>');
+    const failures = async () =>
+      ((await get(`/api/v1/cases/${caseId}/timeline`)).items as { kind: string; outcome: string; data: Record<string, unknown>; presentation: { summary: string } }[]).filter((e) => e.kind === 'case.reply_failed');
     relay.state.failing = true;
+    let replyId: string;
     try {
-      expect((await reply(caseId, 'We will replace it.')).statusCode).toBe(202);
+      const queued = await reply(caseId, 'We will replace it.');
+      expect(queued.statusCode).toBe(202);
+      replyId = queued.json().id;
       await vi.waitFor(async () => {
         const rows = resultRows<{ state: string }>(await t.ctx.database.db.execute(sql`select state from pgboss.job where name = ${INTAKE_REPLY_QUEUE} and state = 'retry'`));
         expect(rows.length).toBeGreaterThan(0);
       }, WAIT);
+      await vi.waitFor(async () => expect((await failures()).length).toBeGreaterThan(0), WAIT);
       expect(sentTo('ravi@customer.example')).toHaveLength(0);
     } finally {
       relay.state.failing = false;
     }
     await vi.waitFor(() => expect(sentTo('ravi@customer.example')).toHaveLength(1), WAIT);
+    const failed = await failures();
+    // The relay refused MAIL FROM with 451 "mailbox unavailable": the timeline keeps the code, never that text.
+    expect(failed[0]).toMatchObject({ outcome: 'failed', data: { replyId: replyId!, reason: 'smtp:EENVELOPE 451', attempt: 1, retrying: true } });
+    expect(failed.map((e) => e.data.attempt)).toEqual(failed.map((_, i) => i + 1));
+    expect(JSON.stringify(failed)).not.toMatch(/mailbox unavailable|ravi@/);
+    expect(failed[0]!.presentation.summary).toBe('A reply to the requester was not sent (smtp:EENVELOPE 451, attempt 1); it will be tried again');
   });
 
   it('refuses a case without a requester address, people who cannot see or work the case, and an empty body', async () => {

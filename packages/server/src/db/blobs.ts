@@ -8,7 +8,12 @@ import { blobs } from './schema.js';
  * owner's data, and the erased case's own references stay refused (privacy/erased-content.ts).
  */
 export async function putBlob(tx: Tx, sha256: string, data: Buffer): Promise<void> {
-  await tx
+  await blobUpsert(tx, sha256, data);
+}
+
+/** putBlob's statement, unrun: for a caller that sends it with others in one round trip (appendEvents' `alongside`). */
+export function blobUpsert(tx: Tx, sha256: string, data: Buffer) {
+  return tx
     .insert(blobs)
     .values({ sha256, size: data.length, data })
     .onConflictDoUpdate({ target: blobs.sha256, set: { data: sql`excluded.data` }, where: sql`octet_length(${blobs.data}) <> ${blobs.size}` });

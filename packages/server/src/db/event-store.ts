@@ -24,6 +24,8 @@ export interface AppendOptions {
   readonly subject: string;
   /** True when the stream is new in this transaction (a case being created): no head to lock. */
   readonly newStream?: boolean;
+  /** The stream's head as the caller already locked it (FOR UPDATE) in this transaction: not locked again. */
+  readonly head?: StreamHead;
   /**
    * Data-modifying statements to run in the same round trip: the insert of the case itself, or
    * rows that refer to the sealed events (a decision and its event id).
@@ -44,7 +46,7 @@ export interface AppendOptions {
  * update that holds the row and waits for the head. Deadlocks left over are retried by Database.write.
  */
 export async function appendEvents(tx: Tx, stream: string, drafts: readonly EventDraft[], options: AppendOptions): Promise<SealedEvent[]> {
-  const head = options.newStream ? { stream, seq: 0, hash: null } : await lockHead(tx, stream);
+  const head = options.newStream ? { stream, seq: 0, hash: null } : (options.head ?? (await lockHead(tx, stream)));
   const sealed = sealEvents(drafts, head);
   const last = sealed[sealed.length - 1];
   if (!last) return [];

@@ -69,13 +69,39 @@ export function registerReleaser(channel: string, releaser: Releaser): void {
   releasers.set(channel, releaser);
 }
 
-export async function listQuarantine(db: Queryable, options: { status?: string | undefined; before?: string | undefined; limit: number }): Promise<QuarantineRow[]> {
-  return db
+/**
+ * A page of the quarantine, newest first: `limit` items and the cursor of the next page (null on the
+ * last). The cursor is opaque to clients; `before` (an item's id) is the older way to say the same.
+ */
+export async function listQuarantine(
+  db: Queryable,
+  options: { status?: string | undefined; before?: string | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
+  const before = options.cursor !== undefined ? decodeQuarantineCursor(options.cursor) : options.before;
+  const rows = await db
     .select()
     .from(intakeQuarantine)
-    .where(and(options.status ? eq(intakeQuarantine.status, options.status) : undefined, options.before ? lt(intakeQuarantine.id, options.before) : undefined))
+    .where(and(options.status ? eq(intakeQuarantine.status, options.status) : undefined, before ? lt(intakeQuarantine.id, before) : undefined))
     .orderBy(desc(intakeQuarantine.id))
-    .limit(options.limit);
+    .limit(options.limit + 1);
+  const items = rows.slice(0, options.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > options.limit && last ? Buffer.from(JSON.stringify([last.id])).toString('base64url') : null };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function decodeQuarantineCursor(cursor: string): string {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    position = undefined;
+  }
+  if (!Array.isArray(position) || position.length !== 1 || typeof position[0] !== 'string' || !UUID.test(position[0])) {
+    throw new LatchError('INVALID_CURSOR', 'The cursor is not one this listing returned');
+  }
+  return position[0];
 }
 
 export async function readQuarantined(db: Queryable, id: string): Promise<{ item: QuarantineRow; raw: Buffer }> {

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRefreshCase } from './cases';
 import { api, call } from './client';
 
@@ -18,9 +18,14 @@ export function useSendReply(caseId: string) {
   });
 }
 
-/** Intakes held back, newest first. */
+/** Intakes held back, newest first, a page at a time (fetchNextPage follows the server's cursor). */
 export function useQuarantine(status: 'held' | 'released' | 'discarded') {
-  return useQuery({ queryKey: ['intake', 'quarantine', status], queryFn: () => call(api.GET('/api/v1/intake/quarantine', { params: { query: { status } } })) });
+  return useInfiniteQuery({
+    queryKey: ['intake', 'quarantine', status],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) => call(api.GET('/api/v1/intake/quarantine', { params: { query: { status, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
 }
 
 /** Releases or discards a held item (both on the record). */

@@ -4051,12 +4051,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Intakes held back (bounces, auto-replies, loops, floods, hostile input), newest first, with the reason for each */
+        /**
+         * Intakes held back (bounces, auto-replies, loops, floods, hostile input), newest first, with the reason for each, a page at a time
+         * @description `limit` items per page; `nextCursor` (null on the last page) asks for the next as `cursor`. A cursor not from this listing is 400 INVALID_CURSOR.
+         */
         get: {
             parameters: {
                 query?: {
+                    /** @description Items older than this one (cursor says the same, opaquely) */
                     before?: string;
-                    limit?: number;
+                    cursor?: string;
+                    /** @description Items per page, 1–200 (default 50) */
+                    limit?: string;
                     status?: "held" | "released" | "discarded";
                 };
                 header?: never;
@@ -4093,6 +4099,7 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "held" | "released" | "discarded";
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -6691,6 +6698,49 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Liveness: the process answers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status?: "ok";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format)
+         * @description Request latency by route, jobs by queue and outcome, executions by plugin and outcome, intake by channel, approvals waiting, log size and checkpoint age, and process metrics. Needs the metrics:read permission or the LATCH_METRICS_TOKEN bearer token.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -6724,6 +6774,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Readiness: database, migrations, log signing, plugins */
         get: {
             parameters: {
                 query?: never;
@@ -6738,7 +6789,84 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            checks: {
+                                database?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                logSigning?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                migrations?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                plugins?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            status: "ready" | "not ready";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checks: {
+                                database?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                logSigning?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                migrations?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                plugins?: {
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    status: "ok" | "failed" | "not_configured";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            /** @enum {string} */
+                            status: "ready" | "not ready";
+                        };
+                    };
                 };
             };
         };

@@ -56,22 +56,36 @@ const intakeMessage = {
 
 /** The quarantine (admins) and what intake brought to a case. */
 export const intakeRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app) => {
-  app.get<{ Querystring: { status?: string; before?: string; limit?: number } }>(
+  app.get<{ Querystring: { status?: string; before?: string; cursor?: string; limit?: string } }>(
     '/api/v1/intake/quarantine',
     {
       config: { permission: 'intake:manage' },
       schema: {
         tags: ['intake'],
-        summary: 'Intakes held back (bounces, auto-replies, loops, floods, hostile input), newest first, with the reason for each',
+        summary: 'Intakes held back (bounces, auto-replies, loops, floods, hostile input), newest first, with the reason for each, a page at a time',
+        description: '`limit` items per page; `nextCursor` (null on the last page) asks for the next as `cursor`. A cursor not from this listing is 400 INVALID_CURSOR.',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { status: { type: 'string', enum: ['held', 'released', 'discarded'] }, before: uuid, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          properties: {
+            status: { type: 'string', enum: ['held', 'released', 'discarded'] },
+            cursor: { type: 'string', maxLength: 200 },
+            before: { ...uuid, description: 'Items older than this one (cursor says the same, opaquely)' },
+            // A query string is text: 1–200 as digits (as the case list takes it).
+            limit: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|200)$', description: 'Items per page, 1–200 (default 50)' },
+          },
         },
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: quarantined } } }, ...errors(400, 401, 403) },
+        response: {
+          200: { type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: quarantined }, nextCursor: { anyOf: [{ type: 'string' }, { type: 'null' }] } } },
+          ...errors(400, 401, 403),
+        },
       },
     },
-    async (request) => ({ items: (await listQuarantine(ctx.database.db, { status: request.query.status, before: request.query.before, limit: request.query.limit ?? 50 })).map(presentQuarantined) }),
+    async (request) => {
+      const { status, before, cursor, limit } = request.query;
+      const page = await listQuarantine(ctx.database.db, { status, before, cursor, limit: Number(limit ?? 50) });
+      return { items: page.items.map(presentQuarantined), nextCursor: page.nextCursor };
+    },
   );
 
   app.post<{ Params: { id: string } }>(

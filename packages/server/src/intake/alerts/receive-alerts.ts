@@ -1,15 +1,14 @@
 import { LatchError, type Json } from '@latch/core';
-import { desc, eq } from 'drizzle-orm';
-import { subjectOf } from '../../cases/create-case.js';
+import { sql } from 'drizzle-orm';
 import type { LatchContext } from '../../context.js';
-import type { Tx } from '../../db/database.js';
-import { appendEvents } from '../../db/event-store.js';
-import { cases, idempotencyKeys, intakeMessages } from '../../db/schema.js';
+import { resultRows, type Tx } from '../../db/database.js';
+import { idempotencyKeys } from '../../db/schema.js';
 import { sha256Hex } from '@latch/core';
+import { intakeCommits } from '../group-commit.js';
 import type { IntakeConfig } from '../intake-config.js';
 import { quarantineIntake, registerReleaser } from '../quarantine.js';
-import { INTAKE_ACTOR, receiveIntakeIn, threadKeyHash, type IntakeInput, type IntakeOutcome } from '../receive-intake.js';
-import { fingerprintOf, parseAlertmanager, type Alert, type AlertmanagerPayload } from './alertmanager.js';
+import { INTAKE_ACTOR, intakeKeyLock, receiveIntakeIn, type IntakeInput, type IntakeOutcome } from '../receive-intake.js';
+import { fingerprintOf, parseAlertmanager, type Alert } from './alertmanager.js';
 import type { AlertSource } from './alert-sources.js';
 import { verifyDelivery, type DeliveryHeaders } from './verify-delivery.js';
 
@@ -35,68 +34,68 @@ export interface AlertCase {
  */
 export async function receiveAlerts(ctx: Ctx, source: AlertSource, headers: Partial<DeliveryHeaders>, raw: Buffer): Promise<AlertCase[]> {
   const freshness = verifyDelivery(source.webhook, headers, raw);
+  const payload = parseAlertmanager(raw);
+  const groups = new Map<string, Alert[]>();
+  if (!('problem' in payload)) for (const alert of payload.alerts) groups.set(fingerprintOf(alert), [...(groups.get(fingerprintOf(alert)) ?? []), alert]);
+  const firstKey = groups.size > 0 ? alertKey(source.name, groups.keys().next().value!) : undefined;
   const hold = (tx: Tx, reason: string, detail: string) => quarantineIntake(tx, { channel: ALERT_CHANNEL, source: source.name, reason, detail, raw, rawType: JSON_TYPE, subject: undefined });
-  const outcome = await ctx.database.write(async (tx): Promise<AlertCase[] | LatchError> => {
+  // Committed with the deliveries that arrived meanwhile (group commit); answered once that commit is durable.
+  const outcome = await intakeCommits(ctx.database).run(firstKey ?? `alert:${source.name}`, async (tx): Promise<AlertCase[] | LatchError> => {
     if (freshness === 'stale') {
       await hold(tx, 'stale', `Signed at ${new Date(Number(headers.timestamp) * 1000).toISOString()}, more than five minutes from the time received`);
       return new LatchError('WEBHOOK_TIMESTAMP_STALE', 'The delivery’s webhook-timestamp is more than five minutes from now; it was held, not received');
     }
-    const recorded = await tx
+    // The webhook-id recorded (a replay finds it), and the first fingerprint's lock taken, in one round trip.
+    const record = tx
       .insert(idempotencyKeys)
       .values({ principal: `alert:${source.name}`, key: headers.id!, method: 'POST', path: `/api/v1/intake/alerts/${source.name}`, requestHash: sha256Hex(raw), statusCode: 200, body: {} })
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
-    if (recorded.length === 0) {
+    const lock = firstKey ? sql`, ${intakeKeyLock(firstKey)} as locked` : sql``;
+    const [recorded] = resultRows<{ recorded: number }>(await tx.execute(sql`with recorded as (${record.getSQL()}) select (select count(*) from recorded)::int as recorded${lock}`));
+    if (!recorded?.recorded) {
       await hold(tx, 'replayed', `webhook-id ${headers.id!.slice(0, 100)} was received before`);
       return new LatchError('WEBHOOK_REPLAYED', `Delivery ${headers.id!.slice(0, 100)} was already received; a replay changes nothing`, { webhookId: headers.id });
     }
-    const payload = parseAlertmanager(raw);
     if ('problem' in payload) {
       await hold(tx, 'malformed', payload.problem);
       return new LatchError('VALIDATION_FAILED', `${payload.problem}; the delivery was held, not received`);
     }
-    return receivePayload(tx, ctx, source.name, source.target, raw, payload);
+    return receiveGroups(tx, ctx, source.name, source.target, raw, groups);
   });
   if (outcome instanceof LatchError) throw outcome;
   return outcome;
 }
 
-/** Each fingerprint's alerts, in the order they came, into the case that fingerprint has open (or a new one). */
-async function receivePayload(tx: Tx, ctx: Ctx, source: string, target: AlertSource['target'], raw: Buffer, payload: AlertmanagerPayload): Promise<AlertCase[]> {
-  const groups = new Map<string, Alert[]>();
-  for (const alert of payload.alerts) groups.set(fingerprintOf(alert), [...(groups.get(fingerprintOf(alert)) ?? []), alert]);
+const alertKey = (source: string, fingerprint: string) => `alert:${source}:${fingerprint}`;
+
+/**
+ * Each fingerprint's alerts, in the order they came, into the case that fingerprint has open (or a
+ * new one), with `alert.fired` / `alert.resolved` per alert in the same append as `intake.received`.
+ * The fingerprint's lock is held before its latest case is looked up, so two deliveries of a new
+ * fingerprint open one case, not two.
+ */
+async function receiveGroups(tx: Tx, ctx: Ctx, source: string, target: AlertSource['target'], raw: Buffer, groups: ReadonlyMap<string, readonly Alert[]>): Promise<AlertCase[]> {
   const results: AlertCase[] = [];
+  let first = true;
   for (const [fingerprint, alerts] of groups) {
-    const key = `alert:${source}:${fingerprint}`;
     // A firing alert follows only an open case (a closed one stays closed: the alert opens a new case);
     // a resolution alone follows the latest case whatever its status, so it never opens a case of its own.
-    const latest = await latestCase(tx, ctx, key);
-    const follow = latest !== undefined && (latest.open || alerts.every((a) => a.status === 'resolved'));
-    const result = await receiveIntakeIn(tx, ctx, intakeOf(source, target, raw, key, fingerprint, alerts, follow));
-    if (result.outcome !== 'duplicate') {
-      await appendEvents(
-        tx,
-        result.caseId,
-        alerts.map((alert) => ({ kind: alert.status === 'firing' ? 'alert.fired' : 'alert.resolved', actor: INTAKE_ACTOR, data: alertFacts(source, fingerprint, alert) })),
-        { subject: subjectOf({ id: result.caseId, requesterEmail: null }) },
-      );
-    }
+    const onlyResolved = alerts.every((a) => a.status === 'resolved');
+    const follow = (latest: { typeKey: string; typeVersion: number; status: string }) => onlyResolved || !isFinal(ctx, latest);
+    const result = await receiveIntakeIn(tx, ctx, intakeOf(source, target, raw, alertKey(source, fingerprint), fingerprint, alerts, true), {
+      follow,
+      keyLocked: first,
+      events: alerts.map((alert) => ({ kind: alert.status === 'firing' ? 'alert.fired' : 'alert.resolved', actor: INTAKE_ACTOR, data: alertFacts(source, fingerprint, alert) })),
+    });
+    first = false;
     results.push({ fingerprint, caseId: result.caseId, outcome: result.outcome, alerts: alerts.length });
   }
   return results;
 }
 
-async function latestCase(tx: Tx, ctx: Ctx, key: string): Promise<{ id: string; open: boolean } | undefined> {
-  const [row] = await tx
-    .select({ id: cases.id, typeKey: cases.typeKey, typeVersion: cases.typeVersion, status: cases.status })
-    .from(intakeMessages)
-    .innerJoin(cases, eq(cases.id, intakeMessages.caseId))
-    .where(eq(intakeMessages.messageKey, threadKeyHash(key)))
-    .orderBy(desc(intakeMessages.id))
-    .limit(1);
-  if (!row) return undefined;
-  const final = ctx.caseTypes.get(row.typeKey, row.typeVersion).definition.statuses.find((s) => s.key === row.status)?.final === true;
-  return { id: row.id, open: !final };
+function isFinal(ctx: Ctx, row: { typeKey: string; typeVersion: number; status: string }): boolean {
+  return ctx.caseTypes.get(row.typeKey, row.typeVersion).definition.statuses.find((s) => s.key === row.status)?.final === true;
 }
 
 function intakeOf(source: string, target: AlertSource['target'], raw: Buffer, key: string, fingerprint: string, alerts: readonly Alert[], follow: boolean): IntakeInput {
@@ -142,5 +141,5 @@ registerReleaser(ALERT_CHANNEL, async (config: IntakeConfig, item, raw): Promise
   if (alerts.length === 0) return { channel: ALERT_CHANNEL, source: item.source, raw, rawType: JSON_TYPE, target, parsed: { title: '(unreadable alert delivery)', body: '' } };
   // Released as one intake for its first fingerprint, opening a case (never following one: a person decided).
   const fingerprint = fingerprintOf(alerts[0]!);
-  return intakeOf(item.source, target, raw, `alert:${item.source}:${fingerprint}`, fingerprint, alerts.filter((a) => fingerprintOf(a) === fingerprint), false);
+  return intakeOf(item.source, target, raw, alertKey(item.source, fingerprint), fingerprint, alerts.filter((a) => fingerprintOf(a) === fingerprint), false);
 });

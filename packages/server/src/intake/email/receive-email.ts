@@ -1,4 +1,5 @@
 import type { LatchContext } from '../../context.js';
+import { intakeCommits } from '../group-commit.js';
 import type { IntakeConfig } from '../intake-config.js';
 import { quarantineIntake, registerReleaser, type QuarantineRow } from '../quarantine.js';
 import { receiveIntakeIn, type IntakeInput, type IntakeResult } from '../receive-intake.js';
@@ -24,7 +25,7 @@ export type EmailOutcome = IntakeResult | { readonly caseId: undefined; readonly
 const guards = new WeakMap<IntakeConfig, FloodGuard>();
 
 /**
- * Receives one message, durably, in one transaction: a case opened or followed, or a quarantined
+ * Receives one message, durably, in one transaction (shared with others received meanwhile): a case opened or followed, or a quarantined
  * item with its reason. Either way the raw message is stored by SHA-256 before this returns, so the
  * SMTP `250` (or IMAP's \Seen) that follows never acknowledges something lost.
  */
@@ -48,7 +49,8 @@ export async function receiveEmail(ctx: Pick<LatchContext, 'database' | 'caseTyp
     if (guard.over(sender)) flood = { reason: 'flood', detail: `${guard.count(sender)} messages from this sender in the last hour; the limit is ${config.email.limits.perSenderPerHour}` };
   }
   const hold = held ?? flood;
-  return ctx.database.write(async (tx): Promise<EmailOutcome> => {
+  // Committed with the messages that arrived meanwhile (group commit); the caller answers once that commit is durable.
+  return intakeCommits(ctx.database).run(mail?.messageId ?? sender ?? email.address, async (tx): Promise<EmailOutcome> => {
     if (hold || !mail) {
       const reason = hold ?? { reason: 'malformed', detail: 'The message could not be parsed' };
       const row = await quarantineIntake(tx, { channel: EMAIL_CHANNEL, source: email.address, ...reason, raw: email.raw, rawType: RFC822, subject: sender });

@@ -27,7 +27,7 @@ export function QuarantineScreen() {
   const [status, setStatus] = useState<Status>('held');
   const items = useQuarantine(status);
   const decide = useDecideQuarantined();
-  const list = items.data?.items ?? [];
+  const list = items.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <h1>Quarantine</h1>
@@ -69,6 +69,11 @@ export function QuarantineScreen() {
           </li>
         ))}
       </ul>
+      {items.hasNextPage && (
+        <button type="button" onClick={() => void items.fetchNextPage()} disabled={items.isFetchingNextPage}>
+          {items.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </button>
+      )}
     </>
   );
 }
