@@ -78,6 +78,8 @@ const LINES: ReadonlyArray<[EventDraft, string]> = [
   [{ kind: 'user.updated', actor: ana, data: { userId: BO, roles: { old: [], new: ['operator'] } } }, 'Ana Ruiz changed a user account'],
   [{ kind: 'token.created', actor: ana, data: { tokenId: 't', userId: ANA, scopes: ['*'] } }, 'Ana Ruiz created an API token for Ana Ruiz'],
   [{ kind: 'roles.defined', actor: { type: 'system', id: 'roles' }, data: { version: 2, sha256: 'ab', roles: { admin: {}, vendor_approver: {} } } }, 'Role set version 2 took effect (roles.yaml: admin, vendor_approver)'],
+  [{ kind: 'config.reloaded', actor: ana, data: { caseTypes: [{ key: 'refund', version: 7, policies: [] }], roleSet: 3, rolesChanged: false, teamsChanged: false, intakeChanged: false, restartNeeded: [], warnings: 0 } }, 'Ana Ruiz reloaded the configuration: new case type versions refund v7, role set version 3'],
+  [{ kind: 'config.reload_refused', actor: { type: 'system', id: 'sighup' }, outcome: 'refused', data: { errors: 2, problems: [] } }, 'Latch (sighup) asked for a configuration reload; refused with 2 error(s), the running configuration stayed in force'],
   [{ kind: 'token.revoked', actor: ana, data: { tokenId: 't', userId: BO, alsoRevoked: [] } }, 'Ana Ruiz revoked an API token of Bo Chen'],
   [{ kind: 'delegation.created', actor: bo, data: { delegationId: 'd', fromUserId: BO, toUserId: ANA } }, 'Bo Chen delegated approvals from Bo Chen to Ana Ruiz'],
   [{ kind: 'delegation.revoked', actor: bo, data: { delegationId: 'd' } }, 'Bo Chen revoked a delegation'],
