@@ -20,6 +20,8 @@ export interface VerifyBundleOptions {
   trusted: readonly TrustedKey[];
   /** An earlier signed checkpoint the auditor holds, to check the log only grew since. */
   since?: string;
+  /** SHA-256 (hex) of files already hashed elsewhere (`latch verify --jobs` hashes on several threads); the rest are hashed here. */
+  fileHashes?: ReadonlyMap<string, string>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -88,14 +90,14 @@ interface BundleIndex {
   consistency: string[];
 }
 
-function indexFiles(files: ReadonlyMap<string, Buffer>): BundleIndex {
+function indexFiles(files: ReadonlyMap<string, Buffer>, fileHashes: ReadonlyMap<string, string> | undefined): BundleIndex {
   const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
   for (const [path, bytes] of files) {
     if (path === MANIFEST_FILE) continue;
     const name = classifyPath(path);
     const seq = name?.kind === 'event' || name?.kind === 'proof' ? name.seq : 0;
     const kind = name?.kind;
-    const file: BundleFile = { path, bytes, sha256: hash('sha256', bytes, 'hex'), kind, seq };
+    const file: BundleFile = { path, bytes, sha256: fileHashes?.get(path) ?? hash('sha256', bytes, 'hex'), kind, seq };
     index.all.push(file);
     if (kind === 'event') index.events.push(file);
     else if (kind === 'proof') index.proofs.set(seq, file);
@@ -157,7 +159,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
     return;
   }
   report.caseId = manifest.case;
-  const index = indexFiles(files);
+  const index = indexFiles(files, options.fileHashes);
   checkFiles(index, manifest, step('files'));
   const events = checkEvents(index.events, manifest, step('events'));
   report.events = events.length;

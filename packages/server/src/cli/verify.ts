@@ -8,6 +8,7 @@ export function registerVerify(program: Command): void {
     .argument('[bundle]', 'an evidence bundle (zip) from `latch export`: checked offline against --trust')
     .option('--trust <file>', 'trusted log keys, one verifier key per line with optional from=/until= tree sizes (`latch log trust`)')
     .option('--since <checkpoint>', 'a signed checkpoint you already hold: the log must still extend it (--all also checks the published `checkpoint` beside trust.txt)')
+    .option('--jobs <n>', "with a bundle: hash its files on n threads (default 1); the report is the same")
     .option('--require-signed', 'with --all: fail unless a checkpoint held outside the database covers every leaf and queued event')
     .option('--witness <file>', "with a bundle: the witnesses you trust, one vkey per line (`latch witness key`) or a tlog-policy file")
     .option('--min-witnesses <n>', 'with --witness: fail unless n listed witnesses cosigned the checkpoint (default: the policy quorum, else 1)')
