@@ -5,7 +5,8 @@ import { verifyStore } from '../src/audit/verify-store.js';
 import { createUser } from '../src/auth/users.js';
 import { bearer, DB_KINDS, PASSWORD, refundBody, sessionFor, startTestLatch, type TestLatch, type TestUser } from './harness.js';
 
-const refundInput = (amount_minor: number) => ({ payment_intent: 'pi_123', amount_minor, currency: 'usd', reason: 'requested_by_customer' });
+/** A refund of the case's own payment: the refund policy (v6) adds earlier refunds of one payment across cases. */
+const refundInput = (amount_minor: number, caseId: string) => ({ payment_intent: `pi_${caseId.replaceAll('-', '')}`, amount_minor, currency: 'usd', reason: 'requested_by_customer' });
 
 describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
   let t: TestLatch;
@@ -26,7 +27,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
 
   const newCase = async () => (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string;
   const propose = (caseId: string, amount: number, headers: Record<string, string> = operator) =>
-    t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers, payload: { plugin: 'stripe', action: 'refund', input: refundInput(amount) } });
+    t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers, payload: { plugin: 'stripe', action: 'refund', input: refundInput(amount, caseId) } });
   const decide = (actionId: string, headers: Record<string, string>, body: Record<string, unknown>) =>
     t.app.inject({ method: 'POST', url: `/api/v1/actions/${actionId}/decisions`, headers, payload: { decision: 'approve', ...body } });
   const timeline = async (caseId: string) =>
@@ -37,7 +38,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const caseId = await newCase();
     const res = await propose(caseId, 50_000);
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 3 } });
+    expect(res.json()).toMatchObject({ status: 'approved', requirements: { steps: [], summary: 'No approval needed' }, policy: { key: 'refund_threshold', version: 4 } });
     expect((await timeline(caseId)).map((e) => e.kind).slice(-2)).toEqual(['action.proposed', 'action.approved']);
   });
 
@@ -52,11 +53,11 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
       method: 'POST',
       url: `/api/v1/cases/${caseId}/actions:simulate`,
       headers: bearer(t.users.operator),
-      payload: { plugin: 'stripe', action: 'refund', input: refundInput(50_001) },
+      payload: { plugin: 'stripe', action: 'refund', input: refundInput(50_001, caseId) },
     });
     expect(simulated.json()).toMatchObject({ status: 'awaiting_approval', payloadHash: action.payloadHash });
     const events = (await timeline(caseId)).length;
-    await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refundInput(1) } });
+    await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refundInput(1, caseId) } });
     expect((await timeline(caseId)).length).toBe(events);
   });
 
@@ -84,7 +85,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
 
     const granted = await decide(action.id, approver, { payloadHash: action.payloadHash, reason: 'matches the order' });
     expect(granted.statusCode).toBe(201);
-    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 3 }] });
+    expect(granted.json()).toMatchObject({ status: 'approved', decisions: [{ decision: 'approve', decidedBy: t.users.approver.id, policyVersion: 4 }] });
     const again = await decide(action.id, approver2, { payloadHash: action.payloadHash });
     expect(again.json().error.code).toBe('ACTION_NOT_PENDING');
 
@@ -206,9 +207,9 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     const caseId = await newCase();
     const action = (await propose(caseId, 60_000)).json();
     await decide(action.id, approver, { payloadHash: action.payloadHash });
-    const othersEdit = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.admin), payload: { input: refundInput(70_000) } });
+    const othersEdit = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.admin), payload: { input: refundInput(70_000, caseId) } });
     expect(othersEdit.json().error.code).toBe('PERMISSION_DENIED');
-    const edited = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(70_000) } });
+    const edited = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(70_000, caseId) } });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ status: 'awaiting_approval', decisions: [] });
     expect(edited.json().payloadHash).not.toBe(action.payloadHash);
@@ -219,7 +220,7 @@ describe.each(DB_KINDS)('governed approvals on %s', (kind) => {
     // The same approver may approve the new payload: the voided approval no longer counts.
     const fresh = await decide(action.id, approver, { payloadHash: edited.json().payloadHash });
     expect(fresh.json().status).toBe('approved');
-    const lowered = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(100) } });
+    const lowered = await t.app.inject({ method: 'PATCH', url: `/api/v1/actions/${action.id}`, headers: bearer(t.users.operator), payload: { input: refundInput(100, caseId) } });
     expect(lowered.json()).toMatchObject({ status: 'approved', requirements: { steps: [] } });
   });
 

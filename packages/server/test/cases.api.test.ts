@@ -23,7 +23,7 @@ describe.each(DB_KINDS)('cases API on %s', (kind) => {
     const res = await create();
     expect(res.statusCode).toBe(201);
     const body = res.json();
-    expect(body).toMatchObject({ type: 'refund', typeVersion: 5, status: 'new', queue: 'refunds', priority: 'normal', version: 1 });
+    expect(body).toMatchObject({ type: 'refund', typeVersion: 6, status: 'new', queue: 'refunds', priority: 'normal', version: 1 });
     expect(res.headers.etag).toBe('"1"');
     expect(body.allowedTransitions).toEqual(['in_progress', 'rejected', 'closed']);
     const timeline = await t.app.inject({ url: `/api/v1/cases/${body.id}/timeline?bytes=true`, headers: bearer(t.users.operator) });

@@ -80,14 +80,16 @@ describe.each(DB_KINDS)('issue 17 fixes (%s)', (kind) => {
     expect((await create('x'.repeat(PASSWORD_LENGTH.min), 'long-enough@test.example')).statusCode).toBe(201);
   });
 
-  it('asks for the second reviewer above each currency’s own threshold (refund v4 and v5: 500.00 USD, 450.00 CHF)', async () => {
+  it('asks for the second reviewer above each currency’s own threshold (refund v4 to v6: 500.00 USD, 450.00 CHF)', async () => {
     const caseId = await newRefund();
     const created = (await t.app.inject({ url: `/api/v1/cases/${caseId}`, headers: bearer(t.users.operator) })).json();
-    expect(created.typeVersion).toBe(5);
+    expect(created.typeVersion).toBe(6);
     const simulate = async (amount: number, currency: string) => {
-      const res = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload: refund(amount, currency) });
+      // A payment of its own: refund v6 adds the payment's earlier refunds, and other tests here refund pi_123.
+      const payload = { ...refund(amount, currency), input: { ...refund(amount, currency).input, payment_intent: 'pi_thresholds' } };
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions:simulate`, headers: bearer(t.users.operator), payload });
       expect(res.statusCode).toBe(200);
-      expect(res.json().policy).toEqual({ key: 'refund_threshold', version: 3 });
+      expect(res.json().policy).toEqual({ key: 'refund_threshold', version: 4 });
       return res.json();
     };
     const usd600 = await simulate(60_000, 'usd');

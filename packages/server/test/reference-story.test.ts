@@ -41,7 +41,8 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
   let operator: Record<string, string>;
   beforeAll(async () => {
     process.env.LATCH_TEST_STRIPE_KEY = SECRET;
-    stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_reference', amount: 250_000, currency: 'usd' }] });
+    // pi_small is another customer's payment: the refund policy (v6) adds a payment's earlier refunds, and pi_reference's 600.00 would hold a small refund of it.
+    stripe = await startStripeServer({ paymentIntents: [{ id: 'pi_reference', amount: 250_000, currency: 'usd' }, { id: 'pi_small', amount: 10_000, currency: 'usd' }] });
     configDir = configWithStripe(stripe.url);
     t = await startTestLatch(kind, { LATCH_CONFIG_DIR: configDir });
     [reviewer, operator] = await Promise.all([sessionFor(t.app, t.users.approver), sessionFor(t.app, t.users.operator)]);
@@ -132,9 +133,9 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
   });
 
   it('retries a 500 with the same idempotency key, and records a card error as a final failure a person can retry', async () => {
-    const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: operator, payload: { type: 'refund', title: 'Small refund', fields: { order_id: '7', payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd' } } })).json().id;
+    const caseId = (await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: operator, payload: { type: 'refund', title: 'Small refund', fields: { order_id: '7', payment_intent: 'pi_small', amount_minor: 1_000, currency: 'usd' } } })).json().id;
     stripe.inject({ kind: 'api_error', times: 1, path: '/v1/refunds', method: 'POST' });
-    const small = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 1_000, currency: 'usd', reason: 'duplicate' } } })).json();
+    const small = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_small', amount_minor: 1_000, currency: 'usd', reason: 'duplicate' } } })).json();
     expect(small.status).toBe('approved');
     const retried = await until(() => action(small.id), (a) => a.status === 'succeeded' || a.status === 'failed');
     expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
@@ -142,7 +143,7 @@ describe.each(DB_KINDS)('the reference story, end to end, on %s', (kind) => {
     expect(keys.filter((k) => k === `latch-${small.id}-r1-e1`)).toHaveLength(2);
 
     stripe.inject({ kind: 'card_error', times: 1, path: '/v1/refunds', method: 'POST' });
-    const declined = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_reference', amount_minor: 900, currency: 'usd', reason: 'duplicate' } } })).json();
+    const declined = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input: { payment_intent: 'pi_small', amount_minor: 900, currency: 'usd', reason: 'duplicate' } } })).json();
     const failed = await until(() => action(declined.id), (a) => a.status === 'failed' || a.status === 'succeeded');
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, result: { effect: 'none' } });
     expect(failed.result.summary).toMatch(/Your card was declined\. \(will not retry\)$/);

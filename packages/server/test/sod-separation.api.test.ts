@@ -114,6 +114,8 @@ describe.each(DB_KINDS)('separation rules declared per policy step, on %s', (kin
       payload: { type: 'vendor_bank_change', title: 'Bank details typed at intake', fields: { vendor_id: 'V-8', new_iban: 'DE89370400440532013000' } },
     });
     const caseId = opened.json().id as string;
+    const ticked = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/checklist/callback_verified`, headers: bearer(people.Olivia!), payload: { note: 'Called the number on file' } });
+    expect(ticked.statusCode).toBe(201);
     const action = (await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: people.Olivia!.session, payload: bankChange })).json();
     expect((await decide(action.id, 'Sam', action.payloadHash)).json().error.code).toBe('SOD_FIELD_EDITOR');
     expect((await decide(action.id, 'Rex', action.payloadHash)).statusCode).toBe(201);
