@@ -46,6 +46,8 @@ export interface LatchConfig {
   readonly notify: NotifyConfig;
   /** The SMTP receiver's port (LATCH_SMTP_PORT, on LATCH_HOST); unset: no SMTP receiver. 0 picks a free port. */
   readonly smtpPort: number | undefined;
+  /** A bearer token that may read /metrics and nothing else (LATCH_METRICS_TOKEN); unset: only principals with metrics:read. */
+  readonly metricsToken?: string | undefined;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -78,6 +80,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     loginFailureWindowMinutes: integer(env, 'LATCH_LOGIN_FAILURE_WINDOW_MINUTES', 15),
     notify: readNotifyConfig(env),
     smtpPort: env.LATCH_SMTP_PORT ? integer(env, 'LATCH_SMTP_PORT', 0) : undefined,
+    metricsToken: env.LATCH_METRICS_TOKEN || undefined,
   };
 }
 

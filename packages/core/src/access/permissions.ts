@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'delegation:manage',
   'privacy:erase',
   'intake:manage',
+  'metrics:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

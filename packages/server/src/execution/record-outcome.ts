@@ -7,6 +7,7 @@ import { appendEvents } from '../db/event-store.js';
 import { actionRequests } from '../db/schema.js';
 import type { StartedAttempt, Via } from './call-plugin.js';
 import { scrub, storeExchange } from './exchange-blobs.js';
+import { recordExecution } from '../metrics/metrics.js';
 import { scheduleRevokeIfGrant } from '../scheduled-revoke/schedule-revoke.js';
 import { ACTION_EXECUTE_QUEUE, type ExecuteOutcome, type ExecutionJob, type PluginRuntime } from './plugin-runtime.js';
 
@@ -38,6 +39,7 @@ export async function recordOutcome(tx: Tx, runtime: PluginRuntime, scheduler: S
   const { action, target, attempt } = started;
   const [current] = await tx.select().from(actionRequests).where(eq(actionRequests.id, action.id)).for('update');
   if (!current || current.status !== 'running' || current.execution !== action.execution) return;
+  recordExecution(action.plugin, outcome.status);
   const secrets = runtime.secretValues(action.plugin);
   const policy = runtime.retryPolicy(action.plugin);
   const stored = [await storeExchange(tx, outcome.external?.request, secrets), await storeExchange(tx, outcome.external?.response, secrets)];

@@ -4,6 +4,7 @@ import { authenticateSession } from '../auth/sessions.js';
 import { authenticateToken } from '../auth/tokens.js';
 import { csrfTokenFor } from '../auth/secrets.js';
 import type { LatchContext } from '../context.js';
+import { isScrapeToken } from '../metrics/scrape-token.js';
 
 export const SESSION_COOKIE = 'latch_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -22,6 +23,7 @@ export function installAuthentication(app: FastifyInstance, ctx: LatchContext): 
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
+    if (config.scrapeToken && isScrapeToken(request.headers.authorization, ctx.config.metricsToken)) return;
     await identify(request, ctx);
     if (config.public) return;
     if (!request.principal) throw new LatchError('UNAUTHENTICATED', 'Log in or send an API token (Authorization: Bearer …)');

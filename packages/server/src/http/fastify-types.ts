@@ -6,6 +6,8 @@ declare module 'fastify' {
     public?: boolean;
     /** The permission a principal must hold to call the route at all. */
     permission?: Permission;
+    /** The route also accepts the configured scrape token (LATCH_METRICS_TOKEN) as its bearer token: /metrics. */
+    scrapeToken?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

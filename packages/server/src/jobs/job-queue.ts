@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
 import { unavailableReason } from '../db/transient-errors.js';
 import { describeError, loggableError } from '../loggable-error.js';
+import { recordJob } from '../metrics/metrics.js';
 
 // Durable jobs on the application's own database, through pg-boss 10, on PostgreSQL and on
 // embedded PGlite alike. pg-boss never opens connections of its own: every statement goes
@@ -412,6 +413,7 @@ class Worker {
     const result = await outcome;
     clearTimeout(timer);
     this.#running.delete(job.id);
+    recordJob(this.queue, 'abandoned' in result ? 'abandoned' : 'error' in result ? 'failed' : 'completed');
     if ('abandoned' in result) return; // stop() gave up on it and fails it itself
     // While the database is away the outcome is offered again, a polling pause apart: left active,
     // the job would run again only after its expiry.
