@@ -43,6 +43,8 @@ const refundInput = { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'u
 const ROWS: Row[] = [
   { route: 'GET /healthz', call: () => ({ method: 'GET', url: '/healthz' }), expect: everyone('ok') },
   { route: 'GET /readyz', call: () => ({ method: 'GET', url: '/readyz' }), expect: everyone('ok') },
+  // Prometheus metrics (http/routes/metrics.ts): metrics:read (admins, or a token scoped to it) or LATCH_METRICS_TOKEN.
+  { route: 'GET /metrics', call: () => ({ method: 'GET', url: '/metrics' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   // The web console's pages (http/console.ts; built by `npm run build`): public, the API stays as it is.
   { route: 'GET /', call: () => ({ method: 'GET', url: '/' }), expect: everyone('ok') },
   { route: 'GET /*', call: () => ({ method: 'GET', url: '/cases/some-client-route' }), expect: everyone('ok') },
