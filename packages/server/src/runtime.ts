@@ -106,7 +106,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await ensureSchema(database, embedded || options.migrate === true);
     const say = options.log ?? defaultLog;
     // The configuration is checked as `latch config check` checks it; any error refuses the start with the same lines.
-    const loaded = configFiles ? await checkAndLoadConfig(database, configFiles, say) : undefined;
+    const loaded = configFiles ? await checkAndLoadConfig(database, configFiles, say, { warn: options.jobs !== false }) : undefined;
     const caseTypes = loaded?.caseTypes ?? (await syncCaseTypes(database.db, []));
     const roles = loaded?.roles ?? SHIPPED_ROLES;
     const intakeConfig = loaded?.intake ?? parseIntakeConfig({}, undefined, config.configDir);

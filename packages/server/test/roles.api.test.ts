@@ -104,7 +104,7 @@ describe.each(DB_KINDS)('roles from roles.yaml on %s', (kind) => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.version).toBe(1);
-    expect(body.items.map((r: { name: string }) => r.name)).toEqual(['admin', 'auditor', 'operator', 'refund_approver', 'requester', 'vendor_approver']);
+    expect(body.items.map((r: { name: string }) => r.name)).toEqual(['admin', 'auditor', 'operator', 'refund_approver', 'requester', 'resource_owner', 'vendor_approver']);
     expect(body.items.find((r: { name: string }) => r.name === 'vendor_approver')).toEqual({
       name: 'vendor_approver',
       description: 'Approves vendor bank-detail changes',

@@ -166,7 +166,15 @@ export function lintCaseType(type: CheckedCaseType, around: Surroundings): Confi
   (definition.actions ?? []).forEach((action, i) => {
     if (!around.plugins) return;
     if (!around.plugins.has(action.plugin)) {
-      report(['actions', i, 'plugin'], 'ACTION_PLUGIN_NOT_CONFIGURED', `action ${action.plugin}.${action.action}: plugin '${action.plugin}' is not configured in plugins.yaml`, `add '${action.plugin}' to plugins.yaml, or remove the action`);
+      // A warning, not an error: a deployment may ship a workflow before wiring its plugin. Its
+      // actions are offered as blocked (PLUGIN_NOT_CONFIGURED), never proposed into a stall.
+      report(
+        ['actions', i, 'plugin'],
+        'ACTION_PLUGIN_NOT_CONFIGURED',
+        `action ${action.plugin}.${action.action}: plugin '${action.plugin}' is not configured in plugins.yaml: the action is shown blocked until it is`,
+        `add '${action.plugin}' to plugins.yaml, or remove the action`,
+        'warning',
+      );
       return;
     }
     const offered = around.plugins.get(action.plugin);

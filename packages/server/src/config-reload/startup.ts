@@ -16,11 +16,20 @@ export async function precheckConfig(configDir: string): Promise<ConfigFiles> {
   return files;
 }
 
-/** The checks against the database (an edited version in use, roles no one holds), then the load. */
-export async function checkAndLoadConfig(database: Database, files: ConfigFiles, say: (level: 'info' | 'warn', message: string) => void): Promise<LoadedConfig> {
+/**
+ * The checks against the database (an edited version in use, roles no one holds), then the load.
+ * Warnings are said by the serving process only (`warn`): a one-shot command (`latch erase`, `latch
+ * export`) refuses a broken configuration like `serve` does, but its output is its own.
+ */
+export async function checkAndLoadConfig(
+  database: Database,
+  files: ConfigFiles,
+  say: (level: 'info' | 'warn', message: string) => void,
+  options: { warn: boolean } = { warn: true },
+): Promise<LoadedConfig> {
   const checked = await checkConfigFiles(files, { db: database.db });
   refuseOnErrors(checked.problems, files.dir);
-  for (const warning of checked.problems) say('warn', `config: ${formatProblem(warning).replace('\n', ' ')}`);
+  if (options.warn) for (const warning of checked.problems) say('warn', `config: ${formatProblem(warning).replace('\n', ' ')}`);
   return loadConfig(database, files.dir, checked, say);
 }
 
