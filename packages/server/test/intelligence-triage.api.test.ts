@@ -173,6 +173,13 @@ describe.each(DB_KINDS)('triage suggestions (%s)', (kind) => {
       expect.objectContaining({ provider: 'builtin', decisions: 2, accepted: 1, overridden: 1, caseType: { suggested: 2, correct: 2, accuracy: 1 } }),
     ]);
     expect((await t.app.inject({ url: '/api/v1/intelligence/accuracy', headers: bearer(t.users.requester) })).statusCode).toBe(403);
+
+    // The same figures on /metrics, labelled by the provider's name and the part suggested.
+    const metrics = await t.app.inject({ url: '/metrics', headers: bearer(t.users.admin) });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('latch_intelligence_accuracy{provider="builtin",target="case_type"} 1');
+    expect(metrics.body).toContain('latch_intelligence_decisions{provider="builtin",outcome="accepted"} 1');
+    expect(metrics.body).toContain('latch_intelligence_decisions{provider="builtin",outcome="overridden"} 1');
   });
 
   it('says what rule will apply for the case fields, and lists similar earlier cases with how they ended', async () => {

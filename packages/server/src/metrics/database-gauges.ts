@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { Gauge, Registry } from 'prom-client';
 import { resultRows, type Database } from '../db/database.js';
+import { providerAccuracy, type ProviderAccuracy } from '../intelligence/accuracy.js';
 
 /** How long one reading of the database facts serves scrapes (several scrapers, one query). */
 const CACHE_MS = 5_000;
+/** Triage accuracy reads every decided suggestion: read at most once a minute. */
+const ACCURACY_CACHE_MS = 60_000;
 
 interface Facts {
   readonly approvalsWaiting: number;
@@ -59,6 +62,42 @@ export function databaseGauges(database: Database): DatabaseGauges {
   gauge('latch_log_pending_events', 'Committed events not yet integrated into the log', (f) => f.logPending);
   gauge('latch_log_checkpoint_size', 'The size of the newest signed checkpoint (0 before the first)', (f) => f.checkpointSize);
   gauge('latch_log_checkpoint_age_seconds', 'Seconds since the newest signed checkpoint (NaN before the first)', (f) => f.checkpointAgeSeconds);
+
+  // Each triage provider's running accuracy against operators' decisions (labels: the provider's
+  // name in intelligence.yaml and the part suggested; both come from configuration, never a case).
+  let accuracyCache: { at: number; rows: Promise<ProviderAccuracy[] | undefined> } | undefined;
+  const readAccuracy = (): Promise<ProviderAccuracy[] | undefined> => {
+    const now = Date.now();
+    if (!accuracyCache || now - accuracyCache.at > ACCURACY_CACHE_MS) accuracyCache = { at: now, rows: providerAccuracy(database.db).catch(() => undefined) };
+    return accuracyCache.rows;
+  };
+  new Gauge({
+    name: 'latch_intelligence_decisions',
+    help: "Operators' decisions on a provider's triage suggestions, by provider and outcome",
+    labelNames: ['provider', 'outcome'],
+    registers: [facts],
+    async collect() {
+      this.reset();
+      for (const p of (await readAccuracy()) ?? []) {
+        this.set({ provider: p.provider, outcome: 'accepted' }, p.accepted);
+        this.set({ provider: p.provider, outcome: 'overridden' }, p.overridden);
+      }
+    },
+  });
+  new Gauge({
+    name: 'latch_intelligence_accuracy',
+    help: "Share of a provider's suggestions that operators kept, by provider and part (case_type, queue, priority)",
+    labelNames: ['provider', 'target'],
+    registers: [facts],
+    async collect() {
+      this.reset();
+      for (const p of (await readAccuracy()) ?? []) {
+        for (const [target, part] of [['case_type', p.caseType], ['queue', p.queue], ['priority', p.priority]] as const) {
+          if (part.accuracy !== null) this.set({ provider: p.provider, target }, part.accuracy);
+        }
+      }
+    },
+  });
   return { registries: async () => ((await read()) ? [up, facts] : [up]) };
 }
 
