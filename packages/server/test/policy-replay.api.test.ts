@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, DB_KINDS, refundBody, startTestLatch, type TestLatch } from './harness.js';
 import { listen, personAt, runCli } from './cli-support.js';
 
-const refund = (amount_minor: number, reason = 'duplicate') => ({ payment_intent: 'pi_replay', amount_minor, currency: 'usd', reason });
+const refund = (amount_minor: number, reason = 'duplicate', payment_intent = 'pi_replay') => ({ payment_intent, amount_minor, currency: 'usd', reason });
 /** A flat 350.00 threshold that ignores history, as a new version of refund_threshold. */
 const FLAT_350 = `key: refund_threshold
-version: 4
+version: 5
 steps:
   - name: Reviewer above 350.00
     when: input.amount_minor > 35000
@@ -25,7 +25,8 @@ describe.each(DB_KINDS)('replaying a policy change on %s', (kind) => {
     t = await startTestLatch(kind);
     const propose = async (name: string, amount: number, caseId?: string, reason?: string) => {
       const target = caseId ?? ((await t.app.inject({ method: 'POST', url: '/api/v1/cases', headers: bearer(t.users.operator), payload: refundBody() })).json().id as string);
-      const res = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${target}/actions`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refund(amount, reason) } });
+      // Each case refunds a payment of its own (the refund policy also counts earlier refunds of the same payment).
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${target}/actions`, headers: bearer(t.users.operator), payload: { plugin: 'stripe', action: 'refund', input: refund(amount, reason, `pi_${target.replace(/[^A-Za-z0-9]/g, '')}`) } });
       expect(res.statusCode, res.body).toBe(201);
       ids[name] = res.json().id as string;
       return target;
@@ -52,9 +53,9 @@ describe.each(DB_KINDS)('replaying a policy change on %s', (kind) => {
     const res = await replay({ caseType: 'refund', policy: FLAT_350, days: 30 });
     expect(res.statusCode, res.body).toBe(200);
     const report = res.json();
-    expect(report).toMatchObject({ caseType: 'refund', policy: { key: 'refund_threshold', version: 4 }, days: 30, totals: { actions: 4, more: 1, fewer: 1, same: 2, unknown: 0 } });
+    expect(report).toMatchObject({ caseType: 'refund', policy: { key: 'refund_threshold', version: 5 }, days: 30, totals: { actions: 4, more: 1, fewer: 1, same: 2, unknown: 0 } });
     const byId = new Map((report.actions as { actionId: string; change: string; old: { approvals: number }; new: { approvals: number } }[]).map((a) => [a.actionId, a]));
-    expect(byId.get(ids.approved400!)).toMatchObject({ change: 'more', old: { approvals: 0, policyVersion: 3 }, new: { approvals: 1, steps: ['Reviewer above 350.00'] }, historyRecorded: true });
+    expect(byId.get(ids.approved400!)).toMatchObject({ change: 'more', old: { approvals: 0, policyVersion: 4 }, new: { approvals: 1, steps: ['Reviewer above 350.00'] }, historyRecorded: true });
     expect(byId.get(ids.awaiting600!)).toMatchObject({ change: 'same', old: { approvals: 1 }, new: { approvals: 1 } });
     expect(byId.get(ids.first300!)).toMatchObject({ change: 'same', old: { approvals: 0 }, new: { approvals: 0 } });
     expect(byId.get(ids.second300!)).toMatchObject({ change: 'fewer', old: { approvals: 1 }, new: { approvals: 0 } });
