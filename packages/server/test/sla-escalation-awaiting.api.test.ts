@@ -14,7 +14,8 @@ describe.each(DB_KINDS)('cases awaiting approval (%s)', (kind) => {
       return (ids[name] = res.json().id as string);
     };
     const propose = async (caseId: string, amount: number) => {
-      const input = { payment_intent: 'pi_123', amount_minor: amount, currency: 'usd', reason: 'requested_by_customer' };
+      // A payment of its own per case: the refund policy also counts earlier refunds of the same payment.
+      const input = { payment_intent: `pi_${caseId.replace(/[^A-Za-z0-9]/g, '')}`, amount_minor: amount, currency: 'usd', reason: 'requested_by_customer' };
       const res = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/actions`, headers: operator, payload: { plugin: 'stripe', action: 'refund', input } });
       expect(res.statusCode, res.body).toBe(201);
       return res.json() as { id: string; status: string; payloadHash: string };

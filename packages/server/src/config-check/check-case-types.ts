@@ -179,7 +179,15 @@ export function lintCaseType(type: CheckedCaseType, around: Surroundings): Confi
     }
     const offered = around.plugins.get(action.plugin);
     if (offered && !offered.has(action.action)) {
-      report(['actions', i, 'action'], 'ACTION_UNKNOWN_TO_PLUGIN', `plugin '${action.plugin}' does not offer the action '${action.action}'`, `its manifest offers: ${[...offered].join(', ') || 'nothing'}`);
+      // A warning for the same reason: one workflow whose plugin dropped an action (an upgrade) must
+      // not stop the others; the action is shown blocked (PLUGIN_ACTION_UNKNOWN) and never proposed.
+      report(
+        ['actions', i, 'action'],
+        'ACTION_UNKNOWN_TO_PLUGIN',
+        `plugin '${action.plugin}' does not offer the action '${action.action}': the action is shown blocked until it does`,
+        `its manifest offers: ${[...offered].join(', ') || 'nothing'}`,
+        'warning',
+      );
     }
   });
   return problems;
