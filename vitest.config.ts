@@ -16,6 +16,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores (one on a 2-core CI machine). Most of these
+    // files wait on servers, browsers and child processes rather than compute, so two run side by side.
+    maxWorkers: 2,
     globalSetup: ['packages/server/test/global-setup.ts'],
   },
 });
