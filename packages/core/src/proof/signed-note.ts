@@ -172,17 +172,26 @@ function splitNote(note: string): { text: string; signatures: NoteSignature[] } 
     const fail = (why: string): never => {
       throw new NoteError('malformed', `malformed note: signature line ${i + 1}: ${why}`);
     };
-    if (!line.startsWith(SIG_PREFIX)) fail("does not start with '\u2014 '");
-    const rest = line.slice(SIG_PREFIX.length);
-    const space = rest.indexOf(' ');
-    if (space < 0) fail('missing signature');
-    const name = rest.slice(0, space);
-    if (!isValidKeyName(name)) fail('invalid key name');
-    const blob = decodeBase64(rest.slice(space + 1));
-    if (blob === null || blob.length < 5) fail('signature is not base64 of key hash and signature');
-    return { name, keyHash: blob!.readUInt32BE(0), signature: blob!.subarray(4) };
+    const { name, blob } = readSignatureLine(line, fail);
+    return { name, keyHash: blob.readUInt32BE(0), signature: blob.subarray(4) };
   });
   return { text, signatures };
+}
+
+/**
+ * One signature line `— <name> <base64(key hash ‖ signature)>` (without its newline): the key name
+ * and the decoded bytes, at least a 4-byte key hash and one byte. `fail` says why it is malformed.
+ */
+export function readSignatureLine(line: string, fail: (why: string) => never): { name: string; blob: Buffer } {
+  if (!line.startsWith(SIG_PREFIX)) fail("does not start with '\u2014 '");
+  const rest = line.slice(SIG_PREFIX.length);
+  const space = rest.indexOf(' ');
+  if (space < 0) fail('missing signature');
+  const name = rest.slice(0, space);
+  if (!isValidKeyName(name)) fail('invalid key name');
+  const blob = decodeBase64(rest.slice(space + 1));
+  if (blob === null || blob.length < 5) fail('signature is not base64 of key hash and signature');
+  return { name, blob: blob! };
 }
 
 /**

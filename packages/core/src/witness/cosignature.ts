@@ -10,7 +10,7 @@
  * format with the same type byte: `PRIVATE+KEY+name+<8 hex key ID>+base64(0x04 ‖ Ed25519 seed)`.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { NoteError, isValidKeyName } from '../proof/signed-note.js';
+import { NoteError, isValidKeyName, readSignatureLine } from '../proof/signed-note.js';
 
 /** Signature type byte of Ed25519 cosignature/v1 keys. */
 export const COSIGNATURE_V1_ED25519 = 0x04;
@@ -172,15 +172,8 @@ export function parseSignatureLines(block: string): SignatureLine[] {
       const fail = (why: string): never => {
         throw new NoteError('malformed', `signature line ${i + 1}: ${why}`);
       };
-      if (!line.startsWith(SIG_PREFIX)) fail("does not start with '\u2014 '");
-      const rest = line.slice(SIG_PREFIX.length);
-      const space = rest.indexOf(' ');
-      if (space < 0) fail('missing signature');
-      const name = rest.slice(0, space);
-      if (!isValidKeyName(name)) fail('invalid key name');
-      const blob = strictBase64(rest.slice(space + 1));
-      if (blob === null || blob.length < 5) fail('signature is not base64 of a key ID and a signature');
-      return { name, keyId: blob!.readUInt32BE(0), blob: blob!, line: `${line}\n` };
+      const { name, blob } = readSignatureLine(line, fail);
+      return { name, keyId: blob.readUInt32BE(0), blob, line: `${line}\n` };
     });
 }
 
