@@ -81,8 +81,9 @@ export interface UserChanges {
 
 /**
  * Changes a user's name, roles, teams, password or disabled flag; records `user.updated` with old
- * and new roles, and the account change the maker-checker rule reads. A new password or disabling
- * ends every session and revokes every token of the user; enabling again revives none of them.
+ * and new roles, and the account change the maker-checker rule reads. A new password, a changed set
+ * of roles or disabling ends every session and revokes every token of the user; enabling again
+ * revives none of them.
  */
 export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor: Actor, directory?: TeamDirectory, roles: RoleSet = SHIPPED_ROLES): Promise<UserRow> {
   const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
@@ -122,13 +123,19 @@ export async function updateUser(tx: Tx, id: string, changes: UserChanges, actor
   }
   if (Object.keys(set).length === 0) return current;
   await tx.update(users).set(set).where(eq(users.id, id));
-  if (set.passwordHash !== undefined || set.disabledAt) Object.assign(recorded, await endCredentials(tx, id, new Date()));
+  // A new role set is a new grant of power: what was issued under the old one ends with it.
+  const rolesChanged = set.roles !== undefined && !sameMembers(set.roles, current.roles);
+  if (set.passwordHash !== undefined || set.disabledAt || rolesChanged) Object.assign(recorded, await endCredentials(tx, id, new Date()));
   await appendEvents(tx, SYSTEM_STREAM, [{ kind: 'user.updated', actor, data: recorded }], {
     subject: current.email,
     ...(administered.length > 0 ? { alongside: recordAccountChange(tx, id, actor, administered) } : {}),
   });
   const [updated] = await tx.select().from(users).where(eq(users.id, id));
   return updated!;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x)) && b.every((x) => a.includes(x));
 }
 
 export async function findUserByEmail(db: Queryable, email: string): Promise<UserRow | undefined> {
