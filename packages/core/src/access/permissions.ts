@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   'privacy:erase',
   'intake:manage',
   'metrics:read',
+  'scim:provision',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
