@@ -1,5 +1,7 @@
 import { LatchError } from '@latch/core';
-import { eraseSubject, previewErasure, type ErasureReport } from '../privacy/erase-subject.js';
+import type { LatchContext } from '../context.js';
+import { eraseSubject, previewErasure, type ErasureReport, type ErasureRequest } from '../privacy/erase-subject.js';
+import { reclaimErasedSpace } from '../privacy/reclaim-space.js';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
 import { withLatch } from './with-latch.js';
@@ -30,7 +32,7 @@ export interface EraseOptions {
 export async function runErase(o: EraseOptions): Promise<void> {
   const request = { subject: o.subject, reason: o.reason };
   const report = await withLatch((ctx) =>
-    o.yes ? ctx.database.write((tx) => eraseSubject(tx, ctx.caseTypes, request, CLI_ACTOR)) : previewErasure(ctx.database.db, request, CLI_ACTOR),
+    o.yes ? eraseAndReclaim(ctx, request) : previewErasure(ctx.database.db, request, CLI_ACTOR),
   ).catch((error: unknown) => {
     if (error instanceof LatchError) throw new CliError(`${error.code}: ${error.message}`, 2, error.code);
     throw error;
@@ -39,4 +41,11 @@ export async function runErase(o: EraseOptions): Promise<void> {
   for (const line of describeErasure(report)) console.log(line);
   // A dry run that worked is a success: scripts check the plan, then run again with --yes.
   if (!o.yes) console.error('nothing erased: run again with --yes to erase');
+}
+
+/** The erasure, then (after its commit) the vacuum that removes the old row versions from the database files. */
+async function eraseAndReclaim(ctx: LatchContext, request: ErasureRequest): Promise<ErasureReport> {
+  const report = await ctx.database.write((tx) => eraseSubject(tx, ctx.caseTypes, request, CLI_ACTOR));
+  await reclaimErasedSpace(ctx.database);
+  return report;
 }

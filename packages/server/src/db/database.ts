@@ -97,7 +97,9 @@ async function openPglite(options: OpenOptions): Promise<Database> {
   let client: PGlite;
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
-    client = await PGlite.create({ dataDir: options.dataDir });
+    // WAL segments a checkpoint no longer needs are deleted rather than renamed for reuse with their
+    // old bytes, so an erasure's values leave pg_wal (privacy/reclaim-space.ts).
+    client = await PGlite.create({ dataDir: options.dataDir, startParams: [...PGlite.defaultStartParams, '-c', 'wal_recycle=off'] });
   } else {
     client = await PGlite.create();
   }

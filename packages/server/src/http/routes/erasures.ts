@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../auth/principal.js';
 import type { LatchContext } from '../../context.js';
+import { loggableError } from '../../loggable-error.js';
 import { eraseSubject, previewErasure } from '../../privacy/erase-subject.js';
+import { reclaimErasedSpace } from '../../privacy/reclaim-space.js';
 import { principalOf } from '../authenticate.js';
 import { runCommand } from '../idempotency.js';
 import { errors, uuid } from '../schemas.js';
@@ -53,7 +55,12 @@ export const erasureRoutes = (ctx: LatchContext): FastifyPluginAsync => async (a
     async (request, reply) => {
       const actor = actorOf(principalOf(request));
       if (request.query.dryRun === 'true') return previewErasure(ctx.database.db, request.body, actor);
-      return runCommand(ctx, request, reply, async (tx) => ({ status: 200, body: await eraseSubject(tx, ctx.caseTypes, request.body, actor) }));
+      const sent = await runCommand(ctx, request, reply, async (tx) => ({ status: 200, body: await eraseSubject(tx, ctx.caseTypes, request.body, actor) }));
+      // After the commit (and the answer): the vacuum that removes the old row versions from the files.
+      if (reply.statusCode === 200) {
+        reclaimErasedSpace(ctx.database).catch((error: unknown) => request.log.error({ error: loggableError(error) }, 'erasure: reclaiming disk space failed'));
+      }
+      return sent;
     },
   );
 };
