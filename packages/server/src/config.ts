@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { readNotifyConfig, type NotifyConfig } from './notifications/notify-config.js';
+import { readWebhookConfig, type WebhookConfig } from './webhooks/webhook-config.js';
 
 /** Settings read from the environment (the public contract in DESIGN.md §5). */
 export interface LatchConfig {
@@ -48,6 +49,8 @@ export interface LatchConfig {
   readonly smtpPort: number | undefined;
   /** A bearer token that may read /metrics and nothing else (LATCH_METRICS_TOKEN); unset: only principals with metrics:read. */
   readonly metricsToken?: string | undefined;
+  /** Outbound webhooks (LATCH_WEBHOOK_*, webhooks/webhook-config.ts). */
+  readonly webhooks: WebhookConfig;
 }
 
 /** Reads LATCH_* variables, with the documented defaults. Throws on a malformed number. */
@@ -81,6 +84,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     notify: readNotifyConfig(env),
     smtpPort: env.LATCH_SMTP_PORT ? integer(env, 'LATCH_SMTP_PORT', 0) : undefined,
     metricsToken: env.LATCH_METRICS_TOKEN || undefined,
+    webhooks: readWebhookConfig(env),
   };
 }
 

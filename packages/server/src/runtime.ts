@@ -24,6 +24,7 @@ import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
+import { startWebhooks } from './webhooks/start-webhooks.js';
 import { startIntake } from './intake/start-intake.js';
 import { startReplySender } from './intake/replies/send-reply.js';
 import { parseIntakeConfig } from './intake/intake-config.js';
@@ -71,6 +72,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
   let plugins: PluginHost | undefined;
   let log: LatchLog | undefined;
   let stopNotifications: (() => Promise<void>) | undefined;
+  let stopWebhooks: (() => Promise<void>) | undefined;
   let stopEscalations: (() => Promise<void>) | undefined;
   let stopIntake: (() => Promise<void>) | undefined;
   let stopReplies: (() => Promise<void>) | undefined;
@@ -80,6 +82,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     await stopReplies?.().catch(() => undefined);
     await stopIntelligence?.().catch(() => undefined);
     await stopNotifications?.().catch(() => undefined);
+    await stopWebhooks?.().catch(() => undefined);
     await stopEscalations?.().catch(() => undefined);
     await log?.witnesses?.stop().catch(() => undefined);
     await log?.sequencer.stop().catch(() => undefined);
@@ -154,6 +157,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     if (jobs) for (const warning of await roleUsageWarnings(roles, database.db)) say('warn', `roles: ${warning}`);
     // Services get ctx as their prototype, not a copy of it, so a configuration reload reaches them too.
     if (jobs) stopNotifications = await startNotifications(withServices(ctx, { jobs, say }));
+    // Case events to admins' webhook endpoints, signed, from a cursor of their own.
+    if (jobs) stopWebhooks = await startWebhooks(withServices(ctx, { jobs, say }));
     // After the bootstrap admin, so a rule may name them; only where jobs run, so `latch user` can still create a person a rule names.
     if (jobs) stopEscalations = await startEscalations(withServices(ctx, { jobs, say }));
     if (jobs) stopIntake = await startIntake(withServices(ctx, { jobs, say }));

@@ -186,6 +186,18 @@ const ROWS: Row[] = [
   { route: 'POST /forms/:slug', call: () => ({ method: 'POST', url: '/forms/refund-request', payload: 'subject=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: everyone('hidden') },
   { route: 'POST /api/v1/intake/alerts/:source', call: () => ({ method: 'POST', url: '/api/v1/intake/alerts/prometheus', payload: '{}', headers: { 'content-type': 'application/json' } }), expect: everyone('hidden') },
   { route: 'GET /api/v1/notifications/deliveries', call: () => ({ method: 'GET', url: '/api/v1/notifications/deliveries' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  // Webhooks: admins only (user:manage and case:read_all). The endpoint made here matches no event kind and names a host that never resolves.
+  { route: 'GET /api/v1/webhooks', call: () => ({ method: 'GET', url: '/api/v1/webhooks' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
+  {
+    route: 'POST /api/v1/webhooks',
+    call: () => ({ method: 'POST', url: '/api/v1/webhooks', payload: { url: 'https://receiver.invalid/hook', eventTypes: ['none.*'] } }),
+    expect: { ...everyone('denied'), admin: 'ok', token: 'ok' },
+  },
+  { route: 'GET /api/v1/webhooks/:id', call: () => ({ method: 'GET', url: '/api/v1/webhooks/01900000-0000-7000-8000-000000000000' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'PATCH /api/v1/webhooks/:id', call: () => ({ method: 'PATCH', url: '/api/v1/webhooks/01900000-0000-7000-8000-000000000000', payload: { enabled: false } }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'DELETE /api/v1/webhooks/:id', call: () => ({ method: 'DELETE', url: '/api/v1/webhooks/01900000-0000-7000-8000-000000000000' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'GET /api/v1/webhooks/:id/deliveries', call: () => ({ method: 'GET', url: '/api/v1/webhooks/01900000-0000-7000-8000-000000000000/deliveries' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
+  { route: 'POST /api/v1/webhooks/deliveries/:id/replay', call: () => ({ method: 'POST', url: '/api/v1/webhooks/deliveries/01900000-0000-7000-8000-000000000000/replay' }), expect: { ...everyone('denied'), admin: 'hidden', token: 'hidden' } },
   { route: 'GET /api/v1/approvals', call: () => ({ method: 'GET', url: '/api/v1/approvals?waiting_for=me' }), expect: signedIn({ requester: 'denied', operator: 'denied' }) },
   { route: 'GET /api/v1/delegations', call: () => ({ method: 'GET', url: '/api/v1/delegations' }), expect: signedIn({ requester: 'denied' }) },
   {

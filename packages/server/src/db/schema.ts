@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   customType,
   index,
   integer,
@@ -552,3 +553,59 @@ export const caseTriage = pgTable(
   },
   (t) => [index('case_triage_state_idx').on(t.state, t.caseId)],
 );
+
+// --- Outbound webhooks (webhooks/) -------------------------------------------------------------
+
+/**
+ * Where case events are POSTed, signed the Standard Webhooks way. `secret` (`whsec_…`) is needed in
+ * the clear to sign and is shown once, at creation or rotation; no API returns it afterwards.
+ * Empty filters match everything; `disabled_reason`: `gone` (the receiver answered 410) or `admin`.
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: uuid('id').primaryKey(),
+  url: text('url').notNull(),
+  description: text('description').notNull().default(''),
+  secret: text('secret').notNull(),
+  eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+  caseTypes: jsonb('case_types').$type<string[]>().notNull(),
+  queues: jsonb('queues').$type<string[]>().notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  createdBy: uuid('created_by').notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * One message per (endpoint, event): its id is the `webhook-id` of every attempt and replay.
+ * `status`: pending, retrying, delivered, failed (attempts spent, or 410), skipped (the endpoint was
+ * disabled before it went). No payload is stored: it is built from the event at each attempt.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    replays: integer('replays').notNull().default(0),
+    responseStatus: integer('response_status'),
+    errorCode: text('error_code'),
+    durationMs: integer('duration_ms'),
+    createdAt: createdAt(),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true, mode: 'date' }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('webhook_deliveries_endpoint_event_unique').on(t.endpointId, t.eventId), index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id)],
+);
+
+/** The log position up to which committed events were turned into webhook deliveries (one row). */
+export const webhookCursor = pgTable('webhook_cursor', {
+  id: smallint('id').primaryKey(),
+  position: bigint('position', { mode: 'number' }).notNull(),
+});

@@ -43,6 +43,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
 import { viewRoutes } from './routes/views.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { sharedSchemas } from './schemas.js';
 import './fastify-types.js';
 
@@ -172,6 +173,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(pluginRoutes(ctx));
   await app.register(viewRoutes(ctx));
   await app.register(notificationRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
   await app.register(intakeRoutes(ctx));
   await app.register(intakeFormRoutes(ctx));
   await app.register(intakeAlertRoutes(ctx));

@@ -40,6 +40,13 @@ const intake = new Counter({
   registers: [metricsRegistry],
 });
 
+const webhookDeliveries = new Counter({
+  name: 'latch_webhook_deliveries_total',
+  help: 'Outbound webhook attempts, by outcome (delivered, retrying, failed, gone, refused, skipped)',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
+
 /** A route pattern as registered (`/api/v1/cases/:id`); requests no route matched share one label. */
 export function recordRequest(method: string, route: string | undefined, statusCode: number, seconds: number): void {
   httpDuration.observe({ method, route: route ?? 'unmatched', status_code: String(statusCode) }, seconds);
@@ -55,4 +62,8 @@ export function recordExecution(plugin: string, outcome: string): void {
 
 export function recordIntake(channel: string, outcome: string): void {
   intake.inc({ channel, outcome });
+}
+
+export function recordWebhookDelivery(outcome: 'delivered' | 'retrying' | 'failed' | 'gone' | 'refused' | 'skipped'): void {
+  webhookDeliveries.inc({ outcome });
 }
