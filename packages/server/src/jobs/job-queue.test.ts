@@ -285,6 +285,39 @@ describe.each(['pglite', 'postgres'] as const)('job queue on %s', (kind) => {
     });
   });
 
+  it('keeps running jobs while one of the batch hangs: its slot is the only one held', async () => {
+    const slow = gate();
+    try {
+      await withQueue(async (jobs) => {
+        const queue = queueName('window');
+        const done: number[] = [];
+        let slowStarted = false;
+        await jobs.send(queue, { n: 0 });
+        await jobs.work(
+          queue,
+          async (job) => {
+            const n = (job.data as { n: number }).n;
+            if (n === 0) {
+              slowStarted = true;
+              await slow.promise;
+            }
+            done.push(n);
+          },
+          { batchSize: 2, pollingIntervalSeconds: 0.05 },
+        );
+        await waitFor(() => slowStarted);
+        for (let n = 1; n <= 6; n++) await jobs.send(queue, { n });
+        // A worker that waited for its whole batch would run none of these while job 0 hangs.
+        await waitFor(() => done.length === 6);
+        expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6]);
+        slow.open();
+        await waitFor(() => done.length === 7);
+      });
+    } finally {
+      slow.open();
+    }
+  });
+
   it('runs each job once with several workers on one queue', async () => {
     await withQueue(async (jobs) => {
       const queue = queueName('many');

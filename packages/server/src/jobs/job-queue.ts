@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
-import { unavailableReason } from '../db/transient-errors.js';
+import { conflictState, CONFLICT_TRIES, unavailableReason } from '../db/transient-errors.js';
 import { describeError, loggableError } from '../loggable-error.js';
 import { recordJob } from '../metrics/metrics.js';
 
@@ -146,6 +146,22 @@ export async function openJobQueue(database: Database, options: JobQueueOptions 
   return queue;
 }
 
+/**
+ * Runs one pg-boss statement again after a deadlock: processes starting at once on one PostgreSQL
+ * create the same queues together, and create_queue's partition DDL can deadlock; the statement that
+ * lost was rolled back whole, so it simply runs again.
+ */
+async function againOnConflict<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (conflictState(error) === undefined || attempt >= CONFLICT_TRIES) throw error;
+      await sleep(Math.random() * 20 * 2 ** attempt);
+    }
+  }
+}
+
 interface Settings {
   readonly schema: string;
   readonly pollingMs: number;
@@ -220,9 +236,9 @@ class PgBossJobQueue implements JobQueue {
     this.#assertOpen();
     const policy = options.policy ?? 'standard';
     if (!POLICIES.has(policy)) throw new Error(`Unknown queue policy "${policy}"`);
-    await this.#boss.createQueue(queue, { ...options, name: queue, policy });
+    await againOnConflict(() => this.#boss.createQueue(queue, { ...options, name: queue, policy }));
     // createQueue leaves an existing queue as it was; bring it to these options.
-    await this.#boss.updateQueue(queue, { ...options, name: queue, policy });
+    await againOnConflict(() => this.#boss.updateQueue(queue, { ...options, name: queue, policy }));
     this.#queues.set(queue, policy);
   }
 
@@ -266,7 +282,7 @@ class PgBossJobQueue implements JobQueue {
     let pending = this.#ensuring.get(queue);
     if (!pending) {
       pending = (async () => {
-        await this.#boss.createQueue(queue);
+        await againOnConflict(() => this.#boss.createQueue(queue));
         const row = await this.#boss.getQueue(queue);
         this.#queues.set(queue, (row?.policy ?? 'standard') as QueuePolicy);
       })().finally(() => this.#ensuring.delete(queue));
@@ -352,7 +368,7 @@ class Worker {
     this.#interrupt?.();
   }
 
-  /** Resolves once the current round (fetch, handlers, completions) is over. */
+  /** Resolves once the fetch in progress and every running handler (with its completion) are over. */
   stop(): Promise<void> {
     this.#stopping = true;
     this.#interrupt?.();
@@ -367,20 +383,44 @@ class Worker {
     return running.map(([id]) => id);
   }
 
+  /**
+   * Keeps up to batchSize handlers running: as handlers finish, their slots are filled by the next
+   * fetch, so one slow job never holds back the others (a whole batch used to wait for its slowest).
+   * A fetch asks for at least half the slots while others run, to keep fetches few under load.
+   */
   async #run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const refill = Math.max(1, Math.ceil(this.#batchSize / 2));
+    let freed = false; // a handler finished since the last look: don't sleep through it
     while (!this.#stopping) {
       this.#woken = false;
-      let jobs: { id: string; data: unknown; expireInSeconds: unknown }[] = [];
-      try {
-        jobs = await this.#boss.fetch(this.queue, { batchSize: this.#batchSize, db: this.#fetchDb });
-      } catch (error) {
-        this.#onError(error);
+      freed = false;
+      const free = this.#batchSize - inFlight.size;
+      if (free >= refill || (free > 0 && inFlight.size === 0)) {
+        let jobs: { id: string; data: unknown; expireInSeconds: unknown }[] = [];
+        try {
+          jobs = await this.#boss.fetch(this.queue, { batchSize: free, db: this.#fetchDb });
+        } catch (error) {
+          this.#onError(error);
+        }
+        for (const job of jobs) {
+          const run: Promise<void> = this.#runJob(job).finally(() => {
+            inFlight.delete(run);
+            freed = true;
+            this.#interrupt?.();
+          });
+          inFlight.add(run);
+        }
+        // Every free slot filled suggests more are waiting: fetch again as soon as enough slots free.
+        if (jobs.length === free) continue;
       }
-      if (jobs.length > 0) await Promise.all(jobs.map((job) => this.#runJob(job)));
-      // A full batch suggests more are waiting: fetch again at once.
-      if (this.#stopping || this.#woken || jobs.length === this.#batchSize) continue;
+      if (this.#stopping) break;
+      if (this.#woken || (freed && this.#batchSize - inFlight.size >= refill)) continue;
+      // The queue looked empty, or too few slots are free: wait for the polling interval, a wake,
+      // a stop, or a handler finishing.
       await this.#pause();
     }
+    await Promise.all(inFlight);
   }
 
   #pause(): Promise<void> {
