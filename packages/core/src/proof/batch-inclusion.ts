@@ -49,7 +49,7 @@ function writeHash(text: string, out: Buffer, at: number): void {
 }
 
 /** SHA-256(0x01 ‖ left ‖ right) of two base64 hashes, as base64. */
-function nodeHashBase64(left: string, right: string): string {
+export function nodeHashBase64(left: string, right: string): string {
   writeHash(left, nodeInput, 1);
   writeHash(right, nodeInput, 1 + HASH_SIZE);
   return hash('sha256', nodeInput, 'base64');

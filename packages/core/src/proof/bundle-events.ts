@@ -127,11 +127,13 @@ function scanEvent(bytes: Buffer): ObjectScan | string {
 }
 
 /** Checks the chain; returns facts for every event file present (well-formed or not) for the later checks. */
-export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleManifest, check: CheckRecorder): EventFacts[] {
+export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleManifest, check: CheckRecorder, pathOf: (seq: number) => string = eventFile): EventFacts[] {
   const exportSeq = manifest.export.seq;
   const stream = Buffer.from(JSON.stringify(manifest.case));
   const all: EventFacts[] = [];
-  reportGaps(eventFiles.map((e) => e.seq), exportSeq, check);
+  reportGaps(eventFiles.map((e) => e.seq), exportSeq, check, pathOf);
+  // Format 1 places an event by its file's name, format 2 by its line in events.jsonl.
+  const place = pathOf === eventFile ? 'file name' : 'line number';
   for (let i = 0; i < eventFiles.length; i++) {
     const { seq, path, bytes, sha256 } = eventFiles[i]!;
     const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE, erasure: false };
@@ -146,7 +148,7 @@ export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleMa
     facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
     facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
     if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
-    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its file name says ${seq}`);
+    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
     if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
     // The link is checked only across adjacent seqs: a gap is reported once, above.
     const previous = eventFiles[i - 1];
@@ -158,13 +160,13 @@ export function checkEvents(eventFiles: readonly EventFile[], manifest: BundleMa
   return all;
 }
 
-function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckRecorder): void {
+function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckRecorder, pathOf: (seq: number) => string): void {
   let expected = 1;
   for (const seq of [...seqs, exportSeq + 1]) {
     if (seq > expected) {
       const tail = seq === exportSeq + 1 ? ` (the bundle must end with the ${EXPORT_EVENT_KIND} event, seq ${exportSeq})` : '';
       const which = seq - expected === 1 ? `event ${expected} is missing` : `events ${expected}..${seq - 1} are missing`;
-      check.fail(`${eventFile(expected)}: ${which}${tail}`);
+      check.fail(`${pathOf(expected)}: ${which}${tail}`);
     }
     expected = Math.max(expected, seq + 1);
   }

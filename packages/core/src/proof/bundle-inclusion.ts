@@ -7,7 +7,8 @@ import { InclusionBatch, leafHashBase64, proofLines } from './batch-inclusion.js
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
-import { proofFile } from './bundle.js';
+import { INCLUSION_FILE, proofFile } from './bundle.js';
+import { multiproofRoot, parseMultiproof } from './multiproof.js';
 import { TLOG_PROOF_HEADER, parseTlogProof } from './tlog-proof.js';
 
 interface ProofLines {
@@ -120,4 +121,38 @@ export function checkInclusion(
 function reportStrayProofs(events: readonly EventFacts[], proofFiles: ReadonlyMap<number, { path: string }>, check: CheckRecorder): void {
   const eventSeqs = new Set(events.map((e) => e.seq));
   for (const [seq, { path }] of proofFiles) if (!eventSeqs.has(seq)) check.fail(`${path}: there is no event ${seq} in the bundle`);
+}
+
+/**
+ * Format 2: inclusion.txt proves every event is at its listed index of the checkpoint's tree at
+ * once (multiproof.ts). `leaves` are the events' leaf hashes (base64) when computed elsewhere.
+ */
+export function checkInclusionV2(
+  events: readonly EventFacts[],
+  file: { bytes: Buffer } | undefined,
+  checkpoint: CheckpointFacts | undefined,
+  check: CheckRecorder,
+  leaves?: readonly string[],
+): void {
+  if (checkpoint === undefined) return check.skip('the checkpoint could not be read');
+  if (file === undefined) {
+    check.fail(`${INCLUSION_FILE}: missing: it proves every event is in the log`);
+    return check.finish('');
+  }
+  const proof = parseMultiproof(file.bytes);
+  if (typeof proof === 'string') {
+    check.fail(`${INCLUSION_FILE}: ${proof}`);
+    return check.finish('');
+  }
+  if (proof.size !== checkpoint.size) {
+    check.fail(`${INCLUSION_FILE}: proves leaves of a tree of size ${proof.size}, but the checkpoint's tree has ${checkpoint.size}`);
+    return check.finish('');
+  }
+  const hashes = leaves?.length === events.length ? leaves : events.map((e) => leafHashBase64(e.bytes));
+  const root = multiproofRoot(proof, hashes);
+  if (typeof root !== 'string') check.fail(`${INCLUSION_FILE}: ${root.problem}`);
+  else if (root !== checkpoint.root.toString('base64')) {
+    check.fail(`${INCLUSION_FILE}: the events' leaves and its hashes do not lead to the checkpoint's root: some event is not at its listed index of the signed log`);
+  }
+  check.finish(`${events.length} events, at the leaves ${INCLUSION_FILE} lists, lead to the root of tree size ${checkpoint.size}`);
 }

@@ -66,8 +66,26 @@ function readPeople(bytes: Buffer | undefined): Record<string, BundlePerson> | s
   return parsed as Record<string, BundlePerson>;
 }
 
-/** Writes the story again from the events and compares it with story.txt, line by line. */
-export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
+/** The story line of one event as stored (its bytes), or the line that says it is not JSON. */
+export function storyLineOf(seq: number, bytes: Buffer, names: NameLookup): string {
+  try {
+    return storyLine(seq, JSON.parse(bytes.toString('utf8')) as EventBody, names);
+  } catch {
+    return `${seq} (an event that is not JSON)`;
+  }
+}
+
+/** Reads people.json as the story check does: the names, or why they can't be read. */
+export function storyNames(bytes: Buffer | undefined): NameLookup | string {
+  const people = readPeople(bytes);
+  return typeof people === 'string' ? people : lookupOf(people);
+}
+
+/**
+ * Writes the story again from the events and compares it with story.txt, line by line.
+ * `written` are the lines already written from these events elsewhere (`latch verify --jobs`).
+ */
+export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder, written?: readonly string[]): void {
   const story = files.get(STORY_FILE);
   if (story === undefined) {
     check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
@@ -79,25 +97,18 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     return check.finish('');
   }
   const names = lookupOf(people);
-  const expected: string[] = [];
-  for (const event of events) {
-    try {
-      expected.push(storyLine(event.seq, JSON.parse(event.bytes.toString('utf8')) as EventBody, names));
-    } catch {
-      expected.push(`${event.seq} (an event that is not JSON)`);
-    }
-  }
-  const written = isUtf8(story) ? story.toString('utf8').replace(/\n$/, '').split('\n') : [];
+  const expected = written?.length === events.length ? written : events.map((event) => storyLineOf(event.seq, event.bytes, names));
+  const lines = isUtf8(story) ? story.toString('utf8').replace(/\n$/, '').split('\n') : [];
   let reported = 0;
-  for (let i = 0; i < Math.max(expected.length, written.length); i++) {
-    if (expected[i] === written[i]) continue;
+  for (let i = 0; i < Math.max(expected.length, lines.length); i++) {
+    if (expected[i] === lines[i]) continue;
     if (++reported > MAX_REPORTED) continue;
     const seq = events[i]?.seq ?? i + 1;
     // Quoted as JSON: a forged line may hold terminal control sequences.
     const says = JSON.stringify(expected[i]);
-    if (written[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} is missing: the events say ${says}`);
-    else if (expected[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} tells of no event: ${JSON.stringify(written[i]!.slice(0, 200))}`);
-    else check.fail(`${STORY_FILE}: line ${i + 1} does not match event ${seq}: it says ${JSON.stringify(written[i]!.slice(0, 200))}, the events say ${says}`);
+    if (lines[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} is missing: the events say ${says}`);
+    else if (expected[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} tells of no event: ${JSON.stringify(lines[i]!.slice(0, 200))}`);
+    else check.fail(`${STORY_FILE}: line ${i + 1} does not match event ${seq}: it says ${JSON.stringify(lines[i]!.slice(0, 200))}, the events say ${says}`);
   }
   if (reported > MAX_REPORTED) check.fail(`${STORY_FILE}: ${reported - MAX_REPORTED} more lines do not match the events`);
   if (reported === 0 && Object.keys(people).length > 0) check.notice(`${STORY_FILE} names people as ${PEOPLE_FILE} lists them; names are not hashed into the events, so they are as trustworthy as the exporter`);

@@ -3,12 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { sealEvent, sealEvents, type EventDraft, type SealedEvent } from '../timeline/event.js';
 import { personal } from '../timeline/personal-data.js';
 import { formatBundleReport } from './bundle-report.js';
-import { buildBundleFiles, type BundleInput, type BundleManifest } from './bundle.js';
+import { BUNDLE_FORMAT_V1, buildBundleFiles as buildBundle, type BundleInput, type BundleManifest } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type SignerKey, type TrustedKey } from './log-keys.js';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatTlogProof, parseTlogProof } from './tlog-proof.js';
 import { verifyBundle } from './verify-bundle.js';
+
+// These tests build format 1 bundles (a file and an inclusion proof per event), which the verifier
+// still reads; bundle-v2.test.ts holds the same for format 2, which exports write.
+const buildBundleFiles = (input: BundleInput): Map<string, Buffer> => buildBundle(input, BUNDLE_FORMAT_V1);
 
 const ORIGIN = 'log.example/latch';
 const CASE = '0190a5c4-1111-7000-8000-000000000001';

@@ -6,11 +6,20 @@
 import { hash } from 'node:crypto';
 import type { Json } from '../canonical.js';
 import { PEOPLE_FILE, STORY_FILE, writePeople, writeStory, type BundlePerson } from './bundle-story.js';
+import { formatMultiproof, multiproofHashes } from './multiproof.js';
 import { formatConsistencyProof, formatTlogProof } from './tlog-proof.js';
 
 export { PEOPLE_FILE, STORY_FILE, type BundlePerson } from './bundle-story.js';
 
-export const BUNDLE_FORMAT = 'latch-evidence-bundle@1';
+/** The format exports write: events in one file, one proof for all of them (docs/evidence-bundle.md). */
+export const BUNDLE_FORMAT = 'latch-evidence-bundle@2';
+/** The first format, still read: a file per event and an inclusion proof per event. */
+export const BUNDLE_FORMAT_V1 = 'latch-evidence-bundle@1';
+export type BundleFormat = typeof BUNDLE_FORMAT | typeof BUNDLE_FORMAT_V1;
+/** Format 2: every event's bytes, each followed by '\n', line n holding event seq n. */
+export const EVENTS_FILE = 'events.jsonl';
+/** Format 2: one proof that every event is in the log (multiproof.ts). */
+export const INCLUSION_FILE = 'inclusion.txt';
 export const MANIFEST_FILE = 'manifest.json';
 export const CHECKPOINT_FILE = 'checkpoint';
 export const DISCLOSURES_FILE = 'disclosures.json';
@@ -20,13 +29,15 @@ export const ERASED_KIND = 'subject.erased';
 
 const pad = (seq: number): string => String(seq).padStart(8, '0');
 export const eventFile = (seq: number): string => `events/${pad(seq)}.json`;
+/** How reports name event `seq` of a format 2 bundle. */
+export const eventLine = (seq: number): string => `${EVENTS_FILE} line ${seq}`;
 export const proofFile = (seq: number): string => `proofs/${pad(seq)}.tlog-proof`;
 export const blobFile = (sha256: string): string => `blobs/${sha256}`;
 export const consistencyFile = (oldSize: number, newSize: number): string => `consistency/${oldSize}-${newSize}.txt`;
 
 /** What a bundle file name says it holds, or undefined for a name outside the format. */
 export type BundlePath =
-  | { kind: 'manifest' | 'checkpoint' | 'disclosures' | 'story' | 'people' }
+  | { kind: 'manifest' | 'checkpoint' | 'disclosures' | 'story' | 'people' | 'events' | 'inclusion' }
   | { kind: 'event' | 'proof'; seq: number }
   | { kind: 'blob'; sha256: string }
   | { kind: 'consistency'; oldSize: number; newSize: number };
@@ -47,13 +58,19 @@ function seqIn(path: string, start: number, end: number): number | undefined {
 const BLOB_FILE = /^blobs\/[0-9a-f]{64}$/;
 const CONSISTENCY_FILE = /^consistency\/([1-9][0-9]*)-([1-9][0-9]*)\.txt$/;
 
-/** Classifies a file name; names must be written exactly as the builder writes them. (Called per file: no regex on the common names.) */
-export function classifyPath(path: string): BundlePath | undefined {
-  if (path.startsWith('events/') && path.endsWith('.json')) {
+/**
+ * Classifies a file name of a bundle of `format`; names must be written exactly as the builder
+ * writes them. (Called per file: no regex on the common names.)
+ */
+export function classifyPath(path: string, format: BundleFormat = BUNDLE_FORMAT): BundlePath | undefined {
+  if (format === BUNDLE_FORMAT) {
+    if (path === EVENTS_FILE) return { kind: 'events' };
+    if (path === INCLUSION_FILE) return { kind: 'inclusion' };
+  } else if (path.startsWith('events/') && path.endsWith('.json')) {
     const seq = seqIn(path, 'events/'.length, path.length - '.json'.length);
     return seq === undefined ? undefined : { kind: 'event', seq };
   }
-  if (path.startsWith('proofs/') && path.endsWith('.tlog-proof')) {
+  if (format === BUNDLE_FORMAT_V1 && path.startsWith('proofs/') && path.endsWith('.tlog-proof')) {
     const seq = seqIn(path, 'proofs/'.length, path.length - '.tlog-proof'.length);
     return seq === undefined ? undefined : { kind: 'proof', seq };
   }
@@ -72,7 +89,7 @@ export function classifyPath(path: string): BundlePath | undefined {
 }
 
 export interface BundleManifest {
-  format: typeof BUNDLE_FORMAT;
+  format: BundleFormat;
   case: string;
   origin: string;
   exportedAt: string;
@@ -116,15 +133,51 @@ export class BundleBuildError extends Error {
 
 const sha256Hex = (bytes: Uint8Array): string => hash('sha256', bytes, 'hex');
 
-/** Assembles every bundle file, manifest included. */
-export function buildBundleFiles(input: BundleInput): Map<string, Buffer> {
+/** Format 2's events.jsonl and inclusion.txt: the events in seq order from 1, and one proof for all of them. */
+function addEventsV2(input: BundleInput, add: (path: string, content: string | Uint8Array) => void): void {
+  const events = [...input.events].sort((a, b) => a.seq - b.seq);
+  const lines: Buffer[] = [];
+  for (const [i, e] of events.entries()) {
+    if (e.seq !== i + 1) throw new BundleBuildError(`event ${i + 1} is missing: a bundle holds the case's events from seq 1`);
+    const bytes = Buffer.from(e.bytes);
+    if (bytes.includes(0x0a)) throw new BundleBuildError(`event ${e.seq} holds a line break: it is not canonical JSON`);
+    lines.push(bytes, NEWLINE);
+  }
+  add(EVENTS_FILE, Buffer.concat(lines));
+  const proofOf = new Map(input.proofs.map((p) => [p.seq, p]));
+  const proofs = events.map((e) => proofOf.get(e.seq) ?? raise(`event ${e.seq} has no inclusion proof`));
+  const size = checkpointSize(input.checkpoint);
+  try {
+    add(INCLUSION_FILE, formatMultiproof(size, proofs.map((p) => p.index), multiproofHashes(size, proofs)));
+  } catch (error) {
+    throw new BundleBuildError(`inclusion proofs: ${(error as Error).message}`);
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function raise(message: string): never {
+  throw new BundleBuildError(message);
+}
+
+/** The tree size on the checkpoint note's second line. */
+function checkpointSize(note: string): number {
+  const size = Number(note.split('\n')[1]);
+  return Number.isSafeInteger(size) && size > 0 ? size : raise('the checkpoint has no tree size');
+}
+
+/** Assembles every bundle file, manifest included, in `format` (exports write the current one). */
+export function buildBundleFiles(input: BundleInput, format: BundleFormat = BUNDLE_FORMAT): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   const add = (path: string, content: string | Uint8Array): void => {
     if (files.has(path)) throw new BundleBuildError(`${path} is given twice`);
     files.set(path, Buffer.from(content));
   };
-  for (const e of input.events) add(eventFile(e.seq), e.bytes);
-  for (const p of input.proofs) add(proofFile(p.seq), formatTlogProof({ index: p.index, proof: p.proof, checkpoint: input.checkpoint }));
+  if (format === BUNDLE_FORMAT) addEventsV2(input, add);
+  else {
+    for (const e of input.events) add(eventFile(e.seq), e.bytes);
+    for (const p of input.proofs) add(proofFile(p.seq), formatTlogProof({ index: p.index, proof: p.proof, checkpoint: input.checkpoint }));
+  }
   add(CHECKPOINT_FILE, input.checkpoint);
   const erased = new Set(input.erasedBlobs);
   for (const [sha, content] of input.blobs) {
@@ -141,17 +194,17 @@ export function buildBundleFiles(input: BundleInput): Map<string, Buffer> {
   const people = input.people ?? {};
   add(PEOPLE_FILE, writePeople(people));
   add(STORY_FILE, writeStory([...input.events].sort((a, b) => a.seq - b.seq), people));
-  files.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifestFor(input, files), null, 2)}\n`));
+  files.set(MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifestFor(input, files, format), null, 2)}\n`));
   return files;
 }
 
-function manifestFor(input: BundleInput, files: ReadonlyMap<string, Buffer>): BundleManifest {
+function manifestFor(input: BundleInput, files: ReadonlyMap<string, Buffer>, format: BundleFormat): BundleManifest {
   const last = [...input.events].sort((a, b) => a.seq - b.seq).at(-1);
   if (last === undefined) throw new BundleBuildError('a bundle needs at least the case.exported event');
   const lastEvent = JSON.parse(Buffer.from(last.bytes).toString('utf8')) as { id: string };
   const paths = [...files.keys()].sort();
   return {
-    format: BUNDLE_FORMAT,
+    format,
     case: input.caseId,
     origin: input.origin,
     exportedAt: input.exportedAt,

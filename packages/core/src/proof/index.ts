@@ -56,6 +56,11 @@ export {
 } from './log-keys.js';
 export {
   BUNDLE_FORMAT,
+  BUNDLE_FORMAT_V1,
+  EVENTS_FILE,
+  INCLUSION_FILE,
+  eventLine,
+  type BundleFormat,
   EXPORT_EVENT_KIND,
   BundleBuildError,
   buildBundleFiles,
@@ -72,5 +77,6 @@ export {
 } from './bundle.js';
 export { verifyBundle, type VerifyBundleOptions } from './verify-bundle.js';
 export { BundleZipError, readBundleZip } from './bundle-zip.js';
-export { writeStory, storyLine } from './bundle-story.js';
+export { writeStory, storyLine, storyLineOf, storyNames } from './bundle-story.js';
+export { leafHashBase64 } from './batch-inclusion.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';

@@ -8,11 +8,11 @@ import { checkCheckpoint, checkSince } from './bundle-checkpoint.js';
 import { checkBlobs } from './bundle-contents.js';
 import { checkDisclosures } from './bundle-disclosures.js';
 import { checkEvents } from './bundle-events.js';
-import { checkInclusion } from './bundle-inclusion.js';
+import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, classifyPath, type BundleManifest, type BundlePath } from './bundle.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_V1, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
 export interface VerifyBundleOptions {
@@ -22,6 +22,12 @@ export interface VerifyBundleOptions {
   since?: string;
   /** SHA-256 (hex) of files already hashed elsewhere (`latch verify --jobs` hashes on several threads); the rest are hashed here. */
   fileHashes?: ReadonlyMap<string, string>;
+  /**
+   * Work done elsewhere on a format 2 bundle's events (`latch verify --jobs` does it on several
+   * threads): each event's SHA-256 (hex) and RFC 6962 leaf hash (base64), in seq order. Either
+   * list may be given; the rest is computed here.
+   */
+  eventHashes?: { sha256?: readonly string[]; leaves?: readonly string[]; storyLines?: readonly string[] };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -29,7 +35,7 @@ const MANIFEST_FIELDS = ['case', 'erasedBlobs', 'export', 'exportedAt', 'files',
 
 /** Why the manifest is unusable, or undefined when its shape is right. */
 function manifestProblem(m: Record<string, unknown>): string | undefined {
-  if (m.format !== BUNDLE_FORMAT) return `unknown format ${JSON.stringify(m.format)}: this verifier reads ${BUNDLE_FORMAT}`;
+  if (m.format !== BUNDLE_FORMAT && m.format !== BUNDLE_FORMAT_V1) return `unknown format ${JSON.stringify(m.format)}: this verifier reads ${BUNDLE_FORMAT} and ${BUNDLE_FORMAT_V1}`;
   const unknown = Object.keys(m).find((k) => !MANIFEST_FIELDS.includes(k));
   if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)}`;
   for (const name of ['case', 'origin', 'exportedAt'] as const) {
@@ -67,7 +73,7 @@ function readManifest(bytes: Buffer | undefined, check: CheckRecorder): BundleMa
   }
   if (problem !== undefined) check.fail(`${MANIFEST_FILE}: ${problem}`);
   const m = manifest as BundleManifest;
-  check.finish(problem === undefined ? `${BUNDLE_FORMAT}, case ${m.case}, log ${m.origin}` : '');
+  check.finish(problem === undefined ? `${m.format}, case ${m.case}, log ${m.origin}` : '');
   return problem === undefined ? m : undefined;
 }
 
@@ -84,17 +90,21 @@ interface BundleFile {
 /** The present files by kind. Checks get the files themselves: a map lookup per event would cost more than the check. */
 interface BundleIndex {
   all: BundleFile[];
+  /** Format 1: each event file; format 2: each line of events.jsonl. */
   events: BundleFile[];
   proofs: Map<number, BundleFile>;
   blobs: BundleFile[];
   consistency: string[];
+  /** Format 2: inclusion.txt. */
+  inclusion?: BundleFile;
 }
 
-function indexFiles(files: ReadonlyMap<string, Buffer>, fileHashes: ReadonlyMap<string, string> | undefined): BundleIndex {
+function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, options: VerifyBundleOptions, check: CheckRecorder): BundleIndex {
+  const fileHashes = options.fileHashes;
   const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
   for (const [path, bytes] of files) {
     if (path === MANIFEST_FILE) continue;
-    const name = classifyPath(path);
+    const name = classifyPath(path, format);
     const seq = name?.kind === 'event' || name?.kind === 'proof' ? name.seq : 0;
     const kind = name?.kind;
     const file: BundleFile = { path, bytes, sha256: fileHashes?.get(path) ?? hash('sha256', bytes, 'hex'), kind, seq };
@@ -103,13 +113,36 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, fileHashes: ReadonlyMap<
     else if (kind === 'proof') index.proofs.set(seq, file);
     else if (kind === 'blob') index.blobs.push(file);
     else if (kind === 'consistency') index.consistency.push(path);
+    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes?.sha256, check);
+    else if (kind === 'inclusion') index.inclusion = file;
   }
   index.events.sort((a, b) => a.seq - b.seq);
   return index;
 }
 
+/**
+ * Format 2's events.jsonl as one entry per line (line n is event seq n), each a view of the file's
+ * bytes with its SHA-256. A last line without its '\n' is still read, and reported.
+ */
+function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check: CheckRecorder): BundleFile[] {
+  const lines: BundleFile[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) {
+      check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${lines.length + 1}, may be cut short)`);
+      end = bytes.length;
+    }
+    const line = bytes.subarray(start, end);
+    const seq = lines.length + 1;
+    lines.push({ path: eventLine(seq), bytes: line, sha256: hashes?.[seq - 1] ?? hash('sha256', line, 'hex'), kind: 'event', seq });
+    start = end + 1;
+  }
+  return lines;
+}
+
 /** Every listed file present with its SHA-256, named as the format names files, and nothing unlisted. */
 function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRecorder): void {
+  const format = manifest.format;
   const listed = manifest.files;
   let matched = 0;
   for (const { path, sha256, kind } of index.all) {
@@ -126,7 +159,7 @@ function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRe
     const present = new Set(index.all.map((f) => f.path));
     for (const path in listed) {
       if (present.has(path)) continue;
-      if (path === MANIFEST_FILE || classifyPath(path) === undefined) check.fail(`${path}: not a file of the bundle format`);
+      if (path === MANIFEST_FILE || classifyPath(path, format) === undefined) check.fail(`${path}: not a file of the bundle format`);
       check.fail(`${path}: listed in the manifest but missing`);
     }
   }
@@ -159,16 +192,19 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
     return;
   }
   report.caseId = manifest.case;
-  const index = indexFiles(files, options.fileHashes);
-  checkFiles(index, manifest, step('files'));
-  const events = checkEvents(index.events, manifest, step('events'));
+  const v2 = manifest.format === BUNDLE_FORMAT;
+  const filesCheck = step('files');
+  const index = indexFiles(files, manifest.format, options, filesCheck);
+  checkFiles(index, manifest, filesCheck);
+  const events = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile);
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, step('story'));
+  checkStory(files, events, step('story'), options.eventHashes?.storyLines);
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
-  checkInclusion(events, index.proofs, checkpoint, step('inclusion'));
+  if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);
+  else checkInclusion(events, index.proofs, checkpoint, step('inclusion'));
   checkSince(files, index.consistency, options.since, checkpoint, options.trusted, step('consistency'));
 }
 

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sealEvent, sealEvents, type EventDraft, type SealedEvent } from '../timeline/event.js';
+import { personal } from '../timeline/personal-data.js';
+import { formatBundleReport } from './bundle-report.js';
+import { BUNDLE_FORMAT_V1, buildBundleFiles, type BundleInput, type BundleManifest } from './bundle.js';
+import { formatCheckpoint } from './checkpoint.js';
+import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type TrustedKey } from './log-keys.js';
+import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
+import { verifyBundle } from './verify-bundle.js';
+
+// Format 2 (what exports write): events.jsonl holds every event's bytes, one per line, and
+// inclusion.txt one proof that all of them are in the log. Every check of format 1 still holds.
+// These tests build format 1 bundles (a file and an inclusion proof per event), which the verifier
+// still reads; bundle-v2.test.ts holds the same for format 2, which exports write.
+const buildBundleFiles = (input: BundleInput): Map<string, Buffer> => buildBundle(input, BUNDLE_FORMAT_V1);
+
+const ORIGIN = 'log.example/latch';
+const CASE = '0190a5c4-1111-7000-8000-000000000001';
+const actor = { type: 'user', id: 'u-alice' } as const;
+const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+const logKey = parseSignerKey(generateSignerKey(ORIGIN));
+const trustFile = (line = ''): TrustedKey[] => parseTrustFile(`${logKey.verifierKey} ${line}\n`);
+
+const receipt = Buffer.from('%PDF-1.7 receipt for order 1042');
+const stripeResponse = Buffer.from('{"id":"re_123","status":"succeeded"}');
+const erasedScan = Buffer.from('passport scan (erased on request)');
+/** The case's events; with `erased`, a subject.erased event records that the passport scan was erased. */
+function caseEvents(erased = false): SealedEvent[] {
+  const drafts: EventDraft[] = [
+    { kind: 'case.created', actor, data: { title: personal('Refund for Jane Doe'), amount_minor: 4999 } },
+    { kind: 'attachment.added', actor, data: { name: 'receipt.pdf' }, blobs: [sha(receipt)] },
+    { kind: 'attachment.added', actor, data: { name: personal('passport.jpg') }, blobs: [sha(erasedScan)] },
+    { kind: 'note.added', actor, data: { body: personal('called the customer') } },
+    { kind: 'action.executed', actor: { type: 'plugin', id: 'stripe' }, data: { action: 'refund' }, blobs: [sha(stripeResponse)] },
+    { kind: 'status.changed', actor, data: { from: 'new', to: 'resolved' } },
+    ...(erased ? [{ kind: 'subject.erased', actor, data: { erasureId: 'e-1', values: 1, blobs: 1 } }] : []),
+  ];
+  const sealed = sealEvents(drafts, { stream: CASE, seq: 0, hash: null });
+  const last = sealed.at(-1)!;
+  const exported = sealEvent(
+    { kind: 'case.exported', actor, data: { head: { seq: last.seq, hash: last.hash } } },
+    { stream: CASE, seq: last.seq, hash: last.hash },
+  );
+  return [...sealed, exported];
+}
+
+interface Fixture {
+  events: SealedEvent[];
+  leaves: Buffer[];
+  /** Leaf index of each event, by seq - 1. */
+  indices: number[];
+  input: BundleInput;
+}
+
+/** A log where the case's events are interleaved with other cases' leaves, and its bundle. */
+function fixture(options: { consistencyFrom?: number[]; erased?: boolean } = {}): Fixture {
+  const events = caseEvents(options.erased);
+  const leaves: Buffer[] = [];
+  const indices: number[] = [];
+  events.forEach((e, i) => {
+    for (let k = 0; k < 1 + (i % 3); k++) leaves.push(leafHash(Buffer.from(`another case, leaf ${leaves.length}`)));
+    indices.push(leaves.length);
+    leaves.push(leafHash(Buffer.from(e.bytes)));
+  });
+  for (let k = 0; k < 3; k++) leaves.push(leafHash(Buffer.from(`later leaf ${k}`)));
+  const checkpoint = signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size: leaves.length, root: rootOf(leaves) }), [logKey]);
+  const disclosures = Object.fromEntries(
+    events.flatMap((e) => e.disclosures).filter((d) => d.value !== 'passport.jpg').map((d) => [d.commitment, { salt: d.salt, value: d.value }]),
+  );
+  const input: BundleInput = {
+    caseId: CASE,
+    origin: ORIGIN,
+    exportedAt: events.at(-1)!.at,
+    events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
+    proofs: events.map((e, i) => ({ seq: e.seq, index: indices[i]!, proof: inclusionProof(leaves, indices[i]!) })),
+    checkpoint,
+    blobs: new Map([receipt, stripeResponse, erasedScan].map((b) => [sha(b), b])),
+    erasedBlobs: options.erased ? [sha(erasedScan)] : [],
+    disclosures,
+    consistency: (options.consistencyFrom ?? []).map((oldSize) => ({ oldSize, newSize: leaves.length, proof: consistencyProof(leaves, oldSize) })),
+    people: { 'u-alice': { name: 'Alice Example' } },
+  };
+  return { events, leaves, indices, input };
+}
+
+function manifestOf(files: Map<string, Buffer>): BundleManifest {
+  return JSON.parse(files.get('manifest.json')!.toString()) as BundleManifest;
+}
+
+/** Rewrites the manifest to list the files as they now are: what a careful forger would do. */
+function relist(files: Map<string, Buffer>, change: (m: BundleManifest) => void = () => {}): Map<string, Buffer> {
+  const manifest = manifestOf(files);
+  manifest.files = Object.fromEntries([...files].filter(([p]) => p !== 'manifest.json').map(([p, b]) => [p, sha(b)]));
+  change(manifest);
+  files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+  return files;
+}
+
+const lines = (files: Map<string, Buffer>, path: string): string[] => files.get(path)!.toString().split('\n');
+const setLines = (files: Map<string, Buffer>, path: string, text: string[]): Map<string, Buffer> => files.set(path, Buffer.from(text.join('\n')));
+/** Edits line `n` (from 1) of a file. */
+const editLine = (files: Map<string, Buffer>, path: string, n: number, edit: (line: string) => string): Map<string, Buffer> =>
+  setLines(files, path, lines(files, path).map((l, i) => (i === n - 1 ? edit(l) : l)));
+
+describe('a format 2 bundle', () => {
+  const { input, events, leaves, indices } = fixture();
+  const files = buildBundleFiles(input);
+
+  it('has the documented layout: events.jsonl, inclusion.txt, and the files of format 1 besides', () => {
+    expect([...files.keys()].sort()).toEqual(
+      [
+        `blobs/${sha(receipt)}`,
+        `blobs/${sha(stripeResponse)}`,
+        `blobs/${sha(erasedScan)}`,
+        'checkpoint',
+        'disclosures.json',
+        'events.jsonl',
+        'inclusion.txt',
+        'manifest.json',
+        'people.json',
+        'story.txt',
+      ].sort(),
+    );
+    expect(manifestOf(files)).toMatchObject({ format: 'latch-evidence-bundle@2', case: CASE, origin: ORIGIN, export: { event: events.at(-1)!.id, seq: 7 } });
+    expect(files.get('events.jsonl')!.toString()).toBe(events.map((e) => `${e.bytes}\n`).join(''));
+    const proof = lines(files, 'inclusion.txt');
+    expect(proof.slice(0, 3)).toEqual(['latch-evidence-bundle@2 inclusion', `size ${leaves.length}`, `leaves ${indices.join(' ')}`]);
+    expect(proof.slice(3, -1).every((l) => /^[A-Za-z0-9+/]{43}=$/.test(l))).toBe(true);
+    expect(proof.at(-1)).toBe('');
+  });
+
+  it('VERIFIES, with every check of format 1', () => {
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.events).toBe(7);
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual(
+      ['manifest', 'files', 'events', 'attachments', 'personal data', 'story', 'checkpoint', 'inclusion', 'consistency'].map((name) => [name, true]),
+    );
+    const text = formatBundleReport(report);
+    expect(text).toMatch(/^✓ manifest +latch-evidence-bundle@2, case /m);
+    expect(text).toMatch(new RegExp(`^✓ inclusion +7 events, at the leaves inclusion\\.txt lists, lead to the root of tree size ${leaves.length}$`, 'm'));
+    expect(text.trimEnd().endsWith('VERIFIED')).toBe(true);
+  });
+
+  it('verifies with an erasure, and with a consistency proof for --since', () => {
+    const erased = fixture({ erased: true });
+    expect(verifyBundle(buildBundleFiles({ ...erased.input, erasedBlobs: [sha(erasedScan)] }), { trusted: trustFile() }).failures).toEqual([]);
+    const since = fixture({ consistencyFrom: [5] });
+    const old = signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size: 5, root: rootOf(since.leaves.slice(0, 5)) }), [logKey]);
+    expect(verifyBundle(buildBundleFiles(since.input), { trusted: trustFile(), since: old }).failures).toEqual([]);
+  });
+
+  it('is read beside format 1: the same events verify either way', () => {
+    const v1 = buildBundleFiles(input, BUNDLE_FORMAT_V1);
+    expect(v1.has('events/00000001.json')).toBe(true);
+    expect(verifyBundle(v1, { trusted: trustFile() }).ok).toBe(true);
+  });
+});
+
+type Tamper = (files: Map<string, Buffer>, f: Fixture) => Map<string, Buffer>;
+
+const NOT_IN_LOG = /^inclusion\.txt: the events' leaves and its hashes do not lead to the checkpoint's root/m;
+const tampers: Array<[string, Tamper, RegExp[]]> = [
+  ['an event byte changed', (files) => editLine(files, 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg')), [/^events\.jsonl: SHA-256 does not match the manifest$/m]],
+  [
+    'an event byte changed, manifest rewritten to match',
+    (files) => relist(editLine(files, 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg'))),
+    [/^events\.jsonl line 3: previous-hash link is broken \(prev is not the SHA-256 of event 2\)$/m, NOT_IN_LOG],
+  ],
+  ['an event re-serialised (not canonical)', (files) => relist(editLine(files, 'events.jsonl', 4, (l) => ` ${l}`)), [/^events\.jsonl line 4: not canonical JSON/m]],
+  [
+    'an event deleted (the lines after it move up)',
+    (files) => relist(setLines(files, 'events.jsonl', lines(files, 'events.jsonl').filter((_, i) => i !== 2))),
+    [/^events\.jsonl line 3: holds event seq 4, but its line number says 3$/m, /^events\.jsonl line 7: event 7 is missing/m, /^inclusion\.txt: lists 7 leaves for 6 events$/m],
+  ],
+  [
+    'the tail deleted',
+    (files) => relist(setLines(files, 'events.jsonl', lines(files, 'events.jsonl').filter((_, i) => i !== 6))),
+    [/^events\.jsonl line 7: event 7 is missing \(the bundle must end with the case\.exported event, seq 7\)$/m],
+  ],
+  [
+    'two events swapped',
+    (files) => {
+      const text = lines(files, 'events.jsonl');
+      [text[1], text[2]] = [text[2]!, text[1]!];
+      return relist(setLines(files, 'events.jsonl', text));
+    },
+    [/^events\.jsonl line 2: holds event seq 3, but its line number says 2$/m, /previous-hash link is broken/, NOT_IN_LOG],
+  ],
+  [
+    'a forged, correctly chained event in place of a genuine one',
+    (files, f) => {
+      const forged = sealEvent({ kind: 'note.added', actor, data: { body: 'approved by the manager' } }, { stream: CASE, seq: 5, hash: f.events[4]!.hash });
+      return relist(editLine(files, 'events.jsonl', 6, () => forged.bytes));
+    },
+    [/^events\.jsonl line 7: previous-hash link is broken/m, NOT_IN_LOG],
+  ],
+  ['the last line break removed', (files) => relist(files.set('events.jsonl', files.get('events.jsonl')!.subarray(0, -1))), [/^events\.jsonl: does not end with a line break/m]],
+  ['inclusion.txt missing', (files) => (files.delete('inclusion.txt'), relist(files)), [/^inclusion\.txt: missing: it proves every event is in the log$/m]],
+  ['inclusion.txt for another tree size', (files) => relist(editLine(files, 'inclusion.txt', 2, () => 'size 9')), [/^inclusion\.txt: proves leaves of a tree of size 9, but the checkpoint's tree has \d+$/m]],
+  [
+    'an event listed at another leaf',
+    (files, f) => relist(editLine(files, 'inclusion.txt', 3, () => `leaves ${f.indices.map((i, k) => (k === 3 ? i - 1 : i)).join(' ')}`)),
+    [/^inclusion\.txt: /m],
+  ],
+  [
+    'a proof hash altered',
+    (files) => relist(editLine(files, 'inclusion.txt', 4, (l) => Buffer.from(Buffer.from(l, 'base64').map((b, k) => (k === 5 ? b ^ 0x10 : b))).toString('base64'))),
+    [NOT_IN_LOG],
+  ],
+  ['a per-event file of format 1 added', (files) => relist(files.set('events/00000001.json', files.get('events.jsonl')!.subarray(0, 10))), [/^events\/00000001\.json: not a file of the bundle format$/m]],
+  ['the manifest claims format 1', (files) => relist(files, (m) => (m.format = 'latch-evidence-bundle@1')), [/^events\.jsonl: not a file of the bundle format$/m, /^events\/00000001\.json: events 1\.\.7 are missing/m]],
+];
+
+describe('a format 2 bundle fails, naming the problem, when', () => {
+  it.each(tampers)('%s', (_name, tamper, problems) => {
+    const f = fixture();
+    const report = verifyBundle(tamper(buildBundleFiles(f.input), f), { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    for (const problem of problems) expect(report.failures.join('\n')).toMatch(problem);
+  });
+});
+
+describe('every one-bit change to a format 2 bundle', () => {
+  it('is caught, in every byte of every file, even with the manifest relisted to match', () => {
+    const f = fixture();
+    const genuine = buildBundleFiles(f.input);
+    expect(verifyBundle(genuine, { trusted: trustFile() }).ok).toBe(true);
+    let tried = 0;
+    const passed: string[] = [];
+    for (const [path, bytes] of genuine) {
+      for (let i = 0; i < bytes.length; i++) {
+        const files = new Map(genuine);
+        const flipped = Buffer.from(bytes);
+        flipped[i] = flipped[i]! ^ (1 << i % 8);
+        files.set(path, flipped);
+        // A forger fixes the manifest up; a change to the manifest itself is tried as it is.
+        const report = verifyBundle(path === 'manifest.json' ? files : relist(files), { trusted: trustFile() });
+        tried++;
+        if (report.ok) passed.push(`${path} byte ${i}`);
+      }
+    }
+    expect(passed).toEqual([]);
+    expect(tried).toBeGreaterThan(5000);
+  }, 120_000);
+});

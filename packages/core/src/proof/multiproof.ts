@@ -1,0 +1,161 @@
+/**
+ * One proof that many leaves are in a tree (bundle format 2's inclusion.txt): the leaves' indices,
+ * and the hash of every maximal subtree that holds none of them, in the order a left-to-right walk
+ * of the RFC 6962 tree meets them. The verifier walks the tree over [0, size) as RFC 6962 §2.1.1
+ * splits it: a range holding no listed leaf takes the next hash of the proof, a single listed leaf
+ * is that leaf's hash, and anything else is the node hash of its two halves. The walk must use
+ * every hash exactly once and reach the checkpoint's root. By collision resistance, that shows
+ * each leaf is at its index in the tree the root commits to: what one inclusion proof per leaf
+ * shows, with each shared node hashed once and each hash written once.
+ *
+ * The file, exactly (every line ends with '\n'):
+ *   latch-evidence-bundle@2 inclusion
+ *   size <tree size, decimal>
+ *   leaves <index> <index> ...        one per event, in seq order, strictly increasing
+ *   <hash>                            per subtree, 44 characters of canonical base64
+ */
+import { isHashBase64 } from './tlog-proof.js';
+import { leafHashBase64, nodeHashBase64 } from './batch-inclusion.js';
+import { inclusionProofRanges } from './tree-ranges.js';
+
+export const MULTIPROOF_HEADER = 'latch-evidence-bundle@2 inclusion';
+const LINE = 45; // 44 base64 characters and '\n'
+
+/** RFC 6962's split point: the largest power of two strictly less than n (n ≥ 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** The leaves' indices were not strictly increasing, or are outside the tree: the builder's input was wrong. */
+export class MultiproofError extends Error {}
+
+/**
+ * The multiproof's hashes, taken from one inclusion proof per leaf against the same tree: each
+ * maximal subtree without a listed leaf is the sibling of a node on some leaf's path, so every hash
+ * needed is in those proofs.
+ */
+export function multiproofHashes(size: number, proofs: ReadonlyArray<{ index: number; proof: readonly Uint8Array[] }>): Buffer[] {
+  const known = new Map<string, Uint8Array>();
+  const indices = proofs.map((p) => p.index);
+  for (const [k, { index, proof }] of proofs.entries()) {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size || (k > 0 && index <= indices[k - 1]!)) {
+      throw new MultiproofError(`leaf index ${index} is out of order or outside the tree of size ${size}`);
+    }
+    const ranges = inclusionProofRanges(index, size);
+    if (ranges.length !== proof.length) throw new MultiproofError(`the proof of leaf ${index} has ${proof.length} hashes, not ${ranges.length}`);
+    ranges.forEach(([lo, hi], i) => known.set(`${lo}-${hi}`, proof[i]!));
+  }
+  const out: Buffer[] = [];
+  const walk = (lo: number, hi: number, first: number, last: number): void => {
+    if (first === last) {
+      const h = known.get(`${lo}-${hi}`);
+      if (h === undefined) throw new MultiproofError(`no proof gives the subtree [${lo}, ${hi})`);
+      out.push(Buffer.from(h));
+      return;
+    }
+    if (hi - lo === 1) return;
+    const mid = lo + splitPoint(hi - lo);
+    let k = first;
+    while (k < last && indices[k]! < mid) k++;
+    walk(lo, mid, first, k);
+    walk(mid, hi, k, last);
+  };
+  if (indices.length > 0) walk(0, size, 0, indices.length);
+  return out;
+}
+
+export function formatMultiproof(size: number, indices: readonly number[], hashes: readonly Uint8Array[]): string {
+  return `${MULTIPROOF_HEADER}\nsize ${size}\nleaves ${indices.join(' ')}\n${hashes.map((h) => `${Buffer.from(h).toString('base64')}\n`).join('')}`;
+}
+
+export interface Multiproof {
+  size: number;
+  indices: number[];
+  /** The hash lines, each 44 base64 characters and '\n' (checked as they are used). */
+  hashes: Buffer;
+}
+
+const DECIMAL = /^(?:0|[1-9][0-9]{0,15})$/;
+
+/** Reads inclusion.txt strictly; a problem description when it is malformed. */
+export function parseMultiproof(bytes: Buffer): Multiproof | string {
+  const header = `${MULTIPROOF_HEADER}\nsize `;
+  if (bytes.toString('latin1', 0, header.length) !== header) return `does not start with "${MULTIPROOF_HEADER}" and a size line`;
+  const sizeEnd = bytes.indexOf(0x0a, header.length);
+  const size = sizeEnd < 0 ? '' : bytes.toString('latin1', header.length, sizeEnd);
+  if (!DECIMAL.test(size) || Number(size) < 1) return `size ${JSON.stringify(size.slice(0, 20))} is not a positive decimal integer without leading zeros`;
+  const leavesStart = sizeEnd + 1 + 'leaves '.length;
+  const leavesEnd = bytes.indexOf(0x0a, leavesStart);
+  if (bytes.toString('latin1', sizeEnd + 1, leavesStart) !== 'leaves ' || leavesEnd < 0) return 'the third line must list the leaves: "leaves <index> <index> ..."';
+  const indices: number[] = [];
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = leavesStart; i <= leavesEnd; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) leadingZero = c === 0x30;
+      else if (leadingZero || digits >= 16) return `leaf index ${indices.length + 1} is not a decimal integer without leading zeros`;
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else if ((c === 0x20 || c === 0x0a) && digits > 0) {
+      indices.push(value);
+      value = 0;
+      digits = 0;
+    } else {
+      return `leaf index ${indices.length + 1} is not a decimal integer without leading zeros`;
+    }
+  }
+  const hashes = bytes.subarray(leavesEnd + 1);
+  if (hashes.length % LINE !== 0) return 'the hash lines must each be 44 characters of base64';
+  return { size: Number(size), indices, hashes };
+}
+
+/** Hash line `i` of the proof, or undefined when it is not canonical base64 of 32 bytes and '\n'. */
+function hashLine(hashes: Buffer, i: number): string | undefined {
+  const at = i * LINE;
+  if (hashes[at + LINE - 1] !== 0x0a) return undefined;
+  const line = hashes.toString('latin1', at, at + LINE - 1);
+  return isHashBase64(line) ? line : undefined;
+}
+
+/**
+ * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` are the
+ * listed leaves' hashes (base64), in the order of `proof.indices`, which must increase strictly
+ * and lie inside the tree.
+ */
+export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): string | { problem: string } {
+  const { size, indices, hashes } = proof;
+  if (indices.length !== leaves.length) return { problem: `lists ${indices.length} leaves for ${leaves.length} events` };
+  for (let k = 0; k < indices.length; k++) {
+    if (indices[k]! >= size) return { problem: `leaf index ${indices[k]} is outside the tree of size ${size}` };
+    if (k > 0 && indices[k]! <= indices[k - 1]!) return { problem: `leaf indices must increase: ${indices[k]} follows ${indices[k - 1]}` };
+  }
+  const count = hashes.length / LINE;
+  let next = 0;
+  let bad: string | undefined;
+  const walk = (lo: number, hi: number, first: number, last: number): string => {
+    if (first === last) {
+      const h = next < count ? hashLine(hashes, next) : undefined;
+      if (h === undefined) bad ??= next < count ? `hash line ${next + 1} is not canonical base64 of 32 bytes` : 'has too few hashes';
+      next++;
+      return h ?? '';
+    }
+    if (hi - lo === 1) return leaves[first]!;
+    const mid = lo + splitPoint(hi - lo);
+    let k = first;
+    while (k < last && indices[k]! < mid) k++;
+    const left = walk(lo, mid, first, k);
+    const right = walk(mid, hi, k, last);
+    return bad === undefined ? nodeHashBase64(left, right) : '';
+  };
+  const root = indices.length === 0 ? '' : walk(0, size, 0, indices.length);
+  if (bad !== undefined) return { problem: bad };
+  if (indices.length === 0) return { problem: 'lists no leaves' };
+  if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
+  return root;
+}
+
+export { leafHashBase64 };
