@@ -38,6 +38,8 @@ describe('a case type checklist on the case page', () => {
       const checklist = page.getByRole('region', { name: 'Checklist' });
       const form = page.getByRole('form', { name: 'Propose an action' });
       await form.getByText('Can’t be proposed yet').waitFor();
+      // The item names the action it gates as people know it, not by its plugin key.
+      await checklist.getByText("required before Update the vendor's bank account in the ERP").waitFor();
       expect(await form.getByRole('button', { name: 'Propose' }).isDisabled()).toBe(true);
       await checklist.getByRole('button', { name: 'Tick…' }).click();
       await checklist.getByLabel('What did you check?').fill('Called the number on file <b>CFO</b> confirmed');

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useCaseActions } from '../../api/actions';
 import { useChecklist, useTickChecklist, type ChecklistItem } from '../../api/checklist';
 import { useCan } from '../../api/session';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -12,7 +13,10 @@ import './checklist.css';
 export function ChecklistPanel({ caseId, nameOf }: { caseId: string; nameOf: (id: string | null | undefined) => string }) {
   const checklist = useChecklist(caseId);
   const canTick = useCan('case:update');
+  const actions = useCaseActions(caseId);
   const items = checklist.data ?? [];
+  // An item names actions by their key (plugin.action); people read the action's name where the case offers it.
+  const actionName = (key: string) => actions.data?.available.find((a) => `${a.plugin}.${a.action}` === key)?.name ?? key;
   if (items.length === 0 && !checklist.error) return null;
   return (
     <section className="panel" aria-labelledby="checklist-title">
@@ -20,14 +24,26 @@ export function ChecklistPanel({ caseId, nameOf }: { caseId: string; nameOf: (id
       <ErrorNotice error={checklist.error} />
       <ul className="checklist">
         {items.map((item) => (
-          <ChecklistRow key={item.key} caseId={caseId} item={item} canTick={canTick} nameOf={nameOf} />
+          <ChecklistRow key={item.key} caseId={caseId} item={item} canTick={canTick} nameOf={nameOf} actionName={actionName} />
         ))}
       </ul>
     </section>
   );
 }
 
-function ChecklistRow({ caseId, item, canTick, nameOf }: { caseId: string; item: ChecklistItem; canTick: boolean; nameOf: (id: string | null | undefined) => string }) {
+function ChecklistRow({
+  caseId,
+  item,
+  canTick,
+  nameOf,
+  actionName,
+}: {
+  caseId: string;
+  item: ChecklistItem;
+  canTick: boolean;
+  nameOf: (id: string | null | undefined) => string;
+  actionName: (key: string) => string;
+}) {
   const tick = useTickChecklist(caseId);
   const [open, setOpen] = useState(false);
   const [note, setNote] = useState('');
@@ -38,7 +54,7 @@ function ChecklistRow({ caseId, item, canTick, nameOf }: { caseId: string; item:
         {item.ticked ? '✓' : '○'}
       </span>{' '}
       <strong>{item.label}</strong>
-      {item.requiredBefore.length > 0 && <span className="muted small"> — required before {item.requiredBefore.join(', ')}</span>}
+      {item.requiredBefore.length > 0 && <span className="muted small"> — required before {item.requiredBefore.map(actionName).join(', ')}</span>}
       {item.ticked && (
         <p className="small">
           Ticked by {nameOf(item.ticked.by)}, <When at={item.ticked.at} />
