@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { join } from 'node:path';
 import { loadTeams } from './access/teams.js';
 import { expireAction } from './approvals/expire-action.js';
@@ -20,7 +21,7 @@ import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/database.js';
 import { EmbeddedDurability } from './db/embedded-durability.js';
 import { unavailableReason } from './db/transient-errors.js';
-import { migrate, schemaState, SchemaMismatchError } from './db/migrations.js';
+import { migrate, schemaState, SCHEMA_NEWER_CODE, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
@@ -106,8 +107,8 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
     } else {
       database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
     }
-    await ensureSchema(database, embedded || options.migrate === true);
     const say = options.log ?? defaultLog;
+    await ensureSchema(database, embedded || options.migrate === true, say);
     // The configuration is checked as `latch config check` checks it; any error refuses the start with the same lines.
     const loaded = configFiles ? await checkAndLoadConfig(database, configFiles, say, { warn: options.jobs !== false }) : undefined;
     const caseTypes = loaded?.caseTypes ?? (await syncCaseTypes(database.db, []));
@@ -203,9 +204,9 @@ function schedulerOn(jobs: JobQueue | undefined): Scheduler {
   };
 }
 
-async function ensureSchema(database: Database, applyPending: boolean): Promise<void> {
+async function ensureSchema(database: Database, applyPending: boolean, say: (level: 'info', message: string) => void): Promise<void> {
   const state = await schemaState(database);
-  if (state.state === 'unknown') throw new StartupError(state.detail);
+  if (state.state === 'unknown') throw new StartupError(state.detail, SCHEMA_NEWER_CODE);
   if (state.state === 'current') return;
   if (!applyPending) {
     throw new StartupError(
@@ -215,9 +216,11 @@ async function ensureSchema(database: Database, applyPending: boolean): Promise<
     );
   }
   try {
-    await migrate(database);
+    // Under an advisory lock (PostgreSQL): when several processes start at once, one applies them.
+    const applied = await migrate(database);
+    if (applied > 0 && database.kind === 'postgres') say('info', `migrations: applied ${applied}`);
   } catch (error) {
-    if (error instanceof SchemaMismatchError) throw new StartupError(error.message);
+    if (error instanceof SchemaMismatchError) throw new StartupError(error.message, error.code);
     throw error;
   }
 }
@@ -226,7 +229,10 @@ async function bootstrapAdmin(ctx: LatchContext): Promise<void> {
   const { bootstrapAdminEmail: email, bootstrapAdminPassword: password } = ctx.config;
   if (!email || !password) return;
   if ((await countUsers(ctx.database.db)) > 0) return;
-  await ctx.database.write((tx) =>
-    createUser(tx, { email, name: 'Administrator', password, roles: ['admin'] }, { type: 'system', id: 'bootstrap' }, undefined, ctx.roles),
-  );
+  await ctx.database.write(async (tx) => {
+    // Several processes starting at once on one PostgreSQL: one creates the administrator, the others find it.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('latch.bootstrap-admin'))`);
+    if ((await countUsers(tx)) > 0) return;
+    await createUser(tx, { email, name: 'Administrator', password, roles: ['admin'] }, { type: 'system', id: 'bootstrap' }, undefined, ctx.roles);
+  });
 }

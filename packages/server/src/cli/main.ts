@@ -19,6 +19,11 @@ try {
   }
   // Loaded only now: the server's modules are slow to load, and commands that talk to the API never need them.
   const [{ StartupError }, { DataDirLockedError }, { describeError }] = await Promise.all([import('../runtime.js'), import('../db/data-dir-lock.js'), import('../loggable-error.js')]);
+  if (error instanceof StartupError && error.code) {
+    // The stable code on the same line, so a script (or a person) can match on it without --json.
+    report(process.argv.includes('--json') ? error.message : `${error.code}: ${error.message}`, error.code);
+    process.exit(1);
+  }
   if (error instanceof StartupError || error instanceof DataDirLockedError) {
     report(error.message, undefined);
     process.exit(1);

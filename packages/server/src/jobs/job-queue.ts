@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
-import { conflictState, CONFLICT_TRIES, unavailableReason } from '../db/transient-errors.js';
+import { unavailableReason } from '../db/transient-errors.js';
 import { describeError, loggableError } from '../loggable-error.js';
 import { recordJob } from '../metrics/metrics.js';
 
@@ -146,19 +147,29 @@ export async function openJobQueue(database: Database, options: JobQueueOptions 
   return queue;
 }
 
+/** Session-level lock around pg-boss's create_queue (see oneAtATime). */
+const QUEUE_DDL_LOCK = 0x4c41_5443_4a01n;
+
 /**
- * Runs one pg-boss statement again after a deadlock: processes starting at once on one PostgreSQL
- * create the same queues together, and create_queue's partition DDL can deadlock; the statement that
- * lost was rolled back whole, so it simply runs again.
+ * Runs a pg-boss queue creation while holding QUEUE_DDL_LOCK on a connection of its own: processes
+ * starting at once on one PostgreSQL create the same queues together, and create_queue's partition
+ * DDL deadlocks against another's insert. One at a time, the later ones find the queue there.
  */
-async function againOnConflict<T>(statement: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await statement();
-    } catch (error) {
-      if (conflictState(error) === undefined || attempt >= CONFLICT_TRIES) throw error;
-      await sleep(Math.random() * 20 * 2 ** attempt);
-    }
+async function oneAtATime<T>(database: Database, statement: () => Promise<T>): Promise<T> {
+  if (database.kind !== 'postgres') return statement();
+  const pool = (database.db as unknown as { $client: pg.Pool }).$client;
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    await client.query('select pg_advisory_lock($1)', [QUEUE_DDL_LOCK.toString()]);
+    return await statement();
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    // A failed connection is discarded, and the lock goes with it.
+    if (failure === undefined) await client.query('select pg_advisory_unlock($1)', [QUEUE_DDL_LOCK.toString()]).catch(() => undefined);
+    client.release(failure !== undefined);
   }
 }
 
@@ -236,9 +247,9 @@ class PgBossJobQueue implements JobQueue {
     this.#assertOpen();
     const policy = options.policy ?? 'standard';
     if (!POLICIES.has(policy)) throw new Error(`Unknown queue policy "${policy}"`);
-    await againOnConflict(() => this.#boss.createQueue(queue, { ...options, name: queue, policy }));
+    await oneAtATime(this.#database, () => this.#boss.createQueue(queue, { ...options, name: queue, policy }));
     // createQueue leaves an existing queue as it was; bring it to these options.
-    await againOnConflict(() => this.#boss.updateQueue(queue, { ...options, name: queue, policy }));
+    await this.#boss.updateQueue(queue, { ...options, name: queue, policy });
     this.#queues.set(queue, policy);
   }
 
@@ -282,7 +293,7 @@ class PgBossJobQueue implements JobQueue {
     let pending = this.#ensuring.get(queue);
     if (!pending) {
       pending = (async () => {
-        await againOnConflict(() => this.#boss.createQueue(queue));
+        await oneAtATime(this.#database, () => this.#boss.createQueue(queue));
         const row = await this.#boss.getQueue(queue);
         this.#queues.set(queue, (row?.policy ?? 'standard') as QueuePolicy);
       })().finally(() => this.#ensuring.delete(queue));
