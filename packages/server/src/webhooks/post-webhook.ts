@@ -40,28 +40,26 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
         agent: false,
         signal,
       },
-      (res) => drain(res).then(() => finish({ status: res.statusCode ?? 0, ms: ms() }), failed),
+      (res) => drain(res, () => finish({ status: res.statusCode ?? 0, ms: ms() }), failed),
     );
     req.on('error', failed);
     req.end(body);
   });
 }
 
-/** Reads the answer up to the cap; a receiver that answers forever is cut off there. */
-function drain(res: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > MAX_RESPONSE_BYTES) {
-        res.destroy();
-        resolve();
-      }
-    });
-    res.on('end', resolve);
-    res.on('error', reject);
-    res.on('aborted', () => reject(Object.assign(new Error('the receiver closed the connection mid-answer'), { code: 'ECONNRESET' })));
+/** Reads the answer up to the cap; a receiver that answers forever is cut off there (its status stands). */
+function drain(res: IncomingMessage, done: () => void, failed: (error: unknown) => void): void {
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      done(); // settled before the socket's teardown reports an error
+      res.destroy();
+    }
   });
+  res.on('end', done);
+  res.on('error', failed);
+  res.on('aborted', () => failed(Object.assign(new Error('the receiver closed the connection mid-answer'), { code: 'ECONNRESET' })));
 }
 
 function errorCode(error: unknown, signal: AbortSignal): string {
