@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { readOidcEnv, type OidcEnv } from './auth/oidc/oidc-env.js';
 import { readNotifyConfig, type NotifyConfig } from './notifications/notify-config.js';
 import { readWebhookConfig, type WebhookConfig } from './webhooks/webhook-config.js';
 
@@ -49,6 +50,8 @@ export interface LatchConfig {
   readonly smtpPort: number | undefined;
   /** A bearer token that may read /metrics and nothing else (LATCH_METRICS_TOKEN); unset: only principals with metrics:read. */
   readonly metricsToken?: string | undefined;
+  /** The OpenID Connect provider for single sign-on (LATCH_OIDC_*, auth/oidc/oidc-env.ts); sso.yaml turns it on. */
+  readonly oidc?: OidcEnv | undefined;
   /** Outbound webhooks (LATCH_WEBHOOK_*, webhooks/webhook-config.ts). */
   readonly webhooks: WebhookConfig;
 }
@@ -84,6 +87,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LatchConfig {
     notify: readNotifyConfig(env),
     smtpPort: env.LATCH_SMTP_PORT ? integer(env, 'LATCH_SMTP_PORT', 0) : undefined,
     metricsToken: env.LATCH_METRICS_TOKEN || undefined,
+    oidc: readOidcEnv(env),
     webhooks: readWebhookConfig(env),
   };
 }

@@ -8,6 +8,7 @@ import type { RoleSet } from './roles/role-set.js';
 import type { LatchLog } from './log/latch-log.js';
 import type { IntakeRuntime } from './intake/intake-runtime.js';
 import type { Intelligence } from './intelligence/intelligence-runtime.js';
+import type { SsoRuntime } from './auth/oidc/sso-runtime.js';
 
 /** What commands and routes need from the running deployment. */
 export interface LatchContext {
@@ -27,4 +28,6 @@ export interface LatchContext {
   readonly intake: IntakeRuntime;
   /** Triage suggestions (intelligence.yaml): providers, the built-in model. */
   readonly intelligence: Intelligence;
+  /** Single sign-on (sso.yaml, LATCH_OIDC_*): absent when it is off. Read at start only. */
+  readonly sso?: SsoRuntime | undefined;
 }

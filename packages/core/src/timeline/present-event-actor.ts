@@ -33,6 +33,7 @@ const SYSTEM_NAMES: Readonly<Record<string, string>> = {
   sequencer: 'The log sequencer',
   cli: 'Latch (command line)',
   bootstrap: 'Latch (first start)',
+  sso: 'Single sign-on',
 };
 
 /** A person's display name, never their email; "Erased person" once erased. */

@@ -76,6 +76,7 @@ const LINES: ReadonlyArray<[EventDraft, string]> = [
   [{ kind: 'subject.erased', actor: ana, data: { erasureId: 'e', values: 3, blobs: 1 } }, 'Ana Ruiz erased a subject’s personal data (3 values, 1 file)'],
   [{ kind: 'user.created', actor: { type: 'system', id: 'cli' }, data: { userId: BO, email: personal('bo@example.com'), name: personal('Bo Chen') } }, 'Latch (command line) created user 0000b0b0'],
   [{ kind: 'user.updated', actor: ana, data: { userId: BO, roles: { old: [], new: ['operator'] } } }, 'Ana Ruiz changed a user account'],
+  [{ kind: 'user.sso_linked', actor: { type: 'system', id: 'sso' }, data: { userId: BO, issuer: 'https://id.example.com', subject: personal('248289761001'), created: true } }, 'Single sign-on linked user 0000b0b0 to their identity at https://id.example.com (account created at first sign-in)'],
   [{ kind: 'token.created', actor: ana, data: { tokenId: 't', userId: ANA, scopes: ['*'] } }, 'Ana Ruiz created an API token for Ana Ruiz'],
   [{ kind: 'roles.defined', actor: { type: 'system', id: 'roles' }, data: { version: 2, sha256: 'ab', roles: { admin: {}, vendor_approver: {} } } }, 'Role set version 2 took effect (roles.yaml: admin, vendor_approver)'],
   [{ kind: 'config.reloaded', actor: ana, data: { caseTypes: [{ key: 'refund', version: 7, policies: [] }], roleSet: 3, rolesChanged: false, teamsChanged: false, intakeChanged: false, restartNeeded: [], warnings: 0 } }, 'Ana Ruiz reloaded the configuration: new case type versions refund v7, role set version 3'],

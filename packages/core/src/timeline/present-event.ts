@@ -179,6 +179,7 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'subject.erased': (l) => `${l.who} erased a subject’s personal data (${plural(l.data.values, 'value')}, ${plural(l.data.blobs, 'file')})`,
   'user.created': (l) => `${l.who} created user ${shortId(l.data.userId)}`,
   'user.updated': (l) => `${l.who} changed a user account`,
+  'user.sso_linked': (l) => `${l.who} linked user ${shortId(l.data.userId)} to their identity at ${text(l.data.issuer)}${l.data.created === true ? ' (account created at first sign-in)' : ' (same verified email)'}`,
   'token.created': (l) => `${l.who} created an API token for ${l.person(l.data.userId)}`,
   'token.revoked': (l) => `${l.who} revoked an API token of ${l.person(l.data.userId)}`,
   'delegation.created': (l) => `${l.who} delegated approvals from ${l.person(l.data.fromUserId)} to ${l.person(l.data.toUserId)}`,

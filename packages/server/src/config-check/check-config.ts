@@ -9,6 +9,7 @@ import { checkIntakeFile } from './check-intake.js';
 import { checkPluginsFile, type PluginOffers } from './check-plugins.js';
 import { checkRolesFile, type CheckedRoles } from './check-roles.js';
 import { checkTeamsFile } from './check-teams.js';
+import { checkSsoFile, SSO_FILE } from '../auth/oidc/sso-settings.js';
 import { distinctProblems, sortProblems, type ConfigProblem, type ConfigReport } from './problem.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -39,6 +40,7 @@ export interface ConfigFiles {
   readonly plugins: PluginOffers | undefined;
   readonly intakeSource: YamlSource | undefined;
   readonly pluginsSource: YamlSource | undefined;
+  readonly ssoSource?: YamlSource | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function readConfigFiles(dir: string): ConfigFiles {
   const teamsSource = YamlSource.read(join(dir, 'teams.yaml'));
   const intakeSource = YamlSource.read(join(dir, 'intake.yaml'));
   const pluginsSource = YamlSource.read(join(dir, 'plugins.yaml'));
+  const ssoSource = YamlSource.read(join(dir, SSO_FILE));
   const roles = checkRolesFile(rolesSource);
   const teams = checkTeamsFile(teamsSource);
   const plugins = checkPluginsFile(pluginsSource, dir);
@@ -74,7 +77,7 @@ export function readConfigFiles(dir: string): ConfigFiles {
     if (result.checked) checked.push(result.checked);
   }
   problems.push(...duplicateVersions(checked));
-  return { dir, problems, caseTypes: checked, roles: roles.roles, rolesSource, teams: teams.teams, plugins: plugins.plugins, intakeSource, pluginsSource };
+  return { dir, problems, caseTypes: checked, roles: roles.roles, rolesSource, teams: teams.teams, plugins: plugins.plugins, intakeSource, pluginsSource, ssoSource };
 }
 
 /** The checks across files, and with a database those against it: cheap, so they may run again once the database is open. */
@@ -93,6 +96,8 @@ export async function checkConfigFiles(files: ConfigFiles, options: CheckOptions
   for (const type of checked) problems.push(...lintCaseType(type, around));
   const knownTypes = new Set([...checked.map((t) => t.definition.key), ...recorded.map((r) => r.key)]);
   problems.push(...checkIntakeFile(files.intakeSource, knownTypes));
+  // sso.yaml's grants name roles and teams: checked against the files being checked, so a reload can't strand them.
+  problems.push(...checkSsoFile(files.ssoSource, { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined }).problems);
   if (options.db) {
     problems.push(...editedVersions(checked, recorded));
     problems.push(...(await holderProblems(options.db, checked, roles, files.rolesSource)));

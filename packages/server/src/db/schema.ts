@@ -609,3 +609,40 @@ export const webhookCursor = pgTable('webhook_cursor', {
   id: smallint('id').primaryKey(),
   position: bigint('position', { mode: 'number' }).notNull(),
 });
+
+// --- Single sign-on (auth/oidc/) -----------------------------------------------------------------
+
+/**
+ * A user's identity at an OpenID Connect provider: (issuer, subject) is what links a sign-in to an
+ * account, never the email alone. One identity per provider per user.
+ */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), uniqueIndex('user_identities_user_issuer_unique').on(t.userId, t.issuer)],
+);
+
+/**
+ * Sign-ins under way: the browser holds a random secret in a short-lived cookie, this row its hash
+ * and what the callback must check (state, nonce) and send (the PKCE verifier). Used once.
+ */
+export const ssoLogins = pgTable(
+  'sso_logins',
+  {
+    idHash: text('id_hash').primaryKey(),
+    state: text('state').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    returnTo: text('return_to').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('sso_logins_expires_idx').on(t.expiresAt)],
+);

@@ -17,6 +17,7 @@ import { checklistRoutes } from './routes/checklist.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
+import { ssoRoutes } from './routes/sso.js';
 import { caseRoutes } from './routes/cases.js';
 import { caseTypeRoutes } from './routes/case-types.js';
 import { configRoutes } from './routes/config.js';
@@ -151,6 +152,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(authRoutes(ctx));
+  await app.register(ssoRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(roleRoutes(ctx));
   await app.register(tokenRoutes(ctx));

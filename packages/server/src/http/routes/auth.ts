@@ -5,6 +5,7 @@ import { PASSWORD_LENGTH, verifyPassword } from '../../auth/passwords.js';
 import { csrfTokenFor } from '../../auth/secrets.js';
 import { createSession, endSession } from '../../auth/sessions.js';
 import { findUser, findUserByEmail, presentUser } from '../../auth/users.js';
+import { hasSsoIdentity } from '../../auth/oidc/sign-in-with-sso.js';
 import type { LatchContext } from '../../context.js';
 import { principalOf, SESSION_COOKIE } from '../authenticate.js';
 import { errors, ref } from '../schemas.js';
@@ -31,7 +32,7 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
         },
         response: {
           200: { type: 'object', properties: { user: ref('User'), csrfToken: { type: 'string' }, expiresAt: { type: 'string' } } },
-          ...errors(400, 401, 429),
+          ...errors(400, 401, 403, 429),
         },
       },
     },
@@ -48,6 +49,10 @@ export const authRoutes = (ctx: LatchContext): FastifyPluginAsync => async (app)
       if (!user || !ok || user.disabledAt) {
         request.log.info({ email: request.body.email.toLowerCase() }, 'login refused');
         throw new LatchError('INVALID_CREDENTIALS', 'Email or password is wrong, or the account is disabled');
+      }
+      // Accounts the provider signs in may be kept off passwords (sso.yaml passwordLogin: false); said only to whoever knew the password.
+      if (ctx.sso && !ctx.sso.settings.passwordLogin && (await hasSsoIdentity(ctx.database.db, user.id))) {
+        throw new LatchError('PASSWORD_LOGIN_DISABLED', `This account signs in with ${ctx.sso.settings.providerName}`);
       }
       await loginSucceeded(ctx.database.db, attempt, limits);
       const session = await createSession(ctx.database.db, user.id, ctx.config.sessionTtlHours);
