@@ -1,6 +1,10 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { TEST_CONFIG_DIR } from './harness.js';
 
 /** A person the test identity provider knows; tests change their groups or password between sign-ins. */
 export interface ProviderAccount {
@@ -60,6 +64,7 @@ export async function startTestProvider(redirectUri: string): Promise<TestProvid
     },
     cookies: { keys: ['test-provider-cookie-key-0123456789'] },
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
   });
   const callback = provider.callback();
 
@@ -158,4 +163,25 @@ export async function walkProvider(authorizationUrl: string, action: { username:
     };
   }
   throw new Error('The provider never sent the browser back');
+}
+
+/** sso.yaml of the SSO tests: users created at first sign-in, a verified email links, passwords off for linked accounts. */
+export const SSO_YAML = `enabled: true
+providerName: Test IdP
+scopes: [openid, email, profile, groups]
+createUsers: true
+linkVerifiedEmail: true
+passwordLogin: false
+groups:
+  latch-admins: {roles: [admin]}
+  refund-ops: {roles: [operator], teams: [refunds]}
+  refund-approvers: {roles: [refund_approver], teams: [refunds]}
+`;
+
+/** A configuration directory: the tests' own plus sso.yaml (the caller removes it). */
+export function ssoConfigDir(yaml = SSO_YAML): string {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-sso-'));
+  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
+  writeFileSync(join(dir, 'sso.yaml'), yaml);
+  return dir;
 }

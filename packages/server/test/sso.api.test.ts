@@ -1,37 +1,15 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/auth/users.js';
 import { checkConfig } from '../src/config-check/check-config.js';
 import { resultRows } from '../src/db/database.js';
 import { accountChanges, userIdentities } from '../src/db/schema.js';
-import { bearer, DB_KINDS, PASSWORD, startTestLatch, TEST_CONFIG_DIR, type TestLatch } from './harness.js';
-import { startTestProvider, walkProvider, type TestProvider } from './oidc-support.js';
+import { bearer, DB_KINDS, PASSWORD, startTestLatch, type TestLatch } from './harness.js';
+import { ssoConfigDir, SSO_YAML, startTestProvider, walkProvider, type TestProvider } from './oidc-support.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:39999';
 const CALLBACK = `${PUBLIC_URL}/api/v1/auth/sso/callback`;
-
-export const SSO_YAML = `enabled: true
-providerName: Test IdP
-scopes: [openid, email, profile, groups]
-createUsers: true
-linkVerifiedEmail: true
-passwordLogin: false
-groups:
-  latch-admins: {roles: [admin]}
-  refund-ops: {roles: [operator], teams: [refunds]}
-  refund-approvers: {roles: [refund_approver], teams: [refunds]}
-`;
-
-/** A configuration directory: the test one plus sso.yaml. */
-export function ssoConfigDir(yaml = SSO_YAML): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latch-sso-'));
-  cpSync(TEST_CONFIG_DIR, dir, { recursive: true });
-  writeFileSync(join(dir, 'sso.yaml'), yaml);
-  return dir;
-}
 
 const ssoError = (location: string | undefined) => new URL(location ?? '/', PUBLIC_URL).searchParams.get('sso_error');
 
