@@ -24,6 +24,9 @@ interface Fixtures {
   eventId: string;
   exportId: string;
   checkpointSize: number;
+  /** An account and a group made through SCIM for this call (the DELETE rows deactivate and delete them). */
+  scimUser: { id: string; email: string };
+  scimGroupId: string;
 }
 
 interface Row {
@@ -39,6 +42,10 @@ const signedIn = (overrides: Partial<Record<Who, Outcome>> = {}): Record<Who, Ou
 /** Reading a case in the refunds queue: the requester can't see it (404, like a missing case). */
 const caseReaders = signedIn({ requester: 'hidden' });
 const refundInput = { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'usd', reason: 'duplicate' };
+/** SCIM (http/routes/scim*.ts): API tokens holding scim:provision only (the admin's `*` token); sessions never. */
+const scimOnly: Record<Who, Outcome> = { ...everyone('denied'), token: 'ok' };
+const SCIM_PATCH = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] };
+const scimName = () => `scim${Math.random().toString(36).slice(2)}`;
 
 const ROWS: Row[] = [
   { route: 'GET /healthz', call: () => ({ method: 'GET', url: '/healthz' }), expect: everyone('ok') },
@@ -243,6 +250,24 @@ const ROWS: Row[] = [
   { route: 'POST /api/v1/intelligence/models::train', call: () => ({ method: 'POST', url: '/api/v1/intelligence/models:train' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/intelligence/models', call: () => ({ method: 'GET', url: '/api/v1/intelligence/models' }), expect: { ...everyone('denied'), admin: 'ok', token: 'ok' } },
   { route: 'GET /api/v1/intelligence/accuracy', call: () => ({ method: 'GET', url: '/api/v1/intelligence/accuracy' }), expect: signedIn({ requester: 'denied', reviewer: 'denied' }) },
+  { route: 'GET /scim/v2/ServiceProviderConfig', call: () => ({ method: 'GET', url: '/scim/v2/ServiceProviderConfig' }), expect: scimOnly },
+  { route: 'GET /scim/v2/ResourceTypes', call: () => ({ method: 'GET', url: '/scim/v2/ResourceTypes' }), expect: scimOnly },
+  { route: 'GET /scim/v2/ResourceTypes/:id', call: () => ({ method: 'GET', url: '/scim/v2/ResourceTypes/User' }), expect: scimOnly },
+  { route: 'GET /scim/v2/Schemas', call: () => ({ method: 'GET', url: '/scim/v2/Schemas' }), expect: scimOnly },
+  { route: 'GET /scim/v2/Schemas/:id', call: () => ({ method: 'GET', url: '/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User' }), expect: scimOnly },
+  { route: 'GET /scim/v2/Users', call: () => ({ method: 'GET', url: '/scim/v2/Users' }), expect: scimOnly },
+  { route: 'POST /scim/v2/Users', call: () => ({ method: 'POST', url: '/scim/v2/Users', payload: { userName: `${scimName()}@test.example` } }), expect: scimOnly },
+  { route: 'GET /scim/v2/Users/:id', call: (f) => ({ method: 'GET', url: `/scim/v2/Users/${f.scimUser.id}` }), expect: scimOnly },
+  { route: 'PUT /scim/v2/Users/:id', call: (f) => ({ method: 'PUT', url: `/scim/v2/Users/${f.scimUser.id}`, payload: { userName: f.scimUser.email, displayName: 'Put' } }), expect: scimOnly },
+  { route: 'PATCH /scim/v2/Users/:id', call: (f) => ({ method: 'PATCH', url: `/scim/v2/Users/${f.scimUser.id}`, payload: SCIM_PATCH }), expect: scimOnly },
+  { route: 'DELETE /scim/v2/Users/:id', call: (f) => ({ method: 'DELETE', url: `/scim/v2/Users/${f.scimUser.id}` }), expect: scimOnly },
+  { route: 'GET /scim/v2/Groups', call: () => ({ method: 'GET', url: '/scim/v2/Groups' }), expect: scimOnly },
+  { route: 'POST /scim/v2/Groups', call: () => ({ method: 'POST', url: '/scim/v2/Groups', payload: { displayName: scimName() } }), expect: scimOnly },
+  { route: 'GET /scim/v2/Groups/:id', call: (f) => ({ method: 'GET', url: `/scim/v2/Groups/${f.scimGroupId}` }), expect: scimOnly },
+  { route: 'PUT /scim/v2/Groups/:id', call: (f) => ({ method: 'PUT', url: `/scim/v2/Groups/${f.scimGroupId}`, payload: { displayName: scimName() } }), expect: scimOnly },
+  { route: 'PATCH /scim/v2/Groups/:id', call: (f) => ({ method: 'PATCH', url: `/scim/v2/Groups/${f.scimGroupId}`, payload: { ...SCIM_PATCH, Operations: [{ op: 'replace', path: 'displayName', value: scimName() }] } }), expect: scimOnly },
+  { route: 'DELETE /scim/v2/Groups/:id', call: (f) => ({ method: 'DELETE', url: `/scim/v2/Groups/${f.scimGroupId}` }), expect: scimOnly },
+  { route: 'GET /scim/v2/*', call: () => ({ method: 'GET', url: '/scim/v2/Elsewhere' }), expect: { ...everyone('denied'), token: 'hidden' } },
   // Last: it ends the sessions the other rows use.
   { route: 'POST /api/v1/auth/logout', call: () => ({ method: 'POST', url: '/api/v1/auth/logout' }), expect: signedIn() },
 ];
@@ -291,6 +316,9 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
     await t.ctx.log.sequencer.drain();
     const timeline = (await t.app.inject({ method: 'GET', url: `/api/v1/cases/${caseId}/timeline`, headers: op })).json();
     const checkpoint = (await t.app.inject({ method: 'GET', url: '/api/v1/log/checkpoint', headers: op })).body;
+    const scimEmail = `${scimName()}@test.example`;
+    const scimUser = { id: (await post('/scim/v2/Users', { userName: scimEmail }, bearer(t.users.admin))).id as string, email: scimEmail };
+    const scimGroupId = (await post('/scim/v2/Groups', { displayName: scimName() }, bearer(t.users.admin))).id as string;
     return {
       eventId: timeline.items[0].id,
       exportId: exported.eventId,
@@ -306,8 +334,16 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
       tokenId: token.id,
       delegationId: delegation.id,
       viewId,
+      scimUser,
+      scimGroupId,
     };
   }
+
+  /** Latch's stable code, from its error shape or from SCIM's (whose extension carries it). */
+  const codeOf = (res: { json: () => Record<string, { code?: string } | undefined> }) => {
+    const body = res.json();
+    return body.error?.code ?? body['urn:latch:params:scim:api:messages:2.0:Error']?.code;
+  };
 
   it('the plugin webhook route is public: its sender has no Latch account, the plugin checks the signature', () => {
     const webhook = t.app.routeTable.find((r) => r.url === '/api/v1/plugins/:plugin/webhooks');
@@ -331,7 +367,7 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
       const request = row.call(f);
       for (const payload of request.method === 'GET' || request.method === 'DELETE' ? [undefined] : invalid) {
         const res = await t.app.inject({ method: request.method as 'POST', url: withBadQuery(request.url), headers: { 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload }) });
-        expect([row.route, res.statusCode, res.json().error.code]).toEqual([row.route, 401, 'UNAUTHENTICATED']);
+        expect([row.route, res.statusCode, codeOf(res)]).toEqual([row.route, 401, 'UNAUTHENTICATED']);
       }
       checked.push(row.route);
     }
@@ -351,7 +387,7 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
           headers: { ...headers.requester, 'content-type': 'application/json' },
           ...(payload === undefined ? {} : { payload }),
         });
-        expect([row.route, res.statusCode, res.json().error.code]).toEqual([row.route, 403, 'PERMISSION_DENIED']);
+        expect([row.route, res.statusCode, codeOf(res)]).toEqual([row.route, 403, 'PERMISSION_DENIED']);
       }
     }
     expect(rows.length).toBeGreaterThan(5);

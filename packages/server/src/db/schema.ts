@@ -646,3 +646,48 @@ export const ssoLogins = pgTable(
   },
   (t) => [index('sso_logins_expires_idx').on(t.expiresAt)],
 );
+
+// --- SCIM provisioning (scim/) -------------------------------------------------------------------
+
+/**
+ * What an identity provider's SCIM view adds to an account: its `externalId`, and the DELETE that
+ * only deactivates (the user stays, disabled; SCIM answers 404 for it from then on).
+ */
+export const scimUsers = pgTable(
+  'scim_users',
+  {
+    userId: uuid('user_id')
+      .primaryKey()
+      .references(() => users.id),
+    externalId: text('external_id'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('scim_users_external_id_idx').on(t.externalId)],
+);
+
+/** Groups an identity provider pushes; scim.yaml maps their display names to roles and teams. */
+export const scimGroups = pgTable(
+  'scim_groups',
+  {
+    id: uuid('id').primaryKey(),
+    displayName: text('display_name').notNull(),
+    externalId: text('external_id'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('scim_groups_display_name_unique').on(sql`lower(${t.displayName})`)],
+);
+
+export const scimGroupMembers = pgTable(
+  'scim_group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => scimGroups.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ name: 'scim_group_members_pk', columns: [t.groupId, t.userId] }), index('scim_group_members_user_idx').on(t.userId)],
+);

@@ -39,6 +39,7 @@ import { notificationRoutes } from './routes/notifications.js';
 import { pluginWebhookRoutes } from './routes/plugin-webhooks.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { roleRoutes } from './routes/roles.js';
+import { scimRoutes } from './routes/scim.js';
 import { policyRoutes } from './routes/policies.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -182,6 +183,7 @@ export async function buildApp(ctx: LatchContext, options: AppOptions = {}): Pro
   await app.register(intakeReplyRoutes(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(configRoutes(ctx));
+  await app.register(scimRoutes(ctx), { prefix: '/scim/v2' });
   await app.register(consoleRoutes());
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.decorate('routeTable', routeTable);
