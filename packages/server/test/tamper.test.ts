@@ -355,11 +355,13 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
       expectNamed(blobFixed, `  - ${blob}: content does not match its SHA-256`);
       expect(blobFixed.stdout).not.toContain('does not match the manifest');
 
-      const editedEvent = withManifestFixed({ ...original, 'events/00000002.json': Buffer.from(flipOneByte(textOf('events/00000002.json'))) });
+      // Exports write format 2: every event in events.jsonl, one line each, and one inclusion proof for all.
+      const eventLines = textOf('events.jsonl').split('\n');
+      const editedEvent = withManifestFixed({ ...original, 'events.jsonl': Buffer.from(eventLines.map((l, i) => (i === 1 ? flipOneByte(l) : l)).join('\n')) });
       expectNamed(
         verify('event.zip', editedEvent),
-        `  - proofs/00000002.tlog-proof: does not lead to the checkpoint's root: event 2 is not at ${textOf('proofs/00000002.tlog-proof').split('\n')[1]} of the signed log`,
-        '  - events/00000003.json: previous-hash link is broken (prev is not the SHA-256 of event 2)',
+        '  - events.jsonl line 3: previous-hash link is broken (prev is not the SHA-256 of event 2)',
+        "  - inclusion.txt: the events' leaves and its hashes do not lead to the checkpoint's root: some event is not at its listed index of the signed log",
       );
 
       const strangerKeys = file('stranger-keys.txt', `${verifierKeyOf(generateSignerKey('latch.test/log'))}\n`);
@@ -381,8 +383,7 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
       stored[at] = stored[at]! ^ 0x01;
       const corrupt = runLatch({ ...process.env }, ['verify', file('corrupt.zip', stored), '--trust', REAL_KEYS]);
       expect(corrupt.status).toBe(3);
-      // The checkpoint's bytes first appear inside the first proof (a tlog-proof carries its checkpoint): that member is named.
-      expect(corrupt.stderr.trim()).toMatch(/^[^\n]*corrupt\.zip: refused: proofs\/00000001\.tlog-proof: CRC-32 mismatch: the member is corrupt or was altered$/);
+      expect(corrupt.stderr.trim()).toMatch(/^[^\n]*corrupt\.zip: refused: checkpoint: CRC-32 mismatch: the member is corrupt or was altered$/);
 
       // --since naming a missing file or a directory: one line with a code, no stack (verify and export).
       for (const args of [

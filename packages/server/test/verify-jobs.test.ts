@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BUNDLE_FORMAT_V1,
   buildBundleFiles,
+  type BundleFormat,
   formatCheckpoint,
   generateSignerKey,
   inclusionProof,
@@ -18,8 +20,9 @@ import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runLatch } from './process.js';
 
-// `latch verify --jobs N` hashes the bundle's files on N threads: the report must be the same, byte
-// for byte, as with one thread, for a bundle that verifies and for one that fails.
+// `latch verify --jobs N` verifies a bundle on N threads (files hashed, and for format 2 each
+// event's hash, leaf hash and story line): the report must be the same, byte for byte, as with one
+// thread, for a bundle that verifies and for one that fails, in either format.
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-verify-jobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +32,7 @@ const key = parseSignerKey(generateSignerKey(ORIGIN));
 const trust = join(dir, 'trust.txt');
 writeFileSync(trust, `${key.verifierKey}\n`);
 
-function bundleFiles(): Map<string, Buffer> {
+function bundleFiles(format?: BundleFormat): Map<string, Buffer> {
   const events: SealedEvent[] = [];
   let head = { stream: CASE, seq: 0, hash: null as string | null };
   for (let i = 1; i <= 60; i++) {
@@ -52,7 +55,8 @@ function bundleFiles(): Map<string, Buffer> {
     erasedBlobs: [],
     disclosures: {},
     consistency: [],
-  });
+    people: { 'u-1': { name: 'Una One' } },
+  }, format);
 }
 
 const zipFile = (name: string, files: Map<string, Buffer>): string => {
@@ -62,28 +66,59 @@ const zipFile = (name: string, files: Map<string, Buffer>): string => {
 };
 
 describe('latch verify --jobs', () => {
-  it('gives the same report on one thread and on three, verified or failed', () => {
+  const env = { ...process.env, LATCH_LOG: 'off' };
+
+  it('gives the same report on one thread, on three and on every core, verified or failed, for a format 2 bundle', () => {
     const good = zipFile('good.zip', bundleFiles());
     const tampered = bundleFiles();
-    tampered.set('events/00000007.json', Buffer.from(tampered.get('events/00000007.json')!.toString().replace('note.added', 'note.addeD')));
+    // Event 7 altered: its hash, its leaf and its story line all differ from what the bundle says.
+    const text = tampered.get('events.jsonl')!.toString().split('\n');
+    text[6] = text[6]!.replace('note.added', 'note.addeD');
+    tampered.set('events.jsonl', Buffer.from(text.join('\n')));
     const bad = zipFile('bad.zip', tampered);
     for (const [bundle, status] of [[good, 0], [bad, 3]] as const) {
-      const one = runLatch({ ...process.env, LATCH_LOG: 'off' }, ['verify', bundle, '--trust', trust, '--json']);
-      const three = runLatch({ ...process.env, LATCH_LOG: 'off' }, ['verify', bundle, '--trust', trust, '--json', '--jobs', '3']);
+      for (const json of status === 0 ? [['--json']] : [['--json'], []]) {
+        const one = runLatch(env, ['verify', bundle, '--trust', trust, ...json]);
+        expect(one.status, one.stderr).toBe(status);
+        for (const jobs of ['3', 'auto']) {
+          const many = runLatch(env, ['verify', bundle, '--trust', trust, ...json, '--jobs', jobs]);
+          expect(many.status, many.stderr).toBe(status);
+          expect(many.stdout).toBe(one.stdout);
+        }
+        if (json.length > 0) expect(JSON.parse(one.stdout).ok).toBe(status === 0);
+      }
+    }
+    const failures = (JSON.parse(runLatch(env, ['verify', bad, '--trust', trust, '--json', '--jobs', '3']).stdout) as { failures: string[] }).failures;
+    expect(failures).toEqual([
+      'events.jsonl: SHA-256 does not match the manifest',
+      'events.jsonl line 8: previous-hash link is broken (prev is not the SHA-256 of event 7)',
+      expect.stringMatching(/^story\.txt: line 7 does not match event 7: it says "7 \S+ Una One added a note", the events say "7 \S+ /),
+      "inclusion.txt: the events' leaves and its hashes do not lead to the checkpoint's root: some event is not at its listed index of the signed log",
+    ]);
+  }, 300_000);
+
+  it('gives the same report on one thread and on three for a format 1 bundle', () => {
+    const good = zipFile('good-v1.zip', bundleFiles(BUNDLE_FORMAT_V1));
+    const tampered = bundleFiles(BUNDLE_FORMAT_V1);
+    tampered.set('events/00000007.json', Buffer.from(tampered.get('events/00000007.json')!.toString().replace('note.added', 'note.addeD')));
+    const bad = zipFile('bad-v1.zip', tampered);
+    for (const [bundle, status] of [[good, 0], [bad, 3]] as const) {
+      const one = runLatch(env, ['verify', bundle, '--trust', trust, '--json']);
+      const three = runLatch(env, ['verify', bundle, '--trust', trust, '--json', '--jobs', '3']);
       expect(one.status, one.stderr).toBe(status);
       expect(three.status, three.stderr).toBe(status);
       expect(three.stdout).toBe(one.stdout);
       expect(JSON.parse(one.stdout).ok).toBe(status === 0);
     }
-    expect(runLatch({ ...process.env, LATCH_LOG: 'off' }, ['verify', bad, '--trust', trust, '--json']).stdout).toContain('events/00000007.json: SHA-256 does not match the manifest');
-  });
+    expect(runLatch(env, ['verify', bad, '--trust', trust, '--json']).stdout).toContain('events/00000007.json: SHA-256 does not match the manifest');
+  }, 300_000);
 
   it('refuses a --jobs that is not a whole number from 1 to 64, in one line', () => {
     const good = zipFile('good2.zip', bundleFiles());
     for (const jobs of ['0', 'two', '65', '1.5']) {
       const run = runLatch({ ...process.env, LATCH_LOG: 'off' }, ['verify', good, '--trust', trust, '--jobs', jobs]);
       expect(run.status).toBe(1);
-      expect(run.stderr.trim()).toMatch(new RegExp(`--jobs ${jobs.replace('.', '\\.')}: give a whole number of threads from 1 to 64$`));
+      expect(run.stderr.trim()).toMatch(new RegExp(`--jobs ${jobs.replace('.', '\\.')}: give a whole number of threads from 1 to 64, or auto \\(one per core\\)$`));
     }
-  });
+  }, 300_000);
 });

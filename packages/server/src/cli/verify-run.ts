@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BundleZipError, formatBundleReport, isUuid, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey } from '@latch/core';
 import { verifyLog, type OutsideCheckpoint } from '../audit/verify-log.js';
@@ -6,10 +7,10 @@ import { verifyStore } from '../audit/verify-store.js';
 import { readConfig } from '../config.js';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
-import { hashFilesOnThreads } from './verify-jobs.js';
+import { workOnThreads } from './verify-jobs.js';
 import { readCheckpointFile } from './verify-since.js';
 import { withLatch } from './with-latch.js';
-import { withWitnessCheck, witnessRequirement, type WitnessVerifyOptions } from './witness-verify.js';
+import { checkLogWitnesses, withWitnessCheck, witnessRequirement, type WitnessVerifyOptions } from './witness-verify.js';
 
 /** A bundle larger than this, unpacked, is refused rather than read into memory. */
 const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
@@ -20,7 +21,7 @@ export interface VerifyOptions extends WitnessVerifyOptions {
   trust?: string;
   since?: string;
   requireSigned?: boolean;
-  /** Threads to hash a bundle's files on (a decimal string, as given). */
+  /** Threads to verify a bundle on (a decimal string, or `auto` for every core, as given). */
   jobs?: string;
   json?: boolean;
 }
@@ -35,11 +36,12 @@ function readTrust(file: string): TrustedKey[] {
   }
 }
 
-/** --jobs: a whole number of threads, 1 to 64. */
+/** --jobs: a whole number of threads, 1 to 64, or `auto`: one per core (at most 64). */
 function jobsOf(o: VerifyOptions): number {
   if (o.jobs === undefined) return 1;
+  if (o.jobs === 'auto') return Math.min(64, Math.max(1, availableParallelism()));
   const jobs = Number(o.jobs);
-  if (!/^[1-9][0-9]*$/.test(o.jobs) || jobs > 64) throw new CliError(`--jobs ${o.jobs}: give a whole number of threads from 1 to 64`, 1, 'VALIDATION_FAILED');
+  if (!/^[1-9][0-9]*$/.test(o.jobs) || jobs > 64) throw new CliError(`--jobs ${o.jobs}: give a whole number of threads from 1 to 64, or auto (one per core)`, 1, 'VALIDATION_FAILED');
   return jobs;
 }
 
@@ -69,8 +71,8 @@ async function verifyBundleFile(file: string, o: VerifyOptions): Promise<void> {
     if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
     throw error;
   }
-  const fileHashes = shared === undefined ? undefined : await hashFilesOnThreads(files, shared, jobs);
-  const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}), ...(fileHashes ? { fileHashes } : {}) }), files, witnesses);
+  const done = shared === undefined ? {} : await workOnThreads(files, shared, jobs);
+  const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}), ...done }), files, witnesses);
   if (o.json) printJson(report);
   else process.stdout.write(formatBundleReport(report));
   if (!report.ok) throw new CliError(`${file}: ${report.failures.length} problem(s)`, 3);
@@ -94,22 +96,24 @@ function publishedCheckpoint(): OutsideCheckpoint | undefined {
 }
 
 async function verifyDatabase(o: VerifyOptions): Promise<void> {
+  const witnesses = witnessRequirement(o);
   const outside: OutsideCheckpoint[] = [];
   if (o.since !== undefined) outside.push({ what: 'the --since checkpoint', note: readCheckpointFile(o.since) });
   const published = publishedCheckpoint();
   if (published !== undefined) outside.push(published);
-  const { chains, log, trustSource } = await withLatch(
+  const { chains, log, trustSource, witnessed } = await withLatch(
     async (ctx) => {
       const { trusted, source } = o.trust ? { trusted: readTrust(o.trust), source: o.trust } : defaultTrust(ctx.log.keys?.keys.map((k) => k.verifierKey) ?? []);
       const chains = await verifyStore(ctx.database.db);
       const log = await verifyLog(ctx.database.db, { trusted, outside, requireSigned: o.requireSigned === true });
-      return { chains, log, trustSource: source };
+      const witnessed = witnesses === undefined ? undefined : await checkLogWitnesses(ctx.database.db, witnesses, log.leaves);
+      return { chains, log, trustSource: source, witnessed };
     },
     { schemaOnly: true },
   );
-  const problems = chains.broken.length + log.problems.length;
+  const problems = chains.broken.length + log.problems.length + (witnessed?.problems.length ?? 0);
   if (o.json) {
-    printJson({ ok: problems === 0, chains, log, trustSource });
+    printJson({ ok: problems === 0, chains, log, trustSource, ...(witnessed !== undefined ? { witnesses: witnessed } : {}) });
     if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
     return;
   }
@@ -117,8 +121,10 @@ async function verifyDatabase(o: VerifyOptions): Promise<void> {
   console.log(`log: ${log.leaves} leaves, ${log.checkpoints} checkpoints (keys trusted from ${trustSource})`);
   for (const problem of log.problems) console.log(`BROKEN  log: ${problem}`);
   for (const notice of log.notices) console.log(`note    log: ${notice}`);
+  for (const problem of witnessed?.problems ?? []) console.log(`BROKEN  witnesses: ${problem}`);
   if (problems > 0) throw new CliError(`${problems} problem(s) found`, 3);
   console.log(`coverage: ${coverageLine(log.coverage, outside.length)}`);
+  if (witnessed !== undefined) console.log(`witnesses: ${witnessed.summary}`);
   if (log.checkpoints === 0) {
     console.log(
       'OK: every chain verifies; the Merkle tree recomputed from the event bytes matches every stored node; every event is in the log. ' +
