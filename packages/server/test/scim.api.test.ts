@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TeamDirectory } from '../src/access/teams.js';
 import { resultRows } from '../src/db/database.js';
+import { SHIPPED_ROLES } from '../src/roles/role-set.js';
+import { loadScimConfig, managedByGroups } from '../src/scim/scim-config.js';
+import { StartupError } from '../src/startup-error.js';
 import { bearer, DB_KINDS, PASSWORD, sessionFor, startTestLatch, TEST_CONFIG_DIR, type TestLatch } from './harness.js';
 import { GROUP, PATCH_OP, ScimClient, USER } from './scim-client.js';
 
@@ -282,5 +286,36 @@ describe.each(DB_KINDS)('SCIM 2.0 provisioning on %s', (kind) => {
     expectScimError(await scim.request('PUT', `/Users/${id}`, { schemas: [USER], userName: email('renamed') }), 400, 'SCIM_USERNAME_IMMUTABLE', 'mutability');
     expectScimError(await scim.request('POST', '/Groups', { schemas: [GROUP], displayName: 'Latch Auditors', members: [{ value: 'nobody' }] }), 400, 'SCIM_MEMBER_UNKNOWN');
     expectScimError(await scim.request('GET', `/Groups?filter=${encodeURIComponent('members[display eq "x"]')}`), 400, 'SCIM_FILTER_UNSUPPORTED', 'invalidFilter');
+  });
+});
+
+describe('scim.yaml', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-scim-yaml-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const load = (text: string) => {
+    writeFileSync(join(dir, 'scim.yaml'), text);
+    return () => loadScimConfig(dir, SHIPPED_ROLES, new TeamDirectory(new Map([['refunds', ['refunds']]]), true));
+  };
+
+  it('refuses a role or team the configuration does not define (SCIM never creates them), naming the path', () => {
+    const bad = load('groups:\n  Admins:\n    roles: [superuser]\n    teams: [ghosts]\nunknownGroups: maybe\nnewUsers:\n  roles: [requester]\nextra: 1\n');
+    expect(bad).toThrow(StartupError);
+    expect(bad).toThrow(/\/groups\/Admins\/roles\/0: 'superuser' is not defined in roles\.yaml/);
+    expect(bad).toThrow(/\/groups\/Admins\/teams\/0: 'ghosts' is not defined in teams\.yaml/);
+    expect(bad).toThrow(/\/unknownGroups: must be refuse or ignore/);
+    expect(bad).toThrow(/\/extra is not a known setting/);
+    expect(load('groups: [1, 2]\n')).toThrow(/\/groups: must map group display names/);
+    expect(load('groups:\n  A: {roles: [admin]}\n  a: {roles: [auditor]}\n')).toThrow(/named twice/);
+    expect(load(': : :\n')).toThrow(/not valid YAML/);
+  });
+
+  it('reads group names without case, defaults to refusing unknown groups, and knows which roles it manages', () => {
+    const config = load('groups:\n  Latch Refund Approvers: {roles: [refund_approver], teams: [refunds]}\n  Auditors: {roles: [auditor]}\n')();
+    expect(config.groups.get('latch refund approvers')).toEqual({ roles: ['refund_approver'], teams: ['refunds'] });
+    expect(config.unknownGroups).toBe('refuse');
+    expect(config.newUsers).toEqual({ roles: [], teams: [] });
+    expect(managedByGroups(config)).toEqual({ roles: ['refund_approver', 'auditor'], teams: ['refunds'] });
+    rmSync(join(dir, 'scim.yaml'));
+    expect(loadScimConfig(dir, SHIPPED_ROLES, new TeamDirectory())).toMatchObject({ unknownGroups: 'ignore', groups: new Map() });
   });
 });
