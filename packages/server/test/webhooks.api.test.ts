@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resultRows } from '../src/db/database.js';
 import { SYSTEM_STREAM } from '../src/db/event-store.js';
 import { metricsRegistry } from '../src/metrics/metrics.js';
+import { listen, personAt, runCli } from './cli-support.js';
 import { startWebhookReceiver, type WebhookReceiver } from './fakes/webhook-receiver.js';
 import { bearer, DB_KINDS, refundBody, startTestLatch, type TestLatch, type TestUser } from './harness.js';
 
@@ -205,6 +206,29 @@ describe.each(DB_KINDS)('outbound webhooks on %s', (kind) => {
     expect((await systemEvents('webhook.deleted')).map((e) => e.data.endpointId)).toContain(endpoint.id);
     for (const e of [...(await systemEvents('webhook.created')), ...(await systemEvents('webhook.updated'))]) expect(JSON.stringify(e)).not.toMatch(/whsec_|\/managed/);
   });
+
+  it('is driven from the command line too: latch webhook add, list, deliveries, replay, rm', async () => {
+    const env = { ...personAt(await listen(t)), LATCH_TOKEN: t.users.admin.token };
+    const added = await runCli(['webhook', 'add', '--endpoint', `${receiver.url}/cli`, '--events', 'case.created', '--case-types', 'refund', '--json'], env);
+    expect(added.status, added.stderr).toBe(0);
+    const endpoint = JSON.parse(added.stdout) as { id: string; secret: string };
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    const listed = await runCli(['webhook', 'list'], env);
+    expect(listed.stdout).toContain(`${endpoint.id}  enabled`);
+    expect(listed.stdout).not.toContain(endpoint.secret);
+    await newCase();
+    await vi.waitFor(async () => expect((await runCli(['webhook', 'deliveries', endpoint.id], env)).stdout).toMatch(/delivered\s+case\.created\s+attempts 1\s+HTTP 204/), WAIT);
+    const [delivery] = await deliveries(endpoint.id);
+    const replayed = await runCli(['webhook', 'replay', delivery!.id], env);
+    expect(replayed.stdout).toContain(`${delivery!.id}  queued again (case.created)`);
+    await vi.waitFor(() => expect(receiver.at('/cli')).toHaveLength(2), WAIT);
+    const operator = await runCli(['webhook', 'list'], { ...env, LATCH_TOKEN: t.users.operator.token });
+    expect(operator.status).not.toBe(0);
+    expect(operator.stderr).toContain('PERMISSION_DENIED');
+    expect((await runCli(['webhook', 'rm', endpoint.id], env)).stdout).toContain(`removed ${endpoint.id}`);
+    expect((await api(t.users.admin, 'GET', `/api/v1/webhooks/${endpoint.id}`)).statusCode).toBe(404);
+    // Seven runs of the CLI, each a Node process starting on a busy machine.
+  }, 240_000);
 
   it('answers 403 to an operator (and a requester) on every webhook route, 401 to nobody signed in', async () => {
     const endpoint = await addEndpoint('/private');

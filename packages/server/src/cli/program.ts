@@ -14,6 +14,7 @@ import { registerLogCommands } from './log.js';
 import { registerLoginCommands } from './login.js';
 import { registerPluginCommands } from './plugin.js';
 import { registerPolicyCommands } from './policy.js';
+import { registerWebhookCommands } from './webhook.js';
 import { registerWitnessCommands } from './witness.js';
 
 /** The whole `latch` command tree (exported so a test can check every command explains itself). */
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerPluginCommands(program);
   registerPolicyCommands(program);
+  registerWebhookCommands(program);
   registerWitnessCommands(program);
   registerIntelligenceCommands(program);
   registerConfigCommands(program);
