@@ -232,6 +232,26 @@ describe.each(DB_KINDS)('SCIM 2.0 provisioning on %s', (kind) => {
     expect(await latchUser(user.id)).toMatchObject({ disabled: false, name: 'Dora Back' });
   });
 
+  it('two group pushes for one person at once both count: the person holds what both groups give', async () => {
+    const person = (await scim.oktaCreateUser(email('cora'), 'Cora', 'Concurrent')).body;
+    const existing = async (name: string) => {
+      const found = await scim.request('GET', `/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&excludedAttributes=members`);
+      return (found.body.Resources[0]?.id as string | undefined) ?? ((await scim.createGroup(name)).body.id as string);
+    };
+    const [approvers, auditors] = [await existing('Latch Refund Approvers'), await existing('Latch Auditors')];
+    const pushes = await Promise.all([scim.oktaAddMembers(approvers, [person.id]), scim.oktaAddMembers(auditors, [person.id])]);
+    expect(pushes.map((p) => p.status)).toEqual([200, 200]);
+    expect((await latchUser(person.id)).roles.sort()).toEqual(['auditor', 'refund_approver', 'requester']);
+    await Promise.all([scim.oktaRemoveMember(approvers, person.id), scim.oktaRemoveMember(auditors, person.id)]);
+    expect((await latchUser(person.id)).roles).toEqual(['requester']);
+  });
+
+  it('stays out of the OpenAPI document: SCIM describes itself', async () => {
+    const paths = Object.keys((await t.app.inject({ url: '/api/v1/openapi.json' })).json().paths as Record<string, unknown>);
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths.filter((p) => p.startsWith('/scim'))).toEqual([]);
+  });
+
   it('pages with startIndex and count, and filters by id, active and displayName', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await scim.oktaCreateUser(email(`pat`), 'Pat', `Page${i}`)).body.id);
