@@ -246,6 +246,17 @@ describe.each(DB_KINDS)('SCIM 2.0 provisioning on %s', (kind) => {
     expect((await latchUser(person.id)).roles).toEqual(['requester']);
   });
 
+  it('erasing a person (POST /api/v1/erasures) removes the identity provider’s id for them too', async () => {
+    const userName = email('ezra');
+    const user = (await scim.entraCreateUser(userName, 'Ezra Erased', 'ezra-object-id')).body;
+    const erased = await t.app.inject({ method: 'POST', url: '/api/v1/erasures', headers: bearer(t.users.admin), payload: { subject: userName } });
+    expect(erased.statusCode, erased.body).toBe(200);
+    const after = (await scim.request('GET', `/Users/${user.id}`)).body;
+    expect(after).toMatchObject({ active: false, userName: `erased-${user.id}@erased.invalid` });
+    expect(after).not.toHaveProperty('externalId');
+    expect((await scim.request('GET', `/Users?filter=${encodeURIComponent('externalId eq "ezra-object-id"')}`)).body.totalResults).toBe(0);
+  });
+
   it('stays out of the OpenAPI document: SCIM describes itself', async () => {
     const paths = Object.keys((await t.app.inject({ url: '/api/v1/openapi.json' })).json().paths as Record<string, unknown>);
     expect(paths.length).toBeGreaterThan(20);
