@@ -1,6 +1,7 @@
 /**
  * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing
- * files, and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash and its story line.
+ * files, and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its story line and
+ * its canonical scan.
  * The same function runs on every thread, this one included, so the values are the ones the
  * verifier computes itself, and the report is the same with any number of threads.
  *
@@ -9,6 +10,7 @@
  */
 import { hash } from 'node:crypto';
 import { leafHashBase64 } from './batch-inclusion.js';
+import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { storyLineOf, storyNames } from './bundle-story.js';
 
 /** A file in a shared buffer: name, offset, length. */
@@ -34,14 +36,18 @@ export interface WorkDone {
   sha256: string[];
   leaves: string[];
   storyLines: string[];
+  /** Each event's canonical scan, packed (PACKED_SCAN numbers per event). */
+  scans: Int32Array;
 }
 
 export function doWork(order: WorkOrder): WorkDone {
   const zip = Buffer.from(order.zip);
   const fileHashes = order.members.map(([name, offset, length]): [string, string] => [name, hash('sha256', zip.subarray(offset, offset + length), 'hex')]);
-  const done: WorkDone = { fileHashes, sha256: [], leaves: [], storyLines: [] };
+  const done: WorkDone = { fileHashes, sha256: [], leaves: [], storyLines: [], scans: new Int32Array(0) };
   const events = order.events;
   if (events === undefined) return done;
+  const scans: number[] = [];
+  const row = new Int32Array(PACKED_SCAN);
   const bytes = Buffer.from(events.buffer);
   const names = events.people === undefined ? undefined : storyNames(Buffer.from(events.people));
   const story = names !== undefined && typeof names !== 'string' ? names : undefined;
@@ -53,7 +59,10 @@ export function doWork(order: WorkOrder): WorkDone {
     done.sha256.push(hash('sha256', line, 'hex'));
     done.leaves.push(leafHashBase64(line));
     if (story !== undefined) done.storyLines.push(storyLineOf(seq, line, story));
+    packEventScan(line, row, 0);
+    for (let k = 0; k < PACKED_SCAN; k++) scans.push(row[k]!);
     start = end + 1;
   }
+  done.scans = Int32Array.from(scans);
   return done;
 }

@@ -24,10 +24,10 @@ export interface VerifyBundleOptions {
   fileHashes?: ReadonlyMap<string, string>;
   /**
    * Work done elsewhere on a format 2 bundle's events (`latch verify --jobs` does it on several
-   * threads): each event's SHA-256 (hex) and RFC 6962 leaf hash (base64), in seq order. Either
-   * list may be given; the rest is computed here.
+   * threads): each event's SHA-256 (hex), RFC 6962 leaf hash (base64), story line and packed
+   * canonical scan, in seq order. Any of them may be given; the rest is computed here.
    */
-  eventHashes?: { sha256?: readonly string[]; leaves?: readonly string[]; storyLines?: readonly string[] };
+  eventHashes?: { sha256?: readonly string[]; leaves?: readonly string[]; storyLines?: readonly string[]; scans?: Int32Array };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -196,7 +196,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   const filesCheck = step('files');
   const index = indexFiles(files, manifest.format, options, filesCheck);
   checkFiles(index, manifest, filesCheck);
-  const events = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile);
+  const events = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));

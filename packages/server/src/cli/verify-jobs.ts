@@ -46,7 +46,7 @@ function linesIn(bytes: Buffer, start: number, end: number): number {
 
 /**
  * `latch verify --jobs`: the files' SHA-256 and, for a format 2 bundle, each event's SHA-256, leaf
- * hash and story line, computed on `jobs` threads (this one included) and handed to verifyBundle,
+ * hash, story line and canonical scan, computed on `jobs` threads (this one included) and handed to verifyBundle,
  * which does the rest. The values are the ones verifyBundle would compute: the report is the same.
  */
 export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, jobs: number): Promise<Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'>> {
@@ -70,6 +70,12 @@ export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: Sha
   const fileHashes = new Map<string, string>();
   for (const done of results) for (const [name, sha256] of done.fileHashes) fileHashes.set(name, sha256);
   if (events === undefined || events.length === 0) return { fileHashes };
-  const eventHashes = { sha256: results.flatMap((r) => r.sha256), leaves: results.flatMap((r) => r.leaves), storyLines: results.flatMap((r) => r.storyLines) };
+  const scans = new Int32Array(results.reduce((n, r) => n + r.scans.length, 0));
+  let at = 0;
+  for (const r of results) {
+    scans.set(r.scans, at);
+    at += r.scans.length;
+  }
+  const eventHashes = { sha256: results.flatMap((r) => r.sha256), leaves: results.flatMap((r) => r.leaves), storyLines: results.flatMap((r) => r.storyLines), scans };
   return { fileHashes, eventHashes };
 }
