@@ -1,13 +1,19 @@
-// bench/verify-bundle: how fast the offline verifier checks an evidence bundle, on one core.
-// Builds one case of --events events (≈500 bytes each, with personal-data commitments and a few
-// attachments) interleaved at random with other cases' leaves in a log of --leaves leaves, then
-// times reading its zip (readBundleZip) and verifyBundle. Target: ≥ 200,000 events/s.
-// Usage: npx tsc -b packages/core && node bench/verify-bundle.mjs [--events N] [--leaves N] [--runs N]
+// bench/verify-bundle: how fast the offline verifier checks an evidence bundle, on one core and on
+// several (`latch verify --jobs`). Builds one case of --events events (≈500 bytes each, with
+// personal-data commitments and a few attachments) interleaved at random with other cases' leaves
+// in a log of --leaves leaves, writes it as bundle format 1 and format 2, then times what `latch
+// verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
+// share first. Wall time is disturbed by whatever else runs on the machine, so each row also gives
+// events per CPU second (user + system time of this process, all its threads counted).
+// Target: ≥ 200,000 events/s on one core.
+// Usage: npx tsc -b && node bench/verify-bundle.mjs [--events N] [--leaves N,N] [--runs N] [--jobs N,N]
 import { createHash } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { zipSync } from 'fflate';
 import { parseArgs } from 'node:util';
 import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_V1,
   CompactRange,
   buildBundleFiles,
   formatCheckpoint,
@@ -24,8 +30,12 @@ import {
   signNoteWithKeys,
   verifyBundle,
 } from '../packages/core/dist/index.js';
+import { workOnThreads } from '../packages/server/dist/cli/verify-jobs.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' } } });
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) } },
+});
+const jobCounts = values.jobs.split(',').map(Number).filter((j) => j > 1);
 const eventCount = Number(values.events);
 const runs = Number(values.runs);
 const origin = 'bench.example/latch';
@@ -91,32 +101,57 @@ const key = parseSignerKey(generateSignerKey(origin));
 const trusted = parseTrustFile(`${key.verifierKey}\n`);
 const { events, blobs, disclosures } = sealCase();
 const avgBytes = Math.round(events.reduce((n, e) => n + Buffer.byteLength(e.bytes), 0) / events.length);
-console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${eventCount} events of ${avgBytes} bytes on average\n`);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
+console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs, and events per CPU second (median)\n`);
+
+/** One verification as `latch verify` does it: the zip read strictly, with `jobs` threads' share first, then verifyBundle. */
+async function verifyOnce(zipBytes, jobs) {
+  let zip = zipBytes;
+  let shared;
+  if (jobs > 1) {
+    shared = new SharedArrayBuffer(zipBytes.length);
+    zip = Buffer.from(shared);
+    zipBytes.copy(zip);
+  }
+  const files = readBundleZip(zip);
+  const done = shared === undefined ? {} : await workOnThreads(files, shared, jobs);
+  return verifyBundle(files, { trusted, ...done });
+}
 
 for (const leafCount of values.leaves.split(',').map(Number)) {
   const log = buildLog(events, leafCount);
   const checkpoint = signNoteWithKeys(formatCheckpoint({ origin, size: leafCount, root: log.root }), [key]);
-  const files = buildBundleFiles({
+  const input = {
     caseId, origin, exportedAt: events.at(-1).at, checkpoint, blobs, erasedBlobs: [], disclosures, consistency: [],
     events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
     proofs: events.map((e, i) => ({ seq: e.seq, index: log.indices[i], proof: log.proof(log.indices[i]) })),
-  });
-  // As `latch verify` does it: the zip (stored, as the exporter writes it) read strictly, then verified.
-  const zip = Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 0 }));
-  const times = [];
-  for (let r = 0; r < runs; r++) {
-    const start = process.hrtime.bigint();
-    const report = verifyBundle(readBundleZip(zip), { trusted });
-    times.push(Number(process.hrtime.bigint() - start) / 1e9);
-    if (!report.ok) throw new Error(`bench bundle did not verify: ${report.failures.slice(0, 3).join('; ')}`);
+  };
+  console.log(`log of ${leafCount.toLocaleString('en')} leaves:`);
+  for (const format of [BUNDLE_FORMAT_V1, BUNDLE_FORMAT]) {
+    const files = buildBundleFiles(input, format);
+    // Stored, as the exporter writes it.
+    const zip = Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 0 }));
+    for (const jobs of [1, ...jobCounts]) {
+      const walls = [];
+      const cpu = [];
+      for (let r = 0; r < runs; r++) {
+        const start = process.hrtime.bigint();
+        const before = process.cpuUsage();
+        const report = await verifyOnce(zip, jobs);
+        const used = process.cpuUsage(before);
+        walls.push(Number(process.hrtime.bigint() - start) / 1e9);
+        cpu.push((used.user + used.system) / 1e6);
+        if (!report.ok) throw new Error(`bench bundle did not verify: ${report.failures.slice(0, 3).join('; ')}`);
+      }
+      const median = (list) => [...list].sort((a, b) => a - b)[runs >> 1];
+      const rate = (t) => Math.round(eventCount / t).toLocaleString('en');
+      console.log(
+        `  ${format}, ${(zip.length / 1e6).toFixed(1)} MB, ${jobs === 1 ? 'one thread ' : `--jobs ${jobs}  `}: ` +
+          `wall ${(median(walls) * 1000).toFixed(0)} ms = ${rate(median(walls))} events/s (best ${rate(Math.min(...walls))}); ` +
+          `CPU ${(median(cpu) * 1000).toFixed(0)} ms = ${rate(median(cpu))} events per CPU second (best ${rate(Math.min(...cpu))})`,
+      );
+    }
   }
-  const first = times[0];
-  times.sort((a, b) => a - b);
-  const rate = (t) => Math.round(eventCount / t).toLocaleString('en');
-  const ms = (t) => `${(t * 1000).toFixed(0)} ms`;
-  console.log(
-    `log of ${leafCount.toLocaleString('en')} leaves: median ${ms(times[runs >> 1])} = ${rate(times[runs >> 1])} events/s, ` +
-      `best ${rate(times[0])} events/s, first (cold JIT) run ${ms(first)} = ${rate(first)} events/s`,
-  );
 }
+console.log(`\nload average at the end ${load()}`);
