@@ -1,7 +1,8 @@
 // bench/intake-alerts: signed Alertmanager deliveries per second into a real `latch serve`, on PGlite and on
 // PostgreSQL, with p50/p99 latency. Each delivery is one alert, signed per Standard Webhooks; fingerprints
 // cycle through --fingerprints, so most deliveries follow an open case and the rest open one.
-// Usage: node bench/intake-alerts.mjs [--posts N] [--concurrency C] [--fingerprints F] [--only pglite|postgres]
+// Usage: node bench/intake-alerts.mjs [--posts N] [--concurrency C] [--fingerprints F] [--only pglite|postgres] [--profile DIR]
+// (--profile: the server writes a V8 CPU profile into DIR when it stops, for `node --cpu-prof`'s readers)
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -10,10 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { drive, freshPostgres, latch, latchBin, load, machine, percentile, request, root } from './lib.mjs';
+import { backendCpu, backendCpuBetween, cpuSeconds, drive, freshPostgres, latch, latchBin, load, machine, percentile, request, root } from './lib.mjs';
 
 const { values } = parseArgs({
-  options: { posts: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, fingerprints: { type: 'string', default: '200' }, only: { type: 'string' } },
+  options: { posts: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, fingerprints: { type: 'string', default: '200' }, only: { type: 'string' }, profile: { type: 'string' } },
 });
 const total = Number(values.posts);
 const concurrency = Number(values.concurrency);
@@ -38,11 +39,11 @@ const freePort = () =>
 async function serve(env) {
   const port = await freePort();
   const logKey = latch({}, 'log', 'key', '--generate', 'latch.bench/log').trim();
-  const child = spawn(process.execPath, [latchBin, 'serve'], { env: { ...process.env, LATCH_LOG_KEY: logKey, ...env, LATCH_PORT: String(port), LATCH_LOG: 'off' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), latchBin, 'serve'], { env: { ...process.env, LATCH_LOG_KEY: logKey, ...env, LATCH_PORT: String(port), LATCH_LOG: 'off' }, stdio: ['ignore', 'ignore', 'ignore'] });
   const base = `http://127.0.0.1:${port}`;
   const stop = () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
   for (let i = 0; i < 1800; i++) {
-    if ((await request(base, 'GET', '/readyz').catch(() => undefined))?.status === 200) return { base, stop };
+    if ((await request(base, 'GET', '/readyz').catch(() => undefined))?.status === 200) return { base, pid: child.pid, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
@@ -86,11 +87,16 @@ for (const kind of ['pglite', 'postgres']) {
     };
     for (let i = 0; i < 200; i++) await post(total + i); // warm-up (its own ids)
     const loadBefore = load();
+    // CPU per alert (the server's, and on PostgreSQL its backends'): a figure a busy machine disturbs less than the rate.
+    const cpuBefore = [cpuSeconds(server.pid), database ? await backendCpu(pg, database.name) : undefined];
     const run = await drive(total, concurrency, (i) => post(i));
+    const cpuAfter = [cpuSeconds(server.pid), database ? await backendCpu(pg, database.name) : undefined];
     await server.stop();
     const rate = total / run.seconds;
+    const perAlert = (seconds) => `${((seconds * 1000) / total).toFixed(2)} ms`;
+    const cpu = `CPU per alert: latch ${perAlert(cpuAfter[0] - cpuBefore[0])}${database ? `, PostgreSQL ${perAlert(backendCpuBetween(cpuBefore[1], cpuAfter[1]))}` : ''}`;
     console.log(
-      `${kind.padEnd(8)} ${rate.toFixed(0).padStart(6)} alerts/s   p50 ${percentile(run.latencies, 50).toFixed(1)} ms   p99 ${percentile(run.latencies, 99).toFixed(1)} ms   failures ${run.failures}${run.firstFailure ? ` (first: ${run.firstFailure})` : ''}   ${rate >= 1000 ? 'meets' : 'below'} the 1,000/s target; ${loadBefore} before, ${load()} after`,
+      `${kind.padEnd(8)} ${rate.toFixed(0).padStart(6)} alerts/s   p50 ${percentile(run.latencies, 50).toFixed(1)} ms   p99 ${percentile(run.latencies, 99).toFixed(1)} ms   failures ${run.failures}${run.firstFailure ? ` (first: ${run.firstFailure})` : ''}   ${rate >= 1000 ? 'meets' : 'below'} the 1,000/s target; ${cpu}; ${loadBefore} before, ${load()} after`,
     );
   } finally {
     await database?.drop();

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +51,7 @@ export async function freshPostgres(pg) {
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const c = new pg.Client({ connectionString: POSTGRES_URL });
@@ -84,7 +86,7 @@ export async function serve(env, port) {
   // Up to three minutes: a machine shared with other work starts a server slowly.
   for (let i = 0; i < 1800; i++) {
     try {
-      if ((await request(base, 'GET', '/readyz')).status === 200) return { base, stop: () => stop(child) };
+      if ((await request(base, 'GET', '/readyz')).status === 200) return { base, pid: child.pid, stop: () => stop(child) };
     } catch {
       // not listening yet
     }
@@ -133,6 +135,36 @@ export async function drive(n, concurrency, work) {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { seconds, latencies, failures, firstFailure };
+}
+
+/** CPU seconds (user + system) process `pid` has used so far, read from /proc (Linux); 0 once it is gone. */
+export function cpuSeconds(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving database `name`, by pid (the server runs
+ * on this machine): the difference of two readings is the database's share of a run.
+ */
+export async function backendCpu(pg, name) {
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  const { rows } = await c.query('select pid from pg_stat_activity where datname = $1', [name]);
+  await c.end();
+  return new Map(rows.map(({ pid }) => [pid, cpuSeconds(pid)]));
+}
+
+/** CPU seconds the backends used between two readings of backendCpu (a backend new in the second counts whole). */
+export function backendCpuBetween(before, after) {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** The machine's load averages (1, 5, 15 min) and core count: figures on a shared machine are read with these. */

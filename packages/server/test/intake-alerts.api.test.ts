@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Hex } from '@latch/core';
+import { parseSignerKeys, parseTrustFile, sha256Hex } from '@latch/core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, DB_KINDS, startTestLatch, type TestLatch } from './harness.js';
+import { verifyLog } from '../src/audit/verify-log.js';
+import { verifyStore } from '../src/audit/verify-store.js';
+import { bearer, DB_KINDS, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 import { intakeConfigDir } from './intake-support.js';
 
 const SECRET = `whsec_${Buffer.from('alert source secret for the tests!').toString('base64')}`;
@@ -165,5 +167,59 @@ describe.each(DB_KINDS)('intake by signed alert webhook (%s)', (kind) => {
     expect(new Set(intake.map((m) => m.rawSha256))).toEqual(new Set(bodies.map((body) => sha256Hex(Buffer.from(body)))));
     const cd = answers.slice(bodies.length, bodies.length + others.length).map((res) => res.json().cases[0] as { caseId: string; outcome: string });
     expect(new Set(cd.map((c) => c.caseId)).size).toBe(others.length);
+  });
+
+  it('a burst into open cases, committed in batches: each delivery once on its case, a closed case reopened by a new one, same bytes twice a duplicate, a replay refused; chains and the log verify', async () => {
+    const open = await Promise.all(['ff01', 'ff02', 'ff03', 'ff04'].map(async (fp) => {
+      const body = payload([{ fp, status: 'firing' }]);
+      return (await send(body, signed(body))).json().cases[0].caseId as string;
+    }));
+    const view = await get(`/api/v1/cases/${open[3]}`);
+    const closed = await t.app.inject({ method: 'PATCH', url: `/api/v1/cases/${open[3]}`, headers: { ...bearer(t.users.operator), 'if-match': `"${view.version}"` }, payload: { status: 'closed' } });
+    expect(closed.statusCode).toBe(200);
+    const fps = ['ff01', 'ff02', 'ff03', 'ff04'];
+    const bodies = Array.from({ length: 40 }, (_, i) =>
+      payload([{ fp: fps[i % 4]!, status: i % 5 === 4 && i % 4 !== 3 ? 'resolved' : 'firing', startsAt: `2026-03-01T10:${String(i).padStart(2, '0')}:00Z` }]),
+    );
+    const twice = bodies[1]!;
+    const replayed = signed(bodies[2]!);
+    const answers = await Promise.all([
+      ...bodies.map((body, i) => send(body, i === 2 ? replayed : signed(body))),
+      send(twice, signed(twice)),
+      send(bodies[2]!, replayed),
+      send('{"version":"4"}', signed('{"version":"4"}')),
+    ]);
+    expect(answers.filter((res) => res.statusCode >= 500)).toEqual([]);
+    expect(answers.slice(0, bodies.length).map((res) => res.statusCode)).toEqual(bodies.map(() => 200));
+    expect(answers.slice(bodies.length + 1).map((res) => res.json().error.code)).toEqual(['WEBHOOK_REPLAYED', 'VALIDATION_FAILED']);
+    const cases = answers.slice(0, bodies.length + 1).map((res) => res.json().cases[0] as { fingerprint: string; caseId: string; outcome: string });
+    // Same bytes under the same fingerprint: one of the two is on the case, the other answers duplicate.
+    expect([cases[1]!.outcome, cases[bodies.length]!.outcome].sort()).toEqual(['duplicate', 'threaded']);
+    expect(cases[bodies.length]!.caseId).toBe(cases[1]!.caseId);
+    for (const [n, fp] of fps.entries()) {
+      const mine = cases.slice(0, bodies.length).filter((c) => c.fingerprint === fp);
+      if (fp === 'ff04') {
+        // The closed case stays closed: the first firing opens one new case and the rest follow it.
+        expect(mine.filter((c) => c.outcome === 'created')).toHaveLength(1);
+        expect(new Set(mine.map((c) => c.caseId)).size).toBe(1);
+        expect(mine[0]!.caseId).not.toBe(open[3]);
+      } else {
+        expect(new Set(mine.map((c) => c.caseId))).toEqual(new Set([open[n]]));
+      }
+      const caseId = mine[0]!.caseId;
+      const timeline = (await get(`/api/v1/cases/${caseId}/timeline`)).items as { kind: string; data: { rawSha256?: string; startsAt?: string } }[];
+      const received = timeline.filter((e) => e.kind === 'intake.received').map((e) => e.data.rawSha256);
+      const expected = bodies.filter((_, i) => i % 4 === n).map((body) => sha256Hex(Buffer.from(body)));
+      // Each accepted delivery once (the first of a case is its opening one, before the burst: ff01..ff03).
+      expect(received.filter((sha) => expected.includes(sha!)).sort()).toEqual([...expected].sort());
+      expect(new Set(received).size).toBe(received.length);
+      expect(timeline.filter((e) => e.kind === 'alert.fired' || e.kind === 'alert.resolved').length).toBe(received.length);
+    }
+    const store = await verifyStore(t.ctx.database.db);
+    expect(store.broken).toEqual([]);
+    await t.ctx.log.sequencer.drain();
+    const log = await verifyLog(t.ctx.database.db, { trusted: parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey) });
+    expect(log.problems).toEqual([]);
+    expect(log.pending).toBe(0);
   });
 });

@@ -79,6 +79,37 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
   return sealed;
 }
 
+/** Events already sealed onto a stream's head, as the caller locked it (FOR UPDATE) in this transaction. */
+export interface SealedAppend {
+  readonly stream: string;
+  readonly sealed: readonly SealedEvent[];
+  /** The person the personal data in these events is about (see AppendOptions.subject). */
+  readonly subject: string;
+}
+
+/**
+ * appendEvents for many streams at once (intake's group commit: a batch of alerts following their
+ * cases): events the caller sealed onto heads it locked, stored with their log entries and personal
+ * data, each stream's head moved to its last event, and `alongside` rows, in one statement. A stream
+ * may appear in several appends, in chain order. Writes what appendEvents would, one live hint per stream.
+ */
+export async function writeSealed(tx: Tx, appends: readonly SealedAppend[], alongside: readonly SQLWrapper[] = []): Promise<void> {
+  const all = appends.flatMap((a) => a.sealed.map((e) => ({ stream: a.stream, subject: a.subject, event: e })));
+  if (all.length === 0) return;
+  const last = new Map<string, SealedEvent>();
+  for (const { stream, event } of all) last.set(stream, event);
+  const statements: SQLWrapper[] = [...alongside];
+  statements.push(tx.insert(events).values(all.map(({ stream, event: e }) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))));
+  statements.push(tx.insert(logPending).values(all.map(({ event: e }) => ({ eventId: e.id, leaf: leafHash(Buffer.from(e.bytes, 'utf8')) }))));
+  const disclosures = all.flatMap(({ stream, subject, event }) => event.disclosures.map((d) => ({ commitment: d.commitment, stream, subject, salt: d.salt, value: JSON.stringify(d.value) })));
+  if (disclosures.length > 0) statements.push(tx.insert(personalData).values(disclosures));
+  const heads = [...last].map(([stream, e]) => sql`(${stream}::uuid, ${e.seq}::integer, ${e.hash}::text)`);
+  statements.push(sql`update ${streamHeads} set "seq" = v.seq, "hash" = v.hash from (values ${sql.join(heads, sql`, `)}) as v(stream, seq, hash) where ${streamHeads.stream} = v.stream`);
+  const ctes = statements.map((statement, i) => sql`${sql.raw(`s${i}`)} as (${statement.getSQL()})`);
+  const hints = [...last].map(([stream, e]) => sql`pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ stream, seq: e.seq, kind: e.kind })})`);
+  await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select ${sql.join(hints, sql`, `)}`);
+}
+
 async function lockHead(tx: Tx, stream: string): Promise<StreamHead> {
   const lock = () => tx.select().from(streamHeads).where(eq(streamHeads.stream, stream)).for('update');
   let [row] = await lock();

@@ -3,8 +3,20 @@ import type { Database, Tx } from '../db/database.js';
 /** One intake's work, run inside a shared transaction; it must act only through `tx` (it may run twice). */
 export type IntakeWork<T> = (tx: Tx) => Promise<T>;
 
+/**
+ * Work that may also run together with the intakes next to it in a batch that share its `run`: one
+ * call for all of them, with multi-row statements (a statement's fixed cost shared), answering one
+ * result per item, in order. `work` stays the way to run it alone (a batch of one, or a batch run
+ * again one by one after it failed as a whole).
+ */
+export interface Together<I, T> {
+  readonly run: (tx: Tx, items: readonly I[]) => Promise<T[]>;
+  readonly item: I;
+}
+
 interface Pending {
   readonly work: IntakeWork<unknown>;
+  readonly together?: Together<unknown, unknown> | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -40,10 +52,10 @@ export class GroupCommit {
   }
 
   /** Runs `work` in the next transaction of the lane `key` falls in; settles after that transaction is committed. */
-  run<T>(key: string, work: IntakeWork<T>): Promise<T> {
+  run<T, I = never>(key: string, work: IntakeWork<T>, together?: Together<I, T>): Promise<T> {
     const lane = this.lanes[laneOf(key, this.lanes.length)]!;
     return new Promise<T>((resolve, reject) => {
-      lane.waiting.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      lane.waiting.push({ work, together: together as Together<unknown, unknown> | undefined, resolve: resolve as (value: unknown) => void, reject });
       if (!lane.running) void this.drain(lane);
     });
   }
@@ -66,7 +78,18 @@ export class GroupCommit {
       try {
         results = await this.database.write(async (tx) => {
           const out: unknown[] = [];
-          for (const item of batch) out.push(await item.work(tx));
+          for (let i = 0; i < batch.length; ) {
+            // A run of neighbours that can go together does; anything else runs alone, in order.
+            const run = batch[i]!.together?.run;
+            let end = i + 1;
+            while (run && end < batch.length && batch[end]!.together?.run === run) end++;
+            if (run && end - i > 1) {
+              const answers = await run(tx, batch.slice(i, end).map((item) => item.together!.item));
+              if (answers.length !== end - i) throw new Error('a batched intake answered for a different number of items');
+              out.push(...answers);
+            } else out.push(await batch[i]!.work(tx));
+            i = end;
+          }
           return out;
         });
       } catch {

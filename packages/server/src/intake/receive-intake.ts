@@ -123,8 +123,8 @@ export async function receiveIntakeIn(
   const requesterEmail = safeText(input.parsed.requester?.email ?? '').trim().toLowerCase() || null;
   const locked = followedId ? await lockCase(tx, followedId) : undefined;
   const followed = locked && (options.follow?.(locked.row) ?? true) ? locked : undefined;
-  const common = { channel: input.channel, source: input.source, rawSha256, rawType: input.rawType, size: input.raw.length, ...input.details };
-  const released = input.released ? { releasedFrom: input.released.quarantineId, quarantineReason: input.released.reason } : {};
+  const common = commonFacts(input, rawSha256);
+  const released = releasedFacts(input);
   const actor = input.released?.by ?? INTAKE_ACTOR;
   // The raw source and the message's row (by the sealed intake.received's id) go in the same statement as the events.
   const rows = (caseId: string, eventAt: number) => (sealed: readonly SealedEvent[]) => [
@@ -136,7 +136,7 @@ export async function receiveIntakeIn(
     await appendEvents(
       tx,
       followed.row.id,
-      [{ kind: 'intake.received', actor, data: { ...common, routing: [], threaded: true, ...released }, blobs: [rawSha256] }, ...(options.events ?? [])],
+      [threadedReceived(input, rawSha256), ...(options.events ?? [])],
       { subject: subjectOf(followed.row), head: followed.head, alongside: rows(followed.row.id, 0) },
     );
     await addAttachments(tx, followed.row.id, input);
@@ -192,6 +192,21 @@ export async function receiveIntakeIn(
   if (followed) await linkCases(tx, EVERYTHING, actor, created.id, followed.row.id, 'relates');
   recordIntake(input.channel, 'created');
   return { caseId: created.id, outcome: 'created', possibleForgeryOf: followed?.row.id };
+}
+
+/** What `intake.received` says of any intake: where it came and its raw source by hash. */
+function commonFacts(input: IntakeInput, rawSha256: string) {
+  return { channel: input.channel, source: input.source, rawSha256, rawType: input.rawType, size: input.raw.length, ...input.details };
+}
+
+function releasedFacts(input: IntakeInput) {
+  return input.released ? { releasedFrom: input.released.quarantineId, quarantineReason: input.released.reason } : {};
+}
+
+/** `intake.received` for an intake that follows its case (the requester's own): no routing, `threaded`. */
+export function threadedReceived(input: IntakeInput, rawSha256: string): EventDraft {
+  const actor = input.released?.by ?? INTAKE_ACTOR;
+  return { kind: 'intake.received', actor, data: { ...commonFacts(input, rawSha256), routing: [], threaded: true, ...releasedFacts(input) }, blobs: [rawSha256] };
 }
 
 /** Attachments, each its own `attachment.added`. */

@@ -1,4 +1,4 @@
-import { LatchError, type Json } from '@latch/core';
+import { LatchError, type EventDraft, type Json } from '@latch/core';
 import { sql } from 'drizzle-orm';
 import type { LatchContext } from '../../context.js';
 import { resultRows, type Tx } from '../../db/database.js';
@@ -7,7 +7,8 @@ import { sha256Hex } from '@latch/core';
 import { intakeCommits } from '../group-commit.js';
 import type { IntakeConfig } from '../intake-config.js';
 import { quarantineIntake, registerReleaser } from '../quarantine.js';
-import { INTAKE_ACTOR, intakeKeyLock, receiveIntakeIn, type IntakeInput, type IntakeOutcome } from '../receive-intake.js';
+import { INTAKE_ACTOR, intakeKeyLock, receiveIntakeIn, threadedReceived, type IntakeInput, type IntakeOutcome } from '../receive-intake.js';
+import { receiveAlertBatch, type AlertDelivery } from './receive-alert-batch.js';
 import { fingerprintOf, parseAlertmanager, type Alert } from './alertmanager.js';
 import type { AlertSource } from './alert-sources.js';
 import { verifyDelivery, type DeliveryHeaders } from './verify-delivery.js';
@@ -40,7 +41,7 @@ export async function receiveAlerts(ctx: Ctx, source: AlertSource, headers: Part
   const firstKey = groups.size > 0 ? alertKey(source.name, groups.keys().next().value!) : undefined;
   const hold = (tx: Tx, reason: string, detail: string) => quarantineIntake(tx, { channel: ALERT_CHANNEL, source: source.name, reason, detail, raw, rawType: JSON_TYPE, subject: undefined });
   // Committed with the deliveries that arrived meanwhile (group commit); answered once that commit is durable.
-  const outcome = await intakeCommits(ctx.database).run(firstKey ?? `alert:${source.name}`, async (tx): Promise<AlertCase[] | LatchError> => {
+  const work = async (tx: Tx): Promise<AlertCase[] | LatchError> => {
     if (freshness === 'stale') {
       await hold(tx, 'stale', `Signed at ${new Date(Number(headers.timestamp) * 1000).toISOString()}, more than five minutes from the time received`);
       return new LatchError('WEBHOOK_TIMESTAMP_STALE', 'The delivery’s webhook-timestamp is more than five minutes from now; it was held, not received');
@@ -62,7 +63,24 @@ export async function receiveAlerts(ctx: Ctx, source: AlertSource, headers: Part
       return new LatchError('VALIDATION_FAILED', `${payload.problem}; the delivery was held, not received`);
     }
     return receiveGroups(tx, ctx, source.name, source.target, raw, groups);
-  });
+  };
+  // Next to other deliveries in its batch, received with them (receiveAlertBatch: the same record, fewer statements).
+  const delivery: AlertDelivery = {
+    source: source.name,
+    webhookId: headers.id!,
+    raw,
+    receivable: freshness === 'fresh' && !('problem' in payload),
+    groups,
+    alone: work,
+    receiveGroup: (tx, fingerprint, alerts) => receiveGroup(tx, ctx, source.name, source.target, raw, fingerprint, alerts, true),
+    follows: (latest, alerts) => followsCase(ctx, latest, alerts),
+    drafts: (fingerprint, alerts, rawSha256) => [
+      threadedReceived(intakeOf(source.name, source.target, raw, alertKey(source.name, fingerprint), fingerprint, alerts, true), rawSha256),
+      ...alertEvents(source.name, fingerprint, alerts),
+    ],
+    key: (fingerprint) => alertKey(source.name, fingerprint),
+  };
+  const outcome = await intakeCommits(ctx.database).run(firstKey ?? `alert:${source.name}`, work, { run: receiveAlertBatch, item: delivery });
   if (outcome instanceof LatchError) throw outcome;
   return outcome;
 }
@@ -79,19 +97,32 @@ async function receiveGroups(tx: Tx, ctx: Ctx, source: string, target: AlertSour
   const results: AlertCase[] = [];
   let first = true;
   for (const [fingerprint, alerts] of groups) {
-    // A firing alert follows only an open case (a closed one stays closed: the alert opens a new case);
-    // a resolution alone follows the latest case whatever its status, so it never opens a case of its own.
-    const onlyResolved = alerts.every((a) => a.status === 'resolved');
-    const follow = (latest: { typeKey: string; typeVersion: number; status: string }) => onlyResolved || !isFinal(ctx, latest);
-    const result = await receiveIntakeIn(tx, ctx, intakeOf(source, target, raw, alertKey(source, fingerprint), fingerprint, alerts, true), {
-      follow,
-      keyLocked: first,
-      events: alerts.map((alert) => ({ kind: alert.status === 'firing' ? 'alert.fired' : 'alert.resolved', actor: INTAKE_ACTOR, data: alertFacts(source, fingerprint, alert) })),
-    });
+    const result = await receiveGroup(tx, ctx, source, target, raw, fingerprint, alerts, first);
     first = false;
     results.push({ fingerprint, caseId: result.caseId, outcome: result.outcome, alerts: alerts.length });
   }
   return results;
+}
+
+/** One fingerprint's alerts into its open case or a new one (`keyLocked`: the fingerprint's lock is already held). */
+async function receiveGroup(tx: Tx, ctx: Ctx, source: string, target: AlertSource['target'], raw: Buffer, fingerprint: string, alerts: readonly Alert[], keyLocked: boolean) {
+  return receiveIntakeIn(tx, ctx, intakeOf(source, target, raw, alertKey(source, fingerprint), fingerprint, alerts, true), {
+    follow: (latest) => followsCase(ctx, latest, alerts),
+    keyLocked,
+    events: alertEvents(source, fingerprint, alerts),
+  });
+}
+
+/**
+ * A firing alert follows only an open case (a closed one stays closed: the alert opens a new case);
+ * a resolution alone follows the latest case whatever its status, so it never opens a case of its own.
+ */
+function followsCase(ctx: Ctx, latest: { typeKey: string; typeVersion: number; status: string }, alerts: readonly Alert[]): boolean {
+  return alerts.every((a) => a.status === 'resolved') || !isFinal(ctx, latest);
+}
+
+function alertEvents(source: string, fingerprint: string, alerts: readonly Alert[]): EventDraft[] {
+  return alerts.map((alert) => ({ kind: alert.status === 'firing' ? 'alert.fired' : 'alert.resolved', actor: INTAKE_ACTOR, data: alertFacts(source, fingerprint, alert) }));
 }
 
 function isFinal(ctx: Ctx, row: { typeKey: string; typeVersion: number; status: string }): boolean {
