@@ -8,6 +8,7 @@ import { DelegationsScreen } from './screens/admin/DelegationsScreen';
 import { PluginsScreen } from './screens/admin/PluginsScreen';
 import { TokensScreen } from './screens/admin/TokensScreen';
 import { UsersScreen } from './screens/admin/UsersScreen';
+import { WebhooksScreen } from './screens/admin/WebhooksScreen';
 import { InboxScreen } from './screens/approvals/InboxScreen';
 import { AuditScreen } from './screens/audit/AuditScreen';
 import { CaseScreen } from './screens/case/CaseScreen';
@@ -40,6 +41,7 @@ const router = createBrowserRouter([
           { path: 'case-types', element: <CaseTypesScreen /> },
           { path: 'plugins', element: <PluginsScreen /> },
           { path: 'deliveries', element: <DeliveriesScreen /> },
+          { path: 'webhooks', element: <WebhooksScreen /> },
           { path: 'quarantine', element: <QuarantineScreen /> },
         ],
       },

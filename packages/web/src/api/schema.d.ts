@@ -616,6 +616,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -6808,6 +6817,585 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints (never their secrets) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Case types (keys); empty: all */
+                                caseTypes: string[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                description: string;
+                                disabledReason: ("gone" | "admin") | null;
+                                enabled: boolean;
+                                /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                                eventTypes: string[];
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Queues; empty: all */
+                                queues: string[];
+                                /** @description The signing secret (`whsec_…`): in the answer that created or rotated it, and never again */
+                                secret?: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a webhook endpoint for case events; the signing secret is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Case types (keys); empty: all */
+                        caseTypes?: string[];
+                        description?: string;
+                        /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                        eventTypes: string[];
+                        /** @description Queues; empty: all */
+                        queues?: string[];
+                        /** @description An http:// or https:// URL, without credentials */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Case types (keys); empty: all */
+                            caseTypes: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            disabledReason: ("gone" | "admin") | null;
+                            enabled: boolean;
+                            /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                            eventTypes: string[];
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Queues; empty: all */
+                            queues: string[];
+                            /** @description The signing secret (`whsec_…`): in the answer that created or rotated it, and never again */
+                            secret?: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Case types (keys); empty: all */
+                            caseTypes: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            disabledReason: ("gone" | "admin") | null;
+                            enabled: boolean;
+                            /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                            eventTypes: string[];
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Queues; empty: all */
+                            queues: string[];
+                            /** @description The signing secret (`whsec_…`): in the answer that created or rotated it, and never again */
+                            secret?: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint and its delivery log (the audit trail keeps its record) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint: URL, filters, enabled; `rotateSecret: true` replaces the secret and shows the new one in this answer only */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Case types (keys); empty: all */
+                        caseTypes?: string[];
+                        description?: string;
+                        enabled?: boolean;
+                        /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                        eventTypes?: string[];
+                        /** @description Queues; empty: all */
+                        queues?: string[];
+                        /** @enum {boolean} */
+                        rotateSecret?: true;
+                        /** @description An http:// or https:// URL, without credentials */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Case types (keys); empty: all */
+                            caseTypes: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            disabledReason: ("gone" | "admin") | null;
+                            enabled: boolean;
+                            /** @description Event kinds: `*` (all), a kind (`approval.granted`) or a family (`action.*`) */
+                            eventTypes: string[];
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Queues; empty: all */
+                            queues: string[];
+                            /** @description The signing secret (`whsec_…`): in the answer that created or rotated it, and never again */
+                            secret?: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log, newest first: status, attempts, response status, error code, timings (no payload; cursor: `before` = the last id of the previous page) */
+        get: {
+            parameters: {
+                query?: {
+                    before?: string;
+                    limit?: string;
+                    status?: "pending" | "retrying" | "delivered" | "failed" | "skipped";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                deliveredAt: string | null;
+                                durationMs: number | null;
+                                /** Format: uuid */
+                                endpointId: string;
+                                errorCode: string | null;
+                                /** Format: uuid */
+                                eventId: string;
+                                eventKind: string;
+                                /**
+                                 * Format: uuid
+                                 * @description Also the `webhook-id` header of every attempt and replay
+                                 */
+                                id: string;
+                                lastAttemptAt: string | null;
+                                replays: number;
+                                responseStatus: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "retrying" | "delivered" | "failed" | "skipped";
+                            }[];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivered or failed delivery again: the same message and webhook-id, a fresh round of attempts; recorded on the audit trail */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            durationMs: number | null;
+                            /** Format: uuid */
+                            endpointId: string;
+                            errorCode: string | null;
+                            /** Format: uuid */
+                            eventId: string;
+                            eventKind: string;
+                            /**
+                             * Format: uuid
+                             * @description Also the `webhook-id` header of every attempt and replay
+                             */
+                            id: string;
+                            lastAttemptAt: string | null;
+                            replays: number;
+                            responseStatus: number | null;
+                            /** @enum {string} */
+                            status: "pending" | "retrying" | "delivered" | "failed" | "skipped";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

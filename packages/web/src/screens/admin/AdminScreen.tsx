@@ -10,6 +10,7 @@ export const ADMIN_SECTIONS = [
   { path: 'case-types', label: 'Case types', permission: 'case_type:read' },
   { path: 'plugins', label: 'Plugins', permission: 'case_type:read' },
   { path: 'deliveries', label: 'Notification deliveries', permission: 'user:manage' },
+  { path: 'webhooks', label: 'Webhooks', permission: 'user:manage' },
   { path: 'quarantine', label: 'Quarantine', permission: 'intake:manage' },
 ] as const;
 
