@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerActionCommands } from './action.js';
 import { registerAdminCommands } from './admin.js';
+import { registerBackupCommands } from './backup.js';
 import { registerCaseCommands } from './case.js';
 import { registerConfigCommands } from './config.js';
 import { registerDecisionCommands } from './decide.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerVerify(program);
   registerErase(program);
+  registerBackupCommands(program);
   registerExportCommand(program);
   registerLogCommands(program);
   registerPluginCommands(program);
