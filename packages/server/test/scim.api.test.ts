@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TeamDirectory } from '../src/access/teams.js';
+import { checkConfig } from '../src/config-check/check-config.js';
 import { resultRows } from '../src/db/database.js';
 import { SHIPPED_ROLES } from '../src/roles/role-set.js';
 import { loadScimConfig, managedByGroups } from '../src/scim/scim-config.js';
@@ -338,6 +339,23 @@ describe('scim.yaml', () => {
     expect(load('groups: [1, 2]\n')).toThrow(/\/groups: must map group display names/);
     expect(load('groups:\n  A: {roles: [admin]}\n  a: {roles: [auditor]}\n')).toThrow(/named twice/);
     expect(load(': : :\n')).toThrow(/not valid YAML/);
+  });
+
+  it('latch config check names the line of a role or team scim.yaml names that the configuration lacks', async () => {
+    const checked = mkdtempSync(join(tmpdir(), 'latch-scim-check-'));
+    try {
+      cpSync(TEST_CONFIG_DIR, checked, { recursive: true });
+      writeFileSync(join(checked, 'scim.yaml'), 'groups:\n  Latch Auditors:\n    roles: [auditor]\n  Admins:\n    roles: [superuser]\n    teams: [ghosts]\n');
+      const problems = (await checkConfig(checked)).problems.filter((p) => p.code === 'SCIM_CONFIG_INVALID');
+      expect(problems.map((p) => [p.line, p.message])).toEqual([
+        [5, "/groups/Admins/roles/0: 'superuser' is not defined in roles.yaml"],
+        [6, "/groups/Admins/teams/0: 'ghosts' is not defined in teams.yaml"],
+      ]);
+      writeFileSync(join(checked, 'scim.yaml'), 'groups:\n  Latch Auditors:\n    roles: [auditor]\n');
+      expect((await checkConfig(checked)).problems.filter((p) => p.code === 'SCIM_CONFIG_INVALID')).toEqual([]);
+    } finally {
+      rmSync(checked, { recursive: true, force: true });
+    }
   });
 
   it('reads group names without case, defaults to refusing unknown groups, and knows which roles it manages', () => {

@@ -10,6 +10,7 @@ import { checkPluginsFile, type PluginOffers } from './check-plugins.js';
 import { checkRolesFile, type CheckedRoles } from './check-roles.js';
 import { checkTeamsFile } from './check-teams.js';
 import { checkSsoFile, SSO_FILE } from '../auth/oidc/sso-settings.js';
+import { checkScimFile, SCIM_FILE } from '../scim/check-scim-file.js';
 import { distinctProblems, sortProblems, type ConfigProblem, type ConfigReport } from './problem.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -98,6 +99,8 @@ export async function checkConfigFiles(files: ConfigFiles, options: CheckOptions
   problems.push(...checkIntakeFile(files.intakeSource, knownTypes));
   // sso.yaml's grants name roles and teams: checked against the files being checked, so a reload can't strand them.
   problems.push(...checkSsoFile(files.ssoSource, { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined }).problems);
+  // So are scim.yaml's (read at start only, like sso.yaml).
+  problems.push(...checkScimFile(YamlSource.read(join(dir, SCIM_FILE)), { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined }));
   if (options.db) {
     problems.push(...editedVersions(checked, recorded));
     problems.push(...(await holderProblems(options.db, checked, roles, files.rolesSource)));

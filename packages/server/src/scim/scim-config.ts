@@ -48,43 +48,66 @@ export function loadScimConfig(configDir: string, roles: RoleSet, teams: TeamDir
   return parseScimConfig(raw ?? {}, file, roles, teams);
 }
 
-/** Checks a parsed scim.yaml; every problem is named with its path in the file. */
-export function parseScimConfig(raw: unknown, file: string, roles: RoleSet, teams: TeamDirectory): ScimConfig {
-  const problems: string[] = [];
-  if (!isRecord(raw)) throw new StartupError(`${file}: must be a mapping with groups, unknownGroups and newUsers`);
-  for (const key of Object.keys(raw)) if (!['groups', 'unknownGroups', 'newUsers'].includes(key)) problems.push(`/${key} is not a known setting (groups, unknownGroups, newUsers)`);
-  const grant = (value: unknown, at: string): GroupGrant => {
+/** What the rest of the configuration defines: a name is known when these say so. */
+export interface KnownNames {
+  readonly role: (name: string) => boolean;
+  readonly team: (name: string) => boolean;
+}
+
+/** One problem in scim.yaml, at its path in the file. */
+export interface ScimConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** Checks a parsed scim.yaml; a problem for each thing wrong, at its path in the file. */
+export function readScimConfig(raw: unknown, known: KnownNames): { config: ScimConfig; problems: ScimConfigProblem[] } {
+  const problems: ScimConfigProblem[] = [];
+  const problem = (path: readonly (string | number)[], message: string) => problems.push({ path, message });
+  if (!isRecord(raw)) {
+    problem([], 'must be a mapping with groups, unknownGroups and newUsers');
+    return { config: NO_SCIM_CONFIG, problems };
+  }
+  for (const key of Object.keys(raw)) if (!['groups', 'unknownGroups', 'newUsers'].includes(key)) problem([key], `/${key} is not a known setting (groups, unknownGroups, newUsers)`);
+  const grant = (value: unknown, at: string[]): GroupGrant => {
+    const where = `/${at.join('/')}`;
     if (value === null || value === undefined) return EMPTY;
     if (!isRecord(value)) {
-      problems.push(`${at}: must be a mapping with roles and/or teams`);
+      problem(at, `${where}: must be a mapping with roles and/or teams`);
       return EMPTY;
     }
-    for (const key of Object.keys(value)) if (key !== 'roles' && key !== 'teams') problems.push(`${at}/${key} is not a known setting (roles, teams)`);
-    const list = (name: 'roles' | 'teams', known: (x: string) => boolean, where: string): string[] => {
+    for (const key of Object.keys(value)) if (key !== 'roles' && key !== 'teams') problem([...at, key], `${where}/${key} is not a known setting (roles, teams)`);
+    const list = (name: 'roles' | 'teams', isKnown: (x: string) => boolean, file: string): string[] => {
       const items = value[name] ?? [];
       if (!Array.isArray(items) || !items.every((x) => typeof x === 'string')) {
-        problems.push(`${at}/${name}: must be a list of names`);
+        problem([...at, name], `${where}/${name}: must be a list of names`);
         return [];
       }
-      for (const [i, item] of items.entries()) if (!known(item)) problems.push(`${at}/${name}/${i}: '${item}' is not defined in ${where}`);
+      for (const [i, item] of items.entries()) if (!isKnown(item)) problem([...at, name, i], `${where}/${name}/${i}: '${item}' is not defined in ${file}`);
       return [...new Set(items)];
     };
-    return { roles: list('roles', (r) => roles.has(r), 'roles.yaml'), teams: list('teams', (t) => teams.isKnown(t), 'teams.yaml') };
+    return { roles: list('roles', known.role, 'roles.yaml'), teams: list('teams', known.team, 'teams.yaml') };
   };
   const groups = new Map<string, GroupGrant>();
   if (raw.groups !== undefined && raw.groups !== null) {
-    if (!isRecord(raw.groups)) problems.push('/groups: must map group display names to {roles, teams}');
+    if (!isRecord(raw.groups)) problem(['groups'], '/groups: must map group display names to {roles, teams}');
     else
       for (const [name, value] of Object.entries(raw.groups)) {
-        if (groups.has(name.toLowerCase())) problems.push(`/groups/${name}: named twice (names are compared without case)`);
-        groups.set(name.toLowerCase(), grant(value, `/groups/${name}`));
+        if (groups.has(name.toLowerCase())) problem(['groups', name], `/groups/${name}: named twice (names are compared without case)`);
+        groups.set(name.toLowerCase(), grant(value, ['groups', name]));
       }
   }
   const unknownGroups = raw.unknownGroups ?? 'refuse';
-  if (unknownGroups !== 'refuse' && unknownGroups !== 'ignore') problems.push('/unknownGroups: must be refuse or ignore');
-  const newUsers = grant(raw.newUsers, '/newUsers');
-  if (problems.length > 0) throw new StartupError(`${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  return { groups, unknownGroups: unknownGroups as 'refuse' | 'ignore', newUsers };
+  if (unknownGroups !== 'refuse' && unknownGroups !== 'ignore') problem(['unknownGroups'], '/unknownGroups: must be refuse or ignore');
+  const newUsers = grant(raw.newUsers, ['newUsers']);
+  return { config: { groups, unknownGroups: unknownGroups === 'ignore' ? 'ignore' : 'refuse', newUsers }, problems };
+}
+
+/** The same check, throwing a startup error naming the file and every problem's path. */
+export function parseScimConfig(raw: unknown, file: string, roles: RoleSet, teams: TeamDirectory): ScimConfig {
+  const { config, problems } = readScimConfig(raw, { role: (r) => roles.has(r), team: (t) => teams.isKnown(t) });
+  if (problems.length > 0) throw new StartupError(`${file}:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  return config;
 }
 
 /** The roles and teams scim.yaml hands out through groups: SCIM adds and removes these, and leaves the others alone. */
