@@ -7,6 +7,7 @@ import { BUNDLE_FORMAT_V1, buildBundleFiles, type BundleInput, type BundleManife
 import { formatCheckpoint } from './checkpoint.js';
 import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type TrustedKey } from './log-keys.js';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
+import { doWork, hasWork, mergeWork, planWork } from './bundle-work.js';
 import { verifyBundle } from './verify-bundle.js';
 
 // Format 2 (what exports write): events.jsonl holds every event's bytes, one per line, and
@@ -246,4 +247,34 @@ describe('every one-bit change to a format 2 bundle', () => {
     expect(passed).toEqual([]);
     expect(tried).toBeGreaterThan(5000);
   }, 120_000);
+});
+
+describe('latch verify --jobs: the work shared out to threads', () => {
+  /** The files as views of one shared buffer, as `latch verify --jobs` reads a stored zip into shared memory. */
+  function inShared(files: Map<string, Buffer>): { files: Map<string, Buffer>; zip: SharedArrayBuffer } {
+    const zip = new SharedArrayBuffer([...files.values()].reduce((n, b) => n + b.length, 0) + 1);
+    const shared = new Map<string, Buffer>();
+    let at = 0;
+    for (const [path, bytes] of files) {
+      bytes.copy(Buffer.from(zip), at);
+      shared.set(path, Buffer.from(zip, at, bytes.length));
+      at += bytes.length;
+    }
+    return { files: shared, zip };
+  }
+
+  it('gives the very report one thread gives, for 1 to 5 shares, on the genuine bundle and on each tampered one', () => {
+    const variants: Array<[string, Tamper]> = [['genuine', (files) => files], ...tampers.map(([name, tamper]): [string, Tamper] => [name, tamper])];
+    for (const [name, tamper] of variants) {
+      const f = fixture();
+      const { files, zip } = inShared(tamper(buildBundleFiles(f.input), f));
+      const alone = JSON.stringify(verifyBundle(files, { trusted: trustFile() }));
+      for (const jobs of [1, 2, 3, 5]) {
+        const orders = planWork(files, zip, jobs);
+        const done = mergeWork([doWork(orders[0]!), ...orders.slice(1).filter(hasWork).map(doWork)]);
+        if (files.has('events.jsonl')) expect(done.eventHashes?.sha256, name).toHaveLength(files.get('events.jsonl')!.toString().split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length);
+        expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done })), `${name}, ${jobs} shares`).toBe(alone);
+      }
+    }
+  });
 });
