@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWitnessCheck, formatAddCheckpoint, formatCheckpoint, generateSignerKey, parseSignerKeys, parseTrustFile, parseWitnessList, rootOf, signNoteWithKeys, verifyBundle } from '@latch/core';
-import { asc, count, desc, lt } from 'drizzle-orm';
+import { asc, count, desc, eq, lt } from 'drizzle-orm';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logCheckpoints, logCosignatures, logLeaves } from '../src/db/schema.js';
@@ -245,6 +245,29 @@ describe('witnesses', () => {
     try {
       const caseId = await createCase(pg);
       const size = await cosignedUpTo(pg);
+      // latch verify --all --witness: the cosignatures stored in the database, against the auditor's witness list.
+      const pgTrust = join(dir, 'pg-trust.txt');
+      writeFileSync(pgTrust, `${pgLogKey.verifierKey}\n`);
+      const verifyAll = (...extra: string[]) => runLatch({ ...latchEnv(join(dir, 'pg-verifier')), LATCH_DATABASE_URL: pg.databaseUrl! }, ['verify', '--all', '--trust', pgTrust, ...extra]);
+      const witnessedAll = verifyAll('--witness', witnessKeysFile, '--min-witnesses', '1');
+      expect(witnessedAll.status, witnessedAll.stdout + witnessedAll.stderr).toBe(0);
+      expect(witnessedAll.stdout).toMatch(/^witnesses: the checkpoint of size \d+ is cosigned by witness\.test\/w1 \(\S+\) \(required 1 of the 1 listed witness\(es\)\); /m);
+      const stranger = runLatch(latchEnv(join(dir, 'unused')), ['witness', 'key', '--generate', 'witness.test/stranger', '--json']);
+      const strangerKeys = join(dir, 'stranger-witness.txt');
+      writeFileSync(strangerKeys, `${(JSON.parse(stranger.stdout) as { verifierKey: string }).verifierKey}\n`);
+      const unwitnessed = verifyAll('--witness', strangerKeys);
+      expect(unwitnessed.status, unwitnessed.stdout + unwitnessed.stderr).toBe(3);
+      expect(unwitnessed.stdout).toContain('BROKEN  witnesses: no checkpoint in the database is cosigned by 1 of the 1 listed witness(es): nothing outside Latch vouches for the log');
+      // A cosignature altered in the database no longer verifies: named, and the run fails.
+      const [newest] = await pg.ctx.database.db.select().from(logCosignatures).orderBy(desc(logCosignatures.size)).limit(1);
+      const signature = newest!.line.trimEnd().split(' ').at(-1)!;
+      const altered = Buffer.from(signature, 'base64');
+      altered[20] = altered[20]! ^ 1;
+      await pg.ctx.database.db.update(logCosignatures).set({ line: newest!.line.replace(signature, altered.toString('base64')) }).where(eq(logCosignatures.size, newest!.size));
+      const forged = verifyAll('--witness', witnessKeysFile);
+      expect(forged.status, forged.stdout + forged.stderr).toBe(3);
+      expect(forged.stdout).toMatch(new RegExp(`^BROKEN  witnesses: checkpoint of size ${newest!.size}: `, 'm'));
+      await pg.ctx.database.db.update(logCosignatures).set({ line: newest!.line }).where(eq(logCosignatures.size, newest!.size));
       const bundle = await exportBundle(pg, caseId, 'postgres.zip');
       const files = new Map(Object.entries(unzipSync(readFileSync(bundle))).map(([name, bytes]) => [name, Buffer.from(bytes)]));
       const report = addWitnessCheck(verifyBundle(files, { trusted: parseTrustFile(pgLogKey.verifierKey) }), files, parseWitnessList(witnessKey), { minWitnesses: 1 });
