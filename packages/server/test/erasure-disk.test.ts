@@ -1,9 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/auth/tokens.js';
 import { createUser } from '../src/auth/users.js';
+import { writeBackup } from '../src/backup/write-backup.js';
 import { readConfig } from '../src/config.js';
 import { buildApp, type LatchApp } from '../src/http/app.js';
 import { openLatch, type OpenLatch } from '../src/runtime.js';
@@ -72,6 +74,8 @@ describe('erasure reaches the disk (embedded PGlite)', () => {
     const id = created.json().id as string;
     expect((await app.inject({ method: 'POST', url: `/api/v1/cases/${id}/notes`, headers: op, payload: { body: NOTE } })).statusCode).toBe(201);
     expect((await app.inject({ method: 'PATCH', url: `/api/v1/cases/${id}`, headers: op, payload: { version: 1, title: `Refund for ${NAME}, order 77` } })).statusCode).toBe(200);
+    const other = await app.inject({ method: 'POST', url: '/api/v1/cases', headers: op, payload: refundBody({ title: 'receipt-of-the-other-case' }) });
+    expect(other.statusCode).toBe(201);
     // Before: the values are on disk (in the WAL at least), so the search below can find them.
     expect(filesHolding(dataDir, SECRETS).length).toBeGreaterThan(0);
 
@@ -88,6 +92,13 @@ describe('erasure reaches the disk (embedded PGlite)', () => {
       hits = filesHolding(dataDir, SECRETS);
     }
     expect(hits).toEqual([]);
+    // A backup taken now holds none of it either (the values are gone from the tables).
+    const backup = join(dataDir, 'after-erasure.backup');
+    await writeBackup({ database: latch.ctx.database, latchVersion: '0.1.0', currentKeys: [] }, backup);
+    const unpacked = gunzipSync(readFileSync(backup));
+    expect(unpacked.includes(Buffer.from('receipt-of-the-other-case'))).toBe(true);
+    for (const secret of SECRETS) expect(unpacked.includes(Buffer.from(secret)), secret).toBe(false);
+    rmSync(backup);
     // Still there and working: the data written since.
     expect((await app.inject({ method: 'POST', url: `/api/v1/cases/${id}/notes`, headers: op, payload: { body: 'after the erasure' } })).statusCode).toBe(201);
   }, 180_000);
