@@ -3,7 +3,7 @@ import { bearer, refundBody, sessionFor, startTestLatch, type TestLatch, type Te
 
 type Who = 'anonymous' | 'requester' | 'operator' | 'reviewer' | 'admin' | 'token';
 /** `conflict`: allowed to ask, refused for the action's state (409), e.g. retrying an action that has not failed. */
-type Outcome = 'ok' | 'denied' | 'hidden' | 'conflict';
+type Outcome = 'ok' | 'denied' | 'hidden' | 'conflict' | 'redirect';
 const WHO: Who[] = ['anonymous', 'requester', 'operator', 'reviewer', 'admin', 'token'];
 
 /** Fresh objects for one call: a case in the operator's queue, an action awaiting approval on it, and so on. */
@@ -58,6 +58,10 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/openapi.json', call: () => ({ method: 'GET', url: '/api/v1/openapi.json' }), expect: everyone('ok') },
   { route: 'POST /api/v1/auth/login', call: () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'operator@test.example', password: 'correct horse battery staple' } }), expect: everyone('ok') },
   { route: 'GET /api/v1/me', call: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn() },
+  // Single sign-on (http/routes/sso.ts): public browser navigations; every answer, a refusal too, is a redirect (here to /login?sso_error=SSO_NOT_CONFIGURED).
+  { route: 'GET /api/v1/auth/sso', call: () => ({ method: 'GET', url: '/api/v1/auth/sso' }), expect: everyone('ok') },
+  { route: 'GET /api/v1/auth/sso/start', call: () => ({ method: 'GET', url: '/api/v1/auth/sso/start' }), expect: everyone('redirect') },
+  { route: 'GET /api/v1/auth/sso/callback', call: () => ({ method: 'GET', url: '/api/v1/auth/sso/callback?code=c&state=s' }), expect: everyone('redirect') },
   { route: 'GET /api/v1/users', call: () => ({ method: 'GET', url: '/api/v1/users' }), expect: signedIn({ requester: 'denied' }) },
   { route: 'GET /api/v1/roles', call: () => ({ method: 'GET', url: '/api/v1/roles' }), expect: signedIn({ requester: 'denied' }) },
   { route: 'GET /api/v1/users/:id', call: (f) => ({ method: 'GET', url: `/api/v1/users/${f.userId}` }), expect: signedIn({ requester: 'denied' }) },
@@ -406,7 +410,7 @@ describe('authorization matrix: every route, every kind of caller (PGlite)', () 
         ...(row.stream ? { payloadAsStream: true } : {}),
       });
       if (row.stream) res.stream().destroy();
-      outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 404 ? 'hidden' : res.statusCode === 409 ? 'conflict' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
+      outcomes[who] = res.statusCode < 300 ? 'ok' : res.statusCode === 302 ? 'redirect' : res.statusCode === 404 ? 'hidden' : res.statusCode === 409 ? 'conflict' : res.statusCode === 401 || res.statusCode === 403 ? 'denied' : `unexpected ${res.statusCode} ${res.body}`;
       expected[who] = row.expect[who];
     }
     expect(outcomes).toEqual(expected);

@@ -2,7 +2,9 @@ import { rmSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/auth/users.js';
+import { openSso } from '../src/auth/oidc/sso-runtime.js';
 import { checkConfig } from '../src/config-check/check-config.js';
+import { readConfig } from '../src/config.js';
 import { resultRows } from '../src/db/database.js';
 import { accountChanges, userIdentities } from '../src/db/schema.js';
 import { bearer, DB_KINDS, PASSWORD, startTestLatch, type TestLatch } from './harness.js';
@@ -27,7 +29,8 @@ describe.each(DB_KINDS)('single sign-on (OpenID Connect) on %s', (kind) => {
       LATCH_OIDC_CLIENT_ID: idp.clientId,
       LATCH_OIDC_CLIENT_SECRET: idp.clientSecret,
     });
-  }, 60_000);
+    // A start takes seconds alone; beside other suites on two cores, it is given room.
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     await idp?.close();
@@ -265,7 +268,10 @@ describe('single sign-on configuration', () => {
   it('sso.yaml turned on without a provider refuses the start with what to set; a provider that is down only refuses sign-ins', async () => {
     const dir = ssoConfigDir();
     try {
-      await expect(startTestLatch('pglite', { LATCH_CONFIG_DIR: dir })).rejects.toThrow(/LATCH_OIDC_ISSUER/);
+      const quiet = () => undefined;
+      expect(() => openSso(readConfig({ LATCH_CONFIG_DIR: dir }), quiet)).toThrow(/LATCH_OIDC_ISSUER/);
+      expect(() => openSso(readConfig({ LATCH_CONFIG_DIR: dir, LATCH_OIDC_ISSUER: 'https://id.example.com', LATCH_OIDC_CLIENT_ID: 'latch' }), quiet)).toThrow(/LATCH_PUBLIC_URL/);
+      expect(() => readConfig({ LATCH_OIDC_ISSUER: 'http://id.example.com', LATCH_OIDC_CLIENT_ID: 'latch' })).toThrow(/https/);
       const t = await startTestLatch('pglite', { LATCH_CONFIG_DIR: dir, LATCH_PUBLIC_URL: PUBLIC_URL, LATCH_OIDC_ISSUER: 'http://127.0.0.1:9', LATCH_OIDC_CLIENT_ID: 'latch' });
       try {
         const res = await t.app.inject({ url: '/api/v1/auth/sso/start' });
@@ -276,7 +282,7 @@ describe('single sign-on configuration', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 150_000);
+  }, 300_000);
 
   it('without sso.yaml the login page offers no SSO and the routes say so', async () => {
     const t = await startTestLatch('pglite');
@@ -287,5 +293,5 @@ describe('single sign-on configuration', () => {
     } finally {
       await t.close();
     }
-  }, 150_000);
+  }, 300_000);
 });
