@@ -70,7 +70,7 @@ export function registerWebhookCommands(program: Command): void {
         console.log(`${d.id}  ${d.status.padEnd(9)}  ${d.eventKind}  attempts ${d.attempts}  ${answer}  ${d.lastAttemptAt ?? ''}`);
       }
     });
-  withJson(webhook.command('replay <deliveryId>').description('Send a delivered or failed delivery again (same webhook-id), on the record')).action(
+  withJson(webhook.command('replay <deliveryId>').description('Send a delivered, failed or skipped delivery again (same webhook-id), on the record')).action(
     async (id: string, o: { json?: boolean }, command: Command) => {
       const replayed = (await call(connection(command), 'POST', `/api/v1/webhooks/deliveries/${encodeURIComponent(id)}/replay`)) as Delivery;
       if (o.json) return printJson(replayed);

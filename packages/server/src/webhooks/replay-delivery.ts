@@ -50,7 +50,7 @@ export async function listWebhookDeliveries(db: Queryable, endpointId: string, o
 }
 
 /**
- * Sends a finished delivery again: the same message (same `webhook-id`, same payload), with a
+ * Sends a finished delivery (delivered, failed or skipped) again: the same message (same `webhook-id`, same payload), with a
  * fresh round of attempts, on the record. One still being attempted is refused (two jobs would
  * race for it), and so is one whose endpoint is disabled.
  */

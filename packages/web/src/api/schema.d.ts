@@ -7314,7 +7314,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a delivered or failed delivery again: the same message and webhook-id, a fresh round of attempts; recorded on the audit trail */
+        /** Send a delivered, failed or skipped delivery again: the same message and webhook-id, a fresh round of attempts; recorded on the audit trail */
         post: {
             parameters: {
                 query?: never;

@@ -189,7 +189,7 @@ export const webhookRoutes =
         config,
         schema: {
           tags: ['webhooks'],
-          summary: 'Send a delivered or failed delivery again: the same message and webhook-id, a fresh round of attempts; recorded on the audit trail',
+          summary: 'Send a delivered, failed or skipped delivery again: the same message and webhook-id, a fresh round of attempts; recorded on the audit trail',
           params: idParams,
           response: { 202: delivery, ...errors(401, 403, 404, 422) },
         },

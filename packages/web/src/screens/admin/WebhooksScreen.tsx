@@ -112,7 +112,7 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
                   <When at={d.lastAttemptAt} />
                 </td>
                 <td>
-                  {(d.status === 'delivered' || d.status === 'failed') && (
+                  {(d.status === 'delivered' || d.status === 'failed' || d.status === 'skipped') && (
                     <button type="button" disabled={replay.isPending} onClick={() => replay.mutate(d.id!)} aria-label={`Replay ${d.eventKind} ${d.id}`}>
                       Replay
                     </button>
