@@ -46,7 +46,7 @@ describe('the air-gapped install kit', () => {
   beforeAll(async () => {
     requireIp();
     const out = join(work, 'out');
-    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts/build-kit.mjs'), '--out', out], { cwd: ROOT, timeout: 900_000, maxBuffer: 16 << 20 });
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts/build-kit.mjs'), '--out', out], { cwd: ROOT, timeout: 1_200_000, maxBuffer: 16 << 20 });
     const tarball = stdout.trim().split('\n').pop()!;
     expect(tarball).toMatch(/latch-\d+\.\d+\.\d+-linux-x64\.tar\.gz$/);
     await run('tar', ['-C', work, '-xzf', tarball], { timeout: 300_000 });
@@ -55,7 +55,7 @@ describe('the air-gapped install kit', () => {
     await run('ip', ['netns', 'add', ns]);
     nsMade = true;
     await run('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-  }, 1_200_000);
+  }, 1_500_000);
 
   afterAll(async () => {
     if (server && server.exitCode === null) {

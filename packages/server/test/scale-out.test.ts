@@ -53,7 +53,8 @@ async function spawnServe(env: NodeJS.ProcessEnv): Promise<Server> {
 }
 
 async function ready(server: Server): Promise<void> {
-  for (let i = 0; i < 900; i++) {
+  // Generous: three processes load, migrate and start on a machine other tests are loading too.
+  for (const deadline = Date.now() + 240_000; Date.now() < deadline; ) {
     if (server.child.exitCode !== null) throw new Error(`latch serve exited ${server.child.exitCode}: ${server.stderr()}`);
     try {
       if ((await fetch(`${server.base}/readyz`)).status === 200) return;
@@ -119,7 +120,7 @@ describe('three `latch serve` processes on one PostgreSQL', () => {
     } finally {
       await client.end();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('a session made on one process works on the others, and logging out on one ends it on all', async () => {
     const [a, b, c] = servers as [Server, Server, Server];
@@ -187,5 +188,5 @@ describe('a database written by a newer Latch', () => {
     } finally {
       await client.end();
     }
-  }, 120_000);
+  }, 300_000);
 });
