@@ -25,6 +25,7 @@ export const ERASURE_TABLES = [
   'notifications',
   'notification_deliveries',
   'case_triage',
+  'scim_users',
 ] as const;
 
 export interface ReclaimReport {
