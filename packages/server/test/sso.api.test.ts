@@ -165,6 +165,16 @@ describe.each(DB_KINDS)('single sign-on (OpenID Connect) on %s', (kind) => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: t.users.operator.email, password: PASSWORD } })).statusCode).toBe(200);
   });
 
+  it('erasing a person removes their link: a later sign-in is a new account', async () => {
+    const username = account(['refund-ops']);
+    const first = await me(await signIn(username));
+    const erased = await t.app.inject({ method: 'POST', url: '/api/v1/erasures', headers: bearer(t.users.admin), payload: { subject: first.user.email, reason: 'ticket 42' } });
+    expect(erased.statusCode).toBe(200);
+    expect(await t.ctx.database.db.select().from(userIdentities).where(eq(userIdentities.userId, first.user.id))).toEqual([]);
+    const again = await me(await signIn(username));
+    expect(again.user.id).not.toBe(first.user.id);
+  });
+
   describe('callback errors', () => {
     it('a tampered state is refused, and the flow is used up by the attempt', async () => {
       const username = account(['refund-ops']);

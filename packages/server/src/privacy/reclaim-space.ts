@@ -26,6 +26,7 @@ export const ERASURE_TABLES = [
   'notification_deliveries',
   'case_triage',
   'scim_users',
+  'user_identities',
 ] as const;
 
 export interface ReclaimReport {

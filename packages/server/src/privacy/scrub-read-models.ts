@@ -6,7 +6,7 @@ import type { UserRow } from '../auth/users.js';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import type { CaseRow } from '../cases/case-access.js';
 import type { Tx } from '../db/database.js';
-import { actionRequests, apiTokens, approvalDecisions, attachments, blobs, cases, delegations, idempotencyKeys, notes, savedViews, scimUsers, sessions, users } from '../db/schema.js';
+import { actionRequests, apiTokens, approvalDecisions, attachments, blobs, cases, delegations, idempotencyKeys, notes, savedViews, scimUsers, sessions, userIdentities, users } from '../db/schema.js';
 import { storedResponsesOf } from './erasure-plan.js';
 
 /** What erased free text reads as in the tables people browse. */
@@ -94,4 +94,6 @@ export async function scrubUser(tx: Tx, user: UserRow, now: Date): Promise<void>
   await tx.delete(savedViews).where(eq(savedViews.userId, user.id));
   // The identity provider's id for the person (SCIM's externalId) goes too.
   await tx.update(scimUsers).set({ externalId: null }).where(eq(scimUsers.userId, user.id));
+  // And its single sign-on links (issuer, subject): a later sign-in of that person is a new account.
+  await tx.delete(userIdentities).where(eq(userIdentities.userId, user.id));
 }
