@@ -151,8 +151,19 @@ const freePort = () =>
     });
   });
 const processes = [];
-/** Starts (or restarts) process i on its port; its stderr goes to a file, printed if the bench fails. */
+/** Starts (or restarts) process i on its port, trying three times (a plugin's start-up can time out on a loaded machine). */
 async function start(i) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(i);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.log(`  (process ${i} did not start, trying again: ${error.message.split('\n').at(-1)})`);
+    }
+  }
+}
+/** Starts process i; its stderr goes to a file, printed if the bench fails. */
+async function startOnce(i) {
   const port = processes[i]?.port ?? (await freePort());
   const logFile = join(dataDir, `latch-${i}.log`);
   const child = spawn(process.execPath, [latchBin, 'serve'], {
@@ -166,9 +177,23 @@ async function start(i) {
     if (child.exitCode !== null) break;
     await sleep(100);
   }
-  throw new Error(`latch process ${i} did not become ready: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+  child.kill('SIGKILL');
+  throw new Error(`latch process ${i} did not become ready: ${readFileSync(logFile, 'utf8').trim().slice(-2000)}`);
 }
-await Promise.all([0, 1, 2].map(start));
+/** Stops what the bench started and removes what it made; exits with `code`. */
+async function cleanup(code) {
+  for (const p of processes) if (p?.child.exitCode === null) p.child.kill('SIGTERM');
+  await Promise.all(processes.map((p) => p && p.child.exitCode === null && new Promise((r) => p.child.once('exit', r))));
+  if (code) for (const p of processes) if (p) appendFileSync(1, `\n--- ${p.logFile} (tail)\n${readFileSync(p.logFile, 'utf8').slice(-1500)}`);
+  await db.end();
+  await database.drop();
+  for (const res of held) res.destroy();
+  proxy.close();
+  await stripe.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
+  process.exit(code);
+}
 let turn = 0;
 /** The next live process, round-robin (a killed one is out of the rotation until it is back). */
 const next = () => {
@@ -193,9 +218,16 @@ async function login(email) {
   return { cookie, 'x-csrf-token': JSON.parse(res.body).csrfToken };
 }
 const operator = { authorization: `Bearer ${operatorToken}` };
-const proposer = await login('proposer@load.example');
-const approver = await login('approver@load.example');
-const [{ id: approverId }] = await rows(`select id from users where email = 'approver@load.example'`);
+let proposer, approver, approverId;
+try {
+  await Promise.all([0, 1, 2].map(start));
+  proposer = await login('proposer@load.example');
+  approver = await login('approver@load.example');
+  [{ id: approverId }] = await rows(`select id from users where email = 'approver@load.example'`);
+} catch (error) {
+  console.log(`FAILED to start: ${error.message}`);
+  await cleanup(1);
+}
 
 // --- The load -----------------------------------------------------------------------------------
 
@@ -553,15 +585,5 @@ try {
   exitCode = 1;
 } finally {
   loadRunning = false;
-  for (const p of processes) if (p?.child.exitCode === null) p.child.kill('SIGTERM');
-  await Promise.all(processes.map((p) => p && p.child.exitCode === null && new Promise((r) => p.child.once('exit', r))));
-  if (exitCode) for (const p of processes) if (p) appendFileSync(1, `\n--- ${p.logFile} (tail)\n${readFileSync(p.logFile, 'utf8').slice(-1500)}`);
-  await db.end();
-  await database.drop();
-  for (const res of held) res.destroy();
-  proxy.close();
-  await stripe.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(configDir, { recursive: true, force: true });
-  process.exit(exitCode);
+  await cleanup(exitCode);
 }
