@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { drive, freshPostgres, latch, load, machine, percentile, request, root, serve } from './lib.mjs';
+import { backendCpu, backendCpuBetween, cpuSeconds, drive, freshPostgres, latch, load, machine, percentile, request, root, serve } from './lib.mjs';
 
 const { values } = parseArgs({
   options: { messages: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, sample: { type: 'string', default: '50' }, only: { type: 'string' }, config: { type: 'string' } },
@@ -51,8 +51,13 @@ for (const [index, kind] of ['pglite', 'postgres'].entries()) {
     // warm-up
     await drive(100, concurrency, (i) => send(total + i));
     const loadBefore = load();
+    // CPU per message (the server's, and on PostgreSQL its backends'): a figure a busy machine disturbs less than the rate.
+    const cpuBefore = [cpuSeconds(server.pid), database ? await backendCpu(pg, database.name) : undefined];
     const { seconds, latencies, failures, firstFailure } = await drive(total, concurrency, send);
+    const cpuAfter = [cpuSeconds(server.pid), database ? await backendCpu(pg, database.name) : undefined];
     transport.close();
+    const perMessage = (s) => `${((s * 1000) / total).toFixed(2)} ms`;
+    const cpu = `CPU per message: latch ${perMessage(cpuAfter[0] - cpuBefore[0])}${database ? `, PostgreSQL ${perMessage(backendCpuBetween(cpuBefore[1], cpuAfter[1]))}` : ''}`;
 
     const headers = { authorization: `Bearer ${token}` };
     let verified = 0;
@@ -67,7 +72,7 @@ for (const [index, kind] of ['pglite', 'postgres'].entries()) {
     const rate = total / seconds;
     console.log(
       `${kind.padEnd(8)} ${rate.toFixed(0)} messages/s (${rate >= TARGET ? 'meets' : 'below'} ${TARGET}/s), p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-        `${failures} failures${firstFailure ? ` (first: ${firstFailure})` : ''}; read back ${verified}/${sample} sampled: one case each with its raw source; ${loadBefore} before, ${load()} after`,
+        `${failures} failures${firstFailure ? ` (first: ${firstFailure})` : ''}; read back ${verified}/${sample} sampled: one case each with its raw source; ${cpu}; ${loadBefore} before, ${load()} after`,
     );
   } finally {
     await database?.drop();
