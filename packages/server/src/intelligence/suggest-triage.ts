@@ -2,7 +2,7 @@ import { canonicalJson, personal, sha256Hex, type Json } from '@latch/core';
 import { eq, sql } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import { subjectOf } from '../cases/create-case.js';
-import type { Database } from '../db/database.js';
+import { resultRows, type Database } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
 import { cases, caseTriage } from '../db/schema.js';
 import { caseTypeChoices, classifyRequest, InvalidSuggestion, validSuggestion } from './classify-request.js';
@@ -22,12 +22,26 @@ export const permille = (x: number): number => Math.round(x * 1000);
  * model, and the fallback is recorded. Records `intelligence.suggested` by the intelligence actor,
  * which holds no permission: a suggestion changes nothing on the case.
  */
+/**
+ * The queues cases are in (at most 200), read by skipping from one queue to the next along
+ * cases_queue_status_idx: a few index probes per queue, where `select distinct` read every case.
+ */
+async function queuesInUse(database: Database): Promise<string[]> {
+  const result = await database.db.execute<{ queue: string }>(sql`
+    with recursive q(queue) as (
+      (select queue from cases order by queue limit 1)
+      union all
+      select (select c.queue from cases c where c.queue > q.queue order by c.queue limit 1) from q where q.queue is not null
+    )
+    select queue from q where queue is not null limit 200`);
+  return resultRows<{ queue: string }>(result).map((r) => r.queue);
+}
+
 export async function suggestTriage(database: Database, caseTypes: CaseTypeRegistry, intelligence: Intelligence, job: TriageJob): Promise<'suggested' | 'nothing' | 'skipped'> {
   const [row] = await database.db.select().from(cases).where(eq(cases.id, job.caseId));
   const triage = await readTriage(database.db, job.caseId);
   if (!row || triage?.state !== 'awaiting') return 'skipped';
-  const inUse = await database.db.selectDistinct({ queue: cases.queue }).from(cases).limit(200);
-  const choices = caseTypeChoices(caseTypes, inUse.map((r) => r.queue));
+  const choices = caseTypeChoices(caseTypes, await queuesInUse(database));
   const configured = providerFor(intelligence.config, row.typeKey);
   const provider = intelligence.providers.get(configured) ?? intelligence.builtin;
 
