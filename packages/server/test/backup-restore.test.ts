@@ -167,7 +167,7 @@ describe.each(DB_KINDS)('latch backup / latch restore on %s', (kind) => {
 
     const bytes = readFileSync(backupFile);
     const damaged = Buffer.from(bytes);
-    damaged[Math.floor(damaged.length / 2)] ^= 0xff;
+    damaged[Math.floor(damaged.length / 2)]! ^= 0xff;
     writeFileSync(join(scratch, 'damaged.backup'), damaged);
     expectRefusal(runLatch(target.env, ['restore', join(scratch, 'damaged.backup')]), 'BACKUP_CORRUPT');
 

@@ -48,7 +48,7 @@ describe.each(DB_KINDS)('outbound webhooks on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string; secret: string };
   };
-  const newCase = async (overrides: object = {}) => {
+  const newCase = async (overrides: Record<string, unknown> = {}) => {
     const res = await api(t.users.operator, 'POST', '/api/v1/cases', refundBody(overrides));
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string };

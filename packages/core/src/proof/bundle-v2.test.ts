@@ -12,9 +12,6 @@ import { verifyBundle } from './verify-bundle.js';
 
 // Format 2 (what exports write): events.jsonl holds every event's bytes, one per line, and
 // inclusion.txt one proof that all of them are in the log. Every check of format 1 still holds.
-// These tests build format 1 bundles (a file and an inclusion proof per event), which the verifier
-// still reads; bundle-v2.test.ts holds the same for format 2, which exports write.
-const buildBundleFiles = (input: BundleInput): Map<string, Buffer> => buildBundle(input, BUNDLE_FORMAT_V1);
 
 const ORIGIN = 'log.example/latch';
 const CASE = '0190a5c4-1111-7000-8000-000000000001';
