@@ -51,13 +51,11 @@ export function registerWebhookCommands(program: Command): void {
       console.log(`secret: ${created.secret ?? ''}`);
       console.log('Keep the secret now: Latch never shows it again (rotate it with PATCH /api/v1/webhooks/{id} {"rotateSecret": true}).');
     });
-  webhook
-    .command('rm <id>')
-    .description('Remove an endpoint and its delivery log')
-    .action(async (id: string, _o: unknown, command: Command) => {
-      await call(connection(command), 'DELETE', `/api/v1/webhooks/${encodeURIComponent(id)}`);
-      console.log(`removed ${id}`);
-    });
+  withJson(webhook.command('rm <id>').description('Remove an endpoint and its delivery log')).action(async (id: string, o: { json?: boolean }, command: Command) => {
+    await call(connection(command), 'DELETE', `/api/v1/webhooks/${encodeURIComponent(id)}`);
+    if (o.json) return printJson({ removed: id });
+    console.log(`removed ${id}`);
+  });
   withJson(webhook.command('deliveries <id>').description("An endpoint's deliveries, newest first"))
     .option('--status <status>', 'pending, retrying, delivered, failed or skipped')
     .option('--limit <n>', 'how many (1 to 200)', '50')
