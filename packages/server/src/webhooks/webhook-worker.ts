@@ -72,6 +72,11 @@ export class WebhookWorker {
       const [cursor] = await tx.select().from(webhookCursor).where(eq(webhookCursor.id, 1)).for('update', { skipLocked: true });
       if (!cursor) return 0;
       const endpoints = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
+      // No endpoint listens: nothing to deliver, so the cursor moves to the log's end without reading events.
+      if (endpoints.length === 0) {
+        await tx.execute(sql`update webhook_cursor set position = greatest(position, (select coalesce(max(position), -1) from log_leaves)) where id = 1`);
+        return 0;
+      }
       const rows = await tx
         .select({ position: logLeaves.position, id: events.id, kind: events.kind, at: events.at, caseType: cases.typeKey, queue: cases.queue })
         .from(logLeaves)
