@@ -25,7 +25,7 @@ const event = (kind: string, data: unknown, extra: Partial<TimelineEvent> = {}):
 /** The server's own source, read at test time: every event kind it can put on a case's timeline. */
 const serverSource = import.meta.glob('../../../../server/src/**/*.ts', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 /** Kinds written only on the system stream (users, tokens, delegations, the log): never on a case page. */
-const SYSTEM_ONLY = new Set(['user.created', 'user.updated', 'token.created', 'token.revoked', 'delegation.created', 'delegation.revoked', 'log.key_rotated', 'roles.defined', 'intake.discarded', 'config.reloaded', 'config.reload_refused']);
+const SYSTEM_ONLY = new Set(['user.created', 'user.updated', 'token.created', 'token.revoked', 'delegation.created', 'delegation.revoked', 'log.key_rotated', 'roles.defined', 'intake.discarded', 'config.reloaded', 'config.reload_refused', 'user.sso_linked', 'webhook.created', 'webhook.updated', 'webhook.deleted', 'webhook.disabled', 'webhook.delivery_replayed']);
 
 function emittedKinds(): Set<string> {
   const kinds = new Set<string>();
