@@ -41,7 +41,8 @@ export function useWebhookDeliveries(endpointId: string | undefined) {
     queryKey: ['webhook-deliveries', endpointId],
     enabled: endpointId !== undefined,
     queryFn: () => call(api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: endpointId! }, query: { limit: '100' } } })),
-    refetchInterval: (query) => (query.state.data?.items?.some((d) => d.status === 'pending' || d.status === 'retrying') ? 2000 : false),
+    // While open, the log follows new deliveries too (every 5 s; every 2 s while one is being attempted).
+    refetchInterval: (query) => (query.state.data?.items?.some((d) => d.status === 'pending' || d.status === 'retrying') ? 2000 : 5000),
   });
 }
 
