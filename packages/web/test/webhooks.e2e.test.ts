@@ -47,6 +47,13 @@ describe('Admin → Webhooks in the console', () => {
     expect(await row.textContent()).toContain('1 replayed');
     expect(receiver.at('/console')).toHaveLength(2);
     if (SCREENSHOT) await page.screenshot({ path: `${SCREENSHOT}/admin-webhooks.png`, fullPage: true });
+    if (SCREENSHOT) {
+      // The delivery log as a phone shows it.
+      const desktop = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: `${SCREENSHOT}/admin-webhooks-phone.png`, fullPage: true });
+      if (desktop) await page.setViewportSize(desktop);
+    }
     // Reloaded, the secret is gone for good.
     await page.reload();
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();

@@ -21,7 +21,7 @@ export function WebhooksScreen() {
       </p>
       <ErrorNotice error={endpoints.error ?? setEnabled.error ?? remove.error} />
       <div className="table-wrap">
-        <table className="admin-table">
+        <table className="admin-table stacked">
           <thead>
             <tr>
               <th scope="col">URL</th>
@@ -36,13 +36,13 @@ export function WebhooksScreen() {
           <tbody>
             {(endpoints.data?.items ?? []).map((e) => (
               <tr key={e.id}>
-                <td>
+                <td data-label="URL">
                   <code>{e.url}</code>
                   {e.description && <div className="muted">{e.description}</div>}
                 </td>
-                <td>{e.eventTypes?.join(', ')}</td>
-                <td>{[...(e.caseTypes ?? []), ...(e.queues ?? [])].join(', ') || <span className="muted">all</span>}</td>
-                <td>{e.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="warn">{e.disabledReason === 'gone' ? 'disabled: 410 gone' : 'disabled'}</Badge>}</td>
+                <td data-label="Events">{e.eventTypes?.join(', ')}</td>
+                <td data-label="Filters">{[...(e.caseTypes ?? []), ...(e.queues ?? [])].join(', ') || <span className="muted">all</span>}</td>
+                <td data-label="State">{e.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="warn">{e.disabledReason === 'gone' ? 'disabled: 410 gone' : 'disabled'}</Badge>}</td>
                 <td className="row-actions">
                   <button type="button" onClick={() => setOpen(open === e.id ? undefined : e.id)} aria-expanded={open === e.id} aria-label={`Deliveries to ${e.url}`}>
                     Deliveries
@@ -80,7 +80,7 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
       <h2 id="delivery-log-title">Deliveries to {url}</h2>
       <ErrorNotice error={deliveries.error ?? replay.error} />
       <div className="table-wrap">
-        <table className="admin-table">
+        <table className="admin-table stacked">
           <thead>
             <tr>
               <th scope="col">Event</th>
@@ -96,22 +96,22 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
           <tbody>
             {(deliveries.data?.items ?? []).map((d) => (
               <tr key={d.id}>
-                <td>
+                <td data-label="Event">
                   {d.eventKind}
                   <div className="muted hash">{d.id}</div>
                 </td>
-                <td>
+                <td data-label="Status">
                   <Badge tone={d.status === 'delivered' ? 'ok' : d.status === 'failed' ? 'danger' : d.status === 'retrying' ? 'warn' : 'quiet'}>{d.status!}</Badge>
                 </td>
-                <td>
+                <td data-label="Attempts">
                   {d.attempts}
                   {d.replays ? <span className="muted"> ({d.replays} replayed)</span> : null}
                 </td>
-                <td>{d.responseStatus !== null && d.responseStatus !== undefined ? `HTTP ${d.responseStatus}` : (d.errorCode ?? '')}{d.durationMs !== null && d.durationMs !== undefined ? <span className="muted"> in {d.durationMs} ms</span> : null}</td>
-                <td>
+                <td data-label="Answer">{d.responseStatus !== null && d.responseStatus !== undefined ? `HTTP ${d.responseStatus}` : (d.errorCode ?? '')}{d.durationMs !== null && d.durationMs !== undefined ? <span className="muted"> in {d.durationMs} ms</span> : null}</td>
+                <td data-label="Last attempt">
                   <When at={d.lastAttemptAt} />
                 </td>
-                <td>
+                <td className="row-actions">
                   {(d.status === 'delivered' || d.status === 'failed' || d.status === 'skipped') && (
                     <button type="button" disabled={replay.isPending} onClick={() => replay.mutate(d.id!)} aria-label={`Replay ${d.eventKind} ${d.id}`}>
                       Replay
