@@ -8,6 +8,9 @@
 import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
 import { CanonicalObjectReader, type ObjectScan } from './canonical-scan.js';
+import { F, FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
+
+export { PACKED_SCAN } from './bundle-event-fields.js';
 
 /** What later checks need from one event file. */
 export interface EventFacts {
@@ -26,9 +29,6 @@ export interface EventFacts {
 /** An event file as the index gives it. */
 type EventFile = Readonly<{ seq: number; path: string; bytes: Buffer; sha256: string }>;
 
-const FIELDS = ['actor', 'at', 'blobs', 'data', 'id', 'kind', 'outcome', 'prev', 'reason', 'seq', 'stream', 'v'] as const;
-/** Each field's position in FIELDS, which is where the reader reports it. */
-const F = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Record<(typeof FIELDS)[number], number>;
 const reader = new CanonicalObjectReader(FIELDS);
 
 const QUOTE = 0x22;
@@ -112,8 +112,6 @@ function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefin
   return Array.isArray(blobs) && blobs.every((b) => typeof b === 'string' && SHA256_HEX.test(b)) ? (blobs as string[]) : undefined;
 }
 
-/** Numbers per event in a packed scan: a flag (1: scanned, canonical, no unexpected field), then each field's start and end. */
-export const PACKED_SCAN = 1 + 2 * FIELDS.length;
 
 /**
  * Scans event bytes the way checkEvents does and packs the result at `at` of `out`, for checkEvents
@@ -122,11 +120,15 @@ export const PACKED_SCAN = 1 + 2 * FIELDS.length;
  */
 export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number): void {
   const scan = reader.read(bytes);
-  out[at] = scan !== undefined && scan.unexpected.length === 0 ? 1 : 0;
-  if (out[at] === 0) return;
+  if (scan !== undefined && scan.unexpected.length === 0) pack(scan, out, at);
+  else out[at] = 0;
+}
+
+function pack(scan: ObjectScan, out: Int32Array, at: number): void {
+  out[at] = 1;
   for (let i = 0; i < FIELDS.length; i++) {
-    out[at + 1 + i] = scan!.start[i]!;
-    out[at + 1 + FIELDS.length + i] = scan!.end[i]!;
+    out[at + 1 + i] = scan.start[i]!;
+    out[at + 1 + FIELDS.length + i] = scan.end[i]!;
   }
 }
 
@@ -156,16 +158,21 @@ function scanEvent(bytes: Buffer, packed?: Int32Array, at = 0): ObjectScan | str
   return fieldIs(bytes, scan, F.v, ONE) ? scan : 'unknown event format version';
 }
 
-/** Checks the chain; returns facts for every event file present (well-formed or not) for the later checks. */
-/** `scans`: the events' packed scans (packEventScan), in the order of `eventFiles`, when done elsewhere. */
+/**
+ * Checks the chain. Returns facts for every event file present (well-formed or not) for the later
+ * checks, and every event's packed scan in the same order (flag 0 where the event is not a
+ * well-formed one), so the story is written from fields found once. `scans`: the packed scans
+ * (packEventScan) when done elsewhere.
+ */
 export function checkEvents(
   eventFiles: readonly EventFile[],
   manifest: BundleManifest,
   check: CheckRecorder,
   pathOf: (seq: number) => string = eventFile,
   scans?: Int32Array,
-): EventFacts[] {
+): { events: EventFacts[]; scans: Int32Array } {
   const packed = scans?.length === eventFiles.length * PACKED_SCAN ? scans : undefined;
+  const out = packed ?? new Int32Array(eventFiles.length * PACKED_SCAN);
   const exportSeq = manifest.export.seq;
   const stream = Buffer.from(JSON.stringify(manifest.case));
   const all: EventFacts[] = [];
@@ -177,6 +184,7 @@ export function checkEvents(
     const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE, erasure: false };
     all.push(facts);
     const scan = scanEvent(bytes, packed, i * PACKED_SCAN);
+    if (packed === undefined && typeof scan !== 'string') pack(scan, out, i * PACKED_SCAN);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
     if (typeof scan === 'string' || blobs === undefined) {
       check.fail(`${path}: ${typeof scan === 'string' ? scan : 'field blobs is not a list of SHA-256 hashes'}`);
@@ -195,7 +203,7 @@ export function checkEvents(
     if (seq === exportSeq) checkExportEvent(facts, scan, manifest, previous?.seq === seq - 1 ? previous.sha256 : undefined, check);
   }
   check.finish(`${eventFiles.length} events, seq 1..${exportSeq}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);
-  return all;
+  return { events: all, scans: out };
 }
 
 function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckRecorder, pathOf: (seq: number) => string): void {

@@ -1,13 +1,14 @@
 /**
  * story.txt: the case told in plain text, one line per event (`<seq> <time, UTC ISO> <summary>`),
- * written by the same presentEvent the API and the console use. The names it uses are in
+ * written by the same presenter (presentEvent) the API and the console use. The names it uses are in
  * people.json (display names only, never emails; an erased person is `{"erased": true}`), so the
  * verifier can write the story again from the events and catch a story that says something else.
  */
 import { isUtf8 } from 'node:buffer';
-import type { EventBody } from '../timeline/event.js';
+import type { Actor, EventBody } from '../timeline/event.js';
 import { oneLine } from '../timeline/present-event-actor.js';
-import { presentEvent, type NameLookup, type PersonName } from '../timeline/present-event.js';
+import { actorPhrase, eventSummary, type NameLookup, type PersonName } from '../timeline/present-event.js';
+import { PACKED_SCAN, packedEnd, packedStart } from './bundle-event-fields.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { duplicateKey } from './json-duplicates.js';
@@ -28,8 +29,8 @@ const lookupOf = (people: Readonly<Record<string, BundlePerson>>): NameLookup =>
 };
 
 /** One line of the story; the body is the event as hashed. */
-export function storyLine(seq: number, body: Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome' | 'data'>, names: NameLookup): string {
-  return `${seq} ${oneLine(String(body.at))} ${presentEvent(body, names).summary}`;
+export function storyLine(seq: number, body: Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome' | 'data'>, names: NameLookup, who?: string): string {
+  return `${seq} ${oneLine(String(body.at))} ${eventSummary(body, names, who)}`;
 }
 
 /** story.txt for these events (in seq order), naming people from `people`. */
@@ -75,6 +76,68 @@ export function storyLineOf(seq: number, bytes: Buffer, names: NameLookup): stri
   }
 }
 
+/** Actors already read, by their JSON text, with the phrase a line starts with: a case has few, and each event names one. */
+export type ActorCache = Map<string, { actor: Actor; who: string }>;
+
+/** The value at [start, end) of canonical JSON: a string without escapes is sliced as it is, anything else parsed. */
+function valueAt(bytes: Buffer, start: number, end: number): unknown {
+  if (start < 0) return undefined;
+  if (bytes[start] === 0x22) {
+    let plain = true;
+    for (let k = start + 1; plain && k < end - 1; k++) plain = bytes[k] !== 0x5c;
+    if (plain) return bytes.toString('utf8', start + 1, end - 1);
+  }
+  return JSON.parse(bytes.toString('utf8', start, end));
+}
+
+/** What a line is written from, read from a scanned event's fields; its data parsed on first use. */
+class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome' | 'data'> {
+  readonly at: string;
+  readonly kind: string;
+  readonly outcome: EventBody['outcome'];
+  #data: unknown;
+  #parsed = false;
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly scans: Int32Array,
+    private readonly scanAt: number,
+    readonly actor: Actor,
+  ) {
+    // Typed as the body's fields; the values are whatever the event holds, as JSON.parse would give them.
+    this.at = valueAt(bytes, packedStart(scans, scanAt, 'at'), packedEnd(scans, scanAt, 'at')) as string;
+    this.kind = valueAt(bytes, packedStart(scans, scanAt, 'kind'), packedEnd(scans, scanAt, 'kind')) as string;
+    this.outcome = valueAt(bytes, packedStart(scans, scanAt, 'outcome'), packedEnd(scans, scanAt, 'outcome')) as EventBody['outcome'];
+  }
+
+  get data(): EventBody['data'] {
+    if (!this.#parsed) {
+      this.#data = valueAt(this.bytes, packedStart(this.scans, this.scanAt, 'data'), packedEnd(this.scans, this.scanAt, 'data'));
+      this.#parsed = true;
+    }
+    return this.#data as EventBody['data'];
+  }
+}
+
+/**
+ * storyLineOf for an event already scanned (its packed scan at `at` of `scans`): the same line,
+ * read from the fields the scan found instead of parsing the whole event, and the data parsed
+ * only when the line names a field of it.
+ */
+export function storyLineOfScanned(seq: number, bytes: Buffer, scans: Int32Array, at: number, names: NameLookup, actors: ActorCache): string {
+  if (scans[at] !== 1) return storyLineOf(seq, bytes, names);
+  const actorStart = packedStart(scans, at, 'actor');
+  const actorText = actorStart < 0 ? '' : bytes.toString('latin1', actorStart, packedEnd(scans, at, 'actor'));
+  let known = actors.get(actorText);
+  if (known === undefined) {
+    const actor = valueAt(bytes, actorStart, packedEnd(scans, at, 'actor'));
+    known = { actor: actor as Actor, who: actorPhrase(actor as Actor, names) };
+    actors.set(actorText, known);
+  }
+  const body = new ScannedBody(bytes, scans, at, known.actor);
+  return storyLine(seq, body, names, known.who);
+}
+
 /** Reads people.json as the story check does: the names, or why they can't be read. */
 export function storyNames(bytes: Buffer | undefined): NameLookup | string {
   const people = readPeople(bytes);
@@ -82,10 +145,11 @@ export function storyNames(bytes: Buffer | undefined): NameLookup | string {
 }
 
 /**
- * Writes the story again from the events and compares it with story.txt, line by line.
- * `written` are the lines already written from these events elsewhere (`latch verify --jobs`).
+ * Writes the story again from the events and compares it with story.txt, line by line. `scans`
+ * are the events' packed scans (checkEvents); `written` are the lines already written from these
+ * events elsewhere (`latch verify --jobs`).
  */
-export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder, written?: readonly string[]): void {
+export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], scans: Int32Array, check: CheckRecorder, written?: readonly string[]): void {
   const story = files.get(STORY_FILE);
   if (story === undefined) {
     check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
@@ -97,7 +161,8 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     return check.finish('');
   }
   const names = lookupOf(people);
-  const expected = written?.length === events.length ? written : events.map((event) => storyLineOf(event.seq, event.bytes, names));
+  const actors: ActorCache = new Map();
+  const expected = written?.length === events.length ? written : events.map((event, i) => storyLineOfScanned(event.seq, event.bytes, scans, i * PACKED_SCAN, names, actors));
   const lines = isUtf8(story) ? story.toString('utf8').replace(/\n$/, '').split('\n') : [];
   let reported = 0;
   for (let i = 0; i < Math.max(expected.length, lines.length); i++) {

@@ -11,7 +11,7 @@
 import { hash } from 'node:crypto';
 import { leafHashBase64 } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
-import { PEOPLE_FILE, STORY_FILE, storyLineOf, storyNames } from './bundle-story.js';
+import { PEOPLE_FILE, STORY_FILE, storyLineOfScanned, storyNames, type ActorCache } from './bundle-story.js';
 import { EVENTS_FILE } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
@@ -55,6 +55,7 @@ export function doWork(order: WorkOrder): WorkDone {
   const bytes = Buffer.from(events.buffer);
   const names = events.people === undefined ? undefined : storyNames(Buffer.from(events.people));
   const story = names !== undefined && typeof names !== 'string' ? names : undefined;
+  const actors: ActorCache = new Map();
   let seq = events.firstSeq;
   for (let start = events.start; start < events.end; seq++) {
     let end = bytes.indexOf(0x0a, start);
@@ -62,8 +63,8 @@ export function doWork(order: WorkOrder): WorkDone {
     const line = bytes.subarray(start, end);
     done.sha256.push(hash('sha256', line, 'hex'));
     done.leaves.push(leafHashBase64(line));
-    if (story !== undefined) done.storyLines.push(storyLineOf(seq, line, story));
     packEventScan(line, row, 0);
+    if (story !== undefined) done.storyLines.push(storyLineOfScanned(seq, line, row, 0, story, actors));
     for (let k = 0; k < PACKED_SCAN; k++) scans.push(row[k]!);
     start = end + 1;
   }

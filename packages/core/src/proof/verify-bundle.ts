@@ -196,11 +196,11 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   const filesCheck = step('files');
   const index = indexFiles(files, manifest.format, options, filesCheck);
   checkFiles(index, manifest, filesCheck);
-  const events = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
+  const { events, scans } = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, step('story'), options.eventHashes?.storyLines);
+  checkStory(files, events, scans, step('story'), options.eventHashes?.storyLines);
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
   if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);

@@ -68,6 +68,22 @@ export function actorPhrase(actor: Actor | undefined, names: NameLookup): string
 
 /** Text on one line: control characters and line breaks become spaces, runs of space one. */
 export function oneLine(text: string): string {
+  if (isOneLine(text)) return text;
   // eslint-disable-next-line no-control-regex -- exactly the characters a line must not hold
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+}
+
+/**
+ * Already as oneLine leaves it: printable ASCII with single spaces between words (anything beyond
+ * ASCII is left to the full rule). A loop, not the rule's regular expression: most text is like
+ * this, and every event's line is checked (the verifier writes a bundle's story again with it).
+ */
+function isOneLine(text: string): boolean {
+  let previous = 0x20; // a leading space is trimmed
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || (c === 0x20 && previous === 0x20)) return false;
+    previous = c;
+  }
+  return previous !== 0x20; // and so is a trailing one; the empty text is left to the rule too
 }

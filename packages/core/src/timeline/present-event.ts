@@ -14,7 +14,7 @@ import type { Actor } from './event.js';
 import { actorPhrase, oneLine, personName, type NameLookup } from './present-event-actor.js';
 import { findAmounts, type PresentedAmount } from './present-event-amounts.js';
 
-export { ERASED_PERSON, presentActor, personName, type NameLookup, type PersonName, type PresentedActor } from './present-event-actor.js';
+export { ERASED_PERSON, actorPhrase, presentActor, personName, type NameLookup, type PersonName, type PresentedActor } from './present-event-actor.js';
 export { formatAmount, findAmounts, type PresentedAmount } from './present-event-amounts.js';
 
 /** What presentEvent reads of an event: its hashed body (or the API's view of it). */
@@ -42,7 +42,7 @@ interface Line {
   readonly data: Readonly<Record<string, unknown>>;
   readonly amounts: readonly PresentedAmount[];
   /** A person named in the data (an assignee, a delegator), by user id. */
-  readonly person: (userId: unknown) => string;
+  person(userId: unknown): string;
 }
 
 /** A value for a line: plain text or a number; anything else (personal data, objects) is not quoted. */
@@ -193,12 +193,61 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
 /** Kinds that are refusals whatever their outcome: a denial is a "no" worth seeing. */
 const REFUSAL_KINDS = new Set(['attempt.blocked', 'approval.denied']);
 
+const dataOf = (event: PresentableEvent): Readonly<Record<string, unknown>> =>
+  event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? (event.data as Record<string, unknown>) : {};
+
+/**
+ * The Line an event is written from. Its data is read, and its amounts found, only when the line
+ * asks for them: most lines name a few fields or none. A class, not an object literal with
+ * getters: one is made per event, and a literal's getters are made again each time.
+ */
+class EventLine implements Line {
+  readonly who: string;
+  #data: Readonly<Record<string, unknown>> | undefined;
+  #amounts: readonly PresentedAmount[] | undefined;
+
+  constructor(
+    private readonly event: PresentableEvent,
+    private readonly names: NameLookup,
+    known: { data?: Readonly<Record<string, unknown>>; amounts?: readonly PresentedAmount[]; who?: string } = {},
+  ) {
+    this.who = known.who ?? actorPhrase(event.actor, names);
+    this.#data = known.data;
+    this.#amounts = known.amounts;
+  }
+
+  get data(): Readonly<Record<string, unknown>> {
+    return (this.#data ??= dataOf(this.event));
+  }
+
+  get amounts(): readonly PresentedAmount[] {
+    return (this.#amounts ??= findAmounts(this.data));
+  }
+
+  person(userId: unknown): string {
+    return personName(userId, this.names);
+  }
+}
+
+function summaryOf(event: PresentableEvent, line: Line): string {
+  const write = Object.hasOwn(LINES, event.kind) ? LINES[event.kind]! : (l: Line) => `${l.who} recorded ${text(event.kind)}`;
+  return oneLine(write(line));
+}
+
 /** The summary line, amounts and tone of one event; `names` gives persons' display names by user id. */
 export function presentEvent(event: PresentableEvent, names: NameLookup): EventPresentation {
-  const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? (event.data as Record<string, unknown>) : {};
+  const data = dataOf(event);
   const amounts = findAmounts(data);
-  const line: Line = { who: actorPhrase(event.actor, names), data, amounts, person: (id) => personName(id, names) };
-  const write = Object.hasOwn(LINES, event.kind) ? LINES[event.kind]! : (l: Line) => `${l.who} recorded ${text(event.kind)}`;
   const refused = event.outcome === 'refused' || REFUSAL_KINDS.has(event.kind);
-  return { summary: oneLine(write(line)), amounts, tone: refused ? 'refusal' : 'normal' };
+  return { summary: summaryOf(event, new EventLine(event, names, { data, amounts })), amounts, tone: refused ? 'refusal' : 'normal' };
+}
+
+/**
+ * presentEvent's summary alone. It reads `event.data` only when the line names a field of it, and
+ * looks for amounts only when the line shows one: the verifier writes a bundle's story again with
+ * it, once per event, from bodies whose data is parsed on first use. `who` is actorPhrase(event.actor,
+ * names) when the caller has it already (a case has few actors and many events).
+ */
+export function eventSummary(event: PresentableEvent, names: NameLookup, who?: string): string {
+  return summaryOf(event, new EventLine(event, names, { who }));
 }
