@@ -1,6 +1,6 @@
 // bench/verify-bundle: how fast the offline verifier checks an evidence bundle, on one core and on
-// several (`latch verify --jobs`). Builds one case of --events events (≈500 bytes each, with
-// personal-data commitments and a few attachments) interleaved at random with other cases' leaves
+// several (`latch verify --jobs`). Builds one case of --events events (a refund case's mix of kinds,
+// ≈400 bytes each, with personal-data commitments and a few attachments) interleaved at random with other cases' leaves
 // in a log of --leaves leaves, writes it as bundle format 1 and format 2, then times what `latch
 // verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
 // share first. Wall time is disturbed by whatever else runs on the machine, so each row also gives
@@ -51,16 +51,34 @@ function random() {
   return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
 }
 
+const OPERATOR = { type: 'user', id: '0190a5c4-2222-7000-8000-000000000002' };
+const APPROVER = { type: 'user', id: '0190a5c4-3333-7000-8000-000000000003' };
+/**
+ * Event i of the case: a refund case's mix of kinds, each with the data Latch writes for it (notes,
+ * status and field changes, a proposed refund with its amount, its approval, execution and outcome),
+ * so the story writes every kind of line it writes in a real case, amounts included.
+ */
+function eventOf(i) {
+  const action = `0190a5c4-4444-7000-8000-${String(i).padStart(12, '0')}`;
+  const input = { amount_minor: 4999 + i, currency: 'usd', payment_intent: `pi_3Q${i}xYz`, reason: 'requested_by_customer' };
+  switch (i % 10) {
+    case 1: return { kind: 'status.changed', actor: OPERATOR, data: { from: 'new', to: 'in_progress' } };
+    case 2: return { kind: 'field.changed', actor: OPERATOR, data: { changes: [{ field: 'priority', from: 'normal', to: 'high' }, { field: 'order_id', from: null, to: `ord_${i}` }] } };
+    case 4: return { kind: 'action.proposed', actor: OPERATOR, data: { actionId: action, action: 'refund', plugin: 'stripe', input, inputHash: sha(JSON.stringify(input)) } };
+    case 5: return { kind: 'approval.granted', actor: APPROVER, data: { actionId: action, action: 'refund', stepName: 'Finance lead', inputHash: sha(JSON.stringify(input)) } };
+    case 6: return { kind: 'action.started', actor: APPROVER, data: { actionId: action, action: 'refund', executionId: `0190a5c4-5555-7000-8000-${String(i).padStart(12, '0')}`, attempt: 1 } };
+    case 7: return { kind: 'action.succeeded', actor: { type: 'plugin', id: 'stripe' }, data: { actionId: action, action: 'refund', executionId: `0190a5c4-5555-7000-8000-${String(i).padStart(12, '0')}`, result: { id: `re_${i}`, status: 'succeeded' } } };
+    default: return { kind: 'note.added', actor: OPERATOR, data: { body: personal(`called the customer about order ${i}`), tags: ['refund', 'vip'] } };
+  }
+}
+
 function sealCase() {
   const events = [];
   const blobs = new Map();
   const disclosures = {};
   let head = { stream: caseId, seq: 0, hash: null };
   for (let i = 1; i <= eventCount; i++) {
-    const draft =
-      i === eventCount
-        ? { kind: 'case.exported', actor: { type: 'user', id: 'u-auditor' }, data: { head: { seq: head.seq, hash: head.hash } } }
-        : { kind: 'note.added', actor: { type: 'user', id: '0190a5c4-2222-7000-8000-000000000002' }, data: { body: personal(`called the customer about order ${i}`), amount_minor: 4999 + i, status: { from: 'new', to: 'in_progress' }, tags: ['refund', 'vip'] } };
+    const draft = i === eventCount ? { kind: 'case.exported', actor: { type: 'user', id: 'u-auditor' }, data: { head: { seq: head.seq, hash: head.hash } } } : eventOf(i);
     if (i % 100 === 0 && i !== eventCount) {
       const blob = Buffer.from(`attachment ${i}`);
       blobs.set(sha(blob), blob);

@@ -37,6 +37,18 @@ function exponentOf(currency: string): number | undefined {
   return exponents.get(currency);
 }
 
+const formatters = new Map<number, Intl.NumberFormat>();
+
+/** One formatter per exponent: making one costs far more than formatting with it. */
+function formatterFor(exponent: number): Intl.NumberFormat {
+  let format = formatters.get(exponent);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en', { minimumFractionDigits: exponent, maximumFractionDigits: exponent, useGrouping: true });
+    formatters.set(exponent, format);
+  }
+  return format;
+}
+
 /** "USD 612.00" for (61200, 'usd'); undefined when the currency is not one Intl knows. */
 export function formatAmount(minor: number, currency: string): string | undefined {
   if (!Number.isSafeInteger(minor) || !CURRENCY.test(currency)) return undefined;
@@ -46,7 +58,7 @@ export function formatAmount(minor: number, currency: string): string | undefine
   // The decimal text is built from the integer's digits, never by dividing: no float ever rounds it.
   const digits = String(Math.abs(minor)).padStart(exponent + 1, '0');
   const decimal = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
-  const format = new Intl.NumberFormat('en', { minimumFractionDigits: exponent, maximumFractionDigits: exponent, useGrouping: true });
+  const format = formatterFor(exponent);
   // Intl.NumberFormat formats decimal strings exactly (ECMA-402 "Intl.NumberFormat v3").
   const text = format.format(decimal as unknown as number);
   return `${code} ${minor < 0 ? '-' : ''}${text}`;
