@@ -84,6 +84,14 @@ const LINES: ReadonlyArray<[EventDraft, string]> = [
   [{ kind: 'token.revoked', actor: ana, data: { tokenId: 't', userId: BO, alsoRevoked: [] } }, 'Ana Ruiz revoked an API token of Bo Chen'],
   [{ kind: 'delegation.created', actor: bo, data: { delegationId: 'd', fromUserId: BO, toUserId: ANA } }, 'Bo Chen delegated approvals from Bo Chen to Ana Ruiz'],
   [{ kind: 'delegation.revoked', actor: bo, data: { delegationId: 'd' } }, 'Bo Chen revoked a delegation'],
+  [{ kind: 'case.context_requested', actor: ana, data: { plugins: ['stripe', 'erp'] } }, 'Ana Ruiz asked plugin stripe, plugin erp for the order context'],
+  [{ kind: 'case.context_attached', actor: stripe, data: { plugin: 'stripe', sha256: 'ab', facts: 4, fetchedAt: '2026-12-05T00:00:00Z', summary: personal('Jane paid 612') } }, 'Plugin stripe attached the order context (4 facts)'],
+  [{ kind: 'case.context_unavailable', actor: stripe, outcome: 'failed', data: { plugin: 'stripe', attempts: 3 } }, 'Plugin stripe gave no order context after 3 attempts'],
+  [{ kind: 'webhook.created', actor: ana, data: { endpointId: ACTION, host: 'hooks.example.com', eventTypes: ['case.created'], caseTypes: [], queues: [], enabled: true } }, 'Ana Ruiz added a webhook endpoint at hooks.example.com'],
+  [{ kind: 'webhook.updated', actor: ana, data: { endpointId: ACTION, host: 'hooks.example.com', enabled: false, secretRotated: true } }, 'Ana Ruiz changed the webhook endpoint at hooks.example.com and rotated its secret (disabled)'],
+  [{ kind: 'webhook.deleted', actor: ana, data: { endpointId: ACTION, host: 'hooks.example.com' } }, 'Ana Ruiz deleted the webhook endpoint at hooks.example.com'],
+  [{ kind: 'webhook.disabled', actor: { type: 'system', id: 'webhooks' }, data: { endpointId: ACTION, reason: 'gone', deliveryId: OTHER } }, 'The webhook endpoint abcd1234 was disabled: it answered 410 Gone'],
+  [{ kind: 'webhook.delivery_replayed', actor: ana, data: { deliveryId: OTHER, endpointId: ACTION, eventId: CASE, previousStatus: 'failed' } }, 'Ana Ruiz sent webhook delivery feed0002 again (it was failed)'],
   [{ kind: 'log.key_rotated', actor: { type: 'system', id: 'sequencer' }, data: { treeSize: 42 } }, 'The log sequencer signed with a new set of log keys at tree size 42'],
 ];
 

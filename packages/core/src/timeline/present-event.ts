@@ -54,6 +54,11 @@ function plain(value: unknown): string | undefined {
 const text = (value: unknown, otherwise = '?'): string => plain(value) ?? otherwise;
 const shortId = (value: unknown): string => (typeof value === 'string' ? value.slice(-8) : '?');
 const plural = (n: unknown, one: string, many = `${one}s`): string => `${text(n)} ${n === 1 ? one : many}`;
+/** "plugin stripe, plugin erp": the plugins a list names, or `none` when it names none. */
+const pluginList = (values: unknown, none: string): string => {
+  const shown = (Array.isArray(values) ? values : []).map((v) => plain(v)).filter((v) => v !== undefined);
+  return shown.length === 0 ? none : shown.map((v) => `plugin ${v}`).join(', ');
+};
 /** "refund" → "Refund", "bank_change" → "Bank change". */
 const humanise = (key: unknown): string => text(key).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
@@ -187,6 +192,14 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'log.key_rotated': (l) => `${l.who} signed with a new set of log keys at tree size ${text(l.data.treeSize)}`,
   'config.reloaded': (l) => `${l.who} reloaded the configuration: ${Array.isArray(l.data.caseTypes) && l.data.caseTypes.length > 0 ? `new case type versions ${l.data.caseTypes.map((t: { key?: unknown; version?: unknown }) => `${text(t.key)} v${text(t.version)}`).join(', ')}` : 'no new case type version'}, role set version ${text(l.data.roleSet)}`,
   'config.reload_refused': (l) => `${l.who} asked for a configuration reload; refused with ${text(l.data.errors)} error(s), the running configuration stayed in force`,
+  'case.context_requested': (l) => `${l.who} asked ${pluginList(l.data.plugins, 'no plugin')} for the order context`,
+  'case.context_attached': (l) => `Plugin ${text(l.data.plugin)} attached the order context (${plural(l.data.facts, 'fact')})`,
+  'case.context_unavailable': (l) => `Plugin ${text(l.data.plugin)} gave no order context after ${plural(l.data.attempts, 'attempt')}`,
+  'webhook.created': (l) => `${l.who} added a webhook endpoint at ${text(l.data.host)}${l.data.enabled === false ? ' (disabled)' : ''}`,
+  'webhook.updated': (l) => `${l.who} changed the webhook endpoint at ${text(l.data.host)}${l.data.secretRotated === true ? ' and rotated its secret' : ''}${l.data.enabled === false ? ' (disabled)' : ''}`,
+  'webhook.deleted': (l) => `${l.who} deleted the webhook endpoint at ${text(l.data.host)}`,
+  'webhook.disabled': (l) => `The webhook endpoint ${shortId(l.data.endpointId)} was disabled: ${l.data.reason === 'gone' ? 'it answered 410 Gone' : text(l.data.reason)}`,
+  'webhook.delivery_replayed': (l) => `${l.who} sent webhook delivery ${shortId(l.data.deliveryId)} again (it was ${text(l.data.previousStatus)})`,
   'roles.defined': (l) => `Role set version ${text(l.data.version)} took effect (roles.yaml: ${typeof l.data.roles === 'object' && l.data.roles !== null ? Object.keys(l.data.roles).map((r) => text(r)).join(', ') : '?'})`,
 };
 
