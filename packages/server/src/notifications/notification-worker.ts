@@ -1,16 +1,13 @@
 import type { EventBody } from '@latch/core';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { unavailableReason } from '../db/transient-errors.js';
 import { events, logLeaves, notificationCursor } from '../db/schema.js';
-import { describeError } from '../loggable-error.js';
+import { FOLLOW_BATCH, LogFollower, type FollowerLog } from '../log/log-follower.js';
 import { queueDigests } from './digests.js';
 import type { NotifyConfig } from './notify-config.js';
 import { recordNotifications, type Enqueue } from './record-notifications.js';
 import { notificationsFor, type RecipientRules } from './recipients.js';
 import { slaNotifications } from './sla-check.js';
-
-const BATCH = 200;
 
 export interface WorkerDeps {
   readonly database: Database;
@@ -19,60 +16,32 @@ export interface WorkerDeps {
   readonly config: NotifyConfig;
   /** `type:status` of every final status (no SLA for a closed case). */
   readonly finalStatuses: () => readonly string[];
-  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  readonly log: FollowerLog;
 }
 
 /**
- * Follows committed events in the global log's order (log_leaves positions: assigned only to
- * committed events, in batches that commit one after another, so a position seen means every
- * earlier one is there) from a cursor kept in the database. Each batch, in one transaction, locks
- * the cursor (another process holding it is already at work), derives the notifications of its
- * events, writes them with their delivery jobs, and moves the cursor: a crash anywhere repeats a
- * batch at worst, and a repeated batch writes nothing (notifications are unique per source,
- * recipient and kind). No network call happens here: deliveries are jobs of their own.
+ * Follows the log (LogFollower) from notification_cursor. Each batch, in one transaction, derives
+ * the notifications of its events, writes them with their delivery jobs, and moves the cursor: a
+ * repeated batch writes nothing (notifications are unique per source, recipient and kind). After
+ * reading, every SLA check interval, it looks for SLAs at risk and queues digests. No network call
+ * happens here: deliveries are jobs of their own.
  */
-export class NotificationWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stopped = false;
+export class NotificationWorker extends LogFollower {
   private lastSlaCheck = 0;
-  private outage: string | undefined;
 
-  constructor(private readonly deps: WorkerDeps) {}
-
-  /**
-   * Creates the cursor at the log's current end: a new deployment (or one upgraded to this
-   * version) is not told about its past. Events not yet logged are still ahead of it.
-   */
-  async init(): Promise<void> {
-    await this.deps.database.write((tx) =>
-      tx.execute(sql`insert into notification_cursor (id, position) select 1, coalesce(max(position), -1) from log_leaves on conflict (id) do nothing`),
-    );
+  constructor(private readonly deps: WorkerDeps) {
+    super('notifications', deps.database, deps.config.intervalMs, deps.log);
   }
 
-  start(): void {
-    this.stopped = false;
-    const tick = async () => {
-      try {
-        while (!this.stopped && (await this.step()) === BATCH);
-        if (!this.stopped && Date.now() - this.lastSlaCheck >= this.deps.config.slaCheckMs) {
-          this.lastSlaCheck = Date.now();
-          await this.checkSla();
-          await this.deps.database.write((tx) => queueDigests(tx, new Date(), this.deps.config, this.deps.enqueue));
-        }
-        this.outage = undefined;
-      } catch (error) {
-        this.report(error);
-      }
-      if (!this.stopped) this.timer = setTimeout(() => (this.ticking = tick()), this.deps.config.intervalMs);
-    };
-    this.timer = setTimeout(() => (this.ticking = tick()), 0);
+  init(): Promise<void> {
+    return this.createCursor('notification_cursor');
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+  protected override async afterReading(): Promise<void> {
+    if (Date.now() - this.lastSlaCheck < this.deps.config.slaCheckMs) return;
+    this.lastSlaCheck = Date.now();
+    await this.checkSla();
+    await this.deps.database.write((tx) => queueDigests(tx, new Date(), this.deps.config, this.deps.enqueue));
   }
 
   /** Reads the next batch of logged events past the cursor; returns how many it read. */
@@ -87,7 +56,7 @@ export class NotificationWorker {
         .innerJoin(events, eq(events.id, logLeaves.eventId))
         .where(gt(logLeaves.position, cursor.position))
         .orderBy(asc(logLeaves.position))
-        .limit(BATCH);
+        .limit(FOLLOW_BATCH);
       const last = rows[rows.length - 1];
       if (!last) return 0;
       for (const row of rows) {
@@ -103,13 +72,5 @@ export class NotificationWorker {
   async checkSla(): Promise<number> {
     const { database, rules, config, enqueue } = this.deps;
     return database.write(async (tx) => recordNotifications(tx, await slaNotifications(tx, this.deps.finalStatuses(), rules), config, enqueue));
-  }
-
-  /** A lost database is said once per outage; the loop keeps polling. */
-  private report(error: unknown): void {
-    const reason = unavailableReason(error);
-    if (reason === undefined) this.deps.log('error', `notifications: ${describeError(error)}`);
-    else if (this.outage === undefined) this.deps.log('warn', `notifications: database unavailable (${reason}); retrying every interval`);
-    this.outage = reason;
   }
 }

@@ -1,12 +1,10 @@
 import { uuidv7 } from '@latch/core';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/database.js';
-import { unavailableReason } from '../db/transient-errors.js';
 import { cases, events, logLeaves, webhookCursor, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
-import { describeError } from '../loggable-error.js';
+import { FOLLOW_BATCH, LogFollower, type FollowerLog } from '../log/log-follower.js';
 import { matchesFilter } from './event-filter.js';
 
-const BATCH = 200;
 export const WEBHOOK_DELIVER_QUEUE = 'webhook-deliver';
 
 export interface WebhookJob {
@@ -20,50 +18,23 @@ export interface WebhookWorkerDeps {
   readonly database: Database;
   readonly enqueue: Enqueue;
   readonly intervalMs: number;
-  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  readonly log: FollowerLog;
 }
 
 /**
- * Follows committed case events in the global log's order from a cursor in the database, as the
- * notification worker does (notifications/notification-worker.ts): each batch, in one transaction,
- * locks the cursor (another process holding it is already at work), writes one delivery per
- * matching (endpoint, event) with its job, and moves the cursor. A crash repeats a batch at worst,
- * and a repeated batch writes nothing (a delivery is unique per endpoint and event). No network
- * call happens here: deliveries are jobs of their own.
+ * Follows the log (LogFollower) from webhook_cursor. Each batch, in one transaction, writes one
+ * delivery per matching (endpoint, case event) with its job, and moves the cursor: a repeated batch
+ * writes nothing (a delivery is unique per endpoint and event). No network call happens here:
+ * deliveries are jobs of their own.
  */
-export class WebhookWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private outage: string | undefined;
-
-  constructor(private readonly deps: WebhookWorkerDeps) {}
-
-  /** Creates the cursor at the log's current end: endpoints hear of events from now on, never of the past. */
-  async init(): Promise<void> {
-    await this.deps.database.write((tx) =>
-      tx.execute(sql`insert into webhook_cursor (id, position) select 1, coalesce(max(position), -1) from log_leaves on conflict (id) do nothing`),
-    );
+export class WebhookWorker extends LogFollower {
+  constructor(private readonly deps: WebhookWorkerDeps) {
+    super('webhooks', deps.database, deps.intervalMs, deps.log);
   }
 
-  start(): void {
-    this.stopped = false;
-    const tick = async () => {
-      try {
-        while (!this.stopped && (await this.step()) === BATCH);
-        this.outage = undefined;
-      } catch (error) {
-        this.report(error);
-      }
-      if (!this.stopped) this.timer = setTimeout(() => (this.ticking = tick()), this.deps.intervalMs);
-    };
-    this.timer = setTimeout(() => (this.ticking = tick()), 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+  /** Endpoints hear of events from now on, never of the past. */
+  init(): Promise<void> {
+    return this.createCursor('webhook_cursor');
   }
 
   /** Reads the next batch of logged events past the cursor; returns how many it read. */
@@ -84,7 +55,7 @@ export class WebhookWorker {
         .leftJoin(cases, eq(cases.id, events.stream))
         .where(gt(logLeaves.position, cursor.position))
         .orderBy(asc(logLeaves.position))
-        .limit(BATCH);
+        .limit(FOLLOW_BATCH);
       const last = rows[rows.length - 1];
       if (!last) return 0;
       for (const row of rows) {
@@ -98,14 +69,6 @@ export class WebhookWorker {
       await tx.update(webhookCursor).set({ position: last.position }).where(and(eq(webhookCursor.id, 1)));
       return rows.length;
     });
-  }
-
-  /** A lost database is said once per outage; the loop keeps polling. */
-  private report(error: unknown): void {
-    const reason = unavailableReason(error);
-    if (reason === undefined) this.deps.log('error', `webhooks: ${describeError(error)}`);
-    else if (this.outage === undefined) this.deps.log('warn', `webhooks: database unavailable (${reason}); retrying every interval`);
-    this.outage = reason;
   }
 }
 
