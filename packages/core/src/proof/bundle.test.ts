@@ -1,107 +1,23 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sealEvent, sealEvents, type EventDraft, type SealedEvent } from '../timeline/event.js';
-import { personal } from '../timeline/personal-data.js';
+import { sealEvent } from '../timeline/event.js';
 import { formatBundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT_V1, buildBundleFiles as buildBundle, type BundleInput, type BundleManifest } from './bundle.js';
+import { BUNDLE_FORMAT_V1, buildBundleFiles as buildBundle, type BundleInput } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
-import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type SignerKey, type TrustedKey } from './log-keys.js';
+import { generateSignerKey, parseSignerKey, signNoteWithKeys } from './log-keys.js';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatTlogProof, parseTlogProof } from './tlog-proof.js';
 import { verifyBundle } from './verify-bundle.js';
+import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
 // These tests build format 1 bundles (a file and an inclusion proof per event), which the verifier
 // still reads; bundle-v2.test.ts holds the same for format 2, which exports write.
 const buildBundleFiles = (input: BundleInput): Map<string, Buffer> => buildBundle(input, BUNDLE_FORMAT_V1);
 
-const ORIGIN = 'log.example/latch';
-const CASE = '0190a5c4-1111-7000-8000-000000000001';
-const actor = { type: 'user', id: 'u-alice' } as const;
-const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
-
-const logKey = parseSignerKey(generateSignerKey(ORIGIN));
 const otherKey = parseSignerKey(generateSignerKey(ORIGIN));
-const trustFile = (line = ''): TrustedKey[] => parseTrustFile(`${logKey.verifierKey} ${line}\n`);
-
-const receipt = Buffer.from('%PDF-1.7 receipt for order 1042');
-const stripeResponse = Buffer.from('{"id":"re_123","status":"succeeded"}');
-const erasedScan = Buffer.from('passport scan (erased on request)');
-
-/** The case's events; with `erased`, a subject.erased event records that the passport scan was erased. */
-function caseEvents(erased = false): SealedEvent[] {
-  const drafts: EventDraft[] = [
-    { kind: 'case.created', actor, data: { title: personal('Refund for Jane Doe'), amount_minor: 4999 } },
-    { kind: 'attachment.added', actor, data: { name: 'receipt.pdf' }, blobs: [sha(receipt)] },
-    { kind: 'attachment.added', actor, data: { name: personal('passport.jpg') }, blobs: [sha(erasedScan)] },
-    { kind: 'note.added', actor, data: { body: personal('called the customer') } },
-    { kind: 'action.executed', actor: { type: 'plugin', id: 'stripe' }, data: { action: 'refund' }, blobs: [sha(stripeResponse)] },
-    { kind: 'status.changed', actor, data: { from: 'new', to: 'resolved' } },
-    ...(erased ? [{ kind: 'subject.erased', actor, data: { erasureId: 'e-1', values: 1, blobs: 1 } }] : []),
-  ];
-  const sealed = sealEvents(drafts, { stream: CASE, seq: 0, hash: null });
-  const last = sealed.at(-1)!;
-  const exported = sealEvent(
-    { kind: 'case.exported', actor, data: { head: { seq: last.seq, hash: last.hash } } },
-    { stream: CASE, seq: last.seq, hash: last.hash },
-  );
-  return [...sealed, exported];
-}
-
-interface Fixture {
-  events: SealedEvent[];
-  leaves: Buffer[];
-  /** Leaf index of each event, by seq - 1. */
-  indices: number[];
-  input: BundleInput;
-}
-
-/** A log where the case's events are interleaved with other cases' leaves, and its bundle. */
-function fixture(options: { signers?: SignerKey[]; consistencyFrom?: number[]; erased?: boolean } = {}): Fixture {
-  const events = caseEvents(options.erased);
-  const leaves: Buffer[] = [];
-  const indices: number[] = [];
-  events.forEach((e, i) => {
-    for (let k = 0; k < 1 + (i % 3); k++) leaves.push(leafHash(Buffer.from(`another case, leaf ${leaves.length}`)));
-    indices.push(leaves.length);
-    leaves.push(leafHash(Buffer.from(e.bytes)));
-  });
-  for (let k = 0; k < 3; k++) leaves.push(leafHash(Buffer.from(`later leaf ${k}`)));
-  const checkpoint = signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size: leaves.length, root: rootOf(leaves) }), options.signers ?? [logKey]);
-  const disclosures = Object.fromEntries(
-    events.flatMap((e) => e.disclosures).filter((d) => d.value !== 'passport.jpg').map((d) => [d.commitment, { salt: d.salt, value: d.value }]),
-  );
-  const input: BundleInput = {
-    caseId: CASE,
-    origin: ORIGIN,
-    exportedAt: events.at(-1)!.at,
-    events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
-    proofs: events.map((e, i) => ({ seq: e.seq, index: indices[i]!, proof: inclusionProof(leaves, indices[i]!) })),
-    checkpoint,
-    blobs: new Map([receipt, stripeResponse, erasedScan].map((b) => [sha(b), b])),
-    erasedBlobs: options.erased ? [sha(erasedScan)] : [],
-    disclosures,
-    consistency: (options.consistencyFrom ?? []).map((oldSize) => ({ oldSize, newSize: leaves.length, proof: consistencyProof(leaves, oldSize) })),
-    people: { 'u-alice': { name: 'Alice Example' } },
-  };
-  return { events, leaves, indices, input };
-}
 
 /** A signed checkpoint for the first `size` leaves of `leaves`. */
 function checkpointOf(leaves: readonly Buffer[], size: number, signer = logKey): string {
   return signNoteWithKeys(formatCheckpoint({ origin: ORIGIN, size, root: rootOf(leaves.slice(0, size)) }), [signer]);
-}
-
-function manifestOf(files: Map<string, Buffer>): BundleManifest {
-  return JSON.parse(files.get('manifest.json')!.toString()) as BundleManifest;
-}
-
-/** Rewrites the manifest to list the files as they now are: what a careful forger would do. */
-function relist(files: Map<string, Buffer>, change: (m: BundleManifest) => void = () => {}): Map<string, Buffer> {
-  const manifest = manifestOf(files);
-  manifest.files = Object.fromEntries([...files].filter(([p]) => p !== 'manifest.json').map(([p, b]) => [p, sha(b)]));
-  change(manifest);
-  files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
-  return files;
 }
 
 const seqName = (seq: number): string => String(seq).padStart(8, '0');
