@@ -487,7 +487,12 @@ export const intakeMessages = pgTable(
     eventId: uuid('event_id').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('intake_messages_key_idx').on(t.messageKey), index('intake_messages_case_idx').on(t.caseId, t.id)],
+  // A key's latest message is the last entry of (message_key, id); an earlier delivery of the same bytes under a key, one probe (migration 0014).
+  (t) => [
+    index('intake_messages_key_id_idx').on(t.messageKey, t.id),
+    index('intake_messages_raw_key_idx').on(t.rawSha256, t.messageKey),
+    index('intake_messages_case_idx').on(t.caseId, t.id),
+  ],
 );
 
 /**

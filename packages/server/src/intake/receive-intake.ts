@@ -1,5 +1,5 @@
 import { sha256Hex, uuidv7, type Actor, type CaseVisibility, type EventDraft, type Json, type Principal, type SealedEvent, type StreamHead } from '@latch/core';
-import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { addAttachment } from '../cases/attachments.js';
 import type { CaseRow } from '../cases/case-access.js';
 import { createCase, subjectOf } from '../cases/create-case.js';
@@ -225,12 +225,14 @@ async function addAttachments(tx: Tx, caseId: string, input: IntakeInput): Promi
 async function lookUp(tx: Tx, parsed: ParsedIntake, ownKey: string | null, rawSha256: string): Promise<{ duplicateOf: string | undefined; followedId: string | undefined }> {
   const keys = [...new Set((parsed.threadKeys ?? []).filter((k) => k.trim() !== '').slice(0, 100).map(threadKeyHash))];
   if (!ownKey && keys.length === 0) return { duplicateOf: undefined, followedId: parsed.caseToken };
+  // Each by index (migration 0014): the same bytes under the key, one probe of (raw_sha256, message_key);
+  // the newest message of any of the keys, the newest of each key's last entry of (message_key, id).
   const duplicate = ownKey
-    ? sql`(select ${intakeMessages.caseId} from ${intakeMessages} where ${intakeMessages.messageKey} = ${ownKey} and ${intakeMessages.rawSha256} = ${rawSha256} and ${intakeMessages.direction} = 'in' limit 1)`
+    ? sql`(select ${intakeMessages.caseId} from ${intakeMessages} where ${intakeMessages.rawSha256} = ${rawSha256} and ${intakeMessages.messageKey} = ${ownKey} and ${intakeMessages.direction} = 'in' limit 1)`
     : sql`null::uuid`;
   const followed =
     keys.length > 0
-      ? sql`(select ${intakeMessages.caseId} from ${intakeMessages} where ${inArray(intakeMessages.messageKey, keys)} order by ${intakeMessages.id} desc limit 1)`
+      ? sql`(select m.case_id from unnest(${sql.param(keys)}::text[]) as k cross join lateral (select ${intakeMessages.id} as id, ${intakeMessages.caseId} as case_id from ${intakeMessages} where ${intakeMessages.messageKey} = k order by ${intakeMessages.id} desc limit 1) as m order by m.id desc limit 1)`
       : sql`null::uuid`;
   const [row] = resultRows<{ duplicate_of: string | null; followed: string | null }>(await tx.execute(sql`select ${duplicate} as duplicate_of, ${followed} as followed`));
   return { duplicateOf: row?.duplicate_of ?? undefined, followedId: row?.followed ?? parsed.caseToken };

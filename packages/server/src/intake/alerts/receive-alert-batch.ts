@@ -72,7 +72,7 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
     }
   }
 
-  // 2. Each key's latest case, and which (key, raw source) pairs were received before (duplicates), in one query.
+  // 2. Each key's latest case, and which (key, raw source) pairs were received before (duplicates), in one query, by index (migration 0014).
   const latestOf = new Map<string, string>();
   const received = new Map<string, string>();
   if (recorded.size > 0) {
@@ -80,7 +80,7 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
     const [row] = resultRows<{ latest: [string, string][] | string | null; seen: [string, string, string][] | string | null }>(
       await tx.execute(sql`select
         (select json_agg(json_build_array(k, c)) from (select k, (select ${intakeMessages.caseId} from ${intakeMessages} where ${intakeMessages.messageKey} = k order by ${intakeMessages.id} desc limit 1) as c from unnest(${sql.param(keys)}::text[]) as k) as l where c is not null) as latest,
-        (select json_agg(json_build_array(${intakeMessages.messageKey}, ${intakeMessages.rawSha256}, ${intakeMessages.caseId})) from ${intakeMessages} where ${intakeMessages.messageKey} = any(${sql.param(keys)}::text[]) and ${intakeMessages.rawSha256} = any(${sql.param(shas)}::text[]) and ${intakeMessages.direction} = 'in') as seen`),
+        (select json_agg(json_build_array(${intakeMessages.messageKey}, ${intakeMessages.rawSha256}, ${intakeMessages.caseId})) from ${intakeMessages} where ${intakeMessages.rawSha256} = any(${sql.param(shas)}::text[]) and ${intakeMessages.messageKey} = any(${sql.param(keys)}::text[]) and ${intakeMessages.direction} = 'in') as seen`),
     );
     for (const [key, caseId] of parseJson(row?.latest) ?? []) latestOf.set(key, caseId);
     for (const [key, sha, caseId] of parseJson(row?.seen) ?? []) if (!received.has(`${key}\n${sha}`)) received.set(`${key}\n${sha}`, caseId);
