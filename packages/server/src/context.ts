@@ -9,6 +9,7 @@ import type { LatchLog } from './log/latch-log.js';
 import type { IntakeRuntime } from './intake/intake-runtime.js';
 import type { Intelligence } from './intelligence/intelligence-runtime.js';
 import type { SsoRuntime } from './auth/oidc/sso-runtime.js';
+import type { ScimConfig } from './scim/scim-config.js';
 
 /** What commands and routes need from the running deployment. */
 export interface LatchContext {
@@ -28,6 +29,8 @@ export interface LatchContext {
   readonly intake: IntakeRuntime;
   /** Triage suggestions (intelligence.yaml): providers, the built-in model. */
   readonly intelligence: Intelligence;
-  /** Single sign-on (sso.yaml, LATCH_OIDC_*): absent when it is off. Read at start only. */
+  /** Single sign-on (sso.yaml, LATCH_OIDC_*): absent when it is off. Turned on or off at start; its settings reload. */
   readonly sso?: SsoRuntime | undefined;
+  /** SCIM provisioning's groups → roles and teams (scim.yaml); reloaded. */
+  readonly scim: ScimConfig;
 }

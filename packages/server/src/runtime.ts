@@ -24,6 +24,7 @@ import { unavailableReason } from './db/transient-errors.js';
 import { migrate, schemaState, SCHEMA_NEWER_CODE, SchemaMismatchError } from './db/migrations.js';
 import { StartupError } from './startup-error.js';
 import { openSso } from './auth/oidc/sso-runtime.js';
+import { NO_SCIM_CONFIG } from './scim/scim-config.js';
 import { describeLog, openLog, type LatchLog } from './log/latch-log.js';
 import { startNotifications } from './notifications/start-notifications.js';
 import { startWebhooks } from './webhooks/start-webhooks.js';
@@ -140,7 +141,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       say('info', describeLog(log));
       log.sequencer.start();
     }
-    const ctx: LatchContext = { database, caseTypes, teams: loaded?.teams ?? loadTeams(config.configDir), roles, config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined }, intelligence: openIntelligence(config.configDir, database, plugins), sso: options.schemaOnly ? undefined : openSso(config, say) };
+    const ctx: LatchContext = { database, caseTypes, teams: loaded?.teams ?? loadTeams(config.configDir), roles, config, scheduler: schedulerOn(jobs), plugins, log, intake: { config: intakeConfig, smtpPort: undefined }, intelligence: openIntelligence(config.configDir, database, plugins), sso: loaded ? openSso(config, say, loaded.sso) : undefined, scim: loaded?.scim ?? NO_SCIM_CONFIG };
     if (loaded) activate(ctx, loaded);
     const host = plugins;
     // Without plugins, approved actions wait (their jobs stay queued) until the deployment configures them.

@@ -9,8 +9,9 @@ import { checkIntakeFile } from './check-intake.js';
 import { checkPluginsFile, type PluginOffers } from './check-plugins.js';
 import { checkRolesFile, type CheckedRoles } from './check-roles.js';
 import { checkTeamsFile } from './check-teams.js';
-import { checkSsoFile, SSO_FILE } from '../auth/oidc/sso-settings.js';
+import { checkSsoFile, SSO_FILE, type SsoSettings } from '../auth/oidc/sso-settings.js';
 import { checkScimFile, SCIM_FILE } from '../scim/check-scim-file.js';
+import type { ScimConfig } from '../scim/scim-config.js';
 import { distinctProblems, sortProblems, type ConfigProblem, type ConfigReport } from './problem.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -26,8 +27,12 @@ export interface CheckedConfig extends ConfigReport {
   readonly caseTypes: readonly CheckedCaseType[];
   readonly roles: CheckedRoles | undefined;
   readonly teams: ReadonlyMap<string, readonly string[]> | undefined;
+  /** sso.yaml's settings as checked (off without the file); undefined when it has an error. */
+  readonly sso: SsoSettings | undefined;
+  /** scim.yaml's settings as checked (NO_SCIM_CONFIG without the file); undefined when it has an error. */
+  readonly scim: ScimConfig | undefined;
   /** The files read, as YAML sources (absent files are undefined). */
-  readonly sources: { readonly intake?: YamlSource; readonly plugins?: YamlSource };
+  readonly sources: { readonly intake?: YamlSource; readonly plugins?: YamlSource; readonly sso?: YamlSource; readonly scim?: YamlSource };
 }
 
 /** The files of a configuration directory, read and checked one by one (nothing across files yet). */
@@ -42,6 +47,7 @@ export interface ConfigFiles {
   readonly intakeSource: YamlSource | undefined;
   readonly pluginsSource: YamlSource | undefined;
   readonly ssoSource?: YamlSource | undefined;
+  readonly scimSource?: YamlSource | undefined;
 }
 
 /**
@@ -60,6 +66,7 @@ export function readConfigFiles(dir: string): ConfigFiles {
   const intakeSource = YamlSource.read(join(dir, 'intake.yaml'));
   const pluginsSource = YamlSource.read(join(dir, 'plugins.yaml'));
   const ssoSource = YamlSource.read(join(dir, SSO_FILE));
+  const scimSource = YamlSource.read(join(dir, SCIM_FILE));
   const roles = checkRolesFile(rolesSource);
   const teams = checkTeamsFile(teamsSource);
   const plugins = checkPluginsFile(pluginsSource, dir);
@@ -78,7 +85,7 @@ export function readConfigFiles(dir: string): ConfigFiles {
     if (result.checked) checked.push(result.checked);
   }
   problems.push(...duplicateVersions(checked));
-  return { dir, problems, caseTypes: checked, roles: roles.roles, rolesSource, teams: teams.teams, plugins: plugins.plugins, intakeSource, pluginsSource, ssoSource };
+  return { dir, problems, caseTypes: checked, roles: roles.roles, rolesSource, teams: teams.teams, plugins: plugins.plugins, intakeSource, pluginsSource, ssoSource, scimSource };
 }
 
 /** The checks across files, and with a database those against it: cheap, so they may run again once the database is open. */
@@ -97,10 +104,11 @@ export async function checkConfigFiles(files: ConfigFiles, options: CheckOptions
   for (const type of checked) problems.push(...lintCaseType(type, around));
   const knownTypes = new Set([...checked.map((t) => t.definition.key), ...recorded.map((r) => r.key)]);
   problems.push(...checkIntakeFile(files.intakeSource, knownTypes));
-  // sso.yaml's grants name roles and teams: checked against the files being checked, so a reload can't strand them.
-  problems.push(...checkSsoFile(files.ssoSource, { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined }).problems);
-  // So are scim.yaml's (read at start only, like sso.yaml).
-  problems.push(...checkScimFile(YamlSource.read(join(dir, SCIM_FILE)), { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined }));
+  // sso.yaml's and scim.yaml's grants name roles and teams: checked against the files being checked, so a reload can't strand them.
+  const known = { roles: roles?.names, teams: teams ? new Set(teams.keys()) : undefined };
+  const sso = checkSsoFile(files.ssoSource, known);
+  const scim = checkScimFile(files.scimSource, known);
+  problems.push(...sso.problems, ...scim.problems);
   if (options.db) {
     problems.push(...editedVersions(checked, recorded));
     problems.push(...(await holderProblems(options.db, checked, roles, files.rolesSource)));
@@ -112,7 +120,14 @@ export async function checkConfigFiles(files: ConfigFiles, options: CheckOptions
     caseTypes: checked,
     roles,
     teams,
-    sources: { ...(files.intakeSource ? { intake: files.intakeSource } : {}), ...(files.pluginsSource ? { plugins: files.pluginsSource } : {}) },
+    sso: sso.settings,
+    scim: scim.config,
+    sources: {
+      ...(files.intakeSource ? { intake: files.intakeSource } : {}),
+      ...(files.pluginsSource ? { plugins: files.pluginsSource } : {}),
+      ...(files.ssoSource ? { sso: files.ssoSource } : {}),
+      ...(files.scimSource ? { scim: files.scimSource } : {}),
+    },
   };
 }
 

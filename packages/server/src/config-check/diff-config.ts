@@ -18,13 +18,36 @@ export interface ConfigDiff {
   readonly teams: { added: string[]; removed: string[]; changed: { team: string; queuesAdded: string[]; queuesRemoved: string[] }[] };
   readonly intake: { changed: boolean; addressesAdded: string[]; addressesRemoved: string[]; routesAdded: string[]; routesRemoved: string[]; formsChanged: boolean; alertsChanged: boolean };
   readonly plugins: { changed: boolean; added: string[]; removed: string[] };
+  /** sso.yaml; `enabled` is set only when it turns single sign-on on or off (a restart does that). */
+  readonly sso: GroupsDiff & { enabled: { from: boolean; to: boolean } | null };
+  readonly scim: GroupsDiff;
   /** Whether anything at all differs. */
   readonly changed: boolean;
   /** What a reload does not apply: these need a restart of `latch serve`. */
   readonly restartNeeded: string[];
 }
 
+/** A group → roles and teams file (sso.yaml, scim.yaml): whether it changed at all, and which groups' grants did. */
+interface GroupsDiff {
+  readonly changed: boolean;
+  readonly groupsAdded: string[];
+  readonly groupsRemoved: string[];
+  readonly groupsChanged: string[];
+}
+
 const minus = (a: readonly string[], b: readonly string[]) => a.filter((x) => !b.includes(x));
+
+type Grants = ConfigSnapshot['sso']['groups'];
+
+function groupsDiff(sha0: string | null, sha1: string | null, g0: Grants, g1: Grants): GroupsDiff {
+  const same = (group: string) => JSON.stringify(g0[group]) === JSON.stringify(g1[group]);
+  return {
+    changed: sha0 !== sha1,
+    groupsAdded: minus(Object.keys(g1), Object.keys(g0)),
+    groupsRemoved: minus(Object.keys(g0), Object.keys(g1)),
+    groupsChanged: Object.keys(g1).filter((group) => g0[group] !== undefined && !same(group)),
+  };
+}
 
 /** Compares a configuration (`next`, usually a directory) with the one running (`running`). */
 export function diffConfig(running: ConfigSnapshot, next: ConfigSnapshot): ConfigDiff {
@@ -82,16 +105,25 @@ export function diffConfig(running: ConfigSnapshot, next: ConfigSnapshot): Confi
     alertsChanged: i0.alerts.join() !== i1.alerts.join(),
   };
   const plugins = { changed: running.plugins.sha256 !== next.plugins.sha256, added: minus(next.plugins.plugins, running.plugins.plugins), removed: minus(running.plugins.plugins, next.plugins.plugins) };
+  const sso = {
+    ...groupsDiff(running.sso.sha256, next.sso.sha256, running.sso.groups, next.sso.groups),
+    enabled: running.sso.enabled === next.sso.enabled ? null : { from: running.sso.enabled, to: next.sso.enabled },
+  };
+  const scim = groupsDiff(running.scim.sha256, next.scim.sha256, running.scim.groups, next.scim.groups);
   const restartNeeded = [
     ...(plugins.changed ? ['plugins.yaml (plugins are started with the server)'] : []),
     ...(intake.changed ? ['intake.yaml forms, alerts and the SMTP/IMAP settings (addresses and routing rules are reloaded)'] : []),
+    ...(sso.enabled?.to === false ? ['sso.yaml turns single sign-on off (it stays on, with the settings it had, until a restart)'] : []),
+    ...(sso.enabled?.to === true ? ['sso.yaml turns single sign-on on (it stays off until a restart)'] : []),
   ];
   const changed =
     added.length + edited.length + roles.added.length + roles.removed.length + roles.changed.length + teams.added.length + teams.removed.length + teams.changed.length > 0 ||
     running.teams.declared !== next.teams.declared ||
     intake.changed ||
-    plugins.changed;
-  return { caseTypes: { added, edited }, roles, teams, intake, plugins, changed, restartNeeded };
+    plugins.changed ||
+    sso.changed ||
+    scim.changed;
+  return { caseTypes: { added, edited }, roles, teams, intake, plugins, sso, scim, changed, restartNeeded };
 }
 
 /** The diff in words, one line per change. */
@@ -116,7 +148,14 @@ export function describeDiff(diff: ConfigDiff): string[] {
     lines.push(`~ intake.yaml${parts.length > 0 ? `: ${parts.join(', ')}` : ' changed'}`);
   }
   if (diff.plugins.changed) lines.push(`~ plugins.yaml${[...diff.plugins.added.map((p) => ` +${p}`), ...diff.plugins.removed.map((p) => ` -${p}`)].join('') || ' changed'}`);
+  if (diff.sso.changed) lines.push(`~ sso.yaml${groupsLine(diff.sso)}`);
+  if (diff.scim.changed) lines.push(`~ scim.yaml${groupsLine(diff.scim)}`);
   if (!diff.changed) lines.push('no changes: the directory matches the running configuration');
   for (const what of diff.restartNeeded) lines.push(`restart needed for: ${what}`);
   return lines;
+}
+
+function groupsLine(diff: GroupsDiff): string {
+  const parts = [...diff.groupsAdded.map((g) => `+group ${g}`), ...diff.groupsRemoved.map((g) => `-group ${g}`), ...diff.groupsChanged.map((g) => `~group ${g}`)];
+  return parts.length > 0 ? `: ${parts.join(', ')}` : ' changed';
 }

@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '@latch/core';
+import type { GroupGrant } from '../auth/oidc/sso-settings.js';
 import type { CheckedConfig } from './check-config.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -11,7 +12,13 @@ export interface ConfigSnapshot {
   readonly teams: { declared: boolean; teams: Record<string, string[]> };
   readonly intake: { sha256: string | null; addresses: string[]; routes: string[]; forms: string[]; alerts: string[] };
   readonly plugins: { sha256: string | null; plugins: string[] };
+  /** sso.yaml: whether it turns single sign-on on, and what each group grants (no file: sha256 null, off). */
+  readonly sso: { sha256: string | null; enabled: boolean; groups: Record<string, Grant> };
+  /** scim.yaml: what each group grants, by its name lower-cased as it is matched (no file: sha256 null, no group). */
+  readonly scim: { sha256: string | null; unknownGroups: 'refuse' | 'ignore'; groups: Record<string, Grant> };
 }
+
+type Grant = { roles: string[]; teams: string[] };
 
 type CaseTypeLike = { definition: { key: string; version: number; policies?: readonly unknown[] }; digest: string };
 
@@ -36,7 +43,21 @@ export function snapshotOf(checked: CheckedConfig): ConfigSnapshot {
     teams: { declared: checked.teams !== undefined, teams: Object.fromEntries([...(checked.teams ?? new Map<string, string[]>())].map(([team, queues]) => [team, [...queues]])) },
     intake: intakeSnapshot(checked.sources.intake),
     plugins: pluginsSnapshot(checked.sources.plugins),
+    sso: {
+      sha256: checked.sources.sso ? digestOf(checked.sources.sso.value ?? {}) : null,
+      enabled: checked.sso?.enabled ?? false,
+      groups: grantsSnapshot(checked.sso?.groups),
+    },
+    scim: {
+      sha256: checked.sources.scim ? digestOf(checked.sources.scim.value ?? {}) : null,
+      unknownGroups: checked.scim?.unknownGroups ?? 'ignore',
+      groups: grantsSnapshot(checked.scim?.groups),
+    },
   };
+}
+
+function grantsSnapshot(groups: ReadonlyMap<string, GroupGrant> | undefined): Record<string, Grant> {
+  return Object.fromEntries([...(groups ?? new Map<string, GroupGrant>())].sort(([a], [b]) => a.localeCompare(b)).map(([group, g]) => [group, { roles: [...g.roles].sort(), teams: [...g.teams].sort() }]));
 }
 
 function intakeSnapshot(source: YamlSource | undefined): ConfigSnapshot['intake'] {

@@ -65,6 +65,8 @@ async function reloadNow(ctx: LatchContext, actor: Actor, say: Say): Promise<Rel
             rolesChanged: diff.roles.added.length + diff.roles.removed.length + diff.roles.changed.length > 0,
             teamsChanged: diff.teams.added.length + diff.teams.removed.length + diff.teams.changed.length > 0,
             intakeChanged: diff.intake.changed,
+            ssoChanged: diff.sso.changed,
+            scimChanged: diff.scim.changed,
             restartNeeded: diff.restartNeeded,
             warnings: warnings.length,
           },

@@ -10,21 +10,24 @@ import { loadSsoSettings, SSO_FILE, type SsoSettings } from './sso-settings.js';
  * The relying party (openid-client): authorization code with PKCE, state and nonce. The provider's
  * metadata is discovered at the first sign-in, not at start, so a provider that is down delays
  * sign-ins but never Latch's start; a failed discovery is tried again at the next sign-in.
+ * `settings` (sso.yaml) change on a configuration reload (`withSettings`); the provider does not.
  */
 export class SsoRuntime {
-  private configuration: Promise<client.Configuration> | undefined;
-
   constructor(
     readonly settings: SsoSettings,
-    private readonly env: OidcEnv & { readonly redirectUrl: URL },
-    private readonly clientSecret: string | undefined,
+    private readonly provider: ProviderConnection,
   ) {}
+
+  /** The same provider (and its discovered metadata) with other settings: what a reload puts in force. */
+  withSettings(settings: SsoSettings): SsoRuntime {
+    return new SsoRuntime(settings, this.provider);
+  }
 
   /** Where the browser goes to sign in; the flow's state, nonce and verifier are kept by the caller. */
   async authorizationUrl(flow: SsoFlow): Promise<URL> {
-    const config = await this.discover();
+    const config = await this.provider.discover();
     return client.buildAuthorizationUrl(config, {
-      redirect_uri: this.env.redirectUrl.href,
+      redirect_uri: this.provider.env.redirectUrl.href,
       scope: this.settings.scopes.join(' '),
       state: flow.state,
       nonce: flow.nonce,
@@ -39,8 +42,8 @@ export class SsoRuntime {
    * nonce) and returns its claims, completed by the userinfo endpoint when the provider has one.
    */
   async claims(query: string, flow: SsoFlow): Promise<Record<string, unknown>> {
-    const config = await this.discover();
-    const current = new URL(this.env.redirectUrl);
+    const config = await this.provider.discover();
+    const current = new URL(this.provider.env.redirectUrl);
     current.search = query;
     const tokens = await client.authorizationCodeGrant(config, current, {
       pkceCodeVerifier: flow.codeVerifier,
@@ -53,8 +56,18 @@ export class SsoRuntime {
     // The ID token's issuer and subject are what the account is linked by; userinfo adds the rest.
     return { ...idToken, ...info, iss: idToken.iss, sub: idToken.sub };
   }
+}
 
-  private discover(): Promise<client.Configuration> {
+/** The provider from LATCH_OIDC_* and its metadata, discovered once (again after a failure). */
+class ProviderConnection {
+  private configuration: Promise<client.Configuration> | undefined;
+
+  constructor(
+    readonly env: OidcEnv & { readonly redirectUrl: URL },
+    private readonly clientSecret: string | undefined,
+  ) {}
+
+  discover(): Promise<client.Configuration> {
     if (!this.configuration) {
       const auth = this.clientSecret === undefined ? client.None() : client.ClientSecretBasic(this.clientSecret);
       const attempt = client.discovery(this.env.issuer, this.env.clientId, undefined, auth, {
@@ -71,13 +84,17 @@ export class SsoRuntime {
 }
 
 /**
- * SSO as configured: sso.yaml (already checked with the rest of the configuration) and the provider
- * from LATCH_OIDC_*. Undefined when sso.yaml does not turn it on. Turned on without a provider, a
- * redirect URL or a readable secret file, the start is refused with what to set.
+ * SSO as configured: sso.yaml's settings (as checked with the rest of the configuration; by default
+ * read from the directory) and the provider from LATCH_OIDC_*. Undefined when sso.yaml does not turn
+ * it on. Turned on without a provider, a redirect URL or a readable secret file, the start is refused
+ * with what to set.
  */
-export function openSso(config: LatchConfig, say: (level: 'info' | 'warn', message: string) => void): SsoRuntime | undefined {
+export function openSso(
+  config: LatchConfig,
+  say: (level: 'info' | 'warn', message: string) => void,
+  settings: SsoSettings = loadSsoSettings(config.configDir, { roles: undefined, teams: undefined }),
+): SsoRuntime | undefined {
   const oidc = config.oidc;
-  const settings = loadSsoSettings(config.configDir, { roles: undefined, teams: undefined });
   if (!settings.enabled) {
     if (oidc) say('warn', `sso: LATCH_OIDC_ISSUER is set but ${SSO_FILE} does not say enabled: true; single sign-on is off`);
     return undefined;
@@ -93,5 +110,5 @@ export function openSso(config: LatchConfig, say: (level: 'info' | 'warn', messa
     }
   }
   say('info', `sso: signing in with ${settings.providerName} (${oidc.issuer.href}), redirect ${oidc.redirectUrl.href}`);
-  return new SsoRuntime(settings, { ...oidc, redirectUrl: oidc.redirectUrl }, secret);
+  return new SsoRuntime(settings, new ProviderConnection({ ...oidc, redirectUrl: oidc.redirectUrl }, secret));
 }

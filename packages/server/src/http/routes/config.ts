@@ -9,12 +9,13 @@ import { errors } from '../schemas.js';
 const str = { type: 'string' } as const;
 const strings = { type: 'array', items: str } as const;
 const int = { type: 'integer' } as const;
+const grants = { type: 'object', additionalProperties: { type: 'object', additionalProperties: false, required: ['roles', 'teams'], properties: { roles: strings, teams: strings } } } as const;
 const policyRef = { type: 'object', additionalProperties: false, required: ['key', 'version', 'sha256'], properties: { key: str, version: int, sha256: str } } as const;
 
 const snapshot = {
   type: 'object',
   additionalProperties: false,
-  required: ['caseTypes', 'roles', 'teams', 'intake', 'plugins'],
+  required: ['caseTypes', 'roles', 'teams', 'intake', 'plugins', 'sso', 'scim'],
   properties: {
     caseTypes: {
       type: 'array',
@@ -38,6 +39,20 @@ const snapshot = {
       properties: { sha256: { type: ['string', 'null'] }, addresses: strings, routes: strings, forms: strings, alerts: strings },
     },
     plugins: { type: 'object', additionalProperties: false, required: ['sha256', 'plugins'], properties: { sha256: { type: ['string', 'null'] }, plugins: strings } },
+    sso: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sha256', 'enabled', 'groups'],
+      description: 'sso.yaml as single sign-on runs it: on or off as at start, and what each group grants',
+      properties: { sha256: { type: ['string', 'null'] }, enabled: { type: 'boolean' }, groups: grants },
+    },
+    scim: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sha256', 'unknownGroups', 'groups'],
+      description: 'scim.yaml: what each SCIM group grants (names lower-cased, as they are matched)',
+      properties: { sha256: { type: ['string', 'null'] }, unknownGroups: { type: 'string', enum: ['refuse', 'ignore'] }, groups: grants },
+    },
   },
 } as const;
 
@@ -49,10 +64,11 @@ const problem = {
 } as const;
 
 const policyChange = { type: 'object', additionalProperties: false, required: ['key', 'from', 'to'], properties: { key: str, from: { type: ['integer', 'null'] }, to: int, note: str } } as const;
+const groupsDiff = { changed: { type: 'boolean' }, groupsAdded: strings, groupsRemoved: strings, groupsChanged: strings } as const;
 const diff = {
   type: 'object',
   additionalProperties: false,
-  required: ['caseTypes', 'roles', 'teams', 'intake', 'plugins', 'changed', 'restartNeeded'],
+  required: ['caseTypes', 'roles', 'teams', 'intake', 'plugins', 'sso', 'scim', 'changed', 'restartNeeded'],
   properties: {
     caseTypes: {
       type: 'object',
@@ -86,6 +102,22 @@ const diff = {
       properties: { changed: { type: 'boolean' }, addressesAdded: strings, addressesRemoved: strings, routesAdded: strings, routesRemoved: strings, formsChanged: { type: 'boolean' }, alertsChanged: { type: 'boolean' } },
     },
     plugins: { type: 'object', additionalProperties: false, required: ['changed', 'added', 'removed'], properties: { changed: { type: 'boolean' }, added: strings, removed: strings } },
+    sso: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['changed', 'groupsAdded', 'groupsRemoved', 'groupsChanged', 'enabled'],
+      properties: {
+        ...groupsDiff,
+        enabled: {
+          type: ['object', 'null'],
+          description: 'Set when sso.yaml turns single sign-on on or off: that waits for a restart (see restartNeeded)',
+          additionalProperties: false,
+          required: ['from', 'to'],
+          properties: { from: { type: 'boolean' }, to: { type: 'boolean' } },
+        },
+      },
+    },
+    scim: { type: 'object', additionalProperties: false, required: ['changed', 'groupsAdded', 'groupsRemoved', 'groupsChanged'], properties: groupsDiff },
     changed: { type: 'boolean' },
     restartNeeded: strings,
   },
@@ -102,7 +134,7 @@ export const configRoutes = (ctx: LatchContext): FastifyPluginAsync => async (ap
       config: { permission: 'user:manage' },
       schema: {
         tags: ['config'],
-        summary: 'The configuration this server runs: case type and policy versions with their SHA-256, the role set, teams, intake and plugins',
+        summary: 'The configuration this server runs: case type and policy versions with their SHA-256, the role set, teams, intake, plugins, SSO and SCIM group mappings',
         response: {
           200: { type: 'object', additionalProperties: false, required: ['loadedAt', 'configDir', 'snapshot'], properties: { loadedAt: { type: 'string', format: 'date-time' }, configDir: str, snapshot } },
           ...errors(401, 403),

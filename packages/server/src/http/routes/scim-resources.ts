@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { patchBodyValidation, type ScimPatch, type ScimPatchOperation } from 'scim-patch';
 import { actorOf } from '../../auth/principal.js';
+import type { LatchContext } from '../../context.js';
 import type { ScimDeps } from '../../scim/group-access.js';
 import { MAX_PAGE } from '../../scim/scim-discovery.js';
 import { invalidValue } from '../../scim/scim-error.js';
@@ -50,9 +51,10 @@ function operationsOf(body: unknown): ScimPatchOperation[] {
 
 /** Users and Groups: plumbing only; the commands are in scim/. */
 export const scimResourceRoutes =
-  (deps: ScimDeps): FastifyPluginAsync =>
+  (ctx: LatchContext): FastifyPluginAsync =>
   async (app) => {
-    const { ctx } = deps;
+    // scim.yaml as it is in force when the request starts: one request uses one mapping, a reload or not.
+    const depsNow = (): ScimDeps => ({ ctx, config: ctx.scim });
     const db = () => ctx.database.db;
     const route = { config: { permission: 'scim:provision' as const }, schema: { hide: true } };
     const shown = <T extends Record<string, unknown>>(resource: T, query: Query) => project(resource, list(query, 'attributes'), list(query, 'excludedAttributes'));
@@ -65,23 +67,27 @@ export const scimResourceRoutes =
     app.get<ById>('/Users/:id', route, async (request) => shown(await getScimUser(db(), request.params.id, scimBase(request)), request.query));
     app.post('/Users', route, async (request, reply) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       const { id } = await ctx.database.write((tx) => createScimUser(tx, deps, request.body, actor));
       const user = await getScimUser(db(), id, scimBase(request));
       return reply.code(201).header('location', user.meta.location).send(user);
     });
     app.put<ById>('/Users/:id', route, async (request) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       await ctx.database.write((tx) => replaceScimUser(tx, deps, request.params.id, request.body, actor));
       return getScimUser(db(), request.params.id, scimBase(request));
     });
     app.patch<ById>('/Users/:id', route, async (request) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       const operations = operationsOf(request.body);
       await ctx.database.write((tx) => patchScimUser(tx, deps, request.params.id, operations, actor, scimBase(request)));
       return getScimUser(db(), request.params.id, scimBase(request));
     });
     app.delete<ById>('/Users/:id', route, async (request, reply) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       await ctx.database.write((tx) => deleteScimUser(tx, deps, request.params.id, actor));
       return reply.code(204).send();
     });
@@ -95,23 +101,27 @@ export const scimResourceRoutes =
     app.get<ById>('/Groups/:id', route, async (request) => shown(await getScimGroup(db(), request.params.id, scimBase(request)), request.query));
     app.post('/Groups', route, async (request, reply) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       const id = await ctx.database.write((tx) => createScimGroup(tx, deps, request.body, actor));
       const group = await getScimGroup(db(), id, scimBase(request));
       return reply.code(201).header('location', group.meta.location).send(group);
     });
     app.put<ById>('/Groups/:id', route, async (request) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       await ctx.database.write((tx) => replaceScimGroup(tx, deps, request.params.id, request.body, actor));
       return getScimGroup(db(), request.params.id, scimBase(request));
     });
     app.patch<ById>('/Groups/:id', route, async (request) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       const operations = operationsOf(request.body);
       await ctx.database.write((tx) => patchScimGroup(tx, deps, request.params.id, operations, actor));
       return shown(await getScimGroup(db(), request.params.id, scimBase(request)), request.query);
     });
     app.delete<ById>('/Groups/:id', route, async (request, reply) => {
       const actor = actorOf(principalOf(request));
+      const deps = depsNow();
       await ctx.database.write((tx) => deleteScimGroup(tx, deps, request.params.id, actor));
       return reply.code(204).send();
     });

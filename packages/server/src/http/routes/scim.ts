@@ -2,7 +2,6 @@ import { ForbiddenError, LatchError } from '@latch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { LatchContext } from '../../context.js';
 import { loggableError } from '../../loggable-error.js';
-import { loadScimConfig } from '../../scim/scim-config.js';
 import { resourceTypes, schemas, serviceProviderConfig } from '../../scim/scim-discovery.js';
 import { ScimError, scimNotFound, toScimError } from '../../scim/scim-error.js';
 import { listResponse } from '../../scim/scim-resources.js';
@@ -20,8 +19,6 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export const scimRoutes =
   (ctx: LatchContext): FastifyPluginAsync =>
   async (app) => {
-    const deps = { ctx, config: loadScimConfig(ctx.config.configDir, ctx.roles, ctx.teams) };
-
     app.setErrorHandler((error, request, reply) => {
       const { status, body, headers } = toScimError(error);
       // Never `err: error`: a failed query's message and stack quote its parameters (see loggable-error.ts).
@@ -75,7 +72,7 @@ export const scimRoutes =
       if (!found) throw scimNotFound('Schema', request.params.id);
       return found;
     });
-    await app.register(scimResourceRoutes(deps));
+    await app.register(scimResourceRoutes(ctx));
     // The console answers every other GET with its page (console.ts): not under /scim/v2.
     app.get('/*', route, async (request) => {
       throw new ScimError(404, 'NOT_FOUND', `No SCIM endpoint GET ${request.url.split('?')[0]}`);
