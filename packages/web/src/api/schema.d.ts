@@ -3545,7 +3545,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The configuration this server runs: case type and policy versions with their SHA-256, the role set, teams, intake and plugins */
+        /** The configuration this server runs: case type and policy versions with their SHA-256, the role set, teams, intake, plugins, SSO and SCIM group mappings */
         get: {
             parameters: {
                 query?: never;
@@ -3596,6 +3596,29 @@ export interface paths {
                                     };
                                     sha256: string;
                                     version?: number;
+                                };
+                                /** @description scim.yaml: what each SCIM group grants (names lower-cased, as they are matched) */
+                                scim: {
+                                    groups: {
+                                        [key: string]: {
+                                            roles: string[];
+                                            teams: string[];
+                                        };
+                                    };
+                                    sha256: string | null;
+                                    /** @enum {string} */
+                                    unknownGroups: "refuse" | "ignore";
+                                };
+                                /** @description sso.yaml as single sign-on runs it: on or off as at start, and what each group grants */
+                                sso: {
+                                    enabled: boolean;
+                                    groups: {
+                                        [key: string]: {
+                                            roles: string[];
+                                            teams: string[];
+                                        };
+                                    };
+                                    sha256: string | null;
                                 };
                                 teams: {
                                     declared: boolean;
@@ -3704,6 +3727,23 @@ export interface paths {
                                         role: string;
                                     }[];
                                     removed: string[];
+                                };
+                                scim: {
+                                    changed: boolean;
+                                    groupsAdded: string[];
+                                    groupsChanged: string[];
+                                    groupsRemoved: string[];
+                                };
+                                sso: {
+                                    changed: boolean;
+                                    /** @description Set when sso.yaml turns single sign-on on or off: that waits for a restart (see restartNeeded) */
+                                    enabled: {
+                                        from: boolean;
+                                        to: boolean;
+                                    } | null;
+                                    groupsAdded: string[];
+                                    groupsChanged: string[];
+                                    groupsRemoved: string[];
                                 };
                                 teams: {
                                     added: string[];
