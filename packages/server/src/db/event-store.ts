@@ -9,7 +9,7 @@ import {
   type SealedEvent,
   type StreamHead,
 } from '@latch/core';
-import { asc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
+import { asc, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Queryable, Tx } from './database.js';
 import { events, logPending, personalData, streamHeads } from './schema.js';
 
@@ -53,19 +53,7 @@ export async function appendEvents(tx: Tx, stream: string, drafts: readonly Even
   const statements: SQLWrapper[] = [];
   if (typeof options.alongside === 'function') statements.push(...options.alongside(sealed));
   else if (options.alongside) statements.push(options.alongside);
-  statements.push(
-    tx.insert(events).values(sealed.map((e) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))),
-  );
-  // Queued for the log sequencer in the same transaction: only committed events are ever logged.
-  statements.push(tx.insert(logPending).values(sealed.map((e) => ({ eventId: e.id, leaf: leafHash(Buffer.from(e.bytes, 'utf8')) }))));
-  const disclosures = sealed.flatMap((e) => e.disclosures);
-  if (disclosures.length > 0) {
-    statements.push(
-      tx.insert(personalData).values(
-        disclosures.map((d) => ({ commitment: d.commitment, stream, subject: options.subject, salt: d.salt, value: JSON.stringify(d.value) })),
-      ),
-    );
-  }
+  statements.push(...storeSealed(sealed.map((event) => ({ stream, subject: options.subject, event }))));
   statements.push(
     options.newStream
       ? tx.insert(streamHeads).values({ stream, seq: last.seq, hash: last.hash })
@@ -98,16 +86,41 @@ export async function writeSealed(tx: Tx, appends: readonly SealedAppend[], alon
   if (all.length === 0) return;
   const last = new Map<string, SealedEvent>();
   for (const { stream, event } of all) last.set(stream, event);
-  const statements: SQLWrapper[] = [...alongside];
-  statements.push(tx.insert(events).values(all.map(({ stream, event: e }) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: new Date(e.at), hash: e.hash, bytes: e.bytes }))));
-  statements.push(tx.insert(logPending).values(all.map(({ event: e }) => ({ eventId: e.id, leaf: leafHash(Buffer.from(e.bytes, 'utf8')) }))));
-  const disclosures = all.flatMap(({ stream, subject, event }) => event.disclosures.map((d) => ({ commitment: d.commitment, stream, subject, salt: d.salt, value: JSON.stringify(d.value) })));
-  if (disclosures.length > 0) statements.push(tx.insert(personalData).values(disclosures));
-  const heads = [...last].map(([stream, e]) => sql`(${stream}::uuid, ${e.seq}::integer, ${e.hash}::text)`);
-  statements.push(sql`update ${streamHeads} set "seq" = v.seq, "hash" = v.hash from (values ${sql.join(heads, sql`, `)}) as v(stream, seq, hash) where ${streamHeads.stream} = v.stream`);
+  const statements: SQLWrapper[] = [...alongside, ...storeSealed(all)];
+  const heads = JSON.stringify([...last].map(([stream, e]) => ({ stream, seq: e.seq, hash: e.hash })));
+  statements.push(sql`update ${streamHeads} set "seq" = v.seq, "hash" = v.hash from json_to_recordset(${heads}::json) as v(stream uuid, seq integer, hash text) where ${streamHeads.stream} = v.stream`);
   const ctes = statements.map((statement, i) => sql`${sql.raw(`s${i}`)} as (${statement.getSQL()})`);
   const hints = [...last].map(([stream, e]) => sql`pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ stream, seq: e.seq, kind: e.kind })})`);
   await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select ${sql.join(hints, sql`, `)}`);
+}
+
+/** A sealed event to store, with its stream and the subject of its personal data. */
+interface ToStore {
+  readonly stream: string;
+  readonly subject: string;
+  readonly event: SealedEvent;
+}
+
+/**
+ * The statements that store sealed events, queue them for the log sequencer (only committed events
+ * are ever logged) and keep their personal data beside the commitments. Each reads its rows from one
+ * JSON parameter (json_to_recordset): Drizzle builds a multi-row VALUES list at about 30 µs a row,
+ * which was a quarter of an alert's CPU in intake; a JSON.stringify costs next to nothing.
+ */
+function storeSealed(all: readonly ToStore[]): SQL[] {
+  const rows = JSON.stringify(all.map(({ stream, event: e }) => ({ id: e.id, stream, seq: e.seq, kind: e.kind, at: e.at, hash: e.hash, bytes: e.bytes })));
+  const leaves = JSON.stringify(all.map(({ event: e }) => ({ id: e.id, leaf: leafHash(Buffer.from(e.bytes, 'utf8')).toString('hex') })));
+  const statements = [
+    sql`insert into ${events} ("id", "stream", "seq", "kind", "at", "hash", "bytes") select id, stream, seq, kind, at, hash, bytes from json_to_recordset(${rows}::json) as r(id uuid, stream uuid, seq integer, kind text, at timestamptz, hash text, bytes text)`,
+    sql`insert into ${logPending} ("event_id", "leaf") select id, decode(leaf, 'hex') from json_to_recordset(${leaves}::json) as r(id uuid, leaf text)`,
+  ];
+  const disclosures = all.flatMap(({ stream, subject, event }) => event.disclosures.map((d) => ({ commitment: d.commitment, stream, subject, salt: d.salt, value: JSON.stringify(d.value) })));
+  if (disclosures.length > 0) {
+    statements.push(
+      sql`insert into ${personalData} ("commitment", "stream", "subject", "salt", "value") select commitment, stream, subject, salt, value from json_to_recordset(${JSON.stringify(disclosures)}::json) as r(commitment text, stream uuid, subject text, salt text, value text)`,
+    );
+  }
+  return statements;
 }
 
 async function lockHead(tx: Tx, stream: string): Promise<StreamHead> {

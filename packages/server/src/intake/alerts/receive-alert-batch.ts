@@ -55,20 +55,18 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
   const keys = [...new Set(receivable.flatMap((d) => [...d.groups.keys()].map((fp) => threadKeyHash(d.key(fp)))))].sort();
   const recorded = new Set<AlertDelivery>();
   if (receivable.length > 0) {
-    const insert = tx
-      .insert(idempotencyKeys)
-      .values(receivable.map((d) => ({ principal: `alert:${d.source}`, key: d.webhookId, method: 'POST', path: `/api/v1/intake/alerts/${d.source}`, requestHash: sha256Hex(d.raw), statusCode: 200, body: {} })))
-      .onConflictDoNothing()
-      .returning({ principal: idempotencyKeys.principal, key: idempotencyKeys.key });
+    // Rows as one JSON parameter (json_to_recordset), as db/event-store.ts stores events: cheap to build.
+    const ids = JSON.stringify(receivable.map((d) => ({ principal: `alert:${d.source}`, key: d.webhookId, path: `/api/v1/intake/alerts/${d.source}`, hash: rawHash(d) })));
+    const insert = sql`insert into ${idempotencyKeys} ("principal", "key", "method", "path", "request_hash", "status_code", "body") select principal, key, 'POST', path, hash, 200, '{}'::jsonb from json_to_recordset(${ids}::json) as r(principal text, key text, path text, hash text) on conflict do nothing returning "principal", "key"`;
     const locks = sql`(select count(*) from (select h, pg_advisory_xact_lock(hashtextextended(h, 0)) from (select unnest(${sql.param(keys)}::text[]) as h order by 1) as sorted) as taken)`;
     const [row] = resultRows<{ recorded: [string, string][] | string | null }>(
-      await tx.execute(sql`with recorded as (${insert.getSQL()}) select (select json_agg(json_build_array(principal, key)) from recorded) as recorded, ${locks} as locked`),
+      await tx.execute(sql`with recorded as (${insert}) select (select json_agg(json_build_array(principal, key)) from recorded) as recorded, ${locks} as locked`),
     );
-    const ids = new Set((parseJson(row?.recorded) ?? []).map(([principal, key]) => `${principal}\n${key}`));
+    const fresh = new Set((parseJson(row?.recorded) ?? []).map(([principal, key]) => `${principal}\n${key}`));
     // The first delivery of an id in the batch recorded it; a later one is a replay.
     for (const d of receivable) {
       const id = `alert:${d.source}\n${d.webhookId}`;
-      if (ids.delete(id)) recorded.add(d);
+      if (fresh.delete(id)) recorded.add(d);
     }
   }
 
@@ -76,7 +74,7 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
   const latestOf = new Map<string, string>();
   const received = new Map<string, string>();
   if (recorded.size > 0) {
-    const shas = [...new Set([...recorded].map((d) => sha256Hex(d.raw)))];
+    const shas = [...new Set([...recorded].map(rawHash))];
     const [row] = resultRows<{ latest: [string, string][] | string | null; seen: [string, string, string][] | string | null }>(
       await tx.execute(sql`select
         (select json_agg(json_build_array(k, c)) from (select k, (select ${intakeMessages.caseId} from ${intakeMessages} where ${intakeMessages.messageKey} = k order by ${intakeMessages.id} desc limit 1) as c from unnest(${sql.param(keys)}::text[]) as k) as l where c is not null) as latest,
@@ -104,16 +102,17 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
 
   // 4. In order: follow-ups sealed onto the heads held here and written together; anything else on its own path, once what came before it is written.
   let appends: SealedAppend[] = [];
-  let rows: { sha: string; raw: Buffer; message: typeof intakeMessages.$inferInsert }[] = [];
+  let rows: { sha: string; raw: Buffer; message: MessageRow }[] = [];
   const write = async () => {
     if (appends.length === 0) return;
-    const raws = new Map(rows.map((r) => [r.sha, r.raw]));
+    const raws = JSON.stringify([...new Map(rows.map((r) => [r.sha, r.raw]))].map(([sha256, data]) => ({ sha256, size: data.length, data: data.toString('hex') })));
+    const messages = JSON.stringify(rows.map((r) => r.message));
+    // Bytes an erasure removed (isErasedBlob) are put back when the same content is received again, as putBlob does.
     const alongside: SQLWrapper[] = [
-      tx
-        .insert(blobs)
-        .values([...raws].map(([sha256, data]) => ({ sha256, size: data.length, data })))
-        .onConflictDoUpdate({ target: blobs.sha256, set: { data: sql`excluded.data` }, where: sql`octet_length(${blobs.data}) <> ${blobs.size}` }),
-      tx.insert(intakeMessages).values(rows.map((r) => r.message)),
+      sql`insert into ${blobs} ("sha256", "size", "data") select sha256, size, decode(data, 'hex') from json_to_recordset(${raws}::json) as r(sha256 text, size integer, data text)
+        on conflict ("sha256") do update set "data" = excluded.data where octet_length(${blobs.data}) <> ${blobs.size}`,
+      sql`insert into ${intakeMessages} ("id", "case_id", "direction", "channel", "message_key", "raw_sha256", "event_id") select id, case_id, 'in', 'alert', message_key, raw_sha256, event_id
+        from json_to_recordset(${messages}::json) as r(id uuid, case_id uuid, message_key text, raw_sha256 text, event_id uuid)`,
     ];
     await writeSealed(tx, appends, alongside);
     appends = [];
@@ -128,7 +127,7 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
       locked.clear();
       continue;
     }
-    const rawSha256 = sha256Hex(delivery.raw);
+    const rawSha256 = rawHash(delivery);
     const cases: AlertCase[] = [];
     for (const [fingerprint, alerts] of delivery.groups) {
       const key = threadKeyHash(delivery.key(fingerprint));
@@ -147,11 +146,7 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
         const last = sealed[sealed.length - 1]!;
         latest.head = { stream: latest.id, seq: last.seq, hash: last.hash };
         appends.push({ stream: latest.id, sealed, subject: subjectOf(latest) });
-        rows.push({
-          sha: rawSha256,
-          raw: delivery.raw,
-          message: { id: uuidv7(), caseId: latest.id, direction: 'in', channel: 'alert', messageKey: key, rawSha256, eventId: sealed[0]!.id },
-        });
+        rows.push({ sha: rawSha256, raw: delivery.raw, message: { id: uuidv7(), case_id: latest.id, message_key: key, raw_sha256: rawSha256, event_id: sealed[0]!.id } });
         received.set(`${key}\n${rawSha256}`, latest.id);
         recordIntake('alert', 'threaded');
         cases.push({ fingerprint, caseId: latest.id, outcome: 'threaded', alerts: alerts.length });
@@ -168,6 +163,23 @@ export async function receiveAlertBatch(tx: Tx, deliveries: readonly AlertDelive
   }
   await write();
   return answers;
+}
+
+/** An alert's `intake_messages` row as written by a batch (direction `in`, channel `alert`). */
+interface MessageRow {
+  readonly id: string;
+  readonly case_id: string;
+  readonly message_key: string;
+  readonly raw_sha256: string;
+  readonly event_id: string;
+}
+
+const rawHashes = new WeakMap<AlertDelivery, string>();
+/** The SHA-256 of a delivery's raw bytes, computed once. */
+function rawHash(delivery: AlertDelivery): string {
+  let hash = rawHashes.get(delivery);
+  if (hash === undefined) rawHashes.set(delivery, (hash = sha256Hex(delivery.raw)));
+  return hash;
 }
 
 /** node-postgres parses json columns; PGlite may hand back text. */
