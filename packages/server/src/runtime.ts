@@ -47,6 +47,8 @@ export interface OpenLatchOptions {
   readonly schemaOnly?: boolean;
   /** Open an in-memory embedded database (tests). */
   readonly inMemory?: boolean;
+  /** With `inMemory`: start from this copy of a database (PGlite's dumpDataDir) rather than an empty one. */
+  readonly inMemoryFrom?: Blob;
   /** Start the job queue, the plugins and the workers. Off for one-shot CLI commands. Default on. */
   readonly jobs?: boolean;
   /** Where plugin supervision messages go (default: stderr). */
@@ -107,7 +109,7 @@ export async function openLatch(config: LatchConfig, options: OpenLatchOptions =
       durability = flusher;
       database = await openDatabase({ dataDir: pgdata, afterCommit: () => flusher.flush() });
     } else {
-      database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+      database = await openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, loadDataDir: options.inMemory ? options.inMemoryFrom : undefined });
     }
     const say = options.log ?? defaultLog;
     await ensureSchema(database, embedded || options.migrate === true, say);

@@ -38,6 +38,8 @@ export interface OpenOptions {
   readonly url?: string | undefined;
   /** PGlite's own data directory; when absent (and no url), an in-memory database (tests). */
   readonly dataDir?: string | undefined;
+  /** An in-memory database starts as a copy of this dump (PGlite's dumpDataDir), e.g. one already migrated (tests). */
+  readonly loadDataDir?: Blob | undefined;
   /** Called after each committed write (embedded mode makes it durable here). */
   readonly afterCommit?: () => Promise<void>;
   readonly poolSize?: number;
@@ -101,7 +103,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     // old bytes, so an erasure's values leave pg_wal (privacy/reclaim-space.ts).
     client = await PGlite.create({ dataDir: options.dataDir, startParams: [...PGlite.defaultStartParams, '-c', 'wal_recycle=off'] });
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   const afterCommit = options.afterCommit;
