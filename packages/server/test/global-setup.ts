@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 // Names this run's test databases (harness.ts TEST_DATABASE_PREFIX) and drops, at the end, any a
-// failed or interrupted test left behind: a test run never leaves databases on the server.
+// failed or interrupted test left behind: a test run never leaves databases on the server. Removes
+// the run's migrated PGlite dump (pglite-template.ts) too.
+
+/** The file names of migrated PGlite dumps (pglite-template.ts), followed by the run's name. */
+export const PGLITE_TEMPLATE_PREFIX = 'latch-test-pglite-';
 
 const POSTGRES_URL = process.env.LATCH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -11,6 +18,8 @@ export function setup(): void {
 }
 
 export async function teardown(): Promise<void> {
+  const templates = `${PGLITE_TEMPLATE_PREFIX}${process.env.LATCH_TEST_RUN}-`;
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(templates))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   const prefix = `latch_test_${process.env.LATCH_TEST_RUN}_`;
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
   try {

@@ -11,6 +11,7 @@ import { openLatch } from '../src/runtime.js';
 import { createUser } from '../src/auth/users.js';
 import { createToken } from '../src/auth/tokens.js';
 import { generateSignerKey } from '@latch/core';
+import { migratedDump } from './pglite-template.js';
 
 export type DbKind = 'pglite' | 'postgres';
 /** Every API scenario runs on both databases. */
@@ -107,7 +108,8 @@ export async function startTestLatch(kind: DbKind, env: Record<string, string> =
 }
 
 async function startOn(kind: DbKind, config: LatchConfig, pgdb: Awaited<ReturnType<typeof freshPostgresDatabase>> | undefined): Promise<TestLatch> {
-  const latch = await openLatch(config, { inMemory: kind === 'pglite', migrate: true, log: quietLog });
+  const inMemory = kind === 'pglite';
+  const latch = await openLatch(config, { inMemory, inMemoryFrom: inMemory ? await migratedDump() : undefined, migrate: true, log: quietLog });
   let app: LatchApp | undefined;
   try {
     app = await buildApp(latch.ctx);
