@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { canonicalJson, checklistProblems, revokeProblems, checkPolicy, unknownSeparationFields, definitionProblems, durationMillis, escalationProblems, sha256Hex, UnknownCaseTypeError, type CaseTypeDefinition } from '@latch/core';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse, newAjv } from '../http/ajv.js';
 import type { Queryable } from '../db/database.js';
 import { caseTypes } from '../db/schema.js';
 import { caseTypeFileSchema } from './definition-schema.js';
@@ -52,7 +52,7 @@ export class CaseTypeRegistry {
 }
 
 const ajv = newAjv();
-const validateFile = ajv.compile(caseTypeFileSchema);
+const validateFile = compileOnFirstUse(caseTypeFileSchema, () => ajv);
 
 /** Parses and checks one case type file's content. Throws with the file name and every problem. */
 export function compileCaseType(raw: unknown, source: string): CaseType {

@@ -2,7 +2,7 @@ import { canonicalJson, checkPolicy, compileCondition, durationMillis, escalatio
 import type { ErrorObject } from 'ajv';
 import { compileCaseType, type CaseType } from '../case-types/registry.js';
 import { caseTypeFileSchema } from '../case-types/definition-schema.js';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse, newAjv } from '../http/ajv.js';
 import { conditionTypeProblems, conditionVariables } from './cel-types.js';
 import type { ConfigProblem, Severity } from './problem.js';
 import { pointerOf, pointerPath, type DocPath, type YamlSource } from './yaml-source.js';
@@ -29,7 +29,7 @@ export interface Surroundings {
 }
 
 const ajv = newAjv();
-const validateFile = ajv.compile(caseTypeFileSchema);
+const validateFile = compileOnFirstUse(caseTypeFileSchema, () => ajv);
 
 /** Checks one case type file as the loader would (schema, statuses, policies), reporting each problem where it is. */
 export function checkCaseTypeFile(source: YamlSource): { problems: ConfigProblem[]; checked?: CheckedCaseType } {

@@ -1,11 +1,11 @@
 import { dirname } from 'node:path';
 import { parseIntakeConfig } from '../intake/intake-config.js';
 import { intakeFileSchema } from '../intake/intake-config-schema.js';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse } from '../http/ajv.js';
 import type { ConfigProblem } from './problem.js';
 import { pointerOf, pointerPath, type YamlSource } from './yaml-source.js';
 
-const validateFile = newAjv().compile(intakeFileSchema);
+const validateFile = compileOnFirstUse(intakeFileSchema);
 const HINT = 'see docs/intake.md for the file format';
 
 /** Checks intake.yaml as the server reads it, and that every case type it names exists. */

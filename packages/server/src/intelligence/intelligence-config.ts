@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse } from '../http/ajv.js';
 import { StartupError } from '../startup-error.js';
 
 /** What an external provider may see of cases of one type. The built-in model, local, sees everything. */
@@ -80,7 +80,7 @@ const schema = {
   },
 } as const;
 
-const validateFile = newAjv().compile(schema);
+const validateFile = compileOnFirstUse(schema);
 
 interface IntelligenceFile {
   timeoutMs?: number;

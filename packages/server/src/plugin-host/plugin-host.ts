@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemas, type ClassifyParams, type ContextParams, type ContextResult, type Manifest } from '@latch/protocol';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse } from '../http/ajv.js';
 import { DEFAULT_RETRY_POLICY, type ExecuteCall, type ExecuteOutcome, type PluginRuntime, type ReconcileCall, type ReconcileOutcome, type RetryPolicy } from '../execution/plugin-runtime.js';
 import type { WebhookAnswer, WebhookDelivery, WebhookReceiver } from '../execution/receive-webhook.js';
 import type { PluginDirectory } from './plugin-availability.js';
@@ -13,8 +13,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Context is read while a case opens: an external system slower than this is retried later. */
 const CONTEXT_TIMEOUT_MS = 10_000;
-const validateManifest = newAjv().compile(schemas.manifest);
-const validateContext = newAjv().compile(schemas.contextResult);
+const validateManifest = compileOnFirstUse(schemas.manifest);
+const validateContext = compileOnFirstUse(schemas.contextResult);
 
 /** Reads and checks a plugin's `latch-plugin.json`; throws naming the file and every problem. */
 export function readManifest(dir: string): Manifest {

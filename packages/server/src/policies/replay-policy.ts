@@ -5,10 +5,10 @@ import type { CaseTypeRegistry } from '../case-types/registry.js';
 import { caseTypeFileSchema } from '../case-types/definition-schema.js';
 import type { Db } from '../db/database.js';
 import { actionRequests, cases, events } from '../db/schema.js';
-import { newAjv } from '../http/ajv.js';
+import { compileOnFirstUse } from '../http/ajv.js';
 
 const DAY_MS = 86_400_000;
-const validatePolicy = newAjv().compile(caseTypeFileSchema.properties.policies.items);
+const validatePolicy = compileOnFirstUse(caseTypeFileSchema.properties.policies.items);
 
 export interface ReplayRequest {
   readonly caseType: string;

@@ -1,5 +1,5 @@
 import { CLASSIFY_LIMITS, choiceProblems, schemas, type ClassifyParams, type ClassifyResult } from '@latch/protocol';
-import { newAjv } from '../../http/ajv.js';
+import { compileOnFirstUse } from '../../http/ajv.js';
 import type { ClassifyRequest, IntelligenceProvider, Suggestion } from '../provider.js';
 import { IntelligenceProviderError, untilAborted } from './provider-error.js';
 
@@ -11,7 +11,7 @@ export interface PluginClassifier {
   caseFields(pluginId: string): readonly string[] | undefined;
 }
 
-const validateResult = newAjv().compile(schemas.classifyResult);
+const validateResult = compileOnFirstUse(schemas.classifyResult);
 
 /**
  * A plugin with the `classify` capability as a provider. The plugin is offered only the case types

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { newAjv } from '../../http/ajv.js';
+import { compileOnFirstUse } from '../../http/ajv.js';
 import { describeSecretSource, readSecret, type SecretSource } from '../../plugin-host/plugin-config.js';
 import { StartupError } from '../../startup-error.js';
 import type { OpenAiProviderOptions } from './openai-provider.js';
@@ -18,7 +18,7 @@ const secretSource = {
   properties: { env: { type: 'string', minLength: 1 }, file: { type: 'string', minLength: 1 } },
 } as const;
 
-const openAiShape = newAjv().compile({
+const openAiShape = compileOnFirstUse({
   type: 'object',
   additionalProperties: false,
   required: ['url', 'model'],
@@ -33,7 +33,7 @@ const openAiShape = newAjv().compile({
   },
 });
 
-const pluginShape = newAjv().compile({
+const pluginShape = compileOnFirstUse({
   type: 'object',
   additionalProperties: false,
   required: ['plugin'],
