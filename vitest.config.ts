@@ -1,7 +1,42 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * The slowest files, with their seconds on the 2-core CI machine (alone, measured 2026-12-05). A clean
+ * checkout has no timings of its own, and Vitest would start files largest first: one of these
+ * started late kept a worker busy alone at the end. They start first, slowest first; the rest follow
+ * in Vitest's own order (by recorded duration when a local run has one, else by size).
+ */
+const SLOW_FILES: Record<string, number> = {
+  'packages/server/test/backup-restore.test.ts': 120,
+  'packages/server/test/tamper.test.ts': 100,
+  'packages/server/test/execution-crash.test.ts': 85,
+  'packages/server/test/airgap-kit.test.ts': 70,
+  'packages/server/test/webhooks.api.test.ts': 65,
+  'packages/server/test/authorization-matrix.test.ts': 55,
+  'packages/server/test/witness.test.ts': 50,
+  'packages/server/test/verify-jobs.test.ts': 45,
+  'packages/server/test/embedded-crash.test.ts': 42,
+  'packages/server/test/concurrent-writes.test.ts': 31,
+  'packages/server/test/cli.test.ts': 29,
+  'packages/server/test/intake-smtp-crash.test.ts': 29,
+  'packages/server/test/cli-governed.test.ts': 28,
+  'packages/server/test/workflow-access-grant-restart.test.ts': 28,
+  'packages/server/test/notifications.api.test.ts': 28,
+  'packages/server/test/intake-imap.api.test.ts': 27,
+  'packages/server/test/exactly-once.test.ts': 27,
+};
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const seconds = (file: TestSpecification) => SLOW_FILES[file.moduleId.slice(here('./').length)] ?? 0;
+    // Array.prototype.sort is stable: files of equal (unknown) weight keep Vitest's order.
+    return (await super.sort(files)).sort((a, b) => seconds(b) - seconds(a));
+  }
+}
 
 export default defineConfig({
   resolve: {
@@ -20,5 +55,6 @@ export default defineConfig({
     // files wait on servers, browsers and child processes rather than compute, so two run side by side.
     maxWorkers: 2,
     globalSetup: ['packages/server/test/global-setup.ts'],
+    sequence: { sequencer: SlowestFirst },
   },
 });
