@@ -205,6 +205,11 @@ function schedulerOn(jobs: JobQueue | undefined): Scheduler {
       if (!jobs) throw new Error('No job queue in this process: timers cannot be scheduled');
       await jobs.sendInTransaction(tx, queue, data, { startAfter, ...options });
     },
+    scheduleMany: async (tx, queue, timers) => {
+      if (!jobs) throw new Error('No job queue in this process: timers cannot be scheduled');
+      const many = timers.map((t) => ({ data: t.data, options: { startAfter: t.startAfter, ...(t.singletonKey !== undefined ? { singletonKey: t.singletonKey } : {}) } }));
+      await jobs.sendManyInTransaction(tx, queue, many);
+    },
   };
 }
 

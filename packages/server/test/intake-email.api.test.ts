@@ -2,9 +2,15 @@ import { createConnection } from 'node:net';
 import { rmSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import { parseSignerKeys, parseTrustFile } from '@latch/core';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLog } from '../src/audit/verify-log.js';
+import { verifyStore } from '../src/audit/verify-store.js';
+import { resultRows } from '../src/db/database.js';
+import { intakeCommits } from '../src/intake/group-commit.js';
 import { intakeConfigDir } from './intake-support.js';
-import { bearer, DB_KINDS, startTestLatch, type TestLatch } from './harness.js';
+import { bearer, DB_KINDS, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 
 describe.each(DB_KINDS)('email intake over SMTP (%s)', (kind) => {
   let t: TestLatch;
@@ -98,6 +104,68 @@ describe.each(DB_KINDS)('email intake over SMTP (%s)', (kind) => {
     expect(opened!.title).toBe('Refund Bcc: victim@example.com');
     await expect(smtp.sendMail({ from: 'x@customer.example', to: 'nobody@latch.test', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
     await expect(send({ from: 'x@customer.example', subject: 'huge', text: 'x'.repeat(300_000) })).rejects.toMatchObject({ responseCode: 552 });
+  });
+
+  it('messages arriving together are received as one batch, each as it would be alone: a case per new message (with its triage row and job), the same bytes twice one case, a reply threaded, a routed assignee, a bounce held; chains and the log verify', async () => {
+    const mime = (from: string, messageId: string, subject: string, body: string, extra = '') =>
+      `From: ${from}\r\nTo: refunds@latch.test\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\nDate: Thu, 05 Mar 2026 10:00:00 +0000\r\n${extra}\r\n${body}\r\n`;
+    // Several connections at once, through the running receiver (its context, as `latch serve` builds it).
+    const pool = nodemailer.createTransport({ host: '127.0.0.1', port: t.ctx.intake.smtpPort!, secure: false, ignoreTLS: true, pool: true, maxConnections: 12 });
+    const sendRaw = (from: string, raw: string) => pool.sendMail({ envelope: { from, to: 'refunds@latch.test' }, raw });
+    try {
+      await sendRaw('ana@customer.example', mime('Ana <ana@customer.example>', '<batch-opener@customer.example>', 'Order 7001', 'batch opener 7001'));
+      const [opener] = await casesOf('batch opener 7001');
+      const fresh = Array.from({ length: 8 }, (_, i) => mime(`batch${i}@customer.example`, `<batch-${i}@customer.example>`, `Order 71${i}`, `batch body 71${i}`));
+      // The intake's group commit held busy until every message has arrived and waits behind it: they share the next transaction.
+      const commits = intakeCommits(t.ctx.database);
+      let release!: () => void;
+      const busy = commits.run('busy', () => new Promise<void>((resolve) => (release = resolve)));
+      const arriving = Promise.all([
+        ...fresh.map((raw, i) => sendRaw(`batch${i}@customer.example`, raw)),
+        sendRaw('batch0@customer.example', fresh[0]!),
+        sendRaw('ana@customer.example', mime('ana@customer.example', '<batch-reply@customer.example>', 'Re: Order 7001', 'any news 7001', 'In-Reply-To: <batch-opener@customer.example>\r\n')),
+        sendRaw('vip@vip.example', mime('vip@vip.example', '<batch-vip@vip.example>', 'Order 7300', 'vip batch 7300')),
+        sendRaw('', mime('mailer-daemon@mx.example', '<batch-bounce@mx.example>', 'Undelivered', 'bounce 7400')),
+      ]);
+      for (let waited = 0; commits.waiting < fresh.length + 4 && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(commits.waiting).toBe(fresh.length + 4);
+      release();
+      await busy;
+      expect((await arriving).map((info) => info.response.slice(0, 3))).toEqual([...fresh, 1, 2, 3, 4].map(() => '250'));
+
+      // One case per new message, its one message on it: the same bytes sent twice are on it once.
+      const created: string[] = [];
+      for (const i of fresh.keys()) {
+        const found = await casesOf(`batch body 71${i}`);
+        expect(found).toHaveLength(1);
+        created.push(found[0]!.id);
+        const messages = (await get(`/api/v1/cases/${found[0]!.id}/intake`)).items as { text: string }[];
+        expect(messages.map((m) => m.text.trim())).toEqual([`batch body 71${i}`]);
+      }
+      expect((await get(`/api/v1/cases/${opener!.id}/intake`)).items.map((m: { text: string }) => m.text.trim())).toEqual(['batch opener 7001', 'any news 7001']);
+      const [vip] = await casesOf('vip batch 7300');
+      expect((await get(`/api/v1/cases/${vip!.id}`)).assigneeId).toBe(t.users.operator.id);
+      expect((await held()).find((item) => item.reason === 'bounce')).toBeDefined();
+      // Each new case awaits triage, with its ask in the job queue (the batch's asks added in one statement).
+      const opened = [...created, vip!.id];
+      const triage = resultRows<{ case_id: string }>(await t.ctx.database.db.execute(sql`select case_id from case_triage where case_id = any(${sql.param(opened)}::uuid[]) and state = 'awaiting'`));
+      expect(triage.map((r) => r.case_id).sort()).toEqual([...opened].sort());
+      const asks = resultRows<{ case_id: string }>(
+        await t.ctx.database.db.execute(sql`select data->>'caseId' as case_id from pgboss.job where name = 'intelligence-triage' and data->>'caseId' = any(${sql.param(opened)}::text[])`),
+      );
+      expect(asks.map((r) => r.case_id).sort()).toEqual([...opened].sort());
+      // Received together: the new cases' asks were added in the one transaction (pg-boss stamps created_on with its start).
+      const stamps = resultRows<{ n: number }>(
+        await t.ctx.database.db.execute(sql`select count(distinct created_on)::int as n from pgboss.job where name = 'intelligence-triage' and data->>'caseId' = any(${sql.param(opened)}::text[])`),
+      );
+      expect(stamps[0]!.n).toBe(1);
+      expect((await verifyStore(t.ctx.database.db)).broken).toEqual([]);
+      await t.ctx.log.sequencer.drain();
+      const log = await verifyLog(t.ctx.database.db, { trusted: parseTrustFile(parseSignerKeys(TEST_LOG_KEY)[0]!.verifierKey) });
+      expect(log.problems).toEqual([]);
+    } finally {
+      pool.close();
+    }
   });
 
   it('broken MIME is received as far as it parses, and raw garbage without a sender is quarantined as malformed', async () => {

@@ -17,10 +17,10 @@ import {
 import { and, eq, isNull, type SQLWrapper } from 'drizzle-orm';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
 import { requestCaseContext, type ContextSources } from '../context/request-context.js';
-import { beginTriage } from '../intelligence/triage-state.js';
+import { askForTriage, triageStart } from '../intelligence/triage-state.js';
 import type { Tx } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
-import { cases, users } from '../db/schema.js';
+import { cases, caseTriage, users } from '../db/schema.js';
 import type { CaseRow } from './case-access.js';
 import { recordedFields, validFields, validPartialFields } from './fields.js';
 
@@ -112,6 +112,8 @@ export async function createCase(
     });
   }
   const more = also?.(row);
+  // Opened by intake, a requester or a script: the case awaits triage, and a suggestion is asked for after commit.
+  const triage = context ? triageStart(principal, actor, row) : undefined;
   await appendEvents(
     tx,
     row.id,
@@ -139,11 +141,14 @@ export async function createCase(
       },
       ...(more?.events ?? []),
     ],
-    { subject: subjectOf(row), newStream: true, alongside: (sealed) => [tx.insert(cases).values(row), ...(more?.alongside?.(sealed) ?? [])] },
+    {
+      subject: subjectOf(row),
+      newStream: true,
+      alongside: (sealed) => [tx.insert(cases).values(row), ...(triage ? [tx.insert(caseTriage).values(triage)] : []), ...(more?.alongside?.(sealed) ?? [])],
+    },
   );
   if (context) await requestCaseContext(tx, context, row);
-  // Opened by intake, a requester or a script: a triage suggestion is asked for after commit.
-  if (context) await beginTriage(tx, context.scheduler, principal, actor, row);
+  if (context && triage?.state === 'awaiting') await askForTriage(tx, context.scheduler, row.id);
   return { ...row, search: null };
 }
 

@@ -51,6 +51,11 @@ export class GroupCommit {
     this.lanes = Array.from({ length: Math.max(1, lanes) }, () => ({ waiting: [], running: false }));
   }
 
+  /** How many intakes wait for the next commit. */
+  get waiting(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.waiting.length, 0);
+  }
+
   /** Runs `work` in the next transaction of the lane `key` falls in; settles after that transaction is committed. */
   run<T, I = never>(key: string, work: IntakeWork<T>, together?: Together<I, T>): Promise<T> {
     const lane = this.lanes[laneOf(key, this.lanes.length)]!;

@@ -85,6 +85,8 @@ export interface IntakeOptions {
   readonly events?: readonly EventDraft[] | undefined;
   /** The caller already holds lockIntakeKey(ownKey) in this transaction. */
   readonly keyLocked?: boolean | undefined;
+  /** What the caller looked up for it under that lock (a batch of new messages: email/receive-email-batch.ts). */
+  readonly lookedUp?: { readonly duplicateOf: string | undefined; readonly followedId: string | undefined } | undefined;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function receiveIntakeIn(
   const ownKey = input.parsed.ownKey ? threadKeyHash(input.parsed.ownKey) : null;
   // Two deliveries of the same message (a client that lost our 250) serialise here; the second finds the first.
   if (input.parsed.ownKey && !options.keyLocked) await tx.execute(sql`select ${intakeKeyLock(input.parsed.ownKey)}`);
-  const { duplicateOf, followedId } = await lookUp(tx, input.parsed, ownKey, rawSha256);
+  const { duplicateOf, followedId } = options.lookedUp ?? (await lookUp(tx, input.parsed, ownKey, rawSha256));
   if (duplicateOf) {
     recordIntake(input.channel, 'duplicate');
     return { caseId: duplicateOf, outcome: 'duplicate' };

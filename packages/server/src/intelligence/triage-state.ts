@@ -37,25 +37,24 @@ export interface TriageJob {
 }
 
 /**
- * Called by createCase in the transaction that opens the case. A person with case:update who chose
- * the type has triaged it (`confirmed`, a training example); a case opened by intake, a requester or
- * a script awaits triage, and a suggestion is asked for through the job queue after commit.
+ * Where a new case starts in triage, written by createCase with the case itself (one statement). A
+ * person with case:update who chose the type has triaged it (`confirmed`, a training example); a case
+ * opened by intake, a requester or a script is `awaiting`, and askForTriage asks for a suggestion.
  */
-export async function beginTriage(
-  tx: Tx,
-  scheduler: Scheduler,
+export function triageStart(
   principal: Principal,
   actor: Actor,
   row: { readonly id: string; readonly typeKey: string; readonly queue: string; readonly priority: string },
-): Promise<TriageState> {
+): typeof caseTriage.$inferInsert {
   const confirmed = actor.type === 'user' && principal.permissions.has('case:update');
-  if (confirmed) {
-    await tx.insert(caseTriage).values({ caseId: row.id, state: 'confirmed', decision: { caseType: row.typeKey, queue: row.queue, priority: row.priority }, decidedAt: new Date() });
-    return 'confirmed';
-  }
-  await tx.insert(caseTriage).values({ caseId: row.id, state: 'awaiting' });
-  await scheduler.schedule(tx, TRIAGE_QUEUE, { caseId: row.id } satisfies TriageJob, new Date(), { singletonKey: row.id });
-  return 'awaiting';
+  return confirmed
+    ? { caseId: row.id, state: 'confirmed', decision: { caseType: row.typeKey, queue: row.queue, priority: row.priority }, decidedAt: new Date() }
+    : { caseId: row.id, state: 'awaiting' };
+}
+
+/** Asks for a suggestion for a case awaiting triage: a job, run after the transaction commits. */
+export async function askForTriage(tx: Tx, scheduler: Scheduler, caseId: string): Promise<void> {
+  await scheduler.schedule(tx, TRIAGE_QUEUE, { caseId } satisfies TriageJob, new Date(), { singletonKey: caseId });
 }
 
 export interface TriageRow {

@@ -226,6 +226,42 @@ describe.each(['pglite', 'postgres'] as const)('job queue on %s', (kind) => {
     });
   });
 
+  it('sends several jobs in a transaction in one statement: each runs once, a rollback sends none, a singletonKey waiting (or repeated) adds nothing more', async () => {
+    const queue = queueName('many');
+    await withQueue(
+      async (jobs) => {
+        await expect(
+          database.write(async (tx) => {
+            await jobs.sendManyInTransaction(tx, queue, [{ data: { n: 0 } }]);
+            throw new Error('abort');
+          }),
+        ).rejects.toThrow('abort');
+        expect(await countJobs(queue)).toBe(0);
+        const later = { startAfter: new Date(Date.now() + 60_000) };
+        await jobs.send(queue, { n: 'waiting' }, { ...later, singletonKey: 'k1' });
+        const ran: unknown[] = [];
+        await jobs.work(queue, async (job) => void ran.push(job.data));
+        await database.write((tx) =>
+          jobs.sendManyInTransaction(tx, queue, [
+            { data: { n: 1 }, options: { ...later, singletonKey: 'k1' } },
+            { data: { n: 2 }, options: { singletonKey: 'k2' } },
+            { data: { n: 3 }, options: { singletonKey: 'k2' } },
+            { data: { n: 4 } },
+          ]),
+        );
+        await waitFor(() => ran.length >= 2);
+        await sleep(3 * POLL * 1000);
+        // One job of the repeated key (which of the two is not defined within one statement), and the one without a key.
+        expect(ran).toHaveLength(2);
+        expect(ran).toContainEqual({ n: 4 });
+        expect([{ n: 2 }, { n: 3 }]).toContainEqual(ran.find((data) => (data as { n: number }).n !== 4));
+        expect(await countJobs(queue)).toBe(3);
+        await expect(database.write((tx) => jobs.sendManyInTransaction(tx, queueName('unknown'), [{ data: {} }]))).rejects.toThrow(/not known/);
+      },
+      { queues: { [queue]: { policy: 'short' } } },
+    );
+  });
+
   it('rejects singletonKey on a standard queue, which pg-boss 10 would silently ignore', async () => {
     await withQueue(async (jobs) => {
       const queue = queueName('standard');

@@ -71,6 +71,11 @@ export interface JobQueue {
    */
   sendInTransaction(tx: Tx, queue: string, data: object, options?: SendOptions): Promise<string | null>;
   /**
+   * Several jobs of one queue enqueued in the caller's transaction in one statement, each as
+   * sendInTransaction would add it (a singleton key already waiting adds nothing).
+   */
+  sendManyInTransaction(tx: Tx, queue: string, jobs: readonly { readonly data: object; readonly options?: SendOptions }[]): Promise<void>;
+  /**
    * Enqueue in its own statement (committed on return). On PGlite do not call this inside a
    * `database.write()` callback: the single connection is held by that transaction, so this
    * would wait for it forever. Use sendInTransaction there.
@@ -220,6 +225,28 @@ class PgBossJobQueue implements JobQueue {
     // commit. On PostgreSQL it would run before the commit and find nothing: polling picks it up.
     if (this.#database.kind === 'pglite') this.#wake(queue);
     return id;
+  }
+
+  async sendManyInTransaction(tx: Tx, queue: string, jobs: readonly { readonly data: object; readonly options?: SendOptions }[]): Promise<void> {
+    this.#assertOpen();
+    if (jobs.length === 0) return;
+    const policy = this.#queues.get(queue);
+    if (!policy) throw new Error(`Job queue "${queue}" is not known yet: declare it in openJobQueue({ queues }) or call ensureQueue() before sending in a transaction.`);
+    // pg-boss's insert (json_to_recordset, one statement): the queue's options fill in what a job leaves out, as in send.
+    const rows = jobs.map(({ data, options = {} }) => {
+      const [, sendOptions] = sendArgs(queue, policy, data, options, undefined);
+      return {
+        name: queue,
+        data,
+        ...(sendOptions.startAfter !== undefined ? { startAfter: (sendOptions.startAfter as Date).toISOString() } : {}),
+        ...(sendOptions.singletonKey !== undefined ? { singletonKey: sendOptions.singletonKey } : {}),
+        ...(sendOptions.retryLimit !== undefined ? { retryLimit: sendOptions.retryLimit } : {}),
+        ...(sendOptions.retryDelay !== undefined ? { retryDelay: sendOptions.retryDelay } : {}),
+        ...(sendOptions.retryBackoff !== undefined ? { retryBackoff: sendOptions.retryBackoff } : {}),
+      };
+    });
+    await this.#boss.insert(rows, { db: this.#sql.inTransaction(tx) });
+    if (this.#database.kind === 'pglite') this.#wake(queue);
   }
 
   async send(queue: string, data: object, options: SendOptions = {}): Promise<string | null> {

@@ -1,4 +1,6 @@
 import type { LatchContext } from '../../context.js';
+import type { ContextSources } from '../../context/request-context.js';
+import type { Tx } from '../../db/database.js';
 import { intakeCommits } from '../group-commit.js';
 import type { IntakeConfig } from '../intake-config.js';
 import { quarantineIntake, registerReleaser, type QuarantineRow } from '../quarantine.js';
@@ -6,6 +8,7 @@ import { receiveIntakeIn, type IntakeInput, type IntakeResult } from '../receive
 import { classifyEmail } from './classify-email.js';
 import { FloodGuard } from './flood-guard.js';
 import { parseEmail, type EmailMessage } from './parse-email.js';
+import { receiveEmailBatch, type EmailDelivery } from './receive-email-batch.js';
 
 export const EMAIL_CHANNEL = 'email';
 export const RFC822 = 'message/rfc822';
@@ -49,15 +52,25 @@ export async function receiveEmail(ctx: Pick<LatchContext, 'database' | 'caseTyp
     if (guard.over(sender)) flood = { reason: 'flood', detail: `${guard.count(sender)} messages from this sender in the last hour; the limit is ${config.email.limits.perSenderPerHour}` };
   }
   const hold = held ?? flood;
-  // Committed with the messages that arrived meanwhile (group commit); the caller answers once that commit is durable.
-  return intakeCommits(ctx.database).run(mail?.messageId ?? sender ?? email.address, async (tx): Promise<EmailOutcome> => {
-    if (hold || !mail) {
+  const input = hold || !mail ? undefined : intakeOf(config, email.address, email.raw, mail);
+  const alone = async (tx: Tx): Promise<EmailOutcome> => {
+    if (!input) {
       const reason = hold ?? { reason: 'malformed', detail: 'The message could not be parsed' };
       const row = await quarantineIntake(tx, { channel: EMAIL_CHANNEL, source: email.address, ...reason, raw: email.raw, rawType: RFC822, subject: sender });
       return { caseId: undefined, outcome: 'quarantined', reason: row.reason, quarantineId: row.id };
     }
-    return receiveIntakeIn(tx, ctx, intakeOf(config, email.address, email.raw, mail));
-  });
+    return receiveIntakeIn(tx, ctx, input);
+  };
+  const scheduler = (ctx as Partial<ContextSources>).scheduler;
+  const delivery: EmailDelivery = {
+    input,
+    alone,
+    // On ctx's prototype chain, not a copy: a server's context carries its services as a prototype (withServices), which a spread drops.
+    receive: (tx, intake, options, timers) => receiveIntakeIn(tx, timers ? Object.assign(Object.create(ctx) as typeof ctx, { scheduler: timers }) : ctx, intake, options),
+    scheduler,
+  };
+  // Committed with the messages that arrived meanwhile (group commit), received with them (receiveEmailBatch); the caller answers once that commit is durable.
+  return intakeCommits(ctx.database).run(mail?.messageId ?? sender ?? email.address, alone, { run: receiveEmailBatch, item: delivery });
 }
 
 /** The core's intake for a message that passed the checks. */
