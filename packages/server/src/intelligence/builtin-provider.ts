@@ -1,3 +1,4 @@
+import { sharedByTurn } from '../batch-by-turn.js';
 import type { Database } from '../db/database.js';
 import type { BuiltinModel, Target } from './builtin-model.js';
 import { BUILTIN } from './intelligence-config.js';
@@ -26,6 +27,9 @@ export class BuiltinProvider implements IntelligenceProvider {
     if (latest !== 'unchanged') this.model = latest;
   }
 
+  /** refresh() for the suggestions asked at once: one look at the stored versions for all of them. */
+  private readonly refreshForSuggestions = sharedByTurn(() => this.refresh());
+
   /** Trains on the confirmed cases now, then holds the result. */
   async train(): Promise<TrainingOutcome> {
     const outcome = await trainBuiltin(this.database, this.settings.minExamples);
@@ -38,7 +42,7 @@ export class BuiltinProvider implements IntelligenceProvider {
   }
 
   async suggest(request: ClassifyRequest): Promise<Suggestion> {
-    await this.refresh();
+    await this.refreshForSuggestions();
     const model = this.model;
     const version = model ? `v${model.version}` : 'untrained';
     const answer: Suggestion = { confidence: 0, explanation: [], model: { id: BUILTIN_MODEL_ID, version } };

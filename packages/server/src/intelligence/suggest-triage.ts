@@ -1,6 +1,8 @@
 import { canonicalJson, personal, sha256Hex, type Json } from '@latch/core';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { batchedByTurn, sharedByTurn } from '../batch-by-turn.js';
 import type { CaseTypeRegistry } from '../case-types/registry.js';
+import type { CaseRow } from '../cases/case-access.js';
 import { subjectOf } from '../cases/create-case.js';
 import { resultRows, type Database } from '../db/database.js';
 import { appendEvents } from '../db/event-store.js';
@@ -17,12 +19,6 @@ export type FallbackReason = 'timeout' | 'error' | 'invalid';
 export const permille = (x: number): number => Math.round(x * 1000);
 
 /**
- * The job behind a case awaiting triage: asks the provider configured for the case's type, with a
- * deadline; a timeout, an error or an answer outside the offered choices falls back to the built-in
- * model, and the fallback is recorded. Records `intelligence.suggested` by the intelligence actor,
- * which holds no permission: a suggestion changes nothing on the case.
- */
-/**
  * The queues cases are in (at most 200), read by skipping from one queue to the next along
  * cases_queue_status_idx: a few index probes per queue, where `select distinct` read every case.
  */
@@ -37,11 +33,46 @@ async function queuesInUse(database: Database): Promise<string[]> {
   return resultRows<{ queue: string }>(result).map((r) => r.queue);
 }
 
+/** What a triage job reads before asking, shared by the jobs running at once (batchedByTurn): a query each, not one per job. */
+interface TriageReads {
+  /** The case, while it awaits triage (else undefined), without its search vector. */
+  readonly awaiting: (caseId: string) => Promise<CaseRow | undefined>;
+  readonly queues: () => Promise<string[]>;
+}
+
+const readsOf = new WeakMap<Database, TriageReads>();
+
+function triageReads(database: Database): TriageReads {
+  let reads = readsOf.get(database);
+  if (!reads) {
+    const { search: _search, ...columns } = getTableColumns(cases);
+    reads = {
+      awaiting: batchedByTurn(async (ids: readonly string[]) => {
+        const rows = await database.db
+          .select(columns)
+          .from(cases)
+          .innerJoin(caseTriage, eq(caseTriage.caseId, cases.id))
+          .where(and(inArray(cases.id, [...ids]), eq(caseTriage.state, 'awaiting')));
+        return new Map(rows.map((row) => [row.id, { ...row, search: null }]));
+      }),
+      queues: sharedByTurn(() => queuesInUse(database)),
+    };
+    readsOf.set(database, reads);
+  }
+  return reads;
+}
+
+/**
+ * The job behind a case awaiting triage: asks the provider configured for the case's type, with a
+ * deadline; a timeout, an error or an answer outside the offered choices falls back to the built-in
+ * model, and the fallback is recorded. Records `intelligence.suggested` by the intelligence actor,
+ * which holds no permission: a suggestion changes nothing on the case.
+ */
 export async function suggestTriage(database: Database, caseTypes: CaseTypeRegistry, intelligence: Intelligence, job: TriageJob): Promise<'suggested' | 'nothing' | 'skipped'> {
-  const [row] = await database.db.select().from(cases).where(eq(cases.id, job.caseId));
-  const triage = await readTriage(database.db, job.caseId);
-  if (!row || triage?.state !== 'awaiting') return 'skipped';
-  const choices = caseTypeChoices(caseTypes, await queuesInUse(database));
+  const reads = triageReads(database);
+  const row = await reads.awaiting(job.caseId);
+  if (!row) return 'skipped';
+  const choices = caseTypeChoices(caseTypes, await reads.queues());
   const configured = providerFor(intelligence.config, row.typeKey);
   const provider = intelligence.providers.get(configured) ?? intelligence.builtin;
 

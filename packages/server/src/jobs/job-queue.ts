@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Database, Queryable, Tx } from '../db/database.js';
+import { batchedByTurn } from '../batch-by-turn.js';
 import { unavailableReason } from '../db/transient-errors.js';
 import { describeError, loggableError } from '../loggable-error.js';
 import { recordJob } from '../metrics/metrics.js';
@@ -369,6 +370,8 @@ class Worker {
   readonly #batchSize: number;
   readonly #pollingMs: number;
   readonly #onError: (error: unknown) => void;
+  /** Completes the jobs whose handlers finished in the same turn with one statement. */
+  readonly #complete: (id: string) => Promise<unknown>;
   /** Running jobs, each with a function that stops waiting for it. */
   readonly #running = new Map<string, () => void>();
   #stopping = false;
@@ -391,6 +394,10 @@ class Worker {
       },
     };
     this.#handler = handler;
+    this.#complete = batchedByTurn(async (ids: readonly string[]) => {
+      await boss.complete(queue, [...ids]);
+      return new Map();
+    });
     this.#batchSize = batchSize;
     this.#pollingMs = pollingMs;
     this.#onError = onError;
@@ -498,7 +505,7 @@ class Worker {
     for (let attempt = 1; ; attempt++) {
       try {
         if ('error' in result) await this.#boss.fail(this.queue, job.id, failureOutput(result.error));
-        else await this.#boss.complete(this.queue, job.id);
+        else await this.#complete(job.id);
         return;
       } catch (error) {
         this.#onError(error);
