@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { TEST_NODE_FLAGS } from './packages/server/test/node-flags.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -54,6 +55,8 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores (one on a 2-core CI machine). Most of these
     // files wait on servers, browsers and child processes rather than compute, so two run side by side.
     maxWorkers: 2,
+    // PGlite's WebAssembly left unoptimised (node-flags.ts): less CPU for these short-lived workers.
+    execArgv: [...TEST_NODE_FLAGS],
     globalSetup: ['packages/server/test/global-setup.ts'],
     sequence: { sequencer: SlowestFirst },
   },

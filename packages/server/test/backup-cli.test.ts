@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireDataDirLock } from '../src/db/data-dir-lock.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { LATCH_BIN, latchEnv } from './process.js';
 
 describe('latch backup on an embedded data directory a server holds', () => {
@@ -15,7 +16,7 @@ describe('latch backup on an embedded data directory a server holds', () => {
     const lock = acquireDataDirLock(dataDir);
     try {
       const output = join(dataDir, 'held.backup');
-      const result = spawnSync(process.execPath, [LATCH_BIN, 'backup', '-o', output], { env: latchEnv(dataDir), encoding: 'utf8', timeout: 120_000 });
+      const result = spawnSync(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'backup', '-o', output], { env: latchEnv(dataDir), encoding: 'utf8', timeout: 120_000 });
       expect(result.status, result.stderr).toBe(2);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toMatch(/^latch: BACKUP_DATA_DIR_IN_USE: Data directory .* is in use by another Latch process \(pid \d+/);

@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBackup } from '../src/backup/write-backup.js';
 import { resultRows } from '../src/db/database.js';
 import { bearer, DB_KINDS, freshPostgresDatabase, refundBody, startTestLatch, TEST_LOG_KEY, type DbKind, type TestLatch } from './harness.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { LATCH_BIN, latchEnv } from './process.js';
 
 /** Runs `latch …` to completion: a restore into a new embedded data directory creates it first (PGlite's initdb), which is slow under load. */
-const runLatch = (env: NodeJS.ProcessEnv, args: string[]) => spawnSync(process.execPath, [LATCH_BIN, ...args], { env, encoding: 'utf8', timeout: 240_000 });
+const runLatch = (env: NodeJS.ProcessEnv, args: string[]) => spawnSync(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, ...args], { env, encoding: 'utf8', timeout: 240_000 });
 
 const refundInput = { payment_intent: 'pi_1', amount_minor: 75_000, currency: 'usd', reason: 'duplicate' };
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { LATCH_BIN } from './process.js';
 import type { TestLatch } from './harness.js';
 
@@ -17,7 +18,7 @@ export interface CliRun {
  */
 export function runCli(args: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LATCH_') && key !== 'NO_COLOR'));
-  const child = spawn(process.execPath, [LATCH_BIN, ...args], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, ...args], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -47,7 +48,7 @@ export async function listen(t: TestLatch): Promise<string> {
  */
 export function runOnTerminal(args: string[], env: Record<string, string>, answers: [prompt: string, typed: string][]): Promise<{ status: number | null; output: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LATCH_') && key !== 'NO_COLOR'));
-  const quoted = [process.execPath, LATCH_BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = [process.execPath, ...TEST_NODE_FLAGS, LATCH_BIN, ...args].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('script', ['-qec', quoted, '/dev/null'], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   let answered = 0;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newestRefund, publishStricterRefund } from './config-support.js';
 import { refundBody, TEST_CONFIG_DIR } from './harness.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { exited, freePort, LATCH_BIN, latchEnv } from './process.js';
 
 const ADMIN = { email: 'admin@reload.example', password: 'correct horse battery staple' };
@@ -12,7 +13,7 @@ const ADMIN = { email: 'admin@reload.example', password: 'correct horse battery 
 /** `latch serve` as a person runs it, with its request log kept (the reload's outcome is said there). */
 async function serve(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

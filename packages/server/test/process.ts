@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TEST_CONFIG_DIR } from './harness.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 
 /** The built CLI: process-level tests run what a user runs (npm test builds first). */
 export const LATCH_BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -12,7 +13,7 @@ export function latchEnv(dataDir: string, extra: Record<string, string> = {}): N
 
 /** Runs `latch …` to completion. */
 export function runLatch(env: NodeJS.ProcessEnv, args: string[], input = '') {
-  return spawnSync(process.execPath, [LATCH_BIN, ...args], { env, encoding: 'utf8', input, timeout: 60_000 });
+  return spawnSync(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, ...args], { env, encoding: 'utf8', input, timeout: 60_000 });
 }
 
 /** A port nothing listens on now (tests never use fixed ports: another run may hold them). */
@@ -27,7 +28,7 @@ export async function freePort(): Promise<number> {
 /** Starts `latch serve` (on a free port unless given one) and waits until /readyz answers 200. */
 export async function startServer(env: NodeJS.ProcessEnv, port?: number): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
   port ??= await freePort();
-  const child = spawn(process.execPath, [LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.resume();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { fileURLToPath } from 'node:url';
 import { freshPostgresDatabase, TEST_CONFIG_DIR, TEST_LOG_KEY } from './harness.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { exited, freePort, LATCH_BIN, latchEnv, runLatch } from './process.js';
 
 // Issue 14: several `latch serve` processes on one PostgreSQL behave as one. Three start at once on
@@ -45,7 +46,7 @@ interface Server {
 /** Spawns `latch serve --migrate` without waiting for it (so several start at once). */
 async function spawnServe(env: NodeJS.ProcessEnv): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [LATCH_BIN, 'serve', '--migrate'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'serve', '--migrate'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.resume();

@@ -9,6 +9,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logCheckpoints, logCosignatures, logLeaves } from '../src/db/schema.js';
 import { bearer, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { exited, freePort, LATCH_BIN, latchEnv, runLatch } from './process.js';
 
 /**
@@ -33,7 +34,7 @@ describe('witnesses', () => {
   let a: TestLatch;
 
   async function startWitness(): Promise<{ verifierKey: string }> {
-    const child = spawn(process.execPath, [LATCH_BIN, 'witness', 'serve', '--data-dir', witnessDir, '--logs', join(dir, 'witness-logs.txt'), '--listen', `127.0.0.1:${port}`, '--name', 'witness.test/w1', '--json'], {
+    const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'witness', 'serve', '--data-dir', witnessDir, '--logs', join(dir, 'witness-logs.txt'), '--listen', `127.0.0.1:${port}`, '--name', 'witness.test/w1', '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     witness = child;

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalApi } from './fakes/access-api-server.js';
 import { spawn } from 'node:child_process';
+import { TEST_NODE_FLAGS } from './node-flags.js';
 import { exited, freePort, LATCH_BIN, latchEnv } from './process.js';
 import { accessConfig, grantInput } from './workflow-support.js';
 
 /** `latch serve`, waited for up to 3 minutes: an embedded first start (migrations) is slow on a busy machine. */
 async function startServer(env: NodeJS.ProcessEnv) {
   const port = await freePort();
-  const child = spawn(process.execPath, [LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, LATCH_BIN, 'serve'], { env: { ...env, LATCH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.resume();
