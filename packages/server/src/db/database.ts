@@ -6,6 +6,7 @@ import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction }
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { listenPostgres, type ListenHandlers } from '../live/postgres-listener.js';
+import { drizzleClient } from './pglite-client.js';
 import * as schema from './schema.js';
 import { retryingTransaction, unavailableReason } from './transient-errors.js';
 
@@ -105,7 +106,8 @@ async function openPglite(options: OpenOptions): Promise<Database> {
   } else {
     client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  // Drizzle's client parses its text-typed columns without a per-query merge of PGlite's parser table (pglite-client.ts).
+  const db = drizzlePglite({ client: drizzleClient(client), schema }) as unknown as Db;
   const afterCommit = options.afterCommit;
   return {
     kind: 'pglite',
