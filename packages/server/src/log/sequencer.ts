@@ -1,5 +1,5 @@
 import { CompactRange, formatCheckpoint, signNoteWithKeys } from '@latch/core';
-import { asc, inArray, sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { resultRows, type Database, type Tx } from '../db/database.js';
 import { appendEvents, SYSTEM_STREAM } from '../db/event-store.js';
@@ -171,9 +171,19 @@ export class Sequencer {
         leaves.push({ position: tree.size, eventId: row.eventId, hash: row.leaf });
         nodes.push(...tree.append(row.leaf));
       }
-      await tx.insert(logLeaves).values(leaves);
-      if (nodes.length > 0) await tx.insert(logNodes).values(nodes.map((n) => ({ level: n.level, index: n.index, hash: n.hash })));
-      await tx.delete(logPending).where(inArray(logPending.eventId, batch.map((row) => row.eventId)));
+      // Rows as one JSON parameter a table (json_to_recordset), as the event store writes events: as
+      // multi-row VALUES lists, Drizzle spent ~30 µs a row building the statements of a batch.
+      const leafRows = JSON.stringify(leaves.map((l) => ({ position: l.position, event_id: l.eventId, hash: Buffer.from(l.hash).toString('hex') })));
+      await tx.execute(
+        sql`insert into ${logLeaves} ("position", "event_id", "hash") select position, event_id, decode(hash, 'hex') from json_to_recordset(${leafRows}::json) as r(position bigint, event_id uuid, hash text)`,
+      );
+      if (nodes.length > 0) {
+        const nodeRows = JSON.stringify(nodes.map((n) => ({ level: n.level, index: n.index, hash: Buffer.from(n.hash).toString('hex') })));
+        await tx.execute(
+          sql`insert into ${logNodes} ("level", "index", "hash") select level, index, decode(hash, 'hex') from json_to_recordset(${nodeRows}::json) as r(level smallint, index bigint, hash text)`,
+        );
+      }
+      await tx.execute(sql`delete from ${logPending} where ${logPending.eventId} = any(${sql.param(batch.map((row) => row.eventId))}::uuid[])`);
       const signers = this.keys?.keys.map((k) => k.verifierKey) ?? [];
       if (this.keys) {
         const note = this.sign(tree.size, tree.root());
