@@ -11,7 +11,10 @@ import { openLatch } from '../src/runtime.js';
 import { createUser } from '../src/auth/users.js';
 import { createToken } from '../src/auth/tokens.js';
 import { generateSignerKey } from '@latch/core';
-import { migratedDump } from './pglite-template.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrate } from '../src/db/migrations.js';
+import { POSTGRES_TEMPLATE_INFIX } from './global-setup.js';
+import { migratedDump, migrationsHash } from './pglite-template.js';
 
 export type DbKind = 'pglite' | 'postgres';
 /** Every API scenario runs on both databases. */
@@ -47,17 +50,24 @@ export const REPO_CONFIG_DIR = TEST_CONFIG_DIR;
  */
 export const TEST_DATABASE_PREFIX = `latch_test_${process.env.LATCH_TEST_RUN ?? 'adhoc'}_`;
 
-/** A fresh, empty PostgreSQL database for one test file; dropped by the returned function. */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+const databaseUrl = (name: string) => {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+/**
+ * A fresh PostgreSQL database for one test file, empty or (`from`) a copy of a template database;
+ * dropped by the returned function.
+ */
+export async function freshPostgresDatabase(from?: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(`create database ${name}${from ? ` template ${from}` : ''}`);
   await admin.end();
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(name),
     drop: async () => {
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
@@ -65,6 +75,40 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
       await client.end();
     },
   };
+}
+
+let migratedTemplate: Promise<string> | undefined;
+
+/**
+ * A database with every migration applied, made once per run (the first process to get the lock
+ * makes it, under a temporary name renamed when done) for test Latches to copy: a copy takes ~0.3 s,
+ * migrating an empty database ~0.8 s. Named with the run's prefix, so the global teardown drops it.
+ */
+function migratedPostgresTemplate(): Promise<string> {
+  migratedTemplate ??= (async () => {
+    const name = `${TEST_DATABASE_PREFIX}${POSTGRES_TEMPLATE_INFIX}${migrationsHash()}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      await admin.query('select pg_advisory_lock(hashtext($1))', [name]);
+      if ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 0) {
+        const making = `${name}_making`;
+        await admin.query(`drop database if exists ${making}`);
+        await admin.query(`create database ${making}`);
+        const database = await openDatabase({ url: databaseUrl(making), poolSize: 1 });
+        try {
+          await migrate(database);
+        } finally {
+          await database.close();
+        }
+        await admin.query(`alter database ${making} rename to ${name}`);
+      }
+    } finally {
+      await admin.end(); // the session's end releases its advisory lock
+    }
+    return name;
+  })();
+  return migratedTemplate;
 }
 
 export interface TestUser {
@@ -91,7 +135,7 @@ export const PASSWORD = 'correct horse battery staple';
 
 /** A Latch on a fresh database of the given kind, with the repo's demo config and one user per role. */
 export async function startTestLatch(kind: DbKind, env: Record<string, string> = {}): Promise<TestLatch> {
-  const pgdb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const pgdb = kind === 'postgres' ? await freshPostgresDatabase(await migratedPostgresTemplate()) : undefined;
   const config: LatchConfig = readConfig({
     LATCH_CONFIG_DIR: TEST_CONFIG_DIR,
     LATCH_LOG_KEY: TEST_LOG_KEY,

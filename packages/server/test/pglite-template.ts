@@ -14,12 +14,17 @@ import { PGLITE_TEMPLATE_PREFIX } from './global-setup.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../drizzle', import.meta.url));
 
-/** Where this run keeps its dump: named after the migrations it holds, so a changed migration makes a new one. */
-function templatePath(): string {
+/** A short hash of the migrations: a template named after it is never one a changed migration made stale. */
+export function migrationsHash(): string {
   const hash = createHash('sha256');
   const files = [...readdirSync(MIGRATIONS).filter((n) => n.endsWith('.sql')).sort(), 'meta/_journal.json'];
   for (const name of files) hash.update(name).update(readFileSync(join(MIGRATIONS, name)));
-  return join(tmpdir(), `${PGLITE_TEMPLATE_PREFIX}${process.env.LATCH_TEST_RUN ?? 'adhoc'}-${hash.digest('hex').slice(0, 12)}.tar`);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Where this run keeps its dump. */
+function templatePath(): string {
+  return join(tmpdir(), `${PGLITE_TEMPLATE_PREFIX}${process.env.LATCH_TEST_RUN ?? 'adhoc'}-${migrationsHash()}.tar`);
 }
 
 let loaded: Promise<Blob> | undefined;
