@@ -6,29 +6,29 @@ import { TEST_NODE_FLAGS } from './packages/server/test/node-flags.js';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
- * The slowest files, with their seconds on the 2-core CI machine (alone, measured 2026-12-05). A clean
- * checkout has no timings of its own, and Vitest would start files largest first: one of these
+ * The slowest files, with their seconds alone on the 2-core machine at a load of 3-4 (2026-12-05). A
+ * clean checkout has no timings of its own, and Vitest would start files largest first: one of these
  * started late kept a worker busy alone at the end. They start first, slowest first; the rest follow
  * in Vitest's own order (by recorded duration when a local run has one, else by size).
  */
 const SLOW_FILES: Record<string, number> = {
-  'packages/server/test/backup-restore.test.ts': 120,
-  'packages/server/test/tamper.test.ts': 100,
-  'packages/server/test/execution-crash.test.ts': 85,
-  'packages/server/test/airgap-kit.test.ts': 70,
+  'packages/server/test/tamper.test.ts': 78,
   'packages/server/test/webhooks.api.test.ts': 65,
-  'packages/server/test/authorization-matrix.test.ts': 55,
-  'packages/server/test/witness.test.ts': 50,
-  'packages/server/test/verify-jobs.test.ts': 45,
+  'packages/server/test/backup-restore.test.ts': 61,
+  'packages/server/test/airgap-kit.test.ts': 57,
   'packages/server/test/embedded-crash.test.ts': 42,
+  'packages/server/test/execution-crash.test.ts': 40,
+  'packages/server/test/witness.test.ts': 38,
+  'packages/server/test/authorization-matrix.test.ts': 32,
   'packages/server/test/concurrent-writes.test.ts': 31,
   'packages/server/test/cli.test.ts': 29,
   'packages/server/test/intake-smtp-crash.test.ts': 29,
-  'packages/server/test/cli-governed.test.ts': 28,
+  'packages/server/src/jobs/job-queue.test.ts': 29,
   'packages/server/test/workflow-access-grant-restart.test.ts': 28,
   'packages/server/test/notifications.api.test.ts': 28,
   'packages/server/test/intake-imap.api.test.ts': 27,
   'packages/server/test/exactly-once.test.ts': 27,
+  'packages/server/test/verify-jobs.test.ts': 27,
 };
 
 class SlowestFirst extends BaseSequencer {
