@@ -77,6 +77,12 @@ export async function freshPostgresDatabase(from?: string): Promise<{ url: strin
   };
 }
 
+/**
+ * Test Latches start from migrated templates (below, and pglite-template.ts) within a Vitest run,
+ * whose global teardown removes them; a harness used outside one migrates each database itself.
+ */
+const RUN_TEMPLATES = process.env.LATCH_TEST_RUN !== undefined;
+
 let migratedTemplate: Promise<string> | undefined;
 
 /**
@@ -135,7 +141,7 @@ export const PASSWORD = 'correct horse battery staple';
 
 /** A Latch on a fresh database of the given kind, with the repo's demo config and one user per role. */
 export async function startTestLatch(kind: DbKind, env: Record<string, string> = {}): Promise<TestLatch> {
-  const pgdb = kind === 'postgres' ? await freshPostgresDatabase(await migratedPostgresTemplate()) : undefined;
+  const pgdb = kind === 'postgres' ? await freshPostgresDatabase(RUN_TEMPLATES ? await migratedPostgresTemplate() : undefined) : undefined;
   const config: LatchConfig = readConfig({
     LATCH_CONFIG_DIR: TEST_CONFIG_DIR,
     LATCH_LOG_KEY: TEST_LOG_KEY,
@@ -153,7 +159,7 @@ export async function startTestLatch(kind: DbKind, env: Record<string, string> =
 
 async function startOn(kind: DbKind, config: LatchConfig, pgdb: Awaited<ReturnType<typeof freshPostgresDatabase>> | undefined): Promise<TestLatch> {
   const inMemory = kind === 'pglite';
-  const latch = await openLatch(config, { inMemory, inMemoryFrom: inMemory ? await migratedDump() : undefined, migrate: true, log: quietLog });
+  const latch = await openLatch(config, { inMemory, inMemoryFrom: inMemory && RUN_TEMPLATES ? await migratedDump() : undefined, migrate: true, log: quietLog });
   let app: LatchApp | undefined;
   try {
     app = await buildApp(latch.ctx);

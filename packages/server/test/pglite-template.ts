@@ -24,7 +24,7 @@ export function migrationsHash(): string {
 
 /** Where this run keeps its dump. */
 function templatePath(): string {
-  return join(tmpdir(), `${PGLITE_TEMPLATE_PREFIX}${process.env.LATCH_TEST_RUN ?? 'adhoc'}-${migrationsHash()}.tar`);
+  return join(tmpdir(), `${PGLITE_TEMPLATE_PREFIX}${process.env.LATCH_TEST_RUN}-${migrationsHash()}.tar`);
 }
 
 let loaded: Promise<Blob> | undefined;
