@@ -6,6 +6,9 @@ import { unavailableReason } from '../db/transient-errors.js';
 import { openLatch } from '../runtime.js';
 import { reloadOnSignal } from '../config-reload/reload-on-signal.js';
 
+/** How long a stopping server lets requests in flight finish before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** `latch serve`: the API and the console until SIGINT or SIGTERM. */
 export async function runServe(options: { demo?: boolean; migrate?: boolean; json?: boolean }): Promise<void> {
   const config = readConfig();
@@ -15,7 +18,12 @@ export async function runServe(options: { demo?: boolean; migrate?: boolean; jso
   const shutdown = async (code: number) => {
     if (closing) return;
     closing = true;
+    // close() waits for every connection to end. One that never sent a request (a browser's
+    // preconnect, a port check) holds it until the headers timeout, a minute: requests in flight
+    // get SHUTDOWN_GRACE_MS, then every connection is closed.
+    const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await app.close().catch(() => undefined);
+    clearTimeout(force);
     await latch.close();
     process.exit(code);
   };
