@@ -10,6 +10,7 @@ import { streamHeads } from '../../db/schema.js';
 import { ALL_STREAMS, CaseNotifier } from '../../live/case-notifier.js';
 import { notificationStream } from '../../notifications/record-notifications.js';
 import { EventStream } from '../../live/event-stream.js';
+import { ResumedHints } from '../../live/resumed-hints.js';
 import { principalOf } from '../authenticate.js';
 import { errors, idParams } from '../schemas.js';
 
@@ -61,12 +62,15 @@ export const liveRoutes =
         const id = request.params.id;
         await loadVisibleCase(ctx.database.db, id, ctx.teams.visibilityOf(principalOf(request)));
         const stream = new EventStream(accessCheck(ctx, request, 'case:read', id));
-        stream.onEnd(await subscribed(stream, notifier.subscribe(id, principalOf(request).userId, (hint) => stream.send(hint, 'seq' in hint ? hint.seq : undefined))));
         // A reconnecting EventSource sends the last seq it was told: if the case moved on, say so once.
-        const lastSeen = Number(request.headers['last-event-id']);
-        if (Number.isSafeInteger(lastSeen)) {
+        const header = Number(request.headers['last-event-id']);
+        const lastSeen = Number.isSafeInteger(header) ? header : undefined;
+        const hints = new ResumedHints((hint, seq) => stream.send(hint, seq), lastSeen);
+        stream.onEnd(await subscribed(stream, notifier.subscribe(id, principalOf(request).userId, (hint) => hints.hint(hint))));
+        if (lastSeen === undefined) hints.caughtUp(undefined);
+        else {
           const [head] = await ctx.database.db.select({ seq: streamHeads.seq }).from(streamHeads).where(eq(streamHeads.stream, id));
-          if (head && head.seq > lastSeen) stream.send({ seq: head.seq, kind: 'resync' }, head.seq);
+          hints.caughtUp(head?.seq);
         }
         return start(request, reply, stream);
       },
