@@ -3,7 +3,7 @@
  * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
  */
 import { isUtf8 } from 'node:buffer';
-import { InclusionBatch, leafHashBase64, proofLines } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, leafHashLatin1, proofLines } from './batch-inclusion.js';
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
@@ -125,7 +125,7 @@ function reportStrayProofs(events: readonly EventFacts[], proofFiles: ReadonlyMa
 
 /**
  * Format 2: inclusion.txt proves every event is at its listed index of the checkpoint's tree at
- * once (multiproof.ts). `leaves` are the events' leaf hashes (base64) when computed elsewhere.
+ * once (multiproof.ts). `leaves` are the events' leaf hashes (leafHashLatin1) when computed elsewhere.
  */
 export function checkInclusionV2(
   events: readonly EventFacts[],
@@ -148,7 +148,7 @@ export function checkInclusionV2(
     check.fail(`${INCLUSION_FILE}: proves leaves of a tree of size ${proof.size}, but the checkpoint's tree has ${checkpoint.size}`);
     return check.finish('');
   }
-  const hashes = leaves?.length === events.length ? leaves : events.map((e) => leafHashBase64(e.bytes));
+  const hashes = leaves?.length === events.length ? leaves : events.map((e) => leafHashLatin1(e.bytes));
   const root = multiproofRoot(proof, hashes);
   if (typeof root !== 'string') check.fail(`${INCLUSION_FILE}: ${root.problem}`);
   else if (root !== checkpoint.root.toString('base64')) {

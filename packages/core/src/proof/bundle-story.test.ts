@@ -3,9 +3,9 @@ import { sealEvents, type EventDraft } from '../timeline/event.js';
 import { personal } from '../timeline/personal-data.js';
 import { PACKED_SCAN } from './bundle-event-fields.js';
 import { packEventScan } from './bundle-events.js';
-import { storyLineOf, storyLineOfScanned, storyNames, type ActorCache } from './bundle-story.js';
+import { StoryWriter, storyLineOf, storyNames } from './bundle-story.js';
 
-// The verifier writes each story line from the fields its canonical scan found (storyLineOfScanned),
+// The verifier writes each story line from the fields its canonical scan found (StoryWriter),
 // with the data parsed only when the line names it. It must write exactly the line a parse of the
 // whole event gives (storyLineOf), which is what the exporter wrote: any difference would fail a
 // genuine bundle, or pass a forged story.
@@ -40,12 +40,12 @@ describe('story lines written from scanned fields', () => {
   if (typeof names === 'string') throw new Error(names);
 
   it('are exactly the lines a parse of each whole event writes, for every kind of line', () => {
-    const actors: ActorCache = new Map();
+    const writer = new StoryWriter(names);
     const scans = new Int32Array(events.length * PACKED_SCAN);
     events.forEach((bytes, i) => packEventScan(bytes, scans, i * PACKED_SCAN));
     for (const [i, bytes] of events.entries()) {
       expect(scans[i * PACKED_SCAN]).toBe(1);
-      expect(storyLineOfScanned(i + 1, bytes, scans, i * PACKED_SCAN, names, actors)).toBe(storyLineOf(i + 1, bytes, names));
+      expect(writer.line(i + 1, bytes, scans, i * PACKED_SCAN)).toBe(storyLineOf(i + 1, bytes, names));
     }
     // The lines say what the events say, amounts and names included.
     const written = events.map((bytes, i) => storyLineOf(i + 1, bytes, names));
@@ -58,7 +58,35 @@ describe('story lines written from scanned fields', () => {
     expect(written[8]).toContain('Alert Disk\\full fired');
     expect(written[9]).toMatch(/Ana Ruiz recorded odd kind$/);
     // Two actors of the case are read once each, however many events they have.
-    expect(actors.size).toBe(new Set(drafts.map((d) => JSON.stringify(d.actor))).size);
+    expect(writer.actors.size).toBe(new Set(drafts.map((d) => JSON.stringify(d.actor))).size);
+  });
+
+  it('match a story line in place exactly when it is the line written, and never a line that differs', () => {
+    const writer = new StoryWriter(names);
+    const scans = new Int32Array(events.length * PACKED_SCAN);
+    events.forEach((bytes, i) => packEventScan(bytes, scans, i * PACKED_SCAN));
+    const at = (i: number) => i * PACKED_SCAN;
+    for (const [i, bytes] of events.entries()) {
+      const line = writer.line(i + 1, bytes, scans, at(i));
+      // Where it lies in a longer text, as in story.txt.
+      const text = `x\n${line}\ny`;
+      const matches = (candidate: string, seq = i + 1) => writer.matches(`x\n${candidate}\ny`, 2, 2 + candidate.length, seq, bytes, scans, at(i));
+      expect(writer.matches(text, 2, 2 + line.length, i + 1, bytes, scans, at(i)), line).toBe(true);
+      const space = line.indexOf(' ');
+      const time = line.indexOf(' ', space + 1);
+      const variants = [
+        `${i + 2}${line.slice(space)}`, // another seq
+        `0${line}`,
+        line.slice(0, space + 3) + (line[space + 3] === '1' ? '2' : '1') + line.slice(space + 4), // another time
+        `${line.slice(0, time)}Z${line.slice(time)}`,
+        `${line} `, // a summary longer, shorter, or altered
+        line.slice(0, -1),
+        `${line.slice(0, -1)}${line.endsWith('x') ? 'y' : 'x'}`,
+        line.replace(' ', '  '),
+      ];
+      for (const variant of variants) expect(matches(variant), variant).toBe(false);
+      expect(matches(line, i + 11)).toBe(false);
+    }
   });
 
   it('fall back to parsing an event the scan did not accept', () => {
@@ -66,7 +94,7 @@ describe('story lines written from scanned fields', () => {
     const scans = new Int32Array(PACKED_SCAN);
     packEventScan(bytes, scans, 0);
     expect(scans[0]).toBe(0);
-    expect(storyLineOfScanned(7, bytes, scans, 0, names, new Map())).toBe(storyLineOf(7, bytes, names));
-    expect(storyLineOfScanned(8, Buffer.from('not json'), new Int32Array(PACKED_SCAN), 0, names, new Map())).toBe('8 (an event that is not JSON)');
+    expect(new StoryWriter(names).line(7, bytes, scans, 0)).toBe(storyLineOf(7, bytes, names));
+    expect(new StoryWriter(names).line(8, Buffer.from('not json'), new Int32Array(PACKED_SCAN), 0)).toBe('8 (an event that is not JSON)');
   });
 });

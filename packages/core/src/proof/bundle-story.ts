@@ -76,9 +76,6 @@ export function storyLineOf(seq: number, bytes: Buffer, names: NameLookup): stri
   }
 }
 
-/** Actors already read, by their JSON text, with the phrase a line starts with: a case has few, and each event names one. */
-export type ActorCache = Map<string, { actor: Actor; who: string }>;
-
 /** The value at [start, end) of canonical JSON: a string without escapes is sliced as it is, anything else parsed. */
 function valueAt(bytes: Buffer, start: number, end: number): unknown {
   if (start < 0) return undefined;
@@ -90,11 +87,46 @@ function valueAt(bytes: Buffer, start: number, end: number): unknown {
   return JSON.parse(bytes.toString('utf8', start, end));
 }
 
-/** What a line is written from, read from a scanned event's fields; its data parsed on first use. */
+/**
+ * Values read from spans of event bytes, kept by those bytes: a case repeats a few kinds, outcomes
+ * and actors thousands of times, and comparing a span's bytes costs less than reading it again.
+ */
+class SpanValues<T> {
+  readonly #buckets = new Map<number, Array<{ bytes: Buffer; value: T }>>();
+  constructor(private readonly read: (bytes: Buffer, start: number, end: number) => T) {}
+
+  /** How many distinct spans were read. */
+  get size(): number {
+    let n = 0;
+    for (const bucket of this.#buckets.values()) n += bucket.length;
+    return n;
+  }
+
+  get(bytes: Buffer, start: number, end: number): T {
+    if (start < 0) return this.read(bytes, start, end);
+    // Bucketed by length and four bytes spread over the span (a few reads, not a hash of every
+    // byte): the spans of one case differ in their ids, which these usually fall in.
+    const length = end - start;
+    const h = length * 0x1000193 + ((bytes[start + (length >> 1)]! << 24) | (bytes[start + (length >> 2)]! << 16) | (bytes[start + ((3 * length) >> 2)]! << 8) | bytes[end - 2]!);
+    let bucket = this.#buckets.get(h);
+    if (bucket === undefined) this.#buckets.set(h, (bucket = []));
+    else {
+      for (const entry of bucket) if (sameBytes(entry.bytes, bytes, start, end)) return entry.value;
+    }
+    const value = this.read(bytes, start, end);
+    bucket.push({ bytes: Buffer.from(bytes.subarray(start, end)), value });
+    return value;
+  }
+}
+
+function sameBytes(known: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (known.length !== end - start) return false;
+  for (let k = 0; k < known.length; k++) if (known[k] !== bytes[start + k]) return false;
+  return true;
+}
+
+/** What a line is written from, read from a scanned event's fields; its time and data read on first use. */
 class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome' | 'data'> {
-  readonly at: string;
-  readonly kind: string;
-  readonly outcome: EventBody['outcome'];
   #data: unknown;
   #parsed = false;
 
@@ -103,11 +135,13 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
     private readonly scans: Int32Array,
     private readonly scanAt: number,
     readonly actor: Actor,
-  ) {
     // Typed as the body's fields; the values are whatever the event holds, as JSON.parse would give them.
-    this.at = valueAt(bytes, packedStart(scans, scanAt, 'at'), packedEnd(scans, scanAt, 'at')) as string;
-    this.kind = valueAt(bytes, packedStart(scans, scanAt, 'kind'), packedEnd(scans, scanAt, 'kind')) as string;
-    this.outcome = valueAt(bytes, packedStart(scans, scanAt, 'outcome'), packedEnd(scans, scanAt, 'outcome')) as EventBody['outcome'];
+    readonly kind: string,
+    readonly outcome: EventBody['outcome'],
+  ) {}
+
+  get at(): string {
+    return valueAt(this.bytes, packedStart(this.scans, this.scanAt, 'at'), packedEnd(this.scans, this.scanAt, 'at')) as string;
   }
 
   get data(): EventBody['data'] {
@@ -120,22 +154,62 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
 }
 
 /**
- * storyLineOf for an event already scanned (its packed scan at `at` of `scans`): the same line,
- * read from the fields the scan found instead of parsing the whole event, and the data parsed
- * only when the line names a field of it.
+ * Writes story lines from scanned events (their packed scans), the same lines storyLineOf writes
+ * from a parse of the whole event: fields are read from where the scan found them, the data only
+ * when the line names a field of it, and each distinct kind, outcome and actor (with the phrase a
+ * line starts with) once per case. One reader per story.
  */
-export function storyLineOfScanned(seq: number, bytes: Buffer, scans: Int32Array, at: number, names: NameLookup, actors: ActorCache): string {
-  if (scans[at] !== 1) return storyLineOf(seq, bytes, names);
-  const actorStart = packedStart(scans, at, 'actor');
-  const actorText = actorStart < 0 ? '' : bytes.toString('latin1', actorStart, packedEnd(scans, at, 'actor'));
-  let known = actors.get(actorText);
-  if (known === undefined) {
-    const actor = valueAt(bytes, actorStart, packedEnd(scans, at, 'actor'));
-    known = { actor: actor as Actor, who: actorPhrase(actor as Actor, names) };
-    actors.set(actorText, known);
+export class StoryWriter {
+  readonly actors: SpanValues<{ actor: Actor; who: string }>;
+  readonly #values = new SpanValues(valueAt);
+
+  constructor(readonly names: NameLookup) {
+    this.actors = new SpanValues((bytes, start, end) => {
+      const actor = valueAt(bytes, start, end) as Actor;
+      return { actor, who: actorPhrase(actor, names) };
+    });
   }
-  const body = new ScannedBody(bytes, scans, at, known.actor);
-  return storyLine(seq, body, names, known.who);
+
+  /** The line of event `seq`, whose packed scan is at `at` of `scans`. */
+  line(seq: number, bytes: Buffer, scans: Int32Array, at: number): string {
+    if (scans[at] !== 1) return storyLineOf(seq, bytes, this.names);
+    const body = this.#body(bytes, scans, at);
+    return storyLine(seq, body, this.names, this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).who);
+  }
+
+  /**
+   * Whether [from, to) of `text` is exactly that line, compared in place: the seq and the time
+   * against the event's bytes, then the summary as written. False also when it can't tell cheaply
+   * (a time that is not plain ASCII): the caller then writes the whole line to compare.
+   */
+  matches(text: string, from: number, to: number, seq: number, bytes: Buffer, scans: Int32Array, at: number): boolean {
+    if (scans[at] !== 1) return false;
+    let digits = 1;
+    for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
+    let p = from + digits;
+    if (p >= to || text.charCodeAt(p) !== 0x20) return false;
+    for (let n = seq, k = p - 1; k >= from; k--, n = Math.floor(n / 10)) if (text.charCodeAt(k) !== 0x30 + (n % 10)) return false;
+    // The time as the line writes it (oneLine leaves printable ASCII without spaces as it is).
+    const timeStart = packedStart(scans, at, 'at');
+    const timeEnd = packedEnd(scans, at, 'at');
+    if (timeStart < 0 || bytes[timeStart] !== 0x22 || timeEnd - timeStart < 3) return false;
+    p++;
+    for (let k = timeStart + 1; k < timeEnd - 1; k++, p++) {
+      const c = bytes[k]!;
+      if (c < 0x21 || c > 0x7e || c === 0x5c || text.charCodeAt(p) !== c) return false;
+    }
+    if (text.charCodeAt(p) !== 0x20) return false;
+    const body = this.#body(bytes, scans, at);
+    const summary = eventSummary(body, this.names, this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).who);
+    return p + 1 + summary.length === to && text.startsWith(summary, p + 1);
+  }
+
+  #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
+    const actor = this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).actor;
+    const kind = this.#values.get(bytes, packedStart(scans, at, 'kind'), packedEnd(scans, at, 'kind')) as string;
+    const outcome = this.#values.get(bytes, packedStart(scans, at, 'outcome'), packedEnd(scans, at, 'outcome')) as EventBody['outcome'];
+    return new ScannedBody(bytes, scans, at, actor, kind, outcome);
+  }
 }
 
 /** Reads people.json as the story check does: the names, or why they can't be read. */
@@ -160,27 +234,38 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     check.fail(`${PEOPLE_FILE}: ${people}`);
     return check.finish('');
   }
-  const names = lookupOf(people);
-  const actors: ActorCache = new Map();
-  // Each line is written and compared in turn, and none is kept: ten thousand kept lines cost more
-  // to keep (the garbage collector copies them) than to write.
+  const writer = new StoryWriter(lookupOf(people));
+  const given = written?.length === events.length ? written : undefined;
   const lineOf = (i: number): string | undefined => {
-    if (written?.length === events.length) return written[i];
     const event = events[i];
-    return event === undefined ? undefined : storyLineOfScanned(event.seq, event.bytes, scans, i * PACKED_SCAN, names, actors);
+    return given !== undefined ? given[i] : event === undefined ? undefined : writer.line(event.seq, event.bytes, scans, i * PACKED_SCAN);
   };
-  const lines = isUtf8(story) ? story.toString('utf8').replace(/\n$/, '').split('\n') : [];
+  // The story is read as one string and each line compared where it lies: ten thousand lines
+  // sliced out, and kept, cost more than writing them. Lines as split('\n') gives them, after
+  // the one line break the file ends with; a file that is not UTF-8 has none.
+  const text = isUtf8(story) ? story.toString('utf8') : undefined;
+  const length = text === undefined ? 0 : text.endsWith('\n') ? text.length - 1 : text.length;
   let reported = 0;
-  for (let i = 0; i < Math.max(events.length, lines.length); i++) {
+  let from = 0;
+  for (let i = 0; i < events.length || (text !== undefined && from <= length); i++) {
+    const present = text !== undefined && from <= length;
+    let to = present ? text.indexOf('\n', from) : -1;
+    if (to < 0 || to > length) to = length;
+    const event = events[i];
+    const same =
+      present && event !== undefined && (given !== undefined ? to - from === given[i]!.length && text.startsWith(given[i]!, from) : writer.matches(text, from, to, event.seq, event.bytes, scans, i * PACKED_SCAN));
+    const actual = present ? text.slice(from, to) : undefined;
+    from = to + 1;
+    if (same) continue;
     const expected = lineOf(i);
-    if (expected === lines[i]) continue;
+    if (expected === actual) continue;
     if (++reported > MAX_REPORTED) continue;
-    const seq = events[i]?.seq ?? i + 1;
+    const seq = event?.seq ?? i + 1;
     // Quoted as JSON: a forged line may hold terminal control sequences.
     const says = JSON.stringify(expected);
-    if (lines[i] === undefined) check.fail(`${STORY_FILE}: line ${i + 1} is missing: the events say ${says}`);
-    else if (expected === undefined) check.fail(`${STORY_FILE}: line ${i + 1} tells of no event: ${JSON.stringify(lines[i]!.slice(0, 200))}`);
-    else check.fail(`${STORY_FILE}: line ${i + 1} does not match event ${seq}: it says ${JSON.stringify(lines[i]!.slice(0, 200))}, the events say ${says}`);
+    if (actual === undefined) check.fail(`${STORY_FILE}: line ${i + 1} is missing: the events say ${says}`);
+    else if (expected === undefined) check.fail(`${STORY_FILE}: line ${i + 1} tells of no event: ${JSON.stringify(actual.slice(0, 200))}`);
+    else check.fail(`${STORY_FILE}: line ${i + 1} does not match event ${seq}: it says ${JSON.stringify(actual.slice(0, 200))}, the events say ${says}`);
   }
   if (reported > MAX_REPORTED) check.fail(`${STORY_FILE}: ${reported - MAX_REPORTED} more lines do not match the events`);
   if (reported === 0 && Object.keys(people).length > 0) check.notice(`${STORY_FILE} names people as ${PEOPLE_FILE} lists them; names are not hashed into the events, so they are as trustworthy as the exporter`);

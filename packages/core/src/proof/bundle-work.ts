@@ -9,9 +9,9 @@
  * then starts in a tenth of the CPU time.
  */
 import { hash } from 'node:crypto';
-import { leafHashBase64 } from './batch-inclusion.js';
+import { leafHashLatin1 } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
-import { PEOPLE_FILE, STORY_FILE, storyLineOfScanned, storyNames, type ActorCache } from './bundle-story.js';
+import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import { EVENTS_FILE } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
@@ -54,17 +54,16 @@ export function doWork(order: WorkOrder): WorkDone {
   const row = new Int32Array(PACKED_SCAN);
   const bytes = Buffer.from(events.buffer);
   const names = events.people === undefined ? undefined : storyNames(Buffer.from(events.people));
-  const story = names !== undefined && typeof names !== 'string' ? names : undefined;
-  const actors: ActorCache = new Map();
+  const story = names !== undefined && typeof names !== 'string' ? new StoryWriter(names) : undefined;
   let seq = events.firstSeq;
   for (let start = events.start; start < events.end; seq++) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0 || end > events.end) end = events.end;
     const line = bytes.subarray(start, end);
     done.sha256.push(hash('sha256', line, 'hex'));
-    done.leaves.push(leafHashBase64(line));
+    done.leaves.push(leafHashLatin1(line));
     packEventScan(line, row, 0);
-    if (story !== undefined) done.storyLines.push(storyLineOfScanned(seq, line, row, 0, story, actors));
+    if (story !== undefined) done.storyLines.push(story.line(seq, line, row, 0));
     for (let k = 0; k < PACKED_SCAN; k++) scans.push(row[k]!);
     start = end + 1;
   }

@@ -78,5 +78,5 @@ export {
 export { verifyBundle, type VerifyBundleOptions } from './verify-bundle.js';
 export { BundleZipError, readBundleZip } from './bundle-zip.js';
 export { writeStory, storyLine, storyLineOf, storyNames } from './bundle-story.js';
-export { leafHashBase64 } from './batch-inclusion.js';
+export { leafHashBase64, leafHashLatin1 } from './batch-inclusion.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';

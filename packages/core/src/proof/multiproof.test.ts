@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leafHashBase64 } from './batch-inclusion.js';
+import { leafHashLatin1 } from './batch-inclusion.js';
 import { inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatMultiproof, multiproofHashes, multiproofRoot, parseMultiproof } from './multiproof.js';
 
@@ -20,7 +20,7 @@ function proofFor(size: number, indices: number[]) {
   const leaves = Array.from({ length: size }, (_, i) => leafHash(leafBytes(i)));
   const hashes = multiproofHashes(size, indices.map((index) => ({ index, proof: inclusionProof(leaves, index) })));
   const text = Buffer.from(formatMultiproof(size, indices, hashes));
-  return { root: rootOf(leaves).toString('base64'), text, hashes, leafHashes: indices.map((i) => leafHashBase64(leafBytes(i))) };
+  return { root: rootOf(leaves).toString('base64'), text, hashes, leafHashes: indices.map((i) => leafHashLatin1(leafBytes(i))) };
 }
 
 function rootFrom(text: Buffer, leafHashes: string[]): string | { problem: string } {
@@ -59,7 +59,7 @@ describe('the multiproof of bundle format 2', () => {
     const { root, text, leafHashes } = proofFor(100, [3, 17, 18, 40, 99]);
     const lines = text.toString().split('\n');
     const variants: Array<[string, string[], string[]]> = [
-      ['another leaf', lines, leafHashes.map((h, i) => (i === 2 ? leafHashBase64(Buffer.from('forged')) : h))],
+      ['another leaf', lines, leafHashes.map((h, i) => (i === 2 ? leafHashLatin1(Buffer.from('forged')) : h))],
       ['two leaves swapped', lines, [leafHashes[0]!, leafHashes[2]!, leafHashes[1]!, ...leafHashes.slice(3)]],
       ['an index moved', lines.map((l, i) => (i === 2 ? 'leaves 3 17 19 40 99' : l)), leafHashes],
       ['a hash altered', lines.map((l, i) => (i === 4 ? Buffer.from(Buffer.from(l, 'base64').map((b, k) => (k === 0 ? b ^ 1 : b))).toString('base64') : l)), leafHashes],

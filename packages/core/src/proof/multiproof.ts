@@ -14,8 +14,8 @@
  *   leaves <index> <index> ...        one per event, in seq order, strictly increasing
  *   <hash>                            per subtree, 44 characters of canonical base64
  */
-import { isHashBase64 } from './tlog-proof.js';
-import { leafHashBase64, nodeHashBase64 } from './batch-inclusion.js';
+import { hash } from 'node:crypto';
+import { leafHashLatin1 } from './batch-inclusion.js';
 import { inclusionProofRanges } from './tree-ranges.js';
 
 export const MULTIPROOF_HEADER = 'latch-evidence-bundle@2 inclusion';
@@ -23,9 +23,22 @@ const LINE = 45; // 44 base64 characters and '\n'
 
 /** RFC 6962's split point: the largest power of two strictly less than n (n ≥ 2). */
 function splitPoint(n: number): number {
-  let k = 1;
+  if (n <= 0x80000000) return 2 ** (31 - Math.clz32(n - 1)); // n - 1 fits 32 bits: one instruction
+  let k = 0x80000000;
   while (k * 2 < n) k *= 2;
   return k;
+}
+
+/** The first k in [first, last) with indices[k] ≥ mid (last if none): where a sorted run splits. */
+function splitIndex(indices: readonly number[], first: number, last: number, mid: number): number {
+  let lo = first;
+  let hi = last;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (indices[m]! < mid) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
 }
 
 /** The leaves' indices were not strictly increasing, or are outside the tree: the builder's input was wrong. */
@@ -57,8 +70,7 @@ export function multiproofHashes(size: number, proofs: ReadonlyArray<{ index: nu
     }
     if (hi - lo === 1) return;
     const mid = lo + splitPoint(hi - lo);
-    let k = first;
-    while (k < last && indices[k]! < mid) k++;
+    const k = splitIndex(indices, first, last, mid);
     walk(lo, mid, first, k);
     walk(mid, hi, k, last);
   };
@@ -113,18 +125,57 @@ export function parseMultiproof(bytes: Buffer): Multiproof | string {
   return { size: Number(size), indices, hashes };
 }
 
-/** Hash line `i` of the proof, or undefined when it is not canonical base64 of 32 bytes and '\n'. */
-function hashLine(hashes: Buffer, i: number): string | undefined {
-  const at = i * LINE;
-  if (hashes[at + LINE - 1] !== 0x0a) return undefined;
-  const line = hashes.toString('latin1', at, at + LINE - 1);
-  return isHashBase64(line) ? line : undefined;
+/** Each base64 digit's value, or 64 for a byte that is not one. */
+const DIGIT = new Uint8Array(256).fill(64);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) DIGIT[c.charCodeAt(0)] = i;
+
+/**
+ * Decodes hash line `i` of the proof into `out` at `at`: false when it is not canonical base64 of
+ * 32 bytes and '\n' (43 digits, the last with its two spare bits zero, then '=').
+ */
+function decodeHashLine(hashes: Buffer, i: number, out: Buffer, at: number): boolean {
+  const line = i * LINE;
+  if (hashes[line + 43] !== 0x3d || hashes[line + 44] !== 0x0a) return false;
+  let o = at;
+  let bad = 0;
+  for (let j = line; j < line + 40; j += 4) {
+    const a = DIGIT[hashes[j]!]!;
+    const b = DIGIT[hashes[j + 1]!]!;
+    const c = DIGIT[hashes[j + 2]!]!;
+    const d = DIGIT[hashes[j + 3]!]!;
+    bad |= a | b | c | d;
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = n >> 16;
+    out[o++] = (n >> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  const a = DIGIT[hashes[line + 40]!]!;
+  const b = DIGIT[hashes[line + 41]!]!;
+  const c = DIGIT[hashes[line + 42]!]!;
+  bad |= a | b | c;
+  const n = (a << 18) | (b << 12) | (c << 6);
+  out[o++] = n >> 16;
+  out[o] = (n >> 8) & 0xff;
+  // Every digit below 64, and the last one's spare bits zero: one canonical spelling per hash.
+  return (bad & 64) === 0 && (c & 3) === 0;
+}
+
+/**
+ * One node's input per level of the walk: 0x01, then its left child's hash, then its right
+ * child's. Each child writes its hash into its place, so no hash is ever a Buffer of its own.
+ */
+const nodeInputs: Buffer[] = [];
+const nodeInputAt = (depth: number): Buffer => (nodeInputs[depth] ??= Buffer.alloc(65, 0x01));
+
+/** Copies a hash given as 32 latin1 characters into `out` at `at`. */
+function writeLatin1(hash: string, out: Buffer, at: number): void {
+  for (let k = 0; k < 32; k++) out[at + k] = hash.charCodeAt(k);
 }
 
 /**
  * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` are the
- * listed leaves' hashes (base64), in the order of `proof.indices`, which must increase strictly
- * and lie inside the tree.
+ * listed leaves' hashes as 32 latin1 characters (leafHashLatin1), in the order of
+ * `proof.indices`, which must increase strictly and lie inside the tree.
  */
 export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): string | { problem: string } {
   const { size, indices, hashes } = proof;
@@ -136,26 +187,28 @@ export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): st
   const count = hashes.length / LINE;
   let next = 0;
   let bad: string | undefined;
-  const walk = (lo: number, hi: number, first: number, last: number): string => {
+  /** Writes the hash of the subtree [lo, hi), which holds listed leaves first..last-1, into `out` at `at`. */
+  const walk = (lo: number, hi: number, first: number, last: number, out: Buffer, at: number, depth: number): void => {
     if (first === last) {
-      const h = next < count ? hashLine(hashes, next) : undefined;
-      if (h === undefined) bad ??= next < count ? `hash line ${next + 1} is not canonical base64 of 32 bytes` : 'has too few hashes';
+      if (next >= count) bad ??= 'has too few hashes';
+      else if (!decodeHashLine(hashes, next, out, at)) bad ??= `hash line ${next + 1} is not canonical base64 of 32 bytes`;
       next++;
-      return h ?? '';
+      return;
     }
-    if (hi - lo === 1) return leaves[first]!;
+    if (hi - lo === 1) return writeLatin1(leaves[first]!, out, at);
     const mid = lo + splitPoint(hi - lo);
-    let k = first;
-    while (k < last && indices[k]! < mid) k++;
-    const left = walk(lo, mid, first, k);
-    const right = walk(mid, hi, k, last);
-    return bad === undefined ? nodeHashBase64(left, right) : '';
+    const k = splitIndex(indices, first, last, mid);
+    const input = nodeInputAt(depth);
+    walk(lo, mid, first, k, input, 1, depth + 1);
+    walk(mid, hi, k, last, input, 33, depth + 1);
+    if (bad === undefined) writeLatin1(hash('sha256', input, 'binary'), out, at);
   };
-  const root = indices.length === 0 ? '' : walk(0, size, 0, indices.length);
+  const root = Buffer.alloc(32);
+  if (indices.length > 0) walk(0, size, 0, indices.length, root, 0, 0);
   if (bad !== undefined) return { problem: bad };
   if (indices.length === 0) return { problem: 'lists no leaves' };
   if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
-  return root;
+  return root.toString('base64');
 }
 
-export { leafHashBase64 };
+export { leafHashLatin1 };

@@ -24,7 +24,7 @@ export interface VerifyBundleOptions {
   fileHashes?: ReadonlyMap<string, string>;
   /**
    * Work done elsewhere on a format 2 bundle's events (`latch verify --jobs` does it on several
-   * threads): each event's SHA-256 (hex), RFC 6962 leaf hash (base64), story line and packed
+   * threads): each event's SHA-256 (hex), RFC 6962 leaf hash (32 latin1 characters), story line and packed
    * canonical scan, in seq order. Any of them may be given; the rest is computed here.
    */
   eventHashes?: { sha256?: readonly string[]; leaves?: readonly string[]; storyLines?: readonly string[]; scans?: Int32Array };
