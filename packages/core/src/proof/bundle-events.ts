@@ -12,22 +12,34 @@ import { F, FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
 
 export { PACKED_SCAN } from './bundle-event-fields.js';
 
-/** What later checks need from one event file. */
-export interface EventFacts {
-  seq: number;
-  path: string;
-  bytes: Buffer;
-  /** SHA-256 hex of the bytes: the event hash the next event's `prev` names. */
-  hash: string;
-  blobs: readonly string[];
-  /** Personal-data commitments in `data`. */
-  commitments: readonly string[];
-  /** A `subject.erased` event: the signed record that attachments referred to before it may be gone. */
-  erasure: boolean;
-}
+/** Shared by the events without blobs or commitments (most of them), instead of an empty list each. */
+const NONE: readonly string[] = Object.freeze([]);
 
 /** An event file as the index gives it. */
 type EventFile = Readonly<{ seq: number; path: string; bytes: Buffer; sha256: string }>;
+
+/** What later checks need from one event file. A class: one is made per event, and its path is read only to report. */
+export class EventFacts {
+  readonly seq: number;
+  readonly bytes: Buffer;
+  /** SHA-256 hex of the bytes: the event hash the next event's `prev` names. */
+  readonly hash: string;
+  blobs: readonly string[] = NONE;
+  /** Personal-data commitments in `data`. */
+  commitments: readonly string[] = NONE;
+  /** A `subject.erased` event: the signed record that attachments referred to before it may be gone. */
+  erasure = false;
+
+  constructor(private readonly file: EventFile) {
+    this.seq = file.seq;
+    this.bytes = file.bytes;
+    this.hash = file.sha256;
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+}
 
 const reader = new CanonicalObjectReader(FIELDS);
 
@@ -90,9 +102,6 @@ function fieldIsInteger(bytes: Buffer, scan: ObjectScan, i: number, n: number): 
 
 const fieldText = (bytes: Buffer, scan: ObjectScan, i: number): string => bytes.toString('utf8', scan.start[i], scan.end[i]);
 
-/** Shared by the events without blobs or commitments (most of them), instead of an empty list each. */
-const NONE: readonly string[] = Object.freeze([]);
-
 function commitmentsIn(bytes: Buffer, start: number, end: number): readonly string[] {
   const first = bytes.indexOf(COMMITMENT, start);
   if (first < 0 || first >= end) return NONE;
@@ -126,14 +135,12 @@ export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number): v
 
 function pack(scan: ObjectScan, out: Int32Array, at: number): void {
   out[at] = 1;
-  for (let i = 0; i < FIELDS.length; i++) {
-    out[at + 1 + i] = scan.start[i]!;
-    out[at + 1 + FIELDS.length + i] = scan.end[i]!;
-  }
+  out.set(scan.start, at + 1);
+  out.set(scan.end, at + 1 + FIELDS.length);
 }
 
 /** One scan object, refilled from a packed scan per event (a scan holds until the next, as the reader's do). */
-const unpacked: ObjectScan = { start: new Array<number>(FIELDS.length).fill(-1), end: new Array<number>(FIELDS.length).fill(-1), unexpected: [] };
+const unpacked: ObjectScan = { start: new Int32Array(FIELDS.length).fill(-1), end: new Int32Array(FIELDS.length).fill(-1), unexpected: [] };
 
 /** Scans one event file (or takes its packed scan); a problem description instead when it is not a well-formed event. */
 function scanEvent(bytes: Buffer, packed?: Int32Array, at = 0): ObjectScan | string {
@@ -180,26 +187,27 @@ export function checkEvents(
   // Format 1 places an event by its file's name, format 2 by its line in events.jsonl.
   const place = pathOf === eventFile ? 'file name' : 'line number';
   for (let i = 0; i < eventFiles.length; i++) {
-    const { seq, path, bytes, sha256 } = eventFiles[i]!;
-    const facts: EventFacts = { seq, path, bytes, hash: sha256, blobs: NONE, commitments: NONE, erasure: false };
+    const file = eventFiles[i]!;
+    const facts = new EventFacts(file);
+    const { seq, bytes } = facts;
     all.push(facts);
     const scan = scanEvent(bytes, packed, i * PACKED_SCAN);
     if (packed === undefined && typeof scan !== 'string') pack(scan, out, i * PACKED_SCAN);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
     if (typeof scan === 'string' || blobs === undefined) {
-      check.fail(`${path}: ${typeof scan === 'string' ? scan : 'field blobs is not a list of SHA-256 hashes'}`);
+      check.fail(`${file.path}: ${typeof scan === 'string' ? scan : 'field blobs is not a list of SHA-256 hashes'}`);
       continue;
     }
     facts.blobs = blobs;
     facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
     facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
-    if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
-    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
-    if (seq > exportSeq) check.fail(`${path}: comes after the export event (seq ${exportSeq})`);
+    if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
+    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
+    if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
     // The link is checked only across adjacent seqs: a gap is reported once, above.
     const previous = eventFiles[i - 1];
     const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, NULL) : previous?.seq !== seq - 1 || fieldIsString(bytes, scan, F.prev, previous.sha256);
-    if (!linked) check.fail(`${path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
+    if (!linked) check.fail(`${file.path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
     if (seq === exportSeq) checkExportEvent(facts, scan, manifest, previous?.seq === seq - 1 ? previous.sha256 : undefined, check);
   }
   check.finish(`${eventFiles.length} events, seq 1..${exportSeq}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);

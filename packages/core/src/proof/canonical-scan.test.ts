@@ -155,7 +155,7 @@ describe('CanonicalObjectReader', () => {
 
   it('locates the top-level members and names unexpected ones', () => {
     const scan = reader.read(bytes)!;
-    const raw = scan.start.map((start, i) => (start < 0 ? undefined : bytes.toString('utf8', start, scan.end[i])));
+    const raw = [...scan.start].map((start, i) => (start < 0 ? undefined : bytes.toString('utf8', start, scan.end[i])));
     expect(raw).toEqual(['"q\\"uote"', '[1,{"x":null,"y":"x"}]', '{"$pii":"ab"}', undefined, undefined, '2']);
     expect(scan.unexpected).toEqual(['k\n']);
   });

@@ -219,8 +219,8 @@ export function canonicalValueEnd(bytes: Buffer, start: number): number {
  * [start[i], end[i]), or start[i] = -1 when absent. Keys not in the list, by name.
  */
 export interface ObjectScan {
-  start: number[];
-  end: number[];
+  start: Int32Array;
+  end: Int32Array;
   unexpected: string[];
 }
 
@@ -254,7 +254,7 @@ export class CanonicalObjectReader {
       const slot = k.length * 256 + (k[1] ?? 0);
       this.#candidates[slot] = [...(this.#candidates[slot] ?? []), i];
     });
-    this.#scan = { start: keys.map(() => -1), end: keys.map(() => -1), unexpected: [] };
+    this.#scan = { start: new Int32Array(keys.length).fill(-1), end: new Int32Array(keys.length).fill(-1), unexpected: [] };
   }
 
   /** The member spans, or undefined when the bytes are not a canonical JSON object. */

@@ -120,6 +120,20 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
   return index;
 }
 
+/** A line of events.jsonl; its name is written only for a report that names it. */
+class EventLineFile implements BundleFile {
+  readonly kind = 'event';
+  constructor(
+    readonly seq: number,
+    readonly bytes: Buffer,
+    readonly sha256: string,
+  ) {}
+
+  get path(): string {
+    return eventLine(this.seq);
+  }
+}
+
 /**
  * Format 2's events.jsonl as one entry per line (line n is event seq n), each a view of the file's
  * bytes with its SHA-256. A last line without its '\n' is still read, and reported.
@@ -134,7 +148,7 @@ function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check:
     }
     const line = bytes.subarray(start, end);
     const seq = lines.length + 1;
-    lines.push({ path: eventLine(seq), bytes: line, sha256: hashes?.[seq - 1] ?? hash('sha256', line, 'hex'), kind: 'event', seq });
+    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1] ?? hash('sha256', line, 'hex')));
     start = end + 1;
   }
   return lines;
