@@ -18,16 +18,27 @@ const NONE: readonly string[] = Object.freeze([]);
 /** An event file as the index gives it. */
 type EventFile = Readonly<{ seq: number; path: string; bytes: Buffer; sha256: string }>;
 
-/** What later checks need from one event file. A class: one is made per event, and its path is read only to report. */
-export class EventFacts {
+/** What later checks need from one event file. */
+export interface EventFacts {
   readonly seq: number;
+  readonly path: string;
   readonly bytes: Buffer;
   /** SHA-256 hex of the bytes: the event hash the next event's `prev` names. */
   readonly hash: string;
-  blobs: readonly string[] = NONE;
+  blobs: readonly string[];
   /** Personal-data commitments in `data`. */
-  commitments: readonly string[] = NONE;
+  commitments: readonly string[];
   /** A `subject.erased` event: the signed record that attachments referred to before it may be gone. */
+  erasure: boolean;
+}
+
+/** The facts checkEvents finds. A class: one is made per event, and its path is read only to report. */
+class CheckedEvent implements EventFacts {
+  readonly seq: number;
+  readonly bytes: Buffer;
+  readonly hash: string;
+  blobs: readonly string[] = NONE;
+  commitments: readonly string[] = NONE;
   erasure = false;
 
   constructor(private readonly file: EventFile) {
@@ -188,7 +199,7 @@ export function checkEvents(
   const place = pathOf === eventFile ? 'file name' : 'line number';
   for (let i = 0; i < eventFiles.length; i++) {
     const file = eventFiles[i]!;
-    const facts = new EventFacts(file);
+    const facts = new CheckedEvent(file);
     const { seq, bytes } = facts;
     all.push(facts);
     const scan = scanEvent(bytes, packed, i * PACKED_SCAN);
