@@ -75,6 +75,12 @@ export function leafHashLatin1(bytes: Uint8Array): string {
   return hash('sha256', leafInput.subarray(0, bytes.length + 1), 'binary'); // 'binary' is latin1
 }
 
+/** Writes the leaf hash of `bytes` into `out` at `at` (32 bytes). */
+export function leafHashInto(bytes: Uint8Array, out: Buffer, at: number): void {
+  const digest = leafHashLatin1(bytes);
+  for (let k = 0; k < 32; k++) out[at + k] = digest.charCodeAt(k);
+}
+
 /** Proof hashes as the lines of a tlog-proof: each base64 hash followed by '\n'. */
 export function proofLines(hashes: readonly string[]): Buffer {
   return Buffer.from(hashes.map((h) => `${h}\n`).join(''), 'latin1');

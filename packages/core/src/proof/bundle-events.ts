@@ -36,7 +36,6 @@ export interface EventFacts {
 class CheckedEvent implements EventFacts {
   readonly seq: number;
   readonly bytes: Buffer;
-  readonly hash: string;
   blobs: readonly string[] = NONE;
   commitments: readonly string[] = NONE;
   erasure = false;
@@ -44,11 +43,15 @@ class CheckedEvent implements EventFacts {
   constructor(private readonly file: EventFile) {
     this.seq = file.seq;
     this.bytes = file.bytes;
-    this.hash = file.sha256;
   }
 
   get path(): string {
     return this.file.path;
+  }
+
+  /** Computed again when asked (no check after the events check asks): kept for every event, it would be copied by each young-generation collection. */
+  get hash(): string {
+    return this.file.sha256;
   }
 }
 
@@ -197,29 +200,35 @@ export function checkEvents(
   reportGaps(eventFiles.map((e) => e.seq), exportSeq, check, pathOf);
   // Format 1 places an event by its file's name, format 2 by its line in events.jsonl.
   const place = pathOf === eventFile ? 'file name' : 'line number';
+  // The hash of the event before, computed once per event as the chain is walked, and not kept.
+  let previousSeq = -1;
+  let previousHash = '';
   for (let i = 0; i < eventFiles.length; i++) {
     const file = eventFiles[i]!;
     const facts = new CheckedEvent(file);
     const { seq, bytes } = facts;
+    const sha256 = file.sha256;
     all.push(facts);
     const scan = scanEvent(bytes, packed, i * PACKED_SCAN);
     if (packed === undefined && typeof scan !== 'string') pack(scan, out, i * PACKED_SCAN);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
     if (typeof scan === 'string' || blobs === undefined) {
       check.fail(`${file.path}: ${typeof scan === 'string' ? scan : 'field blobs is not a list of SHA-256 hashes'}`);
-      continue;
+    } else {
+      facts.blobs = blobs;
+      facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
+      facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
+      if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
+      if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
+      if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
+      // The link is checked only across adjacent seqs: a gap is reported once, above.
+      const adjacent = previousSeq === seq - 1;
+      const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, NULL) : !adjacent || fieldIsString(bytes, scan, F.prev, previousHash);
+      if (!linked) check.fail(`${file.path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
+      if (seq === exportSeq) checkExportEvent(facts, scan, manifest, adjacent ? previousHash : undefined, check);
     }
-    facts.blobs = blobs;
-    facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
-    facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
-    if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
-    if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
-    if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
-    // The link is checked only across adjacent seqs: a gap is reported once, above.
-    const previous = eventFiles[i - 1];
-    const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, NULL) : previous?.seq !== seq - 1 || fieldIsString(bytes, scan, F.prev, previous.sha256);
-    if (!linked) check.fail(`${file.path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
-    if (seq === exportSeq) checkExportEvent(facts, scan, manifest, previous?.seq === seq - 1 ? previous.sha256 : undefined, check);
+    previousSeq = seq;
+    previousHash = sha256;
   }
   check.finish(`${eventFiles.length} events, seq 1..${exportSeq}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);
   return { events: all, scans: out };

@@ -3,7 +3,7 @@
  * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
  */
 import { isUtf8 } from 'node:buffer';
-import { InclusionBatch, leafHashBase64, leafHashLatin1, proofLines } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, leafHashInto, proofLines } from './batch-inclusion.js';
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
@@ -148,7 +148,12 @@ export function checkInclusionV2(
     check.fail(`${INCLUSION_FILE}: proves leaves of a tree of size ${proof.size}, but the checkpoint's tree has ${checkpoint.size}`);
     return check.finish('');
   }
-  const hashes = leaves?.length === events.length ? leaves : events.map((e) => leafHashLatin1(e.bytes));
+  const hashes = Buffer.allocUnsafe(32 * events.length);
+  const given = leaves?.length === events.length ? leaves : undefined;
+  for (let k = 0; k < events.length; k++) {
+    if (given !== undefined) hashes.write(given[k]!, 32 * k, 32, 'latin1');
+    else leafHashInto(events[k]!.bytes, hashes, 32 * k);
+  }
   const root = multiproofRoot(proof, hashes);
   if (typeof root !== 'string') check.fail(`${INCLUSION_FILE}: ${root.problem}`);
   else if (root !== checkpoint.root.toString('base64')) {

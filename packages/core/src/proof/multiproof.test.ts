@@ -26,7 +26,7 @@ function proofFor(size: number, indices: number[]) {
 function rootFrom(text: Buffer, leafHashes: string[]): string | { problem: string } {
   const parsed = parseMultiproof(text);
   if (typeof parsed === 'string') return { problem: parsed };
-  return multiproofRoot(parsed, leafHashes);
+  return multiproofRoot(parsed, Buffer.from(leafHashes.join(''), 'latin1'));
 }
 
 describe('the multiproof of bundle format 2', () => {

@@ -15,7 +15,7 @@
  *   <hash>                            per subtree, 44 characters of canonical base64
  */
 import { hash } from 'node:crypto';
-import { leafHashLatin1 } from './batch-inclusion.js';
+import { leafHashInto, leafHashLatin1 } from './batch-inclusion.js';
 import { inclusionProofRanges } from './tree-ranges.js';
 
 export const MULTIPROOF_HEADER = 'latch-evidence-bundle@2 inclusion';
@@ -173,13 +173,15 @@ function writeLatin1(hash: string, out: Buffer, at: number): void {
 }
 
 /**
- * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` are the
- * listed leaves' hashes as 32 latin1 characters (leafHashLatin1), in the order of
- * `proof.indices`, which must increase strictly and lie inside the tree.
+ * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` holds the
+ * listed leaves' hashes, 32 bytes each (leafHashInto), in the order of `proof.indices`, which must
+ * increase strictly and lie inside the tree. One buffer, not a hash object per leaf: they live
+ * through the whole walk, and the garbage collector would copy each.
  */
-export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): string | { problem: string } {
+export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { problem: string } {
   const { size, indices, hashes } = proof;
-  if (indices.length !== leaves.length) return { problem: `lists ${indices.length} leaves for ${leaves.length} events` };
+  const leafCount = leaves.length / 32;
+  if (indices.length !== leafCount) return { problem: `lists ${indices.length} leaves for ${leafCount} events` };
   for (let k = 0; k < indices.length; k++) {
     if (indices[k]! >= size) return { problem: `leaf index ${indices[k]} is outside the tree of size ${size}` };
     if (k > 0 && indices[k]! <= indices[k - 1]!) return { problem: `leaf indices must increase: ${indices[k]} follows ${indices[k - 1]}` };
@@ -195,7 +197,10 @@ export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): st
       next++;
       return;
     }
-    if (hi - lo === 1) return writeLatin1(leaves[first]!, out, at);
+    if (hi - lo === 1) {
+      for (let k = 0, from = first * 32; k < 32; k++) out[at + k] = leaves[from + k]!;
+      return;
+    }
     const mid = lo + splitPoint(hi - lo);
     const k = splitIndex(indices, first, last, mid);
     const input = nodeInputAt(depth);
@@ -211,4 +216,4 @@ export function multiproofRoot(proof: Multiproof, leaves: readonly string[]): st
   return root.toString('base64');
 }
 
-export { leafHashLatin1 };
+export { leafHashInto, leafHashLatin1 };

@@ -120,23 +120,31 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
   return index;
 }
 
-/** A line of events.jsonl; its name is written only for a report that names it. */
+/**
+ * A line of events.jsonl. Its name is written only for a report that names it, and its SHA-256
+ * computed when asked (the events check asks once, as it walks the chain): ten thousand hashes
+ * kept for the whole verification would be copied by every young-generation collection.
+ */
 class EventLineFile implements BundleFile {
   readonly kind = 'event';
   constructor(
     readonly seq: number,
     readonly bytes: Buffer,
-    readonly sha256: string,
+    private readonly given: string | undefined,
   ) {}
 
   get path(): string {
     return eventLine(this.seq);
   }
+
+  get sha256(): string {
+    return this.given ?? hash('sha256', this.bytes, 'hex');
+  }
 }
 
 /**
  * Format 2's events.jsonl as one entry per line (line n is event seq n), each a view of the file's
- * bytes with its SHA-256. A last line without its '\n' is still read, and reported.
+ * bytes. A last line without its '\n' is still read, and reported.
  */
 function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check: CheckRecorder): BundleFile[] {
   const lines: BundleFile[] = [];
@@ -148,7 +156,7 @@ function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check:
     }
     const line = bytes.subarray(start, end);
     const seq = lines.length + 1;
-    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1] ?? hash('sha256', line, 'hex')));
+    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1]));
     start = end + 1;
   }
   return lines;
