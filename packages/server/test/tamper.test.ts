@@ -307,7 +307,7 @@ describe('latch verify --all names what a PostgreSQL superuser tampered with', (
       expectNamed(byDefault, `BROKEN  log: the published checkpoint (${join(publishDir, 'checkpoint')}) (size ${publishedSize}) covers ${publishedSize} leaves but the log has ${rolledBack}: the log was rolled back`);
       expect(byDefault.stdout).not.toContain('extends');
     });
-  });
+  }, 180_000); // CLI processes in turn on a rolled-back database: 24 s alone
 });
 
 describe('latch verify <bundle> names what was changed in an evidence bundle', () => {
@@ -402,7 +402,7 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
       await other.close();
       await t.close();
     }
-  });
+  }, 180_000); // a dozen `latch verify` processes: 40-45 s alone, near the default minute under CI load
 });
 
 describe('an honest export through the CLI', () => {
@@ -455,5 +455,7 @@ describe('an honest export through the CLI', () => {
     const afterErasure = runLatch(env, ['verify', '--all']);
     expect(afterErasure.status, afterErasure.stdout + afterErasure.stderr).toBe(0);
     expect(afterErasure.stdout).toContain('OK: every chain verifies');
-  });
+    // A dozen CLI processes in turn, each opening the embedded database: 40-50 s alone, more under a
+    // loaded CI machine, which passed the default minute (the time is the processes', not the checks').
+  }, 180_000);
 });
