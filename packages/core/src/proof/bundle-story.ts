@@ -135,6 +135,8 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
     private readonly scans: Int32Array,
     private readonly scanAt: number,
     readonly actor: Actor,
+    /** How the line starts (actorPhrase of the actor). */
+    readonly who: string,
     // Typed as the body's fields; the values are whatever the event holds, as JSON.parse would give them.
     readonly kind: string,
     readonly outcome: EventBody['outcome'],
@@ -174,7 +176,7 @@ export class StoryWriter {
   line(seq: number, bytes: Buffer, scans: Int32Array, at: number): string {
     if (scans[at] !== 1) return storyLineOf(seq, bytes, this.names);
     const body = this.#body(bytes, scans, at);
-    return storyLine(seq, body, this.names, this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).who);
+    return storyLine(seq, body, this.names, body.who);
   }
 
   /**
@@ -200,15 +202,15 @@ export class StoryWriter {
     }
     if (text.charCodeAt(p) !== 0x20) return false;
     const body = this.#body(bytes, scans, at);
-    const summary = eventSummary(body, this.names, this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).who);
+    const summary = eventSummary(body, this.names, body.who);
     return p + 1 + summary.length === to && text.startsWith(summary, p + 1);
   }
 
   #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
-    const actor = this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor')).actor;
+    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor'));
     const kind = this.#values.get(bytes, packedStart(scans, at, 'kind'), packedEnd(scans, at, 'kind')) as string;
     const outcome = this.#values.get(bytes, packedStart(scans, at, 'outcome'), packedEnd(scans, at, 'outcome')) as EventBody['outcome'];
-    return new ScannedBody(bytes, scans, at, actor, kind, outcome);
+    return new ScannedBody(bytes, scans, at, actor, who, kind, outcome);
   }
 }
 
