@@ -69,9 +69,9 @@ describe('story lines written from scanned fields', () => {
     for (const [i, bytes] of events.entries()) {
       const line = writer.line(i + 1, bytes, scans, at(i));
       // Where it lies in a longer text, as in story.txt.
-      const text = `x\n${line}\ny`;
-      const matches = (candidate: string, seq = i + 1) => writer.matches(`x\n${candidate}\ny`, 2, 2 + candidate.length, seq, bytes, scans, at(i));
-      expect(writer.matches(text, 2, 2 + line.length, i + 1, bytes, scans, at(i)), line).toBe(true);
+      const within = (candidate: string) => Buffer.from(`x\n${candidate}\ny`);
+      const matches = (candidate: string, seq = i + 1) => writer.matches(within(candidate), 2, 2 + Buffer.byteLength(candidate), seq, bytes, scans, at(i));
+      expect(matches(line), line).toBe(true);
       const space = line.indexOf(' ');
       const time = line.indexOf(' ', space + 1);
       const variants = [

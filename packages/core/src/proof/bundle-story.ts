@@ -180,17 +180,17 @@ export class StoryWriter {
   }
 
   /**
-   * Whether [from, to) of `text` is exactly that line, compared in place: the seq and the time
+   * Whether bytes [from, to) of `story` are exactly that line, compared in place: the seq and the time
    * against the event's bytes, then the summary as written. False also when it can't tell cheaply
    * (a time that is not plain ASCII): the caller then writes the whole line to compare.
    */
-  matches(text: string, from: number, to: number, seq: number, bytes: Buffer, scans: Int32Array, at: number): boolean {
+  matches(story: Buffer, from: number, to: number, seq: number, bytes: Buffer, scans: Int32Array, at: number): boolean {
     if (scans[at] !== 1) return false;
     let digits = 1;
     for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
     let p = from + digits;
-    if (p >= to || text.charCodeAt(p) !== 0x20) return false;
-    for (let n = seq, k = p - 1; k >= from; k--, n = Math.floor(n / 10)) if (text.charCodeAt(k) !== 0x30 + (n % 10)) return false;
+    if (p >= to || story[p] !== 0x20) return false;
+    for (let n = seq, k = p - 1; k >= from; k--, n = Math.floor(n / 10)) if (story[k] !== 0x30 + (n % 10)) return false;
     // The time as the line writes it (oneLine leaves printable ASCII without spaces as it is).
     const timeStart = packedStart(scans, at, 'at');
     const timeEnd = packedEnd(scans, at, 'at');
@@ -198,12 +198,11 @@ export class StoryWriter {
     p++;
     for (let k = timeStart + 1; k < timeEnd - 1; k++, p++) {
       const c = bytes[k]!;
-      if (c < 0x21 || c > 0x7e || c === 0x5c || text.charCodeAt(p) !== c) return false;
+      if (c < 0x21 || c > 0x7e || c === 0x5c || p >= to || story[p] !== c) return false;
     }
-    if (text.charCodeAt(p) !== 0x20) return false;
+    if (p >= to || story[p] !== 0x20) return false;
     const body = this.#body(bytes, scans, at);
-    const summary = eventSummary(body, this.names, body.who);
-    return p + 1 + summary.length === to && text.startsWith(summary, p + 1);
+    return isUtf8Of(story, p + 1, to, eventSummary(body, this.names, body.who));
   }
 
   #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
@@ -212,6 +211,17 @@ export class StoryWriter {
     const outcome = this.#values.get(bytes, packedStart(scans, at, 'outcome'), packedEnd(scans, at, 'outcome')) as EventBody['outcome'];
     return new ScannedBody(bytes, scans, at, actor, who, kind, outcome);
   }
+}
+
+/** Bytes [from, to) are the UTF-8 of `text`: compared as they are for ASCII text, decoded otherwise. */
+function isUtf8Of(bytes: Buffer, from: number, to: number, text: string): boolean {
+  if (to - from < text.length) return false; // UTF-8 takes at least a byte per UTF-16 unit
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80) return bytes.toString('utf8', from, to) === text;
+    if (bytes[from + k] !== c) return false;
+  }
+  return to - from === text.length;
 }
 
 /** Reads people.json as the story check does: the names, or why they can't be read. */
@@ -242,23 +252,24 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     const event = events[i];
     return given !== undefined ? given[i] : event === undefined ? undefined : writer.line(event.seq, event.bytes, scans, i * PACKED_SCAN);
   };
-  // The story is read as one string and each line compared where it lies: ten thousand lines
-  // sliced out, and kept, cost more than writing them. Lines as split('\n') gives them, after
-  // the one line break the file ends with; a file that is not UTF-8 has none.
-  const text = isUtf8(story) ? story.toString('utf8') : undefined;
-  const length = text === undefined ? 0 : text.endsWith('\n') ? text.length - 1 : text.length;
+  // Each line is compared where it lies in story.txt's bytes: ten thousand lines decoded, cut out
+  // and kept cost more than writing them. Lines as split('\n') gives them, after the one line
+  // break the file ends with; a file that is not UTF-8 has none.
+  const utf8 = isUtf8(story);
+  const length = !utf8 ? 0 : story[story.length - 1] === 0x0a ? story.length - 1 : story.length;
   let reported = 0;
   let from = 0;
-  for (let i = 0; i < events.length || (text !== undefined && from <= length); i++) {
-    const present = text !== undefined && from <= length;
-    let to = present ? text.indexOf('\n', from) : -1;
+  for (let i = 0; i < events.length || (utf8 && from <= length); i++) {
+    const present = utf8 && from <= length;
+    let to = present ? story.indexOf(0x0a, from) : -1;
     if (to < 0 || to > length) to = length;
     const event = events[i];
     const same =
-      present && event !== undefined && (given !== undefined ? to - from === given[i]!.length && text.startsWith(given[i]!, from) : writer.matches(text, from, to, event.seq, event.bytes, scans, i * PACKED_SCAN));
-    const actual = present ? text.slice(from, to) : undefined;
+      present && event !== undefined && (given !== undefined ? isUtf8Of(story, from, to, given[i]!) : writer.matches(story, from, to, event.seq, event.bytes, scans, i * PACKED_SCAN));
+    const lineStart = from;
     from = to + 1;
     if (same) continue;
+    const actual = present ? story.toString('utf8', lineStart, to) : undefined;
     const expected = lineOf(i);
     if (expected === actual) continue;
     if (++reported > MAX_REPORTED) continue;
