@@ -7,7 +7,7 @@
  */
 import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
-import { CanonicalObjectReader, type ObjectScan } from './canonical-scan.js';
+import { CanonicalObjectReader, objectScan, type ObjectScan } from './canonical-scan.js';
 import { F, FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
 
 export { PACKED_SCAN } from './bundle-event-fields.js';
@@ -79,7 +79,9 @@ const SHAPE: ReadonlyArray<[field: number, first: string, required: boolean]> = 
   [F.v, 'digit', true],
 ];
 /** SHAPE as numbers, for the per-event loop: the first byte expected (0 for a positive integer's digit). */
-const SHAPE_FIRST = SHAPE.map(([, first]) => (first === 'digit' ? 0 : first.charCodeAt(0)));
+const SHAPE_FIRST = Uint8Array.from(SHAPE.map(([, first]) => (first === 'digit' ? 0 : first.charCodeAt(0))));
+const SHAPE_FIELD = Uint8Array.from(SHAPE.map(([field]) => field));
+const SHAPE_REQUIRED = Uint8Array.from(SHAPE.map(([, , required]) => (required ? 1 : 0)));
 const startsRight = (c: number, first: number): boolean => (first === 0 ? c >= 0x31 && c <= 0x39 : c === first);
 
 /** In canonical JSON a raw `{"` never occurs inside a string, so this only finds commitment objects. */
@@ -149,21 +151,17 @@ export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number): v
 
 function pack(scan: ObjectScan, out: Int32Array, at: number): void {
   out[at] = 1;
-  out.set(scan.start, at + 1);
-  out.set(scan.end, at + 1 + FIELDS.length);
+  out.set(scan.spans, at + 1);
 }
 
 /** One scan object, refilled from a packed scan per event (a scan holds until the next, as the reader's do). */
-const unpacked: ObjectScan = { start: new Int32Array(FIELDS.length).fill(-1), end: new Int32Array(FIELDS.length).fill(-1), unexpected: [] };
+const unpacked: ObjectScan = objectScan(FIELDS.length);
 
 /** Scans one event file (or takes its packed scan); a problem description instead when it is not a well-formed event. */
 function scanEvent(bytes: Buffer, packed?: Int32Array, at = 0): ObjectScan | string {
   let scan: ObjectScan | undefined;
   if (packed !== undefined && packed[at] === 1) {
-    for (let i = 0; i < FIELDS.length; i++) {
-      unpacked.start[i] = packed[at + 1 + i]!;
-      unpacked.end[i] = packed[at + 1 + FIELDS.length + i]!;
-    }
+    unpacked.spans.set(packed.subarray(at + 1, at + PACKED_SCAN));
     scan = unpacked;
   } else {
     scan = reader.read(bytes);
@@ -171,10 +169,9 @@ function scanEvent(bytes: Buffer, packed?: Int32Array, at = 0): ObjectScan | str
   if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
   if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
   for (let k = 0; k < SHAPE.length; k++) {
-    const [field, , required] = SHAPE[k]!;
-    const first = SHAPE_FIRST[k]!;
+    const field = SHAPE_FIELD[k]!;
     const start = scan.start[field]!;
-    if (start < 0 ? required : !startsRight(bytes[start]!, first)) return `field ${FIELDS[field]} is missing or of the wrong type`;
+    if (start < 0 ? SHAPE_REQUIRED[k] === 1 : !startsRight(bytes[start]!, SHAPE_FIRST[k]!)) return `field ${FIELDS[field]} is missing or of the wrong type`;
   }
   return fieldIs(bytes, scan, F.v, ONE) ? scan : 'unknown event format version';
 }

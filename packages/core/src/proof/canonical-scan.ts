@@ -221,7 +221,15 @@ export function canonicalValueEnd(bytes: Buffer, start: number): number {
 export interface ObjectScan {
   start: Int32Array;
   end: Int32Array;
+  /** start then end, in one array (start and end are views of it): copied at once. */
+  spans: Int32Array;
   unexpected: string[];
+}
+
+/** An empty scan of an object with `count` expected keys. */
+export function objectScan(count: number): ObjectScan {
+  const spans = new Int32Array(2 * count).fill(-1);
+  return { start: spans.subarray(0, count), end: spans.subarray(count), spans, unexpected: [] };
 }
 
 /**
@@ -254,15 +262,14 @@ export class CanonicalObjectReader {
       const slot = k.length * 256 + (k[1] ?? 0);
       this.#candidates[slot] = [...(this.#candidates[slot] ?? []), i];
     });
-    this.#scan = { start: new Int32Array(keys.length).fill(-1), end: new Int32Array(keys.length).fill(-1), unexpected: [] };
+    this.#scan = objectScan(keys.length);
   }
 
   /** The member spans, or undefined when the bytes are not a canonical JSON object. */
   read(bytes: Uint8Array): ObjectScan | undefined {
     const b = (this.#bytes = asBuffer(bytes));
     const result = this.#scan;
-    result.start.fill(-1);
-    result.end.fill(-1);
+    result.spans.fill(-1);
     result.unexpected.length = 0;
     return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(this.#onMember)) ? result : undefined;
   }
