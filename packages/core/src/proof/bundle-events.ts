@@ -5,7 +5,6 @@
  * Fields are compared as bytes inside the scanned event rather than decoded: this runs for every
  * event of the case, and decoding would cost more than the check.
  */
-import { hash } from 'node:crypto';
 import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
 import { CanonicalObjectReader, objectScan, type ObjectScan } from './canonical-scan.js';
@@ -53,38 +52,6 @@ class CheckedEvent implements EventFacts {
   /** Computed again when asked (no check after the events check asks): kept for every event, it would be copied by each young-generation collection. */
   get hash(): string {
     return this.file.sha256;
-  }
-}
-
-/**
- * A line of format 2's events.jsonl, which is its own facts: one object per event, not two, for the
- * whole verification. Its name is written only for a report that names it, and its SHA-256
- * computed when asked (the events check asks once, as it walks the chain): ten thousand hashes
- * kept for the whole verification would be copied by every young-generation collection.
- */
-export class EventLine implements EventFacts {
-  readonly kind = 'event';
-  blobs: readonly string[] = NONE;
-  commitments: readonly string[] = NONE;
-  erasure = false;
-
-  constructor(
-    readonly seq: number,
-    readonly bytes: Buffer,
-    private readonly given: string | undefined,
-    private readonly pathOf: (seq: number) => string,
-  ) {}
-
-  get path(): string {
-    return this.pathOf(this.seq);
-  }
-
-  get sha256(): string {
-    return this.given ?? hash('sha256', this.bytes, 'hex');
-  }
-
-  get hash(): string {
-    return this.sha256;
   }
 }
 
@@ -235,7 +202,7 @@ export function checkEvents(
   let previousHash = '';
   for (let i = 0; i < eventFiles.length; i++) {
     const file = eventFiles[i]!;
-    const facts = file instanceof EventLine ? file : new CheckedEvent(file);
+    const facts = new CheckedEvent(file);
     const { seq, bytes } = facts;
     const sha256 = file.sha256;
     all.push(facts);
