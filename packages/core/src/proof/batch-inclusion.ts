@@ -55,12 +55,17 @@ export function nodeHashBase64(left: string, right: string): string {
   return hash('sha256', nodeInput, 'base64');
 }
 
-/** RFC 6962 leaf hash SHA-256(0x00 ‖ bytes), as base64. Reuses one input buffer: no per-leaf concat. */
-export function leafHashBase64(bytes: Uint8Array): string {
+/** 0x00 ‖ bytes, the input of a leaf hash, in one buffer reused for every leaf: no per-leaf concat. */
+function leafInputOf(bytes: Uint8Array): Buffer {
   if (leafInput.length < bytes.length + 1) leafInput = Buffer.alloc(2 * (bytes.length + 1));
   leafInput[0] = 0x00;
   leafInput.set(bytes, 1);
-  return hash('sha256', leafInput.subarray(0, bytes.length + 1), 'base64');
+  return leafInput.subarray(0, bytes.length + 1);
+}
+
+/** RFC 6962 leaf hash SHA-256(0x00 ‖ bytes), as base64. */
+export function leafHashBase64(bytes: Uint8Array): string {
+  return hash('sha256', leafInputOf(bytes), 'base64');
 }
 
 /**
@@ -69,16 +74,17 @@ export function leafHashBase64(bytes: Uint8Array): string {
  * (a Buffer costs five times more), and its characters copy into a node's input with no decoding.
  */
 export function leafHashLatin1(bytes: Uint8Array): string {
-  if (leafInput.length < bytes.length + 1) leafInput = Buffer.alloc(2 * (bytes.length + 1));
-  leafInput[0] = 0x00;
-  leafInput.set(bytes, 1);
-  return hash('sha256', leafInput.subarray(0, bytes.length + 1), 'binary'); // 'binary' is latin1
+  return hash('sha256', leafInputOf(bytes), 'binary'); // 'binary' is latin1
+}
+
+/** Copies a hash given as 32 latin1 characters (leafHashLatin1, a 'binary' digest) into `out` at `at`. */
+export function writeLatin1Hash(digest: string, out: Buffer, at: number): void {
+  for (let k = 0; k < 32; k++) out[at + k] = digest.charCodeAt(k);
 }
 
 /** Writes the leaf hash of `bytes` into `out` at `at` (32 bytes). */
 export function leafHashInto(bytes: Uint8Array, out: Buffer, at: number): void {
-  const digest = leafHashLatin1(bytes);
-  for (let k = 0; k < 32; k++) out[at + k] = digest.charCodeAt(k);
+  writeLatin1Hash(leafHashLatin1(bytes), out, at);
 }
 
 /** Proof hashes as the lines of a tlog-proof: each base64 hash followed by '\n'. */

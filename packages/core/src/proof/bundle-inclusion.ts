@@ -3,7 +3,7 @@
  * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
  */
 import { isUtf8 } from 'node:buffer';
-import { InclusionBatch, leafHashBase64, leafHashInto, proofLines } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, leafHashInto, proofLines, writeLatin1Hash } from './batch-inclusion.js';
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
@@ -151,7 +151,7 @@ export function checkInclusionV2(
   const hashes = Buffer.allocUnsafe(32 * events.length);
   const given = leaves?.length === events.length ? leaves : undefined;
   for (let k = 0; k < events.length; k++) {
-    if (given !== undefined) hashes.write(given[k]!, 32 * k, 32, 'latin1');
+    if (given !== undefined) writeLatin1Hash(given[k]!, hashes, 32 * k);
     else leafHashInto(events[k]!.bytes, hashes, 32 * k);
   }
   const root = multiproofRoot(proof, hashes);

@@ -15,7 +15,7 @@
  *   <hash>                            per subtree, 44 characters of canonical base64
  */
 import { hash } from 'node:crypto';
-import { leafHashInto, leafHashLatin1 } from './batch-inclusion.js';
+import { leafHashInto, leafHashLatin1, writeLatin1Hash } from './batch-inclusion.js';
 import { inclusionProofRanges } from './tree-ranges.js';
 
 export const MULTIPROOF_HEADER = 'latch-evidence-bundle@2 inclusion';
@@ -167,11 +167,6 @@ function decodeHashLine(hashes: Buffer, i: number, out: Buffer, at: number): boo
 const nodeInputs: Buffer[] = [];
 const nodeInputAt = (depth: number): Buffer => (nodeInputs[depth] ??= Buffer.alloc(65, 0x01));
 
-/** Copies a hash given as 32 latin1 characters into `out` at `at`. */
-function writeLatin1(hash: string, out: Buffer, at: number): void {
-  for (let k = 0; k < 32; k++) out[at + k] = hash.charCodeAt(k);
-}
-
 /**
  * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` holds the
  * listed leaves' hashes, 32 bytes each (leafHashInto), in the order of `proof.indices`, which must
@@ -206,7 +201,7 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
     const input = nodeInputAt(depth);
     walk(lo, mid, first, k, input, 1, depth + 1);
     walk(mid, hi, k, last, input, 33, depth + 1);
-    if (bad === undefined) writeLatin1(hash('sha256', input, 'binary'), out, at);
+    if (bad === undefined) writeLatin1Hash(hash('sha256', input, 'binary'), out, at);
   };
   const root = Buffer.alloc(32);
   if (indices.length > 0) walk(0, size, 0, indices.length, root, 0, 0);
