@@ -15,8 +15,8 @@ export { PACKED_SCAN } from './bundle-event-fields.js';
 /** Shared by the events without blobs or commitments (most of them), instead of an empty list each. */
 const NONE: readonly string[] = Object.freeze([]);
 
-/** An event file as the index gives it. */
-type EventFile = Readonly<{ seq: number; path: string; bytes: Buffer; sha256: string }>;
+/** An event file as the index gives it; `utf8` when its bytes are known to be UTF-8 (checked once for all of events.jsonl). */
+type EventFile = Readonly<{ seq: number; path: string; bytes: Buffer; sha256: string; utf8?: boolean }>;
 
 /** What later checks need from one event file. */
 export interface EventFacts {
@@ -86,6 +86,7 @@ const startsRight = (c: number, first: number): boolean => (first === 0 ? c >= 0
 
 /** In canonical JSON a raw `{"` never occurs inside a string, so this only finds commitment objects. */
 const COMMITMENT = Buffer.from('{"$pii":"');
+const DOLLAR = 0x24; // COMMITMENT[2], the byte the search looks for first
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const LOWER_HEX = new Uint8Array(256);
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
@@ -118,17 +119,26 @@ function fieldIsInteger(bytes: Buffer, scan: ObjectScan, i: number, n: number): 
 
 const fieldText = (bytes: Buffer, scan: ObjectScan, i: number): string => bytes.toString('utf8', scan.start[i], scan.end[i]);
 
+/**
+ * The commitments in bytes [start, end) (an event's data). A loop over the span, not
+ * Buffer#indexOf: the native call costs more than the loop over a few hundred bytes.
+ */
 function commitmentsIn(bytes: Buffer, start: number, end: number): readonly string[] {
-  const first = bytes.indexOf(COMMITMENT, start);
-  if (first < 0 || first >= end) return NONE;
-  const found: string[] = [];
-  for (let i = first; i >= 0 && i < end; i = bytes.indexOf(COMMITMENT, i + 1)) {
-    const value = i + COMMITMENT.length;
-    let hex = value + 64 <= end;
+  let found: string[] | undefined;
+  // A commitment object is COMMITMENT, 64 hex digits, then '"}': 75 bytes starting at `o`.
+  for (let o = start; o + COMMITMENT.length + 66 <= end; o++) {
+    if (bytes[o + 2] !== DOLLAR || !bytesAt(bytes, o, COMMITMENT)) continue;
+    const value = o + COMMITMENT.length;
+    let hex = true;
     for (let k = value; hex && k < value + 64; k++) hex = LOWER_HEX[bytes[k]!] === 1;
-    if (hex && bytes[value + 64] === QUOTE && bytes[value + 65] === 0x7d) found.push(bytes.toString('latin1', value, value + 64));
+    if (hex && bytes[value + 64] === QUOTE && bytes[value + 65] === 0x7d) (found ??= []).push(bytes.toString('latin1', value, value + 64));
   }
-  return found;
+  return found ?? NONE;
+}
+
+function bytesAt(bytes: Buffer, offset: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
+  return true;
 }
 
 function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefined {
@@ -151,20 +161,21 @@ export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number): v
 
 function pack(scan: ObjectScan, out: Int32Array, at: number): void {
   out[at] = 1;
-  out.set(scan.spans, at + 1);
+  const spans = scan.spans;
+  for (let k = 0; k < spans.length; k++) out[at + 1 + k] = spans[k]!; // a loop: set() on a view costs more for 24 numbers
 }
 
 /** One scan object, refilled from a packed scan per event (a scan holds until the next, as the reader's do). */
 const unpacked: ObjectScan = objectScan(FIELDS.length);
 
 /** Scans one event file (or takes its packed scan); a problem description instead when it is not a well-formed event. */
-function scanEvent(bytes: Buffer, packed?: Int32Array, at = 0): ObjectScan | string {
+function scanEvent(bytes: Buffer, utf8: boolean, packed?: Int32Array, at = 0): ObjectScan | string {
   let scan: ObjectScan | undefined;
   if (packed !== undefined && packed[at] === 1) {
     unpacked.spans.set(packed.subarray(at + 1, at + PACKED_SCAN));
     scan = unpacked;
   } else {
-    scan = reader.read(bytes);
+    scan = reader.read(bytes, utf8);
   }
   if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
   if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
@@ -206,7 +217,7 @@ export function checkEvents(
     const { seq, bytes } = facts;
     const sha256 = file.sha256;
     all.push(facts);
-    const scan = scanEvent(bytes, packed, i * PACKED_SCAN);
+    const scan = scanEvent(bytes, file.utf8 === true, packed, i * PACKED_SCAN);
     if (packed === undefined && typeof scan !== 'string') pack(scan, out, i * PACKED_SCAN);
     const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
     if (typeof scan === 'string' || blobs === undefined) {

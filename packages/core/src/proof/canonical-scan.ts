@@ -34,7 +34,12 @@ const PLAIN_IN_STRING = new Uint8Array(256).fill(1);
 for (let c = 0; c < 0x20; c++) PLAIN_IN_STRING[c] = 0;
 PLAIN_IN_STRING[QUOTE] = 0;
 PLAIN_IN_STRING[BACKSLASH] = 0;
-const LITERALS = new Map([0x74, 0x66, 0x6e].map((c, i) => [c, Buffer.from(['true', 'false', 'null'][i]!)]));
+const LETTER_T = 0x74;
+const LETTER_F = 0x66;
+const LETTER_N = 0x6e;
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
 const isLowerHex = (c: number | undefined): boolean => isDigit(c) || (c !== undefined && c >= 0x61 && c <= 0x66);
@@ -44,15 +49,17 @@ type MemberSink = (keyStart: number, keyEnd: number, valueStart: number, valueEn
 
 class Scanner {
   pos = 0;
-  constructor(readonly b: Buffer) {}
+  constructor(public b: Buffer) {}
 
   value(): boolean {
     const c = this.b[this.pos];
+    if (c === QUOTE) return this.string() !== undefined;
     if (c === OPEN_OBJECT) return this.object();
     if (c === OPEN_ARRAY) return this.array();
-    if (c === QUOTE) return this.string() !== undefined;
-    const literal = c === undefined ? undefined : LITERALS.get(c);
-    return literal !== undefined ? this.literal(literal) : this.number();
+    if (c === LETTER_T) return this.literal(TRUE);
+    if (c === LETTER_F) return this.literal(FALSE);
+    if (c === LETTER_N) return this.literal(NULL);
+    return this.number();
   }
 
   /** Scans an object; `onMember` sees each member. Keys are kept as offsets, not objects: this runs per key. */
@@ -238,39 +245,57 @@ export function objectScan(count: number): ObjectScan {
  */
 export class CanonicalObjectReader {
   readonly #keys: Buffer[];
-  /** Candidate key positions by quoted length and first character, usually exactly one: an array, not a Map, as it is consulted per member. */
-  readonly #candidates: Array<number[] | undefined> = [];
+  /**
+   * The first key that could be a member's, by quoted length and first character (-1: none), and
+   * the next candidate after each key: typed arrays, dense, as they are consulted per member.
+   */
+  readonly #first: Int16Array;
+  readonly #next: Int16Array;
   readonly #scan: ObjectScan;
-  #bytes: Buffer = Buffer.alloc(0);
+  readonly #scanner = new Scanner(Buffer.alloc(0));
   readonly #onMember: MemberSink = (keyStart, keyEnd, valueStart, valueEnd) => {
-    const b = this.#bytes;
-    const candidates = this.#candidates[(keyEnd - keyStart) * 256 + b[keyStart + 1]!];
-    if (candidates !== undefined) {
-      for (const i of candidates) {
-        if (!bytesAt(b, keyStart, this.#keys[i]!)) continue;
-        this.#scan.start[i] = valueStart;
-        this.#scan.end[i] = valueEnd;
-        return;
-      }
+    const b = this.#scanner.b;
+    const slot = (keyEnd - keyStart) * 256 + b[keyStart + 1]!;
+    for (let i = slot < this.#first.length ? this.#first[slot]! : -1; i >= 0; i = this.#next[i]!) {
+      if (!bytesAt(b, keyStart, this.#keys[i]!)) continue;
+      this.#scan.start[i] = valueStart;
+      this.#scan.end[i] = valueEnd;
+      return;
     }
     this.#scan.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
   };
 
   constructor(keys: readonly string[]) {
     this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
-    this.#keys.forEach((k, i) => {
+    this.#first = new Int16Array(256 * (Math.max(0, ...this.#keys.map((k) => k.length)) + 1)).fill(-1);
+    this.#next = new Int16Array(keys.length).fill(-1);
+    // Chained last to first, so a slot's first candidate is the earliest key.
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = this.#keys[i]!;
       const slot = k.length * 256 + (k[1] ?? 0);
-      this.#candidates[slot] = [...(this.#candidates[slot] ?? []), i];
-    });
+      this.#next[i] = this.#first[slot]!;
+      this.#first[slot] = i;
+    }
     this.#scan = objectScan(keys.length);
   }
 
-  /** The member spans, or undefined when the bytes are not a canonical JSON object. */
-  read(bytes: Uint8Array): ObjectScan | undefined {
-    const b = (this.#bytes = asBuffer(bytes));
+  /**
+   * The member spans, or undefined when the bytes are not a canonical JSON object. `utf8`: the
+   * caller has checked that the bytes are UTF-8 (once for a whole file of them, say).
+   */
+  read(bytes: Uint8Array, utf8 = false): ObjectScan | undefined {
+    const b = asBuffer(bytes);
     const result = this.#scan;
     result.spans.fill(-1);
-    result.unexpected.length = 0;
-    return scan(b, (s) => b[0] === OPEN_OBJECT && s.object(this.#onMember)) ? result : undefined;
+    if (result.unexpected.length > 0) result.unexpected.length = 0;
+    if (b[0] !== OPEN_OBJECT || (!utf8 && !isUtf8(b))) return undefined;
+    const scanner = this.#scanner;
+    scanner.b = b;
+    scanner.pos = 0;
+    try {
+      return scanner.object(this.#onMember) && scanner.pos === b.length ? result : undefined;
+    } catch {
+      return undefined; // nesting deep enough to exhaust the stack: far beyond anything Latch writes
+    }
   }
 }

@@ -131,6 +131,8 @@ class EventLineFile implements BundleFile {
     readonly seq: number,
     readonly bytes: Buffer,
     private readonly given: string | undefined,
+    /** Known to be UTF-8: the whole file is (a line break never falls inside a character). */
+    readonly utf8: boolean,
   ) {}
 
   get path(): string {
@@ -148,6 +150,7 @@ class EventLineFile implements BundleFile {
  */
 function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check: CheckRecorder): BundleFile[] {
   const lines: BundleFile[] = [];
+  const utf8 = isUtf8(bytes);
   for (let start = 0; start < bytes.length; ) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) {
@@ -156,7 +159,7 @@ function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check:
     }
     const line = bytes.subarray(start, end);
     const seq = lines.length + 1;
-    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1]));
+    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1], utf8));
     start = end + 1;
   }
   return lines;
