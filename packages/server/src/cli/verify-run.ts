@@ -1,19 +1,20 @@
+/**
+ * `latch verify --case <id>` and `latch verify --all`: the chains and the Merkle log of this
+ * database. A bundle is verified by verify-bundle-file.ts, which loads none of this.
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { BundleZipError, formatBundleReport, isUuid, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey } from '@latch/core';
+import { isUuid, parseTrustFile, type TrustedKey } from '@latch/core';
 import { verifyLog, type OutsideCheckpoint } from '../audit/verify-log.js';
 import { verifyStore } from '../audit/verify-store.js';
 import { readConfig } from '../config.js';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
-import { workOnThreads } from './verify-jobs.js';
+import { readTrust } from './verify-bundle-file.js';
 import { readCheckpointFile } from './verify-since.js';
 import { withLatch } from './with-latch.js';
-import { checkLogWitnesses, withWitnessCheck, witnessRequirement, type WitnessVerifyOptions } from './witness-verify.js';
-
-/** A bundle larger than this, unpacked, is refused rather than read into memory. */
-const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
+import { witnessRequirement, type WitnessVerifyOptions } from './witness-requirement.js';
+import { checkLogWitnesses } from './witness-verify.js';
 
 export interface VerifyOptions extends WitnessVerifyOptions {
   case?: string[];
@@ -26,57 +27,6 @@ export interface VerifyOptions extends WitnessVerifyOptions {
   json?: boolean;
 }
 
-
-function readTrust(file: string): TrustedKey[] {
-  if (!existsSync(file)) throw new CliError(`no trust file at ${file}`);
-  try {
-    return parseTrustFile(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CliError(`${file}: ${(error as Error).message}`);
-  }
-}
-
-/** --jobs: a whole number of threads, 1 to 64, or `auto`: one per core (at most 64). */
-function jobsOf(o: VerifyOptions): number {
-  if (o.jobs === undefined) return 1;
-  if (o.jobs === 'auto') return Math.min(64, Math.max(1, availableParallelism()));
-  const jobs = Number(o.jobs);
-  if (!/^[1-9][0-9]*$/.test(o.jobs) || jobs > 64) throw new CliError(`--jobs ${o.jobs}: give a whole number of threads from 1 to 64, or auto (one per core)`, 1, 'VALIDATION_FAILED');
-  return jobs;
-}
-
-/** The zip's bytes; with several jobs, in memory the worker threads share, so no member is copied to them. */
-function readZip(file: string, jobs: number): { zip: Buffer; shared?: SharedArrayBuffer } {
-  const bytes = readFileSync(file);
-  if (jobs === 1) return { zip: bytes };
-  const shared = new SharedArrayBuffer(bytes.length);
-  const zip = Buffer.from(shared);
-  bytes.copy(zip);
-  return { zip, shared };
-}
-
-async function verifyBundleFile(file: string, o: VerifyOptions): Promise<void> {
-  if (!o.trust) throw new CliError('a bundle is verified against keys you trust, never keys it carries: pass --trust <file> (the log operator gives it: `latch log trust`)');
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`no bundle at ${file}`);
-  const trusted = readTrust(o.trust);
-  const witnesses = witnessRequirement(o);
-  const since = o.since === undefined ? undefined : readCheckpointFile(o.since);
-  const jobs = jobsOf(o);
-  const { zip, shared } = readZip(file, jobs);
-  let files: Map<string, Buffer>;
-  try {
-    // One strict reading (bundle-zip.ts says why not fflate's): the bytes checked are the only bytes any zip tool shows.
-    files = readBundleZip(zip, MAX_UNPACKED_BYTES);
-  } catch (error) {
-    if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
-    throw error;
-  }
-  const done = shared === undefined ? {} : await workOnThreads(files, shared, jobs);
-  const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}), ...done }), files, witnesses);
-  if (o.json) printJson(report);
-  else process.stdout.write(formatBundleReport(report));
-  if (!report.ok) throw new CliError(`${file}: ${report.failures.length} problem(s)`, 3);
-}
 
 async function verifyCases(ids: string[], json: boolean | undefined): Promise<void> {
   const report = await withLatch((ctx) => verifyStore(ctx.database.db, ids), { schemaOnly: true });
@@ -183,9 +133,8 @@ function defaultTrust(current: readonly string[]): { trusted: TrustedKey[]; sour
   return { trusted: [...fromFile, ...configured], source: `this server's configuration${fromFile.length ? ` and ${published}` : ''}` };
 }
 
-/** `latch verify`: a bundle offline, some cases, or the whole database. */
-export async function runVerify(bundle: string | undefined, o: VerifyOptions): Promise<void> {
-  if (bundle !== undefined) return verifyBundleFile(bundle, o);
+/** `latch verify` without a bundle: some cases, or the whole database. */
+export async function runVerify(o: VerifyOptions): Promise<void> {
   if (!o.all && !o.case?.length) throw new CliError('say what to verify: a bundle file, --case <id> or --all');
   const bad = o.case?.find((id) => !isUuid(id));
   if (bad) throw new CliError(`not a case id: ${bad}`);

@@ -14,5 +14,8 @@ export function registerVerify(program: Command): void {
     .option('--min-witnesses <n>', 'with --witness: fail unless n listed witnesses cosigned the checkpoint (default: the policy quorum, else 1)')
     .option('--case <id>', 'one case of this database (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--all', 'every chain, the Merkle tree against every checkpoint, and every event in the log')
-    .action(async (bundle: string | undefined, o: VerifyOptions) => (await import('./verify-run.js')).runVerify(bundle, o));
+    // A bundle loads only the offline verifier (verify-bundle-file.ts); the database paths load the server.
+    .action(async (bundle: string | undefined, o: VerifyOptions) =>
+      bundle !== undefined ? (await import('./verify-bundle-file.js')).verifyBundleFile(bundle, o) : (await import('./verify-run.js')).runVerify(o),
+    );
 }
