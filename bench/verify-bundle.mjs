@@ -4,11 +4,17 @@
 // in a log of --leaves leaves, writes it as bundle format 1 and format 2, then times what `latch
 // verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
 // share first. Wall time is disturbed by whatever else runs on the machine, so each row also gives
-// events per CPU second (user + system time of this process, all its threads counted).
+// events per CPU second (user + system time of this process, all its threads counted). For format 2
+// it also runs the `latch verify` command itself, a new process each time, as an auditor does:
+// the wall time from start to exit, with start-up, loading the verifier and a JIT not yet warm.
 // Target: ≥ 200,000 events/s on one core.
-// Usage: npx tsc -b && node bench/verify-bundle.mjs [--events N] [--leaves N,N] [--runs N] [--jobs N,N]
+// Usage: npx tsc -b && node bench/verify-bundle.mjs [--events N] [--leaves N,N] [--runs N] [--jobs N,N] [--cli-runs N]
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { parseArgs } from 'node:util';
 import {
@@ -30,10 +36,10 @@ import {
   signNoteWithKeys,
   verifyBundle,
 } from '../packages/core/dist/index.js';
-import { workOnThreads } from '../packages/server/dist/cli/verify-jobs.js';
+import { startThreads, workOnThreads } from '../packages/server/dist/cli/verify-jobs.js';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) } },
+  options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) }, 'cli-runs': { type: 'string', default: '5' } },
 });
 const jobCounts = values.jobs.split(',').map(Number).filter((j) => j > 1);
 const eventCount = Number(values.events);
@@ -41,6 +47,10 @@ const runs = Number(values.runs);
 const origin = 'bench.example/latch';
 const caseId = '0190a5c4-1111-7000-8000-000000000001';
 const sha = (b) => createHash('sha256').update(b).digest('hex');
+const cliRuns = Number(values['cli-runs']);
+const latchBin = fileURLToPath(new URL('../packages/server/bin/latch.js', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'latch-bench-verify-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so runs are comparable. */
 let seed = 42;
@@ -123,18 +133,45 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
 console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs, and events per CPU second (median)\n`);
 
-/** One verification as `latch verify` does it: the zip read strictly, with `jobs` threads' share first, then verifyBundle. */
+/** One verification as `latch verify` does it: with `jobs`, the other threads started first, then the zip read strictly, the threads' share, and verifyBundle. */
 async function verifyOnce(zipBytes, jobs) {
-  let zip = zipBytes;
-  let shared;
-  if (jobs > 1) {
-    shared = new SharedArrayBuffer(zipBytes.length);
-    zip = Buffer.from(shared);
-    zipBytes.copy(zip);
+  const threads = startThreads(jobs - 1);
+  try {
+    let zip = zipBytes;
+    let shared;
+    if (jobs > 1) {
+      shared = new SharedArrayBuffer(zipBytes.length);
+      zip = Buffer.from(shared);
+      zipBytes.copy(zip);
+    }
+    const files = readBundleZip(zip);
+    const done = shared === undefined ? {} : await workOnThreads(files, shared, threads);
+    return verifyBundle(files, { trusted, ...done });
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
   }
-  const files = readBundleZip(zip);
-  const done = shared === undefined ? {} : await workOnThreads(files, shared, jobs);
-  return verifyBundle(files, { trusted, ...done });
+}
+
+/** `latch verify bundle.zip --trust trust.txt [--jobs N]` as a new process, `cliRuns` times: the median wall time from start to exit. */
+function commandRows(zip, leafCount) {
+  const bundle = join(scratch, `bundle-${leafCount}.zip`);
+  const trust = join(scratch, 'trust.txt');
+  writeFileSync(bundle, zip);
+  writeFileSync(trust, `${key.verifierKey}\n`);
+  for (const jobs of [1, ...jobCounts]) {
+    const walls = [];
+    for (let r = 0; r < cliRuns; r++) {
+      const start = process.hrtime.bigint();
+      const run = spawnSync(process.execPath, [latchBin, 'verify', bundle, '--trust', trust, ...(jobs > 1 ? ['--jobs', String(jobs)] : [])], { encoding: 'utf8' });
+      walls.push(Number(process.hrtime.bigint() - start) / 1e9);
+      if (run.status !== 0) throw new Error(`latch verify failed (${run.status}): ${run.stderr || run.stdout}`);
+    }
+    const wall = [...walls].sort((a, b) => a - b)[cliRuns >> 1];
+    console.log(
+      `  the latch verify command${jobs > 1 ? ` --jobs ${jobs}` : ''}, start to exit: ${(wall * 1000).toFixed(0)} ms = ` +
+        `${Math.round(eventCount / wall).toLocaleString('en')} events/s (median of ${cliRuns} processes; best ${(Math.min(...walls) * 1000).toFixed(0)} ms)`,
+    );
+  }
 }
 
 for (const leafCount of values.leaves.split(',').map(Number)) {
@@ -175,6 +212,7 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
           `CPU ${(median(cpu) * 1000).toFixed(0)} ms = ${rate(median(cpu))} events per CPU second (best ${rate(Math.min(...cpu))})`,
       );
     }
+    if (format === BUNDLE_FORMAT && cliRuns > 0) commandRows(zip, leafCount);
   }
 }
 console.log(`\nload average at the end ${load()}`);

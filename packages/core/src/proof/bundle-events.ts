@@ -150,11 +150,12 @@ function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefin
 
 /**
  * Scans event bytes the way checkEvents does and packs the result at `at` of `out`, for checkEvents
- * to use instead of scanning again (`latch verify --jobs` scans on several threads). Anything but a
- * canonical object without unexpected fields is left for checkEvents to scan, and to explain.
+ * to use instead of scanning again (`latch verify --jobs` scans on several threads). `utf8`: the
+ * bytes are known to be UTF-8. Anything but a canonical object without unexpected fields is left
+ * for checkEvents to scan, and to explain.
  */
-export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number): void {
-  const scan = reader.read(bytes);
+export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number, utf8 = false): void {
+  const scan = reader.read(bytes, utf8);
   if (scan !== undefined && scan.unexpected.length === 0) pack(scan, out, at);
   else out[at] = 0;
 }

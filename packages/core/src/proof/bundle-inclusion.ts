@@ -3,7 +3,7 @@
  * checkpoint, at its own index, leading from the event's leaf hash to the checkpoint's root.
  */
 import { isUtf8 } from 'node:buffer';
-import { InclusionBatch, leafHashBase64, leafHashInto, proofLines, writeLatin1Hash } from './batch-inclusion.js';
+import { InclusionBatch, leafHashBase64, leafHashInto, proofLines } from './batch-inclusion.js';
 import type { CheckpointFacts } from './bundle-checkpoint.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
@@ -125,14 +125,14 @@ function reportStrayProofs(events: readonly EventFacts[], proofFiles: ReadonlyMa
 
 /**
  * Format 2: inclusion.txt proves every event is at its listed index of the checkpoint's tree at
- * once (multiproof.ts). `leaves` are the events' leaf hashes (leafHashLatin1) when computed elsewhere.
+ * once (multiproof.ts). `leaves` are the events' leaf hashes, 32 bytes each, when computed elsewhere.
  */
 export function checkInclusionV2(
   events: readonly EventFacts[],
   file: { bytes: Buffer } | undefined,
   checkpoint: CheckpointFacts | undefined,
   check: CheckRecorder,
-  leaves?: readonly string[],
+  leaves?: Buffer,
 ): void {
   if (checkpoint === undefined) return check.skip('the checkpoint could not be read');
   if (file === undefined) {
@@ -148,11 +148,10 @@ export function checkInclusionV2(
     check.fail(`${INCLUSION_FILE}: proves leaves of a tree of size ${proof.size}, but the checkpoint's tree has ${checkpoint.size}`);
     return check.finish('');
   }
-  const hashes = Buffer.allocUnsafe(32 * events.length);
-  const given = leaves?.length === events.length ? leaves : undefined;
-  for (let k = 0; k < events.length; k++) {
-    if (given !== undefined) writeLatin1Hash(given[k]!, hashes, 32 * k);
-    else leafHashInto(events[k]!.bytes, hashes, 32 * k);
+  let hashes = leaves;
+  if (hashes?.length !== 32 * events.length) {
+    hashes = Buffer.allocUnsafe(32 * events.length);
+    for (let k = 0; k < events.length; k++) leafHashInto(events[k]!.bytes, hashes, 32 * k);
   }
   const root = multiproofRoot(proof, hashes);
   if (typeof root !== 'string') check.fail(`${INCLUSION_FILE}: ${root.problem}`);

@@ -232,10 +232,10 @@ export function storyNames(bytes: Buffer | undefined): NameLookup | string {
 
 /**
  * Writes the story again from the events and compares it with story.txt, line by line. `scans`
- * are the events' packed scans (checkEvents); `written` are the lines already written from these
- * events elsewhere (`latch verify --jobs`).
+ * are the events' packed scans (checkEvents); `matched` holds a 1 for each line already found to be
+ * the event's line elsewhere (`latch verify --jobs`), by this same comparison.
  */
-export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], scans: Int32Array, check: CheckRecorder, written?: readonly string[]): void {
+export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], scans: Int32Array, check: CheckRecorder, matched?: Uint8Array): void {
   const story = files.get(STORY_FILE);
   if (story === undefined) {
     check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
@@ -247,10 +247,10 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     return check.finish('');
   }
   const writer = new StoryWriter(lookupOf(people));
-  const given = written?.length === events.length ? written : undefined;
+  const given = matched?.length === events.length ? matched : undefined;
   const lineOf = (i: number): string | undefined => {
     const event = events[i];
-    return given !== undefined ? given[i] : event === undefined ? undefined : writer.line(event.seq, event.bytes, scans, i * PACKED_SCAN);
+    return event === undefined ? undefined : writer.line(event.seq, event.bytes, scans, i * PACKED_SCAN);
   };
   // Each line is compared where it lies in story.txt's bytes: ten thousand lines decoded, cut out
   // and kept cost more than writing them. Lines as split('\n') gives them, after the one line
@@ -264,8 +264,7 @@ export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly 
     let to = present ? story.indexOf(0x0a, from) : -1;
     if (to < 0 || to > length) to = length;
     const event = events[i];
-    const same =
-      present && event !== undefined && (given !== undefined ? isUtf8Of(story, from, to, given[i]!) : writer.matches(story, from, to, event.seq, event.bytes, scans, i * PACKED_SCAN));
+    const same = present && event !== undefined && (given?.[i] === 1 || writer.matches(story, from, to, event.seq, event.bytes, scans, i * PACKED_SCAN));
     const lineStart = from;
     from = to + 1;
     if (same) continue;

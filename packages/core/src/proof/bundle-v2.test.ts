@@ -5,7 +5,7 @@ import { BUNDLE_FORMAT_V1, buildBundleFiles } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { signNoteWithKeys } from './log-keys.js';
 import { rootOf } from './merkle.js';
-import { doWork, hasWork, mergeWork, planWork } from './bundle-work.js';
+import { doWork, itemCount, planWork, workDone, workResults } from './bundle-work.js';
 import { verifyBundle } from './verify-bundle.js';
 import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
@@ -176,18 +176,41 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     return { files: shared, zip };
   }
 
-  it('gives the very report one thread gives, for 1 to 5 shares, on the genuine bundle and on each tampered one', () => {
+  it('gives the very report one thread gives, however the items fall to threads, on the genuine bundle and on each tampered one', () => {
     const variants: Array<[string, Tamper]> = [['genuine', (files) => files], ...tampers.map(([name, tamper]): [string, Tamper] => [name, tamper])];
     for (const [name, tamper] of variants) {
       const f = fixture();
       const { files, zip } = inShared(tamper(buildBundleFiles(f.input), f));
       const alone = JSON.stringify(verifyBundle(files, { trusted: trustFile() }));
-      for (const jobs of [1, 2, 3, 5]) {
-        const orders = planWork(files, zip, jobs);
-        const done = mergeWork([doWork(orders[0]!), ...orders.slice(1).filter(hasWork).map(doWork)]);
-        if (files.has('events.jsonl')) expect(done.eventHashes?.sha256, name).toHaveLength(files.get('events.jsonl')!.toString().split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length);
-        expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done })), `${name}, ${jobs} shares`).toBe(alone);
+      // Threads take turns claiming items: one takes them all, or two or three alternate, one item (or two) at a time.
+      for (const [threads, perTurn] of [[1, Infinity], [2, 1], [3, 1], [3, 2]]) {
+        const work = planWork(files, zip);
+        for (let turn = 0; !workDone(work); turn = (turn + 1) % threads!) doWork(work, perTurn);
+        const done = workResults(work);
+        const lines = files.get('events.jsonl')?.toString().split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length ?? 0;
+        expect(done.eventHashes?.leaves?.length ?? 0, name).toBe(32 * lines);
+        expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done })), `${name}, ${threads} threads taking ${perTurn} at a time`).toBe(alone);
       }
     }
+  });
+
+  it('does each item once: the results are those of one thread, and none is left undone', () => {
+    const f = fixture();
+    const { files, zip } = inShared(buildBundleFiles(f.input));
+    const one = planWork(files, zip);
+    expect(doWork(one)).toBe(itemCount(one));
+    expect(doWork(one)).toBe(0); // nothing left to claim
+    const turns = planWork(files, zip);
+    let done = 0;
+    while (!workDone(turns)) done += doWork(turns, 1);
+    expect(done).toBe(itemCount(turns));
+    const [a, b] = [workResults(one), workResults(turns)];
+    expect(b.eventHashes?.sha256?.equals(a.eventHashes!.sha256!)).toBe(true);
+    expect(b.eventHashes?.leaves?.equals(a.eventHashes!.leaves!)).toBe(true);
+    expect([...b.eventHashes!.scans!]).toEqual([...a.eventHashes!.scans!]);
+    expect([...b.eventHashes!.storyMatches!]).toEqual([...a.eventHashes!.storyMatches!]);
+    // Every line of the genuine story is the event's line, and every hash is the event's.
+    expect([...a.eventHashes!.storyMatches!].every((m) => m === 1)).toBe(true);
+    expect(a.eventHashes!.sha256!.toString('latin1', 0, 64)).toBe(sha(f.events[0]!.bytes));
   });
 });

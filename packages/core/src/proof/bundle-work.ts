@@ -1,143 +1,212 @@
 /**
- * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing
- * files, and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its story line and
- * its canonical scan.
- * The same function runs on every thread, this one included, so the values are the ones the
- * verifier computes itself, and the report is the same with any number of threads.
+ * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing the
+ * files, and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan
+ * and whether its story line is the one story.txt holds.
+ *
+ * Everything lives in memory every thread shares (SharedArrayBuffer): the zip, the plan, and the
+ * results, each written in place at its event's position, so nothing is copied between threads or
+ * merged afterwards. The work is cut into items (a file, or a run of events), and each thread, this
+ * one included, claims the next item with an atomic counter until none is left: a thread that starts
+ * late simply takes fewer, and the calling thread never waits for one that has not started.
+ * Every item is computed by the same code verifyBundle runs, so the report is the same with any
+ * number of threads.
  *
  * Threads import this module alone (`@latch/core/bundle-work`), not all of @latch/core: a thread
  * then starts in a tenth of the CPU time.
  */
+import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { leafHashLatin1 } from './batch-inclusion.js';
+import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
-import { EVENTS_FILE } from './bundle.js';
+import { EVENTS_FILE, lineBounds } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
-/** A file in a shared buffer: name, offset, length. */
-export type Member = [name: string, offset: number, length: number];
+/** Events per item: small enough that threads finish together, large enough that claiming costs nothing. */
+const EVENTS_PER_ITEM = 512;
+/** Bytes of a SHA-256 in hex. */
+const HEX = 64;
 
-export interface WorkOrder {
-  /** The memory every thread reads: the zip (stored members are read in place), or a copy of events.jsonl. */
-  zip: SharedArrayBuffer;
-  members: Member[];
+/** Bytes in shared memory. */
+interface SharedBytes {
+  buffer: SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+/** What every thread reads and writes: posted to each thread once (shared memory is not copied). */
+export interface SharedWork {
+  /** Files to hash: name and bytes. */
+  members: Array<{ name: string; bytes: SharedBytes }>;
   events?: {
-    buffer: SharedArrayBuffer;
-    /** This share's lines: [start, end) of the buffer, on line boundaries; the first is event `firstSeq`. */
-    start: number;
-    end: number;
-    firstSeq: number;
-    /** people.json, when the story is to be written again. */
-    people?: Uint8Array;
+    bytes: SharedBytes;
+    /** Each line's [start, end) in `bytes` (lineBounds), 2 per event. */
+    lines: SharedArrayBuffer;
+    count: number;
+    utf8: boolean;
+    /** story.txt when it is to be checked: its bytes and lines (only when it is UTF-8), and people.json. */
+    story?: { bytes: SharedBytes; lines: SharedArrayBuffer; people: Uint8Array };
+  };
+  /** Items handed out (index 0) and items done (index 1). */
+  counters: SharedArrayBuffer;
+  results: {
+    /** Each file's SHA-256, 64 hex digits, in the order of `members`. */
+    fileHashes: SharedArrayBuffer;
+    /** Each event's SHA-256, 64 hex digits. */
+    sha256: SharedArrayBuffer;
+    /** Each event's leaf hash, 32 bytes. */
+    leaves: SharedArrayBuffer;
+    /** Each event's packed canonical scan (packEventScan). */
+    scans: SharedArrayBuffer;
+    /** 1 where story.txt's line is the event's line. */
+    storyMatches: SharedArrayBuffer;
   };
 }
 
-export interface WorkDone {
-  /** Whether this share had events to work on. */
-  events: boolean;
-  fileHashes: Array<[name: string, sha256: string]>;
-  sha256: string[];
-  leaves: string[];
-  storyLines: string[];
-  /** Each event's canonical scan, packed (PACKED_SCAN numbers per event). */
-  scans: Int32Array;
-}
-
-export function doWork(order: WorkOrder): WorkDone {
-  const zip = Buffer.from(order.zip);
-  const fileHashes = order.members.map(([name, offset, length]): [string, string] => [name, hash('sha256', zip.subarray(offset, offset + length), 'hex')]);
-  const done: WorkDone = { events: order.events !== undefined, fileHashes, sha256: [], leaves: [], storyLines: [], scans: new Int32Array(0) };
-  const events = order.events;
-  if (events === undefined) return done;
-  const scans: number[] = [];
-  const row = new Int32Array(PACKED_SCAN);
-  const bytes = Buffer.from(events.buffer);
-  const names = events.people === undefined ? undefined : storyNames(Buffer.from(events.people));
-  const story = names !== undefined && typeof names !== 'string' ? new StoryWriter(names) : undefined;
-  let seq = events.firstSeq;
-  for (let start = events.start; start < events.end; seq++) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0 || end > events.end) end = events.end;
-    const line = bytes.subarray(start, end);
-    done.sha256.push(hash('sha256', line, 'hex'));
-    done.leaves.push(leafHashLatin1(line));
-    packEventScan(line, row, 0);
-    if (story !== undefined) done.storyLines.push(story.line(seq, line, row, 0));
-    for (let k = 0; k < PACKED_SCAN; k++) scans.push(row[k]!);
-    start = end + 1;
-  }
-  done.scans = Int32Array.from(scans);
-  return done;
-}
-
 /** `bytes` in shared memory: where it lies in the zip when it is stored there, else a copy. */
-function inSharedMemory(bytes: Buffer, zip: SharedArrayBuffer): { buffer: SharedArrayBuffer; offset: number } {
-  if (bytes.buffer === zip) return { buffer: zip, offset: bytes.byteOffset };
+function inSharedMemory(bytes: Buffer, zip: SharedArrayBuffer): SharedBytes {
+  if (bytes.buffer === zip) return { buffer: zip, offset: bytes.byteOffset, length: bytes.length };
   const buffer = new SharedArrayBuffer(bytes.length);
   bytes.copy(Buffer.from(buffer));
-  return { buffer, offset: 0 };
+  return { buffer, offset: 0, length: bytes.length };
 }
 
-/** Cuts [start, end) of `bytes` into `jobs` runs of whole lines: each cut just after a '\n'. */
-function lineShares(bytes: Buffer, start: number, end: number, jobs: number): Array<[number, number]> {
-  const shares: Array<[number, number]> = [];
-  let from = start;
-  for (let j = 1; j <= jobs; j++) {
-    let to = j === jobs ? end : start + Math.floor(((end - start) * j) / jobs);
-    if (j < jobs) {
-      const newline = bytes.indexOf(0x0a, Math.max(to - 1, from));
-      to = newline < 0 || newline >= end ? end : newline + 1;
-    }
-    shares.push([from, to]);
-    from = to;
-  }
-  return shares;
-}
+const view = (b: SharedBytes): Buffer => Buffer.from(b.buffer, b.offset, b.length);
 
-/** Counts the lines of bytes [start, end): events before a share's start give its first seq. */
-function linesIn(bytes: Buffer, start: number, end: number): number {
-  let count = 0;
-  for (let i = bytes.indexOf(0x0a, start); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) count++;
-  return count;
+function sharedInt32(values: Int32Array): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(values.byteLength);
+  new Int32Array(buffer).set(values);
+  return buffer;
 }
 
 /**
- * The shares of `jobs` threads: the files stored in the shared zip, a run of members each, and a
- * run of events.jsonl's whole lines each (with people.json when the story is to be checked).
+ * The plan for a bundle's files (`zip`: the shared memory its stored members are views of): every
+ * file to hash, and for format 2 every line of events.jsonl, with story.txt and people.json when the
+ * story is to be checked.
  */
-export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, jobs: number): WorkOrder[] {
-  const members: Member[] = [];
-  for (const [name, bytes] of files) if (bytes.buffer === zip) members.push([name, bytes.byteOffset, bytes.length]);
-  const share = Math.ceil(members.length / jobs);
-  const orders: WorkOrder[] = Array.from({ length: jobs }, (_, i) => ({ zip, members: members.slice(i * share, (i + 1) * share) }));
-  const events = files.get(EVENTS_FILE);
-  if (events === undefined || events.length === 0) return orders;
-  const { buffer, offset } = inSharedMemory(events, zip);
-  const people = files.has(STORY_FILE) ? files.get(PEOPLE_FILE) : undefined;
-  const view = Buffer.from(buffer);
-  let firstSeq = 1;
-  for (const [i, [start, end]] of lineShares(view, offset, offset + events.length, jobs).entries()) {
-    orders[i]!.events = { buffer, start, end, firstSeq, ...(people !== undefined ? { people: new Uint8Array(people) } : {}) };
-    firstSeq += linesIn(view, start, end);
+export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer): SharedWork {
+  const members = [...files].map(([name, bytes]) => ({ name, bytes: inSharedMemory(bytes, zip) }));
+  const eventsFile = files.get(EVENTS_FILE);
+  let events: SharedWork['events'];
+  let count = 0;
+  if (eventsFile !== undefined) {
+    const bytes = members.find((m) => m.name === EVENTS_FILE)!.bytes;
+    const lines = lineBounds(eventsFile);
+    count = lines.length / 2;
+    events = { bytes, lines: sharedInt32(lines), count, utf8: isUtf8(eventsFile) };
+    const story = files.get(STORY_FILE);
+    const people = files.get(PEOPLE_FILE);
+    if (story !== undefined && people !== undefined && isUtf8(story)) {
+      events.story = { bytes: members.find((m) => m.name === STORY_FILE)!.bytes, lines: sharedInt32(lineBounds(story)), people: new Uint8Array(people) };
+    }
   }
-  return orders;
+  return {
+    members,
+    events,
+    counters: new SharedArrayBuffer(8),
+    results: {
+      fileHashes: new SharedArrayBuffer(HEX * members.length),
+      sha256: new SharedArrayBuffer(HEX * count),
+      leaves: new SharedArrayBuffer(32 * count),
+      scans: new SharedArrayBuffer(4 * PACKED_SCAN * count),
+      storyMatches: new SharedArrayBuffer(count),
+    },
+  };
 }
 
-/** A share with anything to do (the first is always done, on the calling thread). */
-export const hasWork = (order: WorkOrder): boolean => order.members.length > 0 || (order.events !== undefined && order.events.start < order.events.end);
+/** How many items the work is cut into: one per file, then runs of events. */
+export const itemCount = (work: SharedWork): number => work.members.length + Math.ceil((work.events?.count ?? 0) / EVENTS_PER_ITEM);
 
-/** The shares' results, in the order of planWork's shares, as verifyBundle takes them. */
-export function mergeWork(results: readonly WorkDone[]): Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'> {
-  const fileHashes = new Map<string, string>();
-  for (const done of results) for (const [name, sha256] of done.fileHashes) fileHashes.set(name, sha256);
-  if (!results.some((r) => r.events)) return { fileHashes };
-  const scans = new Int32Array(results.reduce((n, r) => n + r.scans.length, 0));
-  let at = 0;
-  for (const r of results) {
-    scans.set(r.scans, at);
-    at += r.scans.length;
+/** Whether every item is done. */
+export const workDone = (work: SharedWork): boolean => Atomics.load(new Int32Array(work.counters), 1) === itemCount(work);
+
+/** One thread's view of the work: the buffers as typed arrays, and the story writer, made once. */
+class ThreadShare {
+  readonly #work: SharedWork;
+  readonly #counters: Int32Array;
+  readonly #fileHashes: Buffer;
+  readonly #sha256: Buffer;
+  readonly #leaves: Buffer;
+  readonly #scans: Int32Array;
+  readonly #storyMatches: Uint8Array;
+  readonly #events: Buffer | undefined;
+  readonly #lines: Int32Array | undefined;
+  readonly #story: { bytes: Buffer; lines: Int32Array; writer: StoryWriter } | undefined;
+
+  constructor(work: SharedWork) {
+    this.#work = work;
+    const r = work.results;
+    this.#counters = new Int32Array(work.counters);
+    this.#fileHashes = Buffer.from(r.fileHashes);
+    this.#sha256 = Buffer.from(r.sha256);
+    this.#leaves = Buffer.from(r.leaves);
+    this.#scans = new Int32Array(r.scans);
+    this.#storyMatches = new Uint8Array(r.storyMatches);
+    const events = work.events;
+    this.#events = events === undefined ? undefined : view(events.bytes);
+    this.#lines = events === undefined ? undefined : new Int32Array(events.lines);
+    const story = events?.story;
+    const names = story === undefined ? undefined : storyNames(Buffer.from(story.people));
+    if (story !== undefined && names !== undefined && typeof names !== 'string') {
+      this.#story = { bytes: view(story.bytes), lines: new Int32Array(story.lines), writer: new StoryWriter(names) };
+    }
   }
-  const eventHashes = { sha256: results.flatMap((r) => r.sha256), leaves: results.flatMap((r) => r.leaves), storyLines: results.flatMap((r) => r.storyLines), scans };
+
+  /** Claims and does items until none is left, or `limit` are done; how many it did. */
+  run(limit = Infinity): number {
+    const total = itemCount(this.#work);
+    let done = 0;
+    while (done < limit) {
+      const item = Atomics.add(this.#counters, 0, 1);
+      if (item >= total) break;
+      this.#do(item);
+      Atomics.add(this.#counters, 1, 1);
+      done++;
+    }
+    return done;
+  }
+
+  #do(item: number): void {
+    const members = this.#work.members;
+    if (item < members.length) {
+      this.#fileHashes.write(hash('sha256', view(members[item]!.bytes), 'hex'), HEX * item, 'latin1');
+      return;
+    }
+    const first = (item - members.length) * EVENTS_PER_ITEM;
+    const end = Math.min(first + EVENTS_PER_ITEM, this.#work.events!.count);
+    for (let i = first; i < end; i++) this.#event(i);
+  }
+
+  #event(i: number): void {
+    const lines = this.#lines!;
+    const line = this.#events!.subarray(lines[2 * i], lines[2 * i + 1]);
+    this.#sha256.write(hash('sha256', line, 'hex'), HEX * i, 'latin1');
+    leafHashInto(line, this.#leaves, 32 * i);
+    packEventScan(line, this.#scans, i * PACKED_SCAN, this.#work.events!.utf8);
+    const story = this.#story;
+    if (story !== undefined && 2 * i < story.lines.length) {
+      const matches = story.writer.matches(story.bytes, story.lines[2 * i]!, story.lines[2 * i + 1]!, i + 1, line, this.#scans, i * PACKED_SCAN);
+      this.#storyMatches[i] = matches ? 1 : 0;
+    }
+  }
+}
+
+/** Does items of the work on this thread until none is left (or `limit` are done): returns how many. */
+export function doWork(work: SharedWork, limit?: number): number {
+  return new ThreadShare(work).run(limit);
+}
+
+/** The finished work, as verifyBundle takes it. */
+export function workResults(work: SharedWork): Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'> {
+  const r = work.results;
+  const hexes = Buffer.from(r.fileHashes);
+  const fileHashes = new Map(work.members.map((m, k) => [m.name, hexes.toString('latin1', HEX * k, HEX * (k + 1))]));
+  if (work.events === undefined) return { fileHashes };
+  const eventHashes = {
+    sha256: Buffer.from(r.sha256),
+    leaves: Buffer.from(r.leaves),
+    scans: new Int32Array(r.scans),
+    ...(work.events.story !== undefined ? { storyMatches: new Uint8Array(r.storyMatches) } : {}),
+  };
   return { fileHashes, eventHashes };
 }

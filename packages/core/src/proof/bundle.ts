@@ -31,6 +31,29 @@ const pad = (seq: number): string => String(seq).padStart(8, '0');
 export const eventFile = (seq: number): string => `events/${pad(seq)}.json`;
 /** How reports name event `seq` of a format 2 bundle. */
 export const eventLine = (seq: number): string => `${EVENTS_FILE} line ${seq}`;
+
+/**
+ * Where each line of a file of lines lies: [start, end) of line k at 2k and 2k + 1, the '\n' left
+ * out. A last line without its '\n' is a line; nothing after a last '\n' is. events.jsonl is read
+ * this way, by the verifier and by every `--jobs` thread, so they agree on which bytes are event n.
+ */
+export function lineBounds(bytes: Buffer): Int32Array {
+  let bounds = new Int32Array(64);
+  let n = 0;
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    if (n + 2 > bounds.length) {
+      const grown = new Int32Array(2 * bounds.length);
+      grown.set(bounds);
+      bounds = grown;
+    }
+    bounds[n++] = start;
+    bounds[n++] = end;
+    start = end + 1;
+  }
+  return bounds.slice(0, n);
+}
 export const proofFile = (seq: number): string => `proofs/${pad(seq)}.tlog-proof`;
 export const blobFile = (sha256: string): string => `blobs/${sha256}`;
 export const consistencyFile = (oldSize: number, newSize: number): string => `consistency/${oldSize}-${newSize}.txt`;

@@ -12,7 +12,7 @@ import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_V1, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_V1, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, lineBounds, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
 export interface VerifyBundleOptions {
@@ -24,10 +24,12 @@ export interface VerifyBundleOptions {
   fileHashes?: ReadonlyMap<string, string>;
   /**
    * Work done elsewhere on a format 2 bundle's events (`latch verify --jobs` does it on several
-   * threads): each event's SHA-256 (hex), RFC 6962 leaf hash (32 latin1 characters), story line and packed
-   * canonical scan, in seq order. Any of them may be given; the rest is computed here.
+   * threads, bundle-work.ts), for the lines of events.jsonl in order: each event's SHA-256 (64 hex
+   * digits each, one after another), RFC 6962 leaf hash (32 bytes each), packed canonical scan
+   * (packEventScan), and 1 where story.txt's line is the event's line (a 0 is checked here again).
+   * Any of them may be given; the rest is computed here.
    */
-  eventHashes?: { sha256?: readonly string[]; leaves?: readonly string[]; storyLines?: readonly string[]; scans?: Int32Array };
+  eventHashes?: { sha256?: Buffer; leaves?: Buffer; storyMatches?: Uint8Array; scans?: Int32Array };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -130,7 +132,8 @@ class EventLineFile implements BundleFile {
   constructor(
     readonly seq: number,
     readonly bytes: Buffer,
-    private readonly given: string | undefined,
+    /** The SHA-256s of all the lines in hex, when computed elsewhere. */
+    private readonly given: Buffer | undefined,
     /** Known to be UTF-8: the whole file is (a line break never falls inside a character). */
     readonly utf8: boolean,
   ) {}
@@ -140,7 +143,7 @@ class EventLineFile implements BundleFile {
   }
 
   get sha256(): string {
-    return this.given ?? hash('sha256', this.bytes, 'hex');
+    return this.given !== undefined ? this.given.toString('latin1', 64 * (this.seq - 1), 64 * this.seq) : hash('sha256', this.bytes, 'hex');
   }
 }
 
@@ -148,20 +151,16 @@ class EventLineFile implements BundleFile {
  * Format 2's events.jsonl as one entry per line (line n is event seq n), each a view of the file's
  * bytes. A last line without its '\n' is still read, and reported.
  */
-function eventLines(bytes: Buffer, hashes: readonly string[] | undefined, check: CheckRecorder): BundleFile[] {
-  const lines: BundleFile[] = [];
+function eventLines(bytes: Buffer, hashes: Buffer | undefined, check: CheckRecorder): BundleFile[] {
+  const bounds = lineBounds(bytes);
+  const count = bounds.length / 2;
+  const given = hashes?.length === 64 * count ? hashes : undefined;
   const utf8 = isUtf8(bytes);
-  for (let start = 0; start < bytes.length; ) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0) {
-      check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${lines.length + 1}, may be cut short)`);
-      end = bytes.length;
-    }
-    const line = bytes.subarray(start, end);
-    const seq = lines.length + 1;
-    lines.push(new EventLineFile(seq, line, hashes?.[seq - 1], utf8));
-    start = end + 1;
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
+    check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
   }
+  const lines: BundleFile[] = [];
+  for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), given, utf8));
   return lines;
 }
 
@@ -225,7 +224,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, scans, step('story'), options.eventHashes?.storyLines);
+  checkStory(files, events, scans, step('story'), options.eventHashes?.storyMatches);
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
   if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);

@@ -1,26 +1,36 @@
 import { Worker } from 'node:worker_threads';
-import type { VerifyBundleOptions } from '@latch/core';
-import { doWork, hasWork, mergeWork, planWork, type WorkDone, type WorkOrder } from '@latch/core/bundle-work';
+import type { VerifyBundleOptions } from '@latch/core/verify';
+import { doWork, planWork, workDone, workResults, type SharedWork } from '@latch/core/bundle-work';
 
-function workInThread(order: WorkOrder): Promise<WorkDone> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: order });
-    worker.once('message', (done: WorkDone) => {
-      resolve(done);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
+/**
+ * Threads for `latch verify --jobs`, started before the bundle is read so that their start-up
+ * (tens of milliseconds each) overlaps the reading. Each waits for the work.
+ */
+export function startThreads(count: number): Worker[] {
+  return Array.from({ length: count }, () => new Worker(new URL('./verify-worker.js', import.meta.url)));
 }
 
 /**
  * `latch verify --jobs`: the files' SHA-256 and, for a format 2 bundle, each event's SHA-256, leaf
- * hash, story line and canonical scan, computed on `jobs` threads (this one included) and handed to
- * verifyBundle, which does the rest. The values are the ones verifyBundle would compute: the report
- * is the same (@latch/core/bundle-work plans the shares and merges them).
+ * hash, canonical scan and story comparison, on the started threads and this one, in shared memory
+ * (@latch/core/bundle-work), then handed to verifyBundle, which does the rest. The values are the
+ * ones verifyBundle would compute: the report is the same. This thread works too, so it never waits
+ * for a thread still starting: once every item is done, the caller stops the threads, started or not.
  */
-export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, jobs: number): Promise<Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'>> {
-  const orders = planWork(files, zip, jobs);
-  const others = orders.slice(1).filter(hasWork).map(workInThread);
-  return mergeWork([doWork(orders[0]!), ...(await Promise.all(others))]);
+export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, threads: Worker[]): Promise<Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'>> {
+  const work: SharedWork = planWork(files, zip);
+  await new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (workDone(work)) resolve();
+    };
+    for (const thread of threads) {
+      thread.on('message', check);
+      thread.once('error', reject);
+      thread.once('exit', (code) => (code === 0 ? check() : reject(new Error(`a verification thread stopped (exit code ${code})`))));
+      thread.postMessage(work);
+    }
+    doWork(work);
+    check();
+  });
+  return workResults(work);
 }
