@@ -182,14 +182,15 @@ describe('latch verify --jobs: the work shared out to threads', () => {
       const f = fixture();
       const { files, zip } = inShared(tamper(buildBundleFiles(f.input), f));
       const alone = JSON.stringify(verifyBundle(files, { trusted: trustFile() }));
-      // Threads take turns claiming items: one takes them all, or two or three alternate, one item (or two) at a time.
-      for (const [threads, perTurn] of [[1, Infinity], [2, 1], [3, 1], [3, 2]]) {
-        const work = planWork(files, zip);
-        for (let turn = 0; !workDone(work); turn = (turn + 1) % threads!) doWork(work, perTurn);
+      // Items of 1, 3 or 512 events; threads take turns claiming them, one item or two at a time
+      // (each turn a new view of the work, as each thread has its own).
+      for (const [perItem, perTurn] of [[512, Infinity], [1, 1], [3, 1], [3, 2]]) {
+        const work = planWork(files, zip, perItem);
+        while (!workDone(work)) doWork(work, perTurn);
         const done = workResults(work);
         const lines = files.get('events.jsonl')?.toString().split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length ?? 0;
         expect(done.eventHashes?.leaves?.length ?? 0, name).toBe(32 * lines);
-        expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done })), `${name}, ${threads} threads taking ${perTurn} at a time`).toBe(alone);
+        expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done })), `${name}, items of ${perItem} events taken ${perTurn} at a time`).toBe(alone);
       }
     }
   });
@@ -200,7 +201,7 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     const one = planWork(files, zip);
     expect(doWork(one)).toBe(itemCount(one));
     expect(doWork(one)).toBe(0); // nothing left to claim
-    const turns = planWork(files, zip);
+    const turns = planWork(files, zip, 2);
     let done = 0;
     while (!workDone(turns)) done += doWork(turns, 1);
     expect(done).toBe(itemCount(turns));

@@ -46,6 +46,8 @@ export interface SharedWork {
     utf8: boolean;
     /** story.txt when it is to be checked: its bytes and lines (only when it is UTF-8), and people.json. */
     story?: { bytes: SharedBytes; lines: SharedArrayBuffer; people: Uint8Array };
+    /** Events per item (the last item may hold fewer). */
+    perItem: number;
   };
   /** Items handed out (index 0) and items done (index 1). */
   counters: SharedArrayBuffer;
@@ -84,7 +86,7 @@ function sharedInt32(values: Int32Array): SharedArrayBuffer {
  * file to hash, and for format 2 every line of events.jsonl, with story.txt and people.json when the
  * story is to be checked.
  */
-export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer): SharedWork {
+export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, eventsPerItem = EVENTS_PER_ITEM): SharedWork {
   const members = [...files].map(([name, bytes]) => ({ name, bytes: inSharedMemory(bytes, zip) }));
   const eventsFile = files.get(EVENTS_FILE);
   let events: SharedWork['events'];
@@ -93,7 +95,7 @@ export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuf
     const bytes = members.find((m) => m.name === EVENTS_FILE)!.bytes;
     const lines = lineBounds(eventsFile);
     count = lines.length / 2;
-    events = { bytes, lines: sharedInt32(lines), count, utf8: isUtf8(eventsFile) };
+    events = { bytes, lines: sharedInt32(lines), count, utf8: isUtf8(eventsFile), perItem: eventsPerItem };
     const story = files.get(STORY_FILE);
     const people = files.get(PEOPLE_FILE);
     if (story !== undefined && people !== undefined && isUtf8(story)) {
@@ -115,7 +117,7 @@ export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuf
 }
 
 /** How many items the work is cut into: one per file, then runs of events. */
-export const itemCount = (work: SharedWork): number => work.members.length + Math.ceil((work.events?.count ?? 0) / EVENTS_PER_ITEM);
+export const itemCount = (work: SharedWork): number => work.members.length + (work.events === undefined ? 0 : Math.ceil(work.events.count / work.events.perItem));
 
 /** Whether every item is done. */
 export const workDone = (work: SharedWork): boolean => Atomics.load(new Int32Array(work.counters), 1) === itemCount(work);
@@ -172,8 +174,9 @@ class ThreadShare {
       this.#fileHashes.write(hash('sha256', view(members[item]!.bytes), 'hex'), HEX * item, 'latin1');
       return;
     }
-    const first = (item - members.length) * EVENTS_PER_ITEM;
-    const end = Math.min(first + EVENTS_PER_ITEM, this.#work.events!.count);
+    const events = this.#work.events!;
+    const first = (item - members.length) * events.perItem;
+    const end = Math.min(first + events.perItem, events.count);
     for (let i = first; i < end; i++) this.#event(i);
   }
 

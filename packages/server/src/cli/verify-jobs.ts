@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { VerifyBundleOptions } from '@latch/core/verify';
 import { doWork, planWork, workDone, workResults, type SharedWork } from '@latch/core/bundle-work';
+import { CliError } from './cli-error.js';
 
 /**
  * Threads for `latch verify --jobs`, started before the bundle is read so that their start-up
@@ -23,10 +24,12 @@ export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: Sha
     const check = (): void => {
       if (workDone(work)) resolve();
     };
+    // A thread that fails leaves its item undone: the verification stops with one line, never a guess.
+    const failed = (why: string): void => reject(new CliError(`a --jobs thread failed (${why}); verify without --jobs`, 1, 'VERIFY_THREAD_FAILED'));
     for (const thread of threads) {
       thread.on('message', check);
-      thread.once('error', reject);
-      thread.once('exit', (code) => (code === 0 ? check() : reject(new Error(`a verification thread stopped (exit code ${code})`))));
+      thread.once('error', (error) => failed(error.message));
+      thread.once('exit', (code) => (code === 0 ? check() : failed(`exit code ${code}`)));
       thread.postMessage(work);
     }
     doWork(work);
