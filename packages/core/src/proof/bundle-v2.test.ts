@@ -195,6 +195,21 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     }
   });
 
+  it('uses the threads\' story comparisons only for format 2: a stray events.jsonl in a format 1 bundle vouches for no line', () => {
+    const f = fixture();
+    const v1 = buildBundleFiles(f.input, BUNDLE_FORMAT_V1);
+    // The genuine events.jsonl beside format 1's event files, one of which is altered: story.txt's
+    // line 3 is that of the genuine event 3, not of the altered one.
+    v1.set('events.jsonl', buildBundleFiles(f.input).get('events.jsonl')!);
+    v1.set('events/00000003.json', Buffer.from(v1.get('events/00000003.json')!.toString().replace(/"at":"[^"]+"/, '"at":"2001-01-01T00:00:00.000Z"')));
+    const { files, zip } = inShared(v1);
+    const alone = verifyBundle(files, { trusted: trustFile() });
+    expect(alone.failures.some((line) => line.startsWith('story.txt: line 3 '))).toBe(true);
+    const work = planWork(files, zip);
+    doWork(work);
+    expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...workResults(work) }))).toBe(JSON.stringify(alone));
+  });
+
   it('does each item once: the results are those of one thread, and none is left undone', () => {
     const f = fixture();
     const { files, zip } = inShared(buildBundleFiles(f.input));

@@ -224,7 +224,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, scans, step('story'), options.eventHashes?.storyMatches);
+  checkStory(files, events, scans, step('story'), v2 ? options.eventHashes?.storyMatches : undefined);
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
   if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);
