@@ -4,7 +4,7 @@
  * (CEL, protobuf) and every case-type module, which costs an auditor more time than verifying a
  * ten-thousand-event bundle; this entry (`@latch/core/verify`) loads in a quarter of it.
  */
-export { BundleZipError, readBundleZip } from './proof/bundle-zip.js';
+export { BundleZipError, crcMismatch, readBundleZip, type UncheckedCrc } from './proof/bundle-zip.js';
 export { verifyBundle, type VerifyBundleOptions } from './proof/verify-bundle.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './proof/bundle-report.js';
 export { parseTrustFile, TrustFileError, type TrustedKey } from './proof/log-keys.js';

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -111,6 +111,24 @@ describe('latch verify --jobs', () => {
       expect(JSON.parse(one.stdout).ok).toBe(status === 0);
     }
     expect(runLatch(env, ['verify', bad, '--trust', trust, '--json']).stdout).toContain('events/00000007.json: SHA-256 does not match the manifest');
+  }, 300_000);
+
+  it('refuses a zip whose member fails its CRC-32 in the same line with threads (which check the CRCs) as without', () => {
+    const good = zipFile('crc.zip', bundleFiles());
+    const bytes = readFileSync(good);
+    // One byte of events.jsonl flipped inside the zip: the member no longer matches its stated CRC-32.
+    const at = bytes.indexOf('"kind":"note.added"');
+    bytes[at + 9] = 'N'.charCodeAt(0);
+    writeFileSync(good, bytes);
+    const one = runLatch(env, ['verify', good, '--trust', trust]);
+    expect(one.status).toBe(3);
+    expect(one.stderr.trim()).toMatch(/crc\.zip: refused: events\.jsonl: CRC-32 mismatch: the member is corrupt or was altered$/);
+    for (const jobs of ['2', '3']) {
+      const many = runLatch(env, ['verify', good, '--trust', trust, '--jobs', jobs]);
+      expect(many.status).toBe(3);
+      expect(many.stderr).toBe(one.stderr);
+      expect(many.stdout).toBe(one.stdout);
+    }
   }, 300_000);
 
   it('refuses a --jobs that is not a whole number from 1 to 64, in one line', () => {

@@ -185,7 +185,7 @@ describe('latch verify --jobs: the work shared out to threads', () => {
       // Items of 1, 3 or 512 events; threads take turns claiming them, one item or two at a time
       // (each turn a new view of the work, as each thread has its own).
       for (const [perItem, perTurn] of [[512, Infinity], [1, 1], [3, 1], [3, 2]]) {
-        const work = planWork(files, zip, perItem);
+        const work = planWork(files, zip, { eventsPerItem: perItem });
         while (!workDone(work)) doWork(work, perTurn);
         const done = workResults(work);
         const lines = files.get('events.jsonl')?.toString().split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').length ?? 0;
@@ -216,7 +216,7 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     const one = planWork(files, zip);
     expect(doWork(one)).toBe(itemCount(one));
     expect(doWork(one)).toBe(0); // nothing left to claim
-    const turns = planWork(files, zip, 2);
+    const turns = planWork(files, zip, { eventsPerItem: 2 });
     let done = 0;
     while (!workDone(turns)) done += doWork(turns, 1);
     expect(done).toBe(itemCount(turns));

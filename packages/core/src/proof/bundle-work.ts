@@ -1,6 +1,6 @@
 /**
  * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing the
- * files, and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan
+ * files (and checking their CRC-32, which the zip reader then leaves to it), and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan
  * and whether its story line is the one story.txt holds.
  *
  * Everything lives in memory every thread shares (SharedArrayBuffer): the zip, the plan, and the
@@ -16,9 +16,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
+import type { UncheckedCrc } from './bundle-zip.js';
 import { EVENTS_FILE, lineBounds } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
@@ -36,8 +38,8 @@ interface SharedBytes {
 
 /** What every thread reads and writes: posted to each thread once (shared memory is not copied). */
 export interface SharedWork {
-  /** Files to hash: name and bytes. */
-  members: Array<{ name: string; bytes: SharedBytes }>;
+  /** Files to hash, and the CRC-32 each must have when the zip reader left that check to the work (-1: none). */
+  members: Array<{ name: string; bytes: SharedBytes; crc: number }>;
   events?: {
     bytes: SharedBytes;
     /** Each line's [start, end) in `bytes` (lineBounds), 2 per event. */
@@ -54,6 +56,8 @@ export interface SharedWork {
   results: {
     /** Each file's SHA-256, 64 hex digits, in the order of `members`. */
     fileHashes: SharedArrayBuffer;
+    /** 1 for each file whose CRC-32 was to be checked and does not match. */
+    crcMismatches: SharedArrayBuffer;
     /** Each event's SHA-256, 64 hex digits. */
     sha256: SharedArrayBuffer;
     /** Each event's leaf hash, 32 bytes. */
@@ -83,11 +87,16 @@ function sharedInt32(values: Int32Array): SharedArrayBuffer {
 
 /**
  * The plan for a bundle's files (`zip`: the shared memory its stored members are views of): every
- * file to hash, and for format 2 every line of events.jsonl, with story.txt and people.json when the
- * story is to be checked.
+ * file to hash (and its CRC-32 to check, for the members readBundleZip left unchecked), and for
+ * format 2 every line of events.jsonl, with story.txt and people.json when the story is to be checked.
  */
-export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, eventsPerItem = EVENTS_PER_ITEM): SharedWork {
-  const members = [...files].map(([name, bytes]) => ({ name, bytes: inSharedMemory(bytes, zip) }));
+export function planWork(
+  files: ReadonlyMap<string, Buffer>,
+  zip: SharedArrayBuffer,
+  { eventsPerItem = EVENTS_PER_ITEM, uncheckedCrcs = [] }: { eventsPerItem?: number; uncheckedCrcs?: readonly UncheckedCrc[] } = {},
+): SharedWork {
+  const crcs = new Map(uncheckedCrcs.map((m) => [m.name, m.crc]));
+  const members = [...files].map(([name, bytes]) => ({ name, bytes: inSharedMemory(bytes, zip), crc: crcs.get(name) ?? -1 }));
   const eventsFile = files.get(EVENTS_FILE);
   let events: SharedWork['events'];
   let count = 0;
@@ -108,6 +117,7 @@ export function planWork(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuf
     counters: new SharedArrayBuffer(8),
     results: {
       fileHashes: new SharedArrayBuffer(HEX * members.length),
+      crcMismatches: new SharedArrayBuffer(members.length),
       sha256: new SharedArrayBuffer(HEX * count),
       leaves: new SharedArrayBuffer(32 * count),
       scans: new SharedArrayBuffer(4 * PACKED_SCAN * count),
@@ -127,6 +137,7 @@ class ThreadShare {
   readonly #work: SharedWork;
   readonly #counters: Int32Array;
   readonly #fileHashes: Buffer;
+  readonly #crcMismatches: Uint8Array;
   readonly #sha256: Buffer;
   readonly #leaves: Buffer;
   readonly #scans: Int32Array;
@@ -140,6 +151,7 @@ class ThreadShare {
     const r = work.results;
     this.#counters = new Int32Array(work.counters);
     this.#fileHashes = Buffer.from(r.fileHashes);
+    this.#crcMismatches = new Uint8Array(r.crcMismatches);
     this.#sha256 = Buffer.from(r.sha256);
     this.#leaves = Buffer.from(r.leaves);
     this.#scans = new Int32Array(r.scans);
@@ -171,7 +183,10 @@ class ThreadShare {
   #do(item: number): void {
     const members = this.#work.members;
     if (item < members.length) {
-      this.#fileHashes.write(hash('sha256', view(members[item]!.bytes), 'hex'), HEX * item, 'latin1');
+      const { bytes, crc } = members[item]!;
+      const data = view(bytes);
+      this.#fileHashes.write(hash('sha256', data, 'hex'), HEX * item, 'latin1');
+      if (crc >= 0 && crc32(data) !== crc) this.#crcMismatches[item] = 1;
       return;
     }
     const events = this.#work.events!;
@@ -197,6 +212,16 @@ class ThreadShare {
 /** Does items of the work on this thread until none is left (or `limit` are done): returns how many. */
 export function doWork(work: SharedWork, limit?: number): number {
   return new ThreadShare(work).run(limit);
+}
+
+/**
+ * The first file, in the zip's order, whose CRC-32 does not match (the zip is then refused with
+ * crcMismatch before anything is verified, as readBundleZip refuses it).
+ */
+export function firstCrcMismatch(work: SharedWork): string | undefined {
+  const mismatches = new Uint8Array(work.results.crcMismatches);
+  const k = mismatches.indexOf(1);
+  return k < 0 ? undefined : work.members[k]!.name;
 }
 
 /** The finished work, as verifyBundle takes it. */

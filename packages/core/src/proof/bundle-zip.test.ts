@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BundleZipError, readBundleZip } from './bundle-zip.js';
+import { BundleZipError, crcMismatch, readBundleZip, type UncheckedCrc } from './bundle-zip.js';
 
 // Zips are written here byte by byte, as a forger would, so each trick is exactly the one named.
 
@@ -134,6 +134,29 @@ describe('readBundleZip', () => {
       const outcome = refusal(broken); // never a crash: refused, or read with the same one reading
       if (outcome === 'read') expect(readBundleZip(broken).size).toBe(1);
     }
+  });
+
+  it('leaves the CRC-32 to the caller when asked, and refuses as a one-member-at-a-time reading would', () => {
+    const members = [{ name: 'a', data: genuine }, { name: 'b', data: forged, crc: crc32(genuine) }, { name: 'c', data: genuine }];
+    const unchecked: UncheckedCrc[] = [];
+    const files = readBundleZip(zipOf(members), undefined, unchecked);
+    expect([...files.keys()]).toEqual(['a', 'b', 'c']);
+    expect(unchecked.map((m) => [m.name, m.crc === crc32(m.data)])).toEqual([['a', true], ['b', false], ['c', true]]);
+    expect(crcMismatch('b').message).toBe(refusal(zipOf(members)));
+    // A later problem in the zip: the reader one member at a time stops at b's CRC-32 first, and so does this one.
+    const hiddenAfter = (zip: Buffer): Buffer => {
+      const end = zip.length - 22;
+      const centralAt = zip.readUInt32LE(end + 16);
+      const padded = Buffer.concat([zip.subarray(0, centralAt), Buffer.from('junk'), zip.subarray(centralAt)]);
+      padded.writeUInt32LE(centralAt + 4, padded.length - 22 + 16);
+      return padded;
+    };
+    const both = hiddenAfter(zipOf(members));
+    expect(refusal(both)).toBe('b: CRC-32 mismatch: the member is corrupt or was altered');
+    expect(() => readBundleZip(both, undefined, [])).toThrow('b: CRC-32 mismatch: the member is corrupt or was altered');
+    const onlyHidden = hiddenAfter(zipOf([members[0]!, members[2]!]));
+    expect(() => readBundleZip(onlyHidden, undefined, [])).toThrow(refusal(onlyHidden));
+    expect(refusal(onlyHidden)).toBe('bytes are hidden between the last member and the central directory');
   });
 
   it('refuses a zip that unpacks to more than the limit', () => {

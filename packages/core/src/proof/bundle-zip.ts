@@ -58,6 +58,16 @@ function fail(message: string): never {
   throw new BundleZipError(message);
 }
 
+/** A member's bytes and the CRC-32 its entry states, when readBundleZip leaves the check to the caller. */
+export interface UncheckedCrc {
+  name: string;
+  data: Buffer;
+  crc: number;
+}
+
+/** The refusal of a member whose bytes do not match the CRC-32 its entry states. */
+export const crcMismatch = (name: string): BundleZipError => new BundleZipError(`${name}: CRC-32 mismatch: the member is corrupt or was altered`);
+
 /** The end-of-central-directory record: where the directory is and how many entries it has. */
 function readEnd(zip: Buffer): { count: number; start: number; end: number } {
   const at = zip.length - 22;
@@ -151,8 +161,13 @@ function readLocal(zip: Buffer, entry: Entry, limit: number): { dataStart: numbe
  * Reads every member of a bundle zip as name → bytes (stored members are views of `zip`, not
  * copies). Throws BundleZipError when the zip could be read two ways, is corrupt, or would unpack
  * to more than `maxUnpackedBytes`.
+ *
+ * With `uncheckedCrcs`, each member's CRC-32 is not checked here but listed there, in the zip's
+ * order, for the caller to check (`latch verify --jobs` checks them on several threads) and to
+ * refuse the first mismatch with crcMismatch: the refusal is the one this reader gives, since a
+ * problem found later in the zip is thrown only after the members before it pass their CRC-32.
  */
-export function readBundleZip(zip: Buffer, maxUnpackedBytes = Number.MAX_SAFE_INTEGER): Map<string, Buffer> {
+export function readBundleZip(zip: Buffer, maxUnpackedBytes = Number.MAX_SAFE_INTEGER, uncheckedCrcs?: UncheckedCrc[]): Map<string, Buffer> {
   const { count, start, end } = readEnd(zip);
   const entries = readCentral(zip, start, end, count);
   const files = new Map<string, Buffer>();
@@ -160,28 +175,35 @@ export function readBundleZip(zip: Buffer, maxUnpackedBytes = Number.MAX_SAFE_IN
   let expectedOffset = 0;
   // Members in file order must follow one another from byte 0 to the central directory.
   const inFileOrder = entries.every((e, i) => i === 0 || e.offset > entries[i - 1]!.offset) ? entries : [...entries].sort((a, b) => a.offset - b.offset);
-  for (const entry of inFileOrder) {
-    if (entry.offset !== expectedOffset) fail(`${entry.name}: ${entry.offset < expectedOffset ? 'overlaps the member before it' : 'bytes are hidden before it that no central directory entry names'}`);
-    const { dataStart, memberEnd } = readLocal(zip, entry, start);
-    expectedOffset = memberEnd;
-    unpacked += entry.size;
-    if (unpacked > maxUnpackedBytes) fail(`unpacks to more than ${maxUnpackedBytes} bytes; refusing`);
-    const raw = zip.subarray(dataStart, dataStart + entry.compressedSize);
-    let data: Buffer;
-    if (entry.method === STORED) {
-      if (entry.compressedSize !== entry.size) fail(`${entry.name}: a stored member's sizes differ`);
-      data = raw;
-    } else {
-      try {
-        data = inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
-      } catch {
-        fail(`${entry.name}: its deflated data is corrupt or larger than stated`);
+  try {
+    for (const entry of inFileOrder) {
+      if (entry.offset !== expectedOffset) fail(`${entry.name}: ${entry.offset < expectedOffset ? 'overlaps the member before it' : 'bytes are hidden before it that no central directory entry names'}`);
+      const { dataStart, memberEnd } = readLocal(zip, entry, start);
+      expectedOffset = memberEnd;
+      unpacked += entry.size;
+      if (unpacked > maxUnpackedBytes) fail(`unpacks to more than ${maxUnpackedBytes} bytes; refusing`);
+      const raw = zip.subarray(dataStart, dataStart + entry.compressedSize);
+      let data: Buffer;
+      if (entry.method === STORED) {
+        if (entry.compressedSize !== entry.size) fail(`${entry.name}: a stored member's sizes differ`);
+        data = raw;
+      } else {
+        try {
+          data = inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
+        } catch {
+          fail(`${entry.name}: its deflated data is corrupt or larger than stated`);
+        }
+        if (data.length !== entry.size) fail(`${entry.name}: inflates to ${data.length} bytes, not the ${entry.size} stated`);
       }
-      if (data.length !== entry.size) fail(`${entry.name}: inflates to ${data.length} bytes, not the ${entry.size} stated`);
+      if (uncheckedCrcs !== undefined) uncheckedCrcs.push({ name: entry.name, data, crc: entry.crc });
+      else if (crc32(data) !== entry.crc) throw crcMismatch(entry.name);
+      files.set(entry.name, data);
     }
-    if (crc32(data) !== entry.crc) fail(`${entry.name}: CRC-32 mismatch: the member is corrupt or was altered`);
-    files.set(entry.name, data);
+    if (expectedOffset !== start) fail('bytes are hidden between the last member and the central directory');
+  } catch (error) {
+    // Read one member at a time, the first member with a bad CRC-32 would have been refused first.
+    for (const member of uncheckedCrcs ?? []) if (crc32(member.data) !== member.crc) throw crcMismatch(member.name);
+    throw error;
   }
-  if (expectedOffset !== start) fail('bytes are hidden between the last member and the central directory');
   return files;
 }

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { BundleZipError, formatBundleReport, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey } from '@latch/core/verify';
+import { BundleZipError, formatBundleReport, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey, type UncheckedCrc } from '@latch/core/verify';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
 import { startThreads, workOnThreads } from './verify-jobs.js';
@@ -57,10 +57,10 @@ function readZip(file: string, jobs: number): { zip: Buffer; shared?: SharedArra
   }
 }
 
-function readFiles(file: string, zip: Buffer): Map<string, Buffer> {
+/** A zip that could be read two ways, or is corrupt, is refused in one line, before anything is verified. */
+async function refusingBadZips<T>(file: string, read: () => T | Promise<T>): Promise<T> {
   try {
-    // One strict reading (bundle-zip.ts says why not fflate's): the bytes checked are the only bytes any zip tool shows.
-    return readBundleZip(zip, MAX_UNPACKED_BYTES);
+    return await read();
   } catch (error) {
     if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
     throw error;
@@ -80,8 +80,11 @@ export async function verifyBundleFile(file: string, o: VerifyOptions): Promise<
   let files: Map<string, Buffer>;
   try {
     const { zip, shared } = readZip(file, jobs);
-    files = readFiles(file, zip);
-    if (shared !== undefined) done = await workOnThreads(files, shared, threads);
+    // One strict reading (bundle-zip.ts says why not fflate's): the bytes checked are the only bytes
+    // any zip tool shows. With threads, they check the members' CRC-32 (workOnThreads).
+    const uncheckedCrcs: UncheckedCrc[] | undefined = shared === undefined ? undefined : [];
+    files = await refusingBadZips(file, () => readBundleZip(zip, MAX_UNPACKED_BYTES, uncheckedCrcs));
+    if (shared !== undefined) done = await refusingBadZips(file, () => workOnThreads(files, shared, threads, uncheckedCrcs));
   } finally {
     await Promise.all(threads.map((thread) => thread.terminate()));
   }

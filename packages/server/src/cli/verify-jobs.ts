@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { VerifyBundleOptions } from '@latch/core/verify';
-import { doWork, planWork, workDone, workResults, type SharedWork } from '@latch/core/bundle-work';
+import { crcMismatch, type UncheckedCrc, type VerifyBundleOptions } from '@latch/core/verify';
+import { doWork, firstCrcMismatch, planWork, workDone, workResults, type SharedWork } from '@latch/core/bundle-work';
 import { CliError } from './cli-error.js';
 
 /**
@@ -12,14 +12,21 @@ export function startThreads(count: number): Worker[] {
 }
 
 /**
- * `latch verify --jobs`: the files' SHA-256 and, for a format 2 bundle, each event's SHA-256, leaf
- * hash, canonical scan and story comparison, on the started threads and this one, in shared memory
- * (@latch/core/bundle-work), then handed to verifyBundle, which does the rest. The values are the
- * ones verifyBundle would compute: the report is the same. This thread works too, so it never waits
- * for a thread still starting: once every item is done, the caller stops the threads, started or not.
+ * `latch verify --jobs`: the files' SHA-256 (and the CRC-32 readBundleZip left unchecked) and, for
+ * a format 2 bundle, each event's SHA-256, leaf hash, canonical scan and story comparison, on the
+ * started threads and this one, in shared memory (@latch/core/bundle-work), then handed to
+ * verifyBundle, which does the rest. The values are the ones verifyBundle would compute: the report
+ * is the same, and a member with a bad CRC-32 is refused (BundleZipError) as the zip reader refuses
+ * it. This thread works too, so it never waits for a thread still starting: once every item is
+ * done, the caller stops the threads, started or not.
  */
-export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: SharedArrayBuffer, threads: Worker[]): Promise<Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'>> {
-  const work: SharedWork = planWork(files, zip);
+export async function workOnThreads(
+  files: ReadonlyMap<string, Buffer>,
+  zip: SharedArrayBuffer,
+  threads: Worker[],
+  uncheckedCrcs: readonly UncheckedCrc[] = [],
+): Promise<Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'>> {
+  const work: SharedWork = planWork(files, zip, { uncheckedCrcs });
   await new Promise<void>((resolve, reject) => {
     const check = (): void => {
       if (workDone(work)) resolve();
@@ -35,5 +42,7 @@ export async function workOnThreads(files: ReadonlyMap<string, Buffer>, zip: Sha
     doWork(work);
     check();
   });
+  const corrupt = firstCrcMismatch(work);
+  if (corrupt !== undefined) throw crcMismatch(corrupt);
   return workResults(work);
 }
