@@ -1,7 +1,8 @@
 /**
  * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing the
- * files (and checking their CRC-32, which the zip reader then leaves to it), and per event of a format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan
- * and whether its story line is the one story.txt holds.
+ * files (and checking their CRC-32, which the zip reader then leaves to it), and per event of a
+ * format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan and whether its story line
+ * is the one story.txt holds.
  *
  * Everything lives in memory every thread shares (SharedArrayBuffer): the zip, the plan, and the
  * results, each written in place at its event's position, so nothing is copied between threads or
