@@ -15,7 +15,7 @@ import { canonicalJson, type Json } from '../canonical.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
-import { canonicalValueEnd } from './canonical-scan.js';
+import { bytesAt, canonicalValueEnd } from './canonical-scan.js';
 import { duplicateKey } from './json-duplicates.js';
 
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
@@ -59,11 +59,6 @@ const NEXT_LINE = Buffer.from('},\n');
 const LAST_LINE = Buffer.from('}\n}\n');
 const HEX_VALUE = new Int8Array(256).fill(-1);
 for (let d = 0; d < 16; d++) HEX_VALUE['0123456789abcdef'.charCodeAt(d)] = d;
-
-function bytesAt(bytes: Buffer, offset: number, word: Buffer): boolean {
-  for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
-  return true;
-}
 
 /** The end of the run of lower-case hex digits at `i`. */
 function hexEnd(bytes: Buffer, i: number): number {

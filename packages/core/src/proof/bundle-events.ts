@@ -7,7 +7,7 @@
  */
 import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
-import { CanonicalObjectReader, objectScan, type ObjectScan } from './canonical-scan.js';
+import { CanonicalObjectReader, bytesAt, objectScan, type ObjectScan } from './canonical-scan.js';
 import { F, FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
 
 export { PACKED_SCAN } from './bundle-event-fields.js';
@@ -134,11 +134,6 @@ function commitmentsIn(bytes: Buffer, start: number, end: number): readonly stri
     if (hex && bytes[value + 64] === QUOTE && bytes[value + 65] === 0x7d) (found ??= []).push(bytes.toString('latin1', value, value + 64));
   }
   return found ?? NONE;
-}
-
-function bytesAt(bytes: Buffer, offset: number, word: Buffer): boolean {
-  for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
-  return true;
 }
 
 function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefined {

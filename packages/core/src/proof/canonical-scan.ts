@@ -183,7 +183,7 @@ class Scanner {
 }
 
 /** `bytes` holds `word` at `offset`. A loop: Buffer#compare's native call costs more on a few bytes. */
-function bytesAt(bytes: Uint8Array, offset: number, word: Uint8Array): boolean {
+export function bytesAt(bytes: Uint8Array, offset: number, word: Uint8Array): boolean {
   for (let k = 0; k < word.length; k++) if (bytes[offset + k] !== word[k]) return false;
   return true;
 }
