@@ -31,12 +31,11 @@ import {
   parseTrustFile,
   perfectSubtrees,
   personal,
-  readBundleZip,
   sealEvent,
   signNoteWithKeys,
   verifyBundle,
 } from '../packages/core/dist/index.js';
-import { startThreads, workOnThreads } from '../packages/server/dist/cli/verify-jobs.js';
+import { readBundleOnThreads, startThreads } from '../packages/server/dist/cli/verify-jobs.js';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) }, 'cli-runs': { type: 'string', default: '5' } },
@@ -141,10 +140,8 @@ console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: medi
 async function verifyOnce(zip, jobs) {
   const threads = startThreads(jobs - 1);
   try {
-    // With threads, they check the members' CRC-32, as the command has them do.
-    const uncheckedCrcs = jobs > 1 ? [] : undefined;
-    const files = readBundleZip(zip, undefined, uncheckedCrcs);
-    const done = jobs > 1 ? await workOnThreads(files, zip.buffer, threads, uncheckedCrcs) : {};
+    // The command's own reading: the threads' share (the CRC-32s among it) as it has them do it.
+    const { files, done } = await readBundleOnThreads(zip, threads);
     return verifyBundle(files, { trusted, ...done });
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));

@@ -192,11 +192,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function scan(bytes: Buffer, run: (scanner: Scanner) => boolean): boolean {
-  if (!isUtf8(bytes)) return false;
-  const scanner = new Scanner(bytes);
+/**
+ * Runs `run` over all of the scanner's bytes from the first: false when they are not UTF-8 (unless
+ * the caller checked that already), the run fails, or bytes are left over.
+ */
+function scanAll(scanner: Scanner, run: (scanner: Scanner) => boolean, utf8 = false): boolean {
+  if (!utf8 && !isUtf8(scanner.b)) return false;
+  scanner.pos = 0;
   try {
-    return run(scanner) && scanner.pos === bytes.length;
+    return run(scanner) && scanner.pos === scanner.b.length;
   } catch {
     return false; // nesting deep enough to exhaust the stack: far beyond anything Latch writes
   }
@@ -204,7 +208,7 @@ function scan(bytes: Buffer, run: (scanner: Scanner) => boolean): boolean {
 
 /** True when `bytes` are the UTF-8 of exactly `canonicalJson(JSON.parse(text))`. */
 export function isCanonicalJson(bytes: Uint8Array): boolean {
-  return scan(asBuffer(bytes), (s) => s.value());
+  return scanAll(new Scanner(asBuffer(bytes)), (s) => s.value());
 }
 
 /**
@@ -264,6 +268,7 @@ export class CanonicalObjectReader {
     }
     this.#scan.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
   };
+  readonly #object = (scanner: Scanner): boolean => scanner.b[0] === OPEN_OBJECT && scanner.object(this.#onMember);
 
   constructor(keys: readonly string[]) {
     this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
@@ -288,14 +293,7 @@ export class CanonicalObjectReader {
     const result = this.#scan;
     result.spans.fill(-1);
     if (result.unexpected.length > 0) result.unexpected.length = 0;
-    if (b[0] !== OPEN_OBJECT || (!utf8 && !isUtf8(b))) return undefined;
-    const scanner = this.#scanner;
-    scanner.b = b;
-    scanner.pos = 0;
-    try {
-      return scanner.object(this.#onMember) && scanner.pos === b.length ? result : undefined;
-    } catch {
-      return undefined; // nesting deep enough to exhaust the stack: far beyond anything Latch writes
-    }
+    this.#scanner.b = b;
+    return scanAll(this.#scanner, this.#object, utf8) ? result : undefined;
   }
 }

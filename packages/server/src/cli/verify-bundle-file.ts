@@ -5,10 +5,10 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { BundleZipError, formatBundleReport, parseTrustFile, readBundleZip, verifyBundle, type TrustedKey, type UncheckedCrc } from '@latch/core/verify';
+import { BundleZipError, formatBundleReport, parseTrustFile, verifyBundle, type TrustedKey } from '@latch/core/verify';
 import { CliError } from './cli-error.js';
 import { printJson } from './output.js';
-import { startThreads, workOnThreads } from './verify-jobs.js';
+import { readBundleOnThreads, startThreads } from './verify-jobs.js';
 import type { VerifyOptions } from './verify-run.js';
 import { readCheckpointFile } from './verify-since.js';
 import { withWitnessCheck, witnessRequirement } from './witness-requirement.js';
@@ -39,33 +39,23 @@ function jobsOf(o: VerifyOptions): number {
  * member is copied to them. A copy would cost as much again as the reading: every page of new memory
  * is mapped on first touch (about 0.2 s for 70 MB on the development machine).
  */
-function readZip(file: string, jobs: number): { zip: Buffer; shared?: SharedArrayBuffer } {
-  if (jobs === 1) return { zip: readFileSync(file) };
+function readZip(file: string, jobs: number): Buffer {
+  if (jobs === 1) return readFileSync(file);
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    const shared = new SharedArrayBuffer(size);
-    const zip = Buffer.from(shared);
+    const zip = Buffer.from(new SharedArrayBuffer(size));
     for (let at = 0; at < size; ) {
       const read = readSync(fd, zip, at, size - at, at);
       if (read === 0) throw new CliError(`${file}: the file shrank while it was read`);
       at += read;
     }
-    return { zip, shared };
+    return zip;
   } finally {
     closeSync(fd);
   }
 }
 
-/** A zip that could be read two ways, or is corrupt, is refused in one line, before anything is verified. */
-async function refusingBadZips<T>(file: string, read: () => T | Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
-    throw error;
-  }
-}
 
 export async function verifyBundleFile(file: string, o: VerifyOptions): Promise<void> {
   if (!o.trust) throw new CliError('a bundle is verified against keys you trust, never keys it carries: pass --trust <file> (the log operator gives it: `latch log trust`)');
@@ -76,18 +66,18 @@ export async function verifyBundleFile(file: string, o: VerifyOptions): Promise<
   const jobs = jobsOf(o);
   // The other threads start now and take their share of the work once the zip is read (verify-jobs.ts).
   const threads = startThreads(jobs - 1);
-  let done: Awaited<ReturnType<typeof workOnThreads>> = {};
-  let files: Map<string, Buffer>;
+  let read: Awaited<ReturnType<typeof readBundleOnThreads>>;
   try {
-    const { zip, shared } = readZip(file, jobs);
     // One strict reading (bundle-zip.ts says why not fflate's): the bytes checked are the only bytes
-    // any zip tool shows. With threads, they check the members' CRC-32 (workOnThreads).
-    const uncheckedCrcs: UncheckedCrc[] | undefined = shared === undefined ? undefined : [];
-    files = await refusingBadZips(file, () => readBundleZip(zip, MAX_UNPACKED_BYTES, uncheckedCrcs));
-    if (shared !== undefined) done = await refusingBadZips(file, () => workOnThreads(files, shared, threads, uncheckedCrcs));
+    // any zip tool shows. A zip that could be read two ways, or is corrupt, is refused in one line.
+    read = await readBundleOnThreads(readZip(file, jobs), threads, MAX_UNPACKED_BYTES);
+  } catch (error) {
+    if (error instanceof BundleZipError) throw new CliError(`${file}: refused: ${error.message}`, 3, 'BUNDLE_ZIP_REFUSED');
+    throw error;
   } finally {
     await Promise.all(threads.map((thread) => thread.terminate()));
   }
+  const { files, done } = read;
   const report = withWitnessCheck(verifyBundle(files, { trusted, ...(since !== undefined ? { since } : {}), ...done }), files, witnesses);
   if (o.json) printJson(report);
   else process.stdout.write(formatBundleReport(report));

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { crcMismatch, type UncheckedCrc, type VerifyBundleOptions } from '@latch/core/verify';
+import { crcMismatch, readBundleZip, type UncheckedCrc, type VerifyBundleOptions } from '@latch/core/verify';
 import { doWork, firstCrcMismatch, planWork, workDone, workResults, type SharedWork } from '@latch/core/bundle-work';
 import { CliError } from './cli-error.js';
 
@@ -20,7 +20,7 @@ export function startThreads(count: number): Worker[] {
  * it. This thread works too, so it never waits for a thread still starting: once every item is
  * done, the caller stops the threads, started or not.
  */
-export async function workOnThreads(
+async function workOnThreads(
   files: ReadonlyMap<string, Buffer>,
   zip: SharedArrayBuffer,
   threads: Worker[],
@@ -45,4 +45,21 @@ export async function workOnThreads(
   const corrupt = firstCrcMismatch(work);
   if (corrupt !== undefined) throw crcMismatch(corrupt);
   return workResults(work);
+}
+
+/**
+ * What `latch verify` (and the bench) reads from a bundle's zip: its files, strictly (readBundleZip),
+ * and with threads their share of the work, the members' CRC-32 among it; with none, nothing more.
+ * With threads, `zip` must lie in shared memory. Throws BundleZipError for a zip it refuses.
+ */
+export async function readBundleOnThreads(
+  zip: Buffer,
+  threads: Worker[],
+  maxUnpackedBytes?: number,
+): Promise<{ files: Map<string, Buffer>; done: Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'> }> {
+  if (threads.length === 0) return { files: readBundleZip(zip, maxUnpackedBytes), done: {} };
+  if (!(zip.buffer instanceof SharedArrayBuffer)) throw new Error('with threads, the zip must be read into shared memory');
+  const uncheckedCrcs: UncheckedCrc[] = [];
+  const files = readBundleZip(zip, maxUnpackedBytes, uncheckedCrcs);
+  return { files, done: await workOnThreads(files, zip.buffer, threads, uncheckedCrcs) };
 }
