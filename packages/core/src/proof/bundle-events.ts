@@ -32,15 +32,32 @@ export interface EventFacts {
   erasure: boolean;
 }
 
-/** The facts checkEvents finds. A class: one is made per event, and its path is read only to report. */
-class CheckedEvent implements EventFacts {
-  readonly seq: number;
-  readonly bytes: Buffer;
+/**
+ * The facts checkEvents finds, kept on the event itself: format 2's lines are records already
+ * (verify-bundle.ts), so that an event is one object for the collector to copy, not three.
+ */
+export abstract class EventRecord implements EventFacts {
+  abstract readonly seq: number;
+  abstract readonly bytes: Buffer;
+  abstract readonly path: string;
+  /** SHA-256 hex of the bytes, computed when asked: kept for every event, it would be copied by each young-generation collection. */
+  abstract readonly sha256: string;
   blobs: readonly string[] = NONE;
   commitments: readonly string[] = NONE;
   erasure = false;
 
+  get hash(): string {
+    return this.sha256;
+  }
+}
+
+/** The record of an event file that is not one already (format 1's files). Its path is read only to report. */
+class CheckedEvent extends EventRecord {
+  readonly seq: number;
+  readonly bytes: Buffer;
+
   constructor(private readonly file: EventFile) {
+    super();
     this.seq = file.seq;
     this.bytes = file.bytes;
   }
@@ -49,8 +66,7 @@ class CheckedEvent implements EventFacts {
     return this.file.path;
   }
 
-  /** Computed again when asked (no check after the events check asks): kept for every event, it would be copied by each young-generation collection. */
-  get hash(): string {
+  get sha256(): string {
     return this.file.sha256;
   }
 }
@@ -201,7 +217,7 @@ export function checkEvents(
   const exportSeq = manifest.export.seq;
   const stream = Buffer.from(JSON.stringify(manifest.case));
   const all: EventFacts[] = [];
-  reportGaps(eventFiles.map((e) => e.seq), exportSeq, check, pathOf);
+  reportGaps(eventFiles, exportSeq, check, pathOf);
   // Format 1 places an event by its file's name, format 2 by its line in events.jsonl.
   const place = pathOf === eventFile ? 'file name' : 'line number';
   // The hash of the event before, computed once per event as the chain is walked, and not kept.
@@ -209,7 +225,7 @@ export function checkEvents(
   let previousHash = '';
   for (let i = 0; i < eventFiles.length; i++) {
     const file = eventFiles[i]!;
-    const facts = new CheckedEvent(file);
+    const facts = file instanceof EventRecord ? file : new CheckedEvent(file);
     const { seq, bytes } = facts;
     const sha256 = file.sha256;
     all.push(facts);
@@ -238,9 +254,10 @@ export function checkEvents(
   return { events: all, scans: out };
 }
 
-function reportGaps(seqs: readonly number[], exportSeq: number, check: CheckRecorder, pathOf: (seq: number) => string): void {
+function reportGaps(files: readonly EventFile[], exportSeq: number, check: CheckRecorder, pathOf: (seq: number) => string): void {
   let expected = 1;
-  for (const seq of [...seqs, exportSeq + 1]) {
+  for (let i = 0; i <= files.length; i++) {
+    const seq = i < files.length ? files[i]!.seq : exportSeq + 1;
     if (seq > expected) {
       const tail = seq === exportSeq + 1 ? ` (the bundle must end with the ${EXPORT_EVENT_KIND} event, seq ${exportSeq})` : '';
       const which = seq - expected === 1 ? `event ${expected} is missing` : `events ${expected}..${seq - 1} are missing`;

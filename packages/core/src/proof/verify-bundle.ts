@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import { checkCheckpoint, checkSince } from './bundle-checkpoint.js';
 import { checkBlobs } from './bundle-contents.js';
 import { checkDisclosures } from './bundle-disclosures.js';
-import { checkEvents } from './bundle-events.js';
+import { EventRecord, checkEvents } from './bundle-events.js';
 import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
@@ -101,6 +101,12 @@ interface BundleIndex {
   inclusion?: BundleFile;
 }
 
+/** Whether the files are sorted by seq already: sorting ten thousand costs a copy of them. */
+function inSeqOrder(files: readonly BundleFile[]): boolean {
+  for (let k = 1; k < files.length; k++) if (files[k - 1]!.seq > files[k]!.seq) return false;
+  return true;
+}
+
 function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, options: VerifyBundleOptions, check: CheckRecorder): BundleIndex {
   const fileHashes = options.fileHashes;
   const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
@@ -118,32 +124,49 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
     else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes?.sha256, check);
     else if (kind === 'inclusion') index.inclusion = file;
   }
-  index.events.sort((a, b) => a.seq - b.seq);
+  if (!inSeqOrder(index.events)) index.events.sort((a, b) => a.seq - b.seq);
   return index;
 }
 
+/** What all the lines of events.jsonl share. */
+interface EventLines {
+  /** The SHA-256s of all the lines in hex, when computed elsewhere. */
+  readonly given: Buffer | undefined;
+  /** Known to be UTF-8: the whole file is (a line break never falls inside a character). */
+  readonly utf8: boolean;
+}
+
 /**
- * A line of events.jsonl. Its name is written only for a report that names it, and its SHA-256
- * computed when asked (the events check asks once, as it walks the chain): ten thousand hashes
- * kept for the whole verification would be copied by every young-generation collection.
+ * A line of events.jsonl, and the facts the events check finds in it (one object per event: the
+ * collector copies every one that lives through the run). Its name is written only for a report
+ * that names it, and its SHA-256 computed when asked (the events check asks once, as it walks the
+ * chain): ten thousand hashes kept for the whole verification would be copied by every
+ * young-generation collection.
  */
-class EventLineFile implements BundleFile {
-  readonly kind = 'event';
+class EventLineFile extends EventRecord implements BundleFile {
   constructor(
     readonly seq: number,
     readonly bytes: Buffer,
-    /** The SHA-256s of all the lines in hex, when computed elsewhere. */
-    private readonly given: Buffer | undefined,
-    /** Known to be UTF-8: the whole file is (a line break never falls inside a character). */
-    readonly utf8: boolean,
-  ) {}
+    private readonly lines: EventLines,
+  ) {
+    super();
+  }
+
+  get kind(): 'event' {
+    return 'event';
+  }
+
+  get utf8(): boolean {
+    return this.lines.utf8;
+  }
 
   get path(): string {
     return eventLine(this.seq);
   }
 
   get sha256(): string {
-    return this.given !== undefined ? this.given.toString('latin1', 64 * (this.seq - 1), 64 * this.seq) : hash('sha256', this.bytes, 'hex');
+    const given = this.lines.given;
+    return given !== undefined ? given.toString('latin1', 64 * (this.seq - 1), 64 * this.seq) : hash('sha256', this.bytes, 'hex');
   }
 }
 
@@ -154,13 +177,12 @@ class EventLineFile implements BundleFile {
 function eventLines(bytes: Buffer, hashes: Buffer | undefined, check: CheckRecorder): BundleFile[] {
   const bounds = lineBounds(bytes);
   const count = bounds.length / 2;
-  const given = hashes?.length === 64 * count ? hashes : undefined;
-  const utf8 = isUtf8(bytes);
+  const shared: EventLines = { given: hashes?.length === 64 * count ? hashes : undefined, utf8: isUtf8(bytes) };
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
     check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
   }
   const lines: BundleFile[] = [];
-  for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), given, utf8));
+  for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), shared));
   return lines;
 }
 
