@@ -21,8 +21,11 @@ export function checkBlobs(
   const contentHash = new Map(blobFiles.map((f) => [f.path.slice('blobs/'.length), f.sha256]));
   const referencedBy = new Map<string, number>();
   let lastErasure = 0;
-  for (const event of events) {
-    for (const sha of event.blobs) if (!referencedBy.has(sha)) referencedBy.set(sha, event.seq);
+  // Indexed loops: this runs once per verification, before it is optimised, and an unoptimised
+  // for-of allocates a result per element.
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    for (let k = 0; k < event.blobs.length; k++) if (!referencedBy.has(event.blobs[k]!)) referencedBy.set(event.blobs[k]!, event.seq);
     if (event.erasure) lastErasure = Math.max(lastErasure, event.seq);
   }
   const erased = new Set(manifest.erasedBlobs);

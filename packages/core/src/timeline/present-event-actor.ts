@@ -74,16 +74,23 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Already as oneLine leaves it: printable ASCII with single spaces between words (anything beyond
- * ASCII is left to the full rule). A loop, not the rule's regular expression: most text is like
- * this, and every event's line is checked (the verifier writes a bundle's story again with it).
+ * Already as oneLine leaves it: no character the rule replaces, and single spaces between words. A
+ * loop, not the rule's regular expression: most text is like this, and every event's line is
+ * checked (the verifier writes a bundle's story again with it).
  */
 function isOneLine(text: string): boolean {
   let previous = 0x20; // a leading space is trimmed
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || (c === 0x20 && previous === 0x20)) return false;
+    if (c === 0x20 ? previous === 0x20 : c < 0x20 || (c > 0x7e && replaced(c))) return false;
     previous = c;
   }
   return previous !== 0x20; // and so is a trailing one; the empty text is left to the rule too
+}
+
+/** A character beyond ASCII that the rule replaces: U+007F–U+009F, or one that \s matches. */
+function replaced(c: number): boolean {
+  if (c <= 0xa0) return true;
+  if (c < 0x1680) return false;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

@@ -64,12 +64,19 @@ export function formatAmount(minor: number, currency: string): string | undefine
   return `${code} ${minor < 0 ? '-' : ''}${text}`;
 }
 
+/** The keys in sort() order. Canonical data's are in that order already: a sort would copy them for nothing. */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let k = 1; k < keys.length; k++) if (keys[k - 1]! > keys[k]!) return keys.sort();
+  return keys;
+}
+
 /** Every amount in `data`: an integer under an amount key with a `currency` beside it in the same object. */
 export function findAmounts(data: unknown, path = '', depth = 0, into: PresentedAmount[] = []): PresentedAmount[] {
   if (depth > MAX_DEPTH || data === null || typeof data !== 'object' || Array.isArray(data)) return into;
   const record = data as Record<string, unknown>;
   const currency = record.currency;
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     const value = record[key];
     const field = path === '' ? key : `${path}.${key}`;
     if (MINOR_KEY.test(key) && typeof value === 'number' && typeof currency === 'string') {

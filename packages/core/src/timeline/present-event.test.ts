@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sealEvent, type Actor, type EventBody, type EventDraft } from './event.js';
 import { personal } from './personal-data.js';
+import { oneLine } from './present-event-actor.js';
 import { ERASED_PERSON, formatAmount, presentActor, presentEvent, type NameLookup } from './present-event.js';
 
 const ANA = '0190a5c4-0000-7000-8000-00000000a0a0';
@@ -175,5 +176,25 @@ describe('amounts', () => {
   it('in JPY read without decimals in the line', () => {
     const draft: EventDraft = { kind: 'action.proposed', actor: ana, data: { actionId: ACTION, plugin: 'stripe', action: 'refund', input: { charge: 'ch_1', amount_minor: 5000, currency: 'jpy' } } };
     expect(summaryOf(draft)).toBe('Ana Ruiz proposed Refund through Stripe: JPY 5,000 on ch_1');
+  });
+});
+
+describe('oneLine', () => {
+  // The rule as written first: the fast check must leave exactly what it leaves.
+  // eslint-disable-next-line no-control-regex -- the characters a line must not hold
+  const rule = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+
+  it('gives what the rule gives for every UTF-16 code unit, alone, between words and doubled', () => {
+    const differs: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      for (const text of [ch, `a${ch}b`, `a${ch}${ch}b`, `${ch}a`, `a ${ch}`]) if (oneLine(text) !== rule(text)) differs.push(`U+${c.toString(16).padStart(4, '0')} in ${JSON.stringify(text)}`);
+    }
+    expect(differs).toEqual([]);
+  });
+
+  it('keeps typographic quotes and letters beyond ASCII, and folds spaces beyond ASCII', () => {
+    expect(oneLine('step “Finance lead” — Zoë')).toBe('step “Finance lead” — Zoë');
+    expect(oneLine('a\u00a0\u2003b\u3000')).toBe('a b');
   });
 });
