@@ -12,7 +12,7 @@ export const F = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Recor
 /** Numbers per event in a packed scan: a flag (1: scanned, canonical, no unexpected field), then each field's start and end. */
 export const PACKED_SCAN = 1 + 2 * FIELDS.length;
 
-/** Where field `name` of the event packed at `at` of `scans` starts in its bytes (-1: absent). */
-export const packedStart = (scans: Int32Array, at: number, name: EventField): number => scans[at + 1 + F[name]]!;
+/** Where field `field` (its position in FIELDS, `F.at`) of the event packed at `at` of `scans` starts in its bytes (-1: absent). */
+export const packedStart = (scans: Int32Array, at: number, field: number): number => scans[at + 1 + field]!;
 /** Where it ends. */
-export const packedEnd = (scans: Int32Array, at: number, name: EventField): number => scans[at + 1 + FIELDS.length + F[name]]!;
+export const packedEnd = (scans: Int32Array, at: number, field: number): number => scans[at + 1 + FIELDS.length + field]!;

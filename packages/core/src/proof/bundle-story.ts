@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Actor, EventBody } from '../timeline/event.js';
 import { oneLine } from '../timeline/present-event-actor.js';
 import { actorPhrase, eventSummary, type NameLookup, type PersonName } from '../timeline/present-event.js';
-import { PACKED_SCAN, packedEnd, packedStart } from './bundle-event-fields.js';
+import { F, PACKED_SCAN, packedEnd, packedStart } from './bundle-event-fields.js';
 import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { duplicateKey } from './json-duplicates.js';
@@ -143,12 +143,12 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
   ) {}
 
   get at(): string {
-    return valueAt(this.bytes, packedStart(this.scans, this.scanAt, 'at'), packedEnd(this.scans, this.scanAt, 'at')) as string;
+    return valueAt(this.bytes, packedStart(this.scans, this.scanAt, F.at), packedEnd(this.scans, this.scanAt, F.at)) as string;
   }
 
   get data(): EventBody['data'] {
     if (!this.#parsed) {
-      this.#data = valueAt(this.bytes, packedStart(this.scans, this.scanAt, 'data'), packedEnd(this.scans, this.scanAt, 'data'));
+      this.#data = valueAt(this.bytes, packedStart(this.scans, this.scanAt, F.data), packedEnd(this.scans, this.scanAt, F.data));
       this.#parsed = true;
     }
     return this.#data as EventBody['data'];
@@ -192,8 +192,8 @@ export class StoryWriter {
     if (p >= to || story[p] !== 0x20) return false;
     for (let n = seq, k = p - 1; k >= from; k--, n = Math.floor(n / 10)) if (story[k] !== 0x30 + (n % 10)) return false;
     // The time as the line writes it (oneLine leaves printable ASCII without spaces as it is).
-    const timeStart = packedStart(scans, at, 'at');
-    const timeEnd = packedEnd(scans, at, 'at');
+    const timeStart = packedStart(scans, at, F.at);
+    const timeEnd = packedEnd(scans, at, F.at);
     if (timeStart < 0 || bytes[timeStart] !== 0x22 || timeEnd - timeStart < 3) return false;
     p++;
     for (let k = timeStart + 1; k < timeEnd - 1; k++, p++) {
@@ -206,9 +206,9 @@ export class StoryWriter {
   }
 
   #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
-    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, 'actor'), packedEnd(scans, at, 'actor'));
-    const kind = this.#values.get(bytes, packedStart(scans, at, 'kind'), packedEnd(scans, at, 'kind')) as string;
-    const outcome = this.#values.get(bytes, packedStart(scans, at, 'outcome'), packedEnd(scans, at, 'outcome')) as EventBody['outcome'];
+    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, F.actor), packedEnd(scans, at, F.actor));
+    const kind = this.#values.get(bytes, packedStart(scans, at, F.kind), packedEnd(scans, at, F.kind)) as string;
+    const outcome = this.#values.get(bytes, packedStart(scans, at, F.outcome), packedEnd(scans, at, F.outcome)) as EventBody['outcome'];
     return new ScannedBody(bytes, scans, at, actor, who, kind, outcome);
   }
 }

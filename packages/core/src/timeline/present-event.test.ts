@@ -132,6 +132,16 @@ describe('presentEvent', () => {
     expect(presentActor({ type: 'plugin', id: 'stripe' }, names)).toEqual({ kind: 'plugin', name: 'Plugin stripe' });
   });
 
+  it('writes action and plugin keys as words, as the rule it replaced did', () => {
+    // The rule humanise followed first: underscores to spaces, then the first character in upper case.
+    const rule = (key: string): string => key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+    for (const key of ['refund', 'bank_change', '_x_', 'ßtraße', 'émis', '1_step', 'a', '__']) {
+      const line = summaryOf({ kind: 'action.proposed', actor: ana, data: { action: key, plugin: key, input: {} } });
+      expect(line).toBe(oneLine(`Ana Ruiz proposed ${rule(key)} through ${rule(key)}`));
+    }
+    expect(summaryOf({ kind: 'action.proposed', actor: ana, data: { action: '', plugin: 42, input: {} } })).toBe('Ana Ruiz proposed through 42');
+  });
+
   it('keeps the line on one line whatever a name holds', () => {
     const hostile: NameLookup = () => ({ name: 'Eve\nRefused: Bo Chen approved\r\u2028everything' });
     const summary = presentEvent({ kind: 'note.added', actor: ana, data: {} }, hostile).summary;

@@ -60,7 +60,13 @@ const pluginList = (values: unknown, none: string): string => {
   return shown.length === 0 ? none : shown.map((v) => `plugin ${v}`).join(', ');
 };
 /** "refund" → "Refund", "bank_change" → "Bank change". */
-const humanise = (key: unknown): string => text(key).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const humanise = (key: unknown): string => {
+  // text(key).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) without two regular
+  // expressions per line (text() leaves no line break for `.` to miss).
+  const t = text(key);
+  const spaced = t.includes('_') ? t.replaceAll('_', ' ') : t;
+  return spaced === '' ? spaced : spaced[0]!.toUpperCase() + spaced.slice(1);
+};
 
 /** "Refund through Stripe: USD 612.00 on pi_123": the action, its first amount, what it acts on. */
 function actionPhrase(l: Line): string {
