@@ -136,14 +136,16 @@ function fieldIsInteger(bytes: Buffer, scan: ObjectScan, i: number, n: number): 
 const fieldText = (bytes: Buffer, scan: ObjectScan, i: number): string => bytes.toString('utf8', scan.start[i], scan.end[i]);
 
 /**
- * The commitments in bytes [start, end) (an event's data). A loop over the span, not
- * Buffer#indexOf: the native call costs more than the loop over a few hundred bytes.
+ * The commitments in bytes [start, end) (an event's data). Found from each '$' (memchr, native):
+ * '$' is rare in an event, and looking at every byte of the data in JavaScript costs three times more.
  */
 function commitmentsIn(bytes: Buffer, start: number, end: number): readonly string[] {
   let found: string[] | undefined;
-  // A commitment object is COMMITMENT, 64 hex digits, then '"}': 75 bytes starting at `o`.
-  for (let o = start; o + COMMITMENT.length + 66 <= end; o++) {
-    if (bytes[o + 2] !== DOLLAR || !bytesAt(bytes, o, COMMITMENT)) continue;
+  // A commitment object is COMMITMENT, 64 hex digits, then '"}': 75 bytes starting at `o`, its '$' at o + 2.
+  for (let dollar = bytes.indexOf(DOLLAR, start + 2); dollar >= 0; dollar = bytes.indexOf(DOLLAR, dollar + 1)) {
+    const o = dollar - 2;
+    if (o + COMMITMENT.length + 66 > end) break;
+    if (!bytesAt(bytes, o, COMMITMENT)) continue;
     const value = o + COMMITMENT.length;
     let hex = true;
     for (let k = value; hex && k < value + 64; k++) hex = LOWER_HEX[bytes[k]!] === 1;
