@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sealEvent, type Actor, type EventBody, type EventDraft } from './event.js';
 import { personal } from './personal-data.js';
 import { oneLine } from './present-event-actor.js';
+import { CURRENCY_EXPONENTS } from './present-event-amounts.js';
 import { ERASED_PERSON, formatAmount, presentActor, presentEvent, type NameLookup } from './present-event.js';
 
 const ANA = '0190a5c4-0000-7000-8000-00000000a0a0';
@@ -181,6 +182,32 @@ describe('amounts', () => {
     expect(formatAmount(1.5, 'usd')).toBeUndefined();
     const event = { kind: 'action.proposed', actor: ana, data: { plugin: 'stripe', action: 'refund', input: { amount_minor: 100, currency: 'dollars' } } };
     expect(presentEvent(event, names)).toMatchObject({ summary: 'Ana Ruiz proposed Refund through Stripe', amounts: [] });
+  });
+
+  it('read as ICU 78.2 wrote them, from a table of exponents and grouping by hand, for every code of three letters', () => {
+    // The table is what ICU 78.2 (Node 20.20) gives for 'en'. Where this Node's ICU disagrees, a
+    // story written before would no longer verify if formatting followed it: the table stays, and a
+    // difference listed here is a decision to make, not a test to loosen.
+    const icu = process.versions.icu;
+    const differs: string[] = [];
+    const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    for (const a of A) for (const b of A) for (const c of A) {
+      const code = a + b + c;
+      const exponent = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits!;
+      if ((CURRENCY_EXPONENTS[code] ?? 2) !== exponent) differs.push(`${code}: ICU ${icu} ${exponent}, table ${CURRENCY_EXPONENTS[code] ?? 2}`);
+    }
+    expect(differs).toEqual([]);
+    // Grouping by hand is 'en' grouping: Intl formats decimal strings exactly, so it can judge.
+    const amounts = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 9999, 10000, 99999, 100000, 123456, 999999, 1000000, 1234567, 12345678, 123456789, 2 ** 31, 2 ** 32 + 7, 1e15, 9007199254740991];
+    for (const exponent of [0, 2, 3, 4]) {
+      const intl = new Intl.NumberFormat('en', { minimumFractionDigits: exponent, maximumFractionDigits: exponent, useGrouping: true });
+      const code = { 0: 'JPY', 2: 'USD', 3: 'BHD', 4: 'CLF' }[exponent]!;
+      for (const minor of amounts.flatMap((n) => [n, -n])) {
+        const digits = String(Math.abs(minor)).padStart(exponent + 1, '0');
+        const decimal = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+        expect(formatAmount(minor, code)).toBe(`${code} ${minor < 0 ? '-' : ''}${intl.format(decimal as unknown as number)}`);
+      }
+    }
   });
 
   it('in JPY read without decimals in the line', () => {
