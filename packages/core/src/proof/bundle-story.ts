@@ -146,6 +146,11 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
     return valueAt(this.bytes, packedStart(this.scans, this.scanAt, F.at), packedEnd(this.scans, this.scanAt, F.at)) as string;
   }
 
+  /** Whether the line read the data: a line that did not is the same for every event of its kind and actor. */
+  get dataRead(): boolean {
+    return this.#parsed;
+  }
+
   get data(): EventBody['data'] {
     if (!this.#parsed) {
       this.#data = valueAt(this.bytes, packedStart(this.scans, this.scanAt, F.data), packedEnd(this.scans, this.scanAt, F.data));
@@ -164,6 +169,12 @@ class ScannedBody implements Pick<EventBody, 'at' | 'kind' | 'actor' | 'outcome'
 export class StoryWriter {
   readonly actors: SpanValues<{ actor: Actor; who: string }>;
   readonly #values = new SpanValues(valueAt);
+  /**
+   * Summaries that read nothing of the data, by kind and then by who acted ("Ana Ruiz added a
+   * note"): a line is a function of its kind, its actor's phrase and its data (eventSummary), so one
+   * that did not read the data is the line of every event of that kind and actor.
+   */
+  readonly #withoutData = new Map<string, Map<string, string>>();
 
   constructor(readonly names: NameLookup) {
     this.actors = new SpanValues((bytes, start, end) => {
@@ -202,7 +213,19 @@ export class StoryWriter {
     }
     if (p >= to || story[p] !== 0x20) return false;
     const body = this.#body(bytes, scans, at);
-    return isUtf8Of(story, p + 1, to, eventSummary(body, this.names, body.who));
+    return isUtf8Of(story, p + 1, to, this.#summary(body));
+  }
+
+  #summary(body: ScannedBody): string {
+    const byWho = this.#withoutData.get(body.kind);
+    const known = byWho?.get(body.who);
+    if (known !== undefined) return known;
+    const summary = eventSummary(body, this.names, body.who);
+    if (!body.dataRead && typeof body.kind === 'string') {
+      if (byWho === undefined) this.#withoutData.set(body.kind, new Map([[body.who, summary]]));
+      else byWho.set(body.who, summary);
+    }
+    return summary;
   }
 
   #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
