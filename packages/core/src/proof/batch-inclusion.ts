@@ -25,6 +25,8 @@ import { isHashBase64 } from './tlog-proof.js';
 const LINE = 45;
 const NEWLINE = 0x0a;
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+/** Views of leafInput from its start, by length (see leafInputOf). */
+let leafViews = new Map<number, Buffer>();
 let leafInput = Buffer.alloc(4096);
 
 const BASE64_VALUE = new Uint8Array(128);
@@ -55,12 +57,22 @@ export function nodeHashBase64(left: string, right: string): string {
   return hash('sha256', nodeInput, 'base64');
 }
 
-/** 0x00 ‖ bytes, the input of a leaf hash, in one buffer reused for every leaf: no per-leaf concat. */
+/**
+ * 0x00 ‖ bytes, the input of a leaf hash, in one buffer reused for every leaf: no per-leaf concat.
+ * Its views are kept by length too (events of a case come in a few hundred lengths), so a leaf makes
+ * no Buffer of its own.
+ */
 function leafInputOf(bytes: Uint8Array): Buffer {
-  if (leafInput.length < bytes.length + 1) leafInput = Buffer.alloc(2 * (bytes.length + 1));
+  const length = bytes.length + 1;
+  if (leafInput.length < length) {
+    leafInput = Buffer.alloc(2 * length);
+    leafViews = new Map();
+  }
   leafInput[0] = 0x00;
   leafInput.set(bytes, 1);
-  return leafInput.subarray(0, bytes.length + 1);
+  let view = leafViews.get(length);
+  if (view === undefined) leafViews.set(length, (view = leafInput.subarray(0, length)));
+  return view;
 }
 
 /** RFC 6962 leaf hash SHA-256(0x00 ‖ bytes), as base64. */

@@ -23,10 +23,22 @@ const SURROGATE = /[\ud800-\udfff]/;
 
 /** Reused input for commitment hashes (salt ‖ canonical value); grown when a value is larger. */
 let commitmentInput = Buffer.alloc(4096);
+/** Its views from the start, by length: a disclosure makes no Buffer of its own. */
+let commitmentViews = new Map<number, Buffer>();
 
 function inputOfSize(size: number): Buffer {
-  if (commitmentInput.length < size) commitmentInput = Buffer.alloc(2 * size);
+  if (commitmentInput.length < size) {
+    commitmentInput = Buffer.alloc(2 * size);
+    commitmentViews = new Map();
+  }
   return commitmentInput;
+}
+
+/** The first `length` bytes of the commitment input (inputOfSize first). */
+function inputView(length: number): Buffer {
+  let view = commitmentViews.get(length);
+  if (view === undefined) commitmentViews.set(length, (view = commitmentInput.subarray(0, length)));
+  return view;
 }
 
 /**
@@ -40,7 +52,7 @@ export function commitmentFor(value: Json, salt: string): string {
   const input = inputOfSize(salt.length / 2 + Buffer.byteLength(canonical, 'utf8'));
   const saltBytes = input.write(salt, 0, 'hex');
   const valueBytes = input.write(canonical, saltBytes, 'utf8');
-  return hash('sha256', input.subarray(0, saltBytes + valueBytes), 'hex');
+  return hash('sha256', inputView(saltBytes + valueBytes), 'hex');
 }
 
 const MISMATCH = 'value and salt do not match the commitment';
@@ -72,7 +84,7 @@ function commitmentOfText(bytes: Buffer, saltStart: number, saltEnd: number, val
   const input = inputOfSize(saltLength + valueEnd - valueStart);
   for (let k = 0; k < saltLength; k++) input[k] = HEX_VALUE[bytes[saltStart + 2 * k]!]! * 16 + HEX_VALUE[bytes[saltStart + 2 * k + 1]!]!;
   bytes.copy(input, saltLength, valueStart, valueEnd);
-  return hash('sha256', input.subarray(0, saltLength + valueEnd - valueStart), 'hex');
+  return hash('sha256', inputView(saltLength + valueEnd - valueStart), 'hex');
 }
 
 /**

@@ -211,17 +211,24 @@ export function isCanonicalJson(bytes: Uint8Array): boolean {
   return scanAll(new Scanner(asBuffer(bytes)), (s) => s.value());
 }
 
+/** One scanner for canonicalValueEnd, which runs once per disclosure: synchronous, so never used twice at once. */
+const NOTHING = Buffer.alloc(0);
+const valueScanner = new Scanner(NOTHING);
+
 /**
  * Where the canonical JSON value starting at `start` ends, or -1 when there is none. The caller
  * has checked that `bytes` are valid UTF-8 (once, for all the values it reads from them).
  */
 export function canonicalValueEnd(bytes: Buffer, start: number): number {
-  const scanner = new Scanner(bytes);
+  const scanner = valueScanner;
+  scanner.b = bytes;
   scanner.pos = start;
   try {
     return scanner.value() ? scanner.pos : -1;
   } catch {
     return -1; // nesting deep enough to exhaust the stack
+  } finally {
+    scanner.b = NOTHING; // not keeping the caller's file alive
   }
 }
 
