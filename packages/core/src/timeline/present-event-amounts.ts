@@ -73,12 +73,12 @@ export function findAmounts(data: unknown, path = '', depth = 0, into: Presented
   const currency = record.currency;
   for (const key of sortedKeys(record)) {
     const value = record[key];
-    const field = path === '' ? key : `${path}.${key}`;
+    // The field's path is written only for an amount or an object to look into: most keys are neither.
     if (MINOR_KEY.test(key) && typeof value === 'number' && typeof currency === 'string') {
       const text = formatAmount(value, currency);
-      if (text !== undefined) into.push({ field, minor: value, currency: currency.toUpperCase(), text });
+      if (text !== undefined) into.push({ field: path === '' ? key : `${path}.${key}`, minor: value, currency: currency.toUpperCase(), text });
     } else if (value !== null && typeof value === 'object') {
-      findAmounts(value, field, depth + 1, into);
+      findAmounts(value, path === '' ? key : `${path}.${key}`, depth + 1, into);
     }
   }
   return into;

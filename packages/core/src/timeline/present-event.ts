@@ -72,7 +72,8 @@ const humanise = (key: unknown): string => {
 function actionPhrase(l: Line): string {
   const input = (l.data.input ?? {}) as Record<string, unknown>;
   const amount = l.amounts.find((a) => a.field.startsWith('input.'));
-  const target = TARGET_KEYS.map((key) => plain(input[key])).find((value) => value !== undefined);
+  let target: string | undefined;
+  for (let k = 0; target === undefined && k < TARGET_KEYS.length; k++) target = plain(input[TARGET_KEYS[k]!]);
   return `${humanise(l.data.action)} through ${humanise(l.data.plugin)}${amount ? `: ${amount.text}` : ''}${target ? ` on ${target}` : ''}`;
 }
 /** Input keys naming what an action acts on, in order of preference. */
