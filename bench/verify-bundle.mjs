@@ -3,10 +3,12 @@
 // ≈400 bytes each, with personal-data commitments and a few attachments) interleaved at random with other cases' leaves
 // in a log of --leaves leaves, writes it as bundle format 1 and format 2, then times what `latch
 // verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
-// share first. Wall time is disturbed by whatever else runs on the machine, so each row also gives
-// events per CPU second (user + system time of this process, all its threads counted). For format 2
-// it also runs the `latch verify` command itself, a new process each time, as an auditor does:
-// the wall time from start to exit, with start-up, loading the verifier and a JIT not yet warm.
+// share first. Each row is timed in a process of its own that holds only the zip
+// (bench/verify-bundle-run.mjs), warmed by three untimed runs. Wall time is disturbed by whatever
+// else runs on the machine, so each row also gives events per CPU second (user + system time of
+// that process, all its threads counted). For format 2 it also runs the `latch verify` command
+// itself, a new process each time, as an auditor does: the wall time from start to exit, with
+// start-up, loading the verifier and a JIT not yet warm.
 // Target: ≥ 200,000 events/s on one core.
 // Usage: npx tsc -b && node bench/verify-bundle.mjs [--events N] [--leaves N,N] [--runs N] [--jobs N,N] [--cli-runs N]
 import { spawnSync } from 'node:child_process';
@@ -28,14 +30,11 @@ import {
   inclusionProofRanges,
   leafHash,
   parseSignerKey,
-  parseTrustFile,
   perfectSubtrees,
   personal,
   sealEvent,
   signNoteWithKeys,
-  verifyBundle,
 } from '../packages/core/dist/index.js';
-import { readBundleOnThreads, startThreads } from '../packages/server/dist/cli/verify-jobs.js';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) }, 'cli-runs': { type: 'string', default: '5' } },
@@ -48,6 +47,7 @@ const caseId = '0190a5c4-1111-7000-8000-000000000001';
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const cliRuns = Number(values['cli-runs']);
 const latchBin = fileURLToPath(new URL('../packages/server/bin/latch.js', import.meta.url));
+const runner = fileURLToPath(new URL('./verify-bundle-run.mjs', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'latch-bench-verify-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
@@ -125,47 +125,21 @@ function buildLog(events, leafCount) {
 }
 
 const key = parseSignerKey(generateSignerKey(origin));
-const trusted = parseTrustFile(`${key.verifierKey}\n`);
+const trustFile = join(scratch, 'trust.txt');
+writeFileSync(trustFile, `${key.verifierKey}\n`);
 const { events, blobs, disclosures } = sealCase();
 const avgBytes = Math.round(events.reduce((n, e) => n + Buffer.byteLength(e.bytes), 0) / events.length);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
-console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs, and events per CPU second (median)\n`);
-
-/**
- * One verification as `latch verify` does it, the zip already in memory (for several jobs, in shared
- * memory, as the command reads it): the other threads started first, then the zip read strictly,
- * the threads' share, and verifyBundle.
- */
-async function verifyOnce(zip, jobs) {
-  const threads = startThreads(jobs - 1);
-  try {
-    // The command's own reading: the threads' share (the CRC-32s among it) as it has them do it.
-    const { files, done } = await readBundleOnThreads(zip, threads);
-    return verifyBundle(files, { trusted, ...done });
-  } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
-  }
-}
-
-/** The zip in shared memory, as `latch verify --jobs` reads it. */
-function inSharedMemory(zip) {
-  const shared = Buffer.from(new SharedArrayBuffer(zip.length));
-  zip.copy(shared);
-  return shared;
-}
+console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs after 3 untimed ones, in a process holding only the zip, and events per CPU second (median)\n`);
 
 /** `latch verify bundle.zip --trust trust.txt [--jobs N]` as a new process, `cliRuns` times: the median wall time from start to exit. */
-function commandRows(zip, leafCount) {
-  const bundle = join(scratch, `bundle-${leafCount}.zip`);
-  const trust = join(scratch, 'trust.txt');
-  writeFileSync(bundle, zip);
-  writeFileSync(trust, `${key.verifierKey}\n`);
+function commandRows(bundle) {
   for (const jobs of [1, ...jobCounts]) {
     const walls = [];
     for (let r = 0; r < cliRuns; r++) {
       const start = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, [latchBin, 'verify', bundle, '--trust', trust, ...(jobs > 1 ? ['--jobs', String(jobs)] : [])], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [latchBin, 'verify', bundle, '--trust', trustFile, ...(jobs > 1 ? ['--jobs', String(jobs)] : [])], { encoding: 'utf8' });
       walls.push(Number(process.hrtime.bigint() - start) / 1e9);
       if (run.status !== 0) throw new Error(`latch verify failed (${run.status}): ${run.stderr || run.stdout}`);
     }
@@ -195,28 +169,22 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
     const files = buildBundleFiles(input, format);
     // Stored, as the exporter writes it.
     const zip = Buffer.from(zipSync(Object.fromEntries([...files].map(([name, data]) => [name, new Uint8Array(data)])), { level: 0 }));
-    const sharedZip = jobCounts.length > 0 ? inSharedMemory(zip) : undefined;
+    const bundle = join(scratch, `bundle-${format.at(-1)}-${leafCount}.zip`);
+    writeFileSync(bundle, zip);
     for (const jobs of [1, ...jobCounts]) {
-      const walls = [];
-      const cpu = [];
-      for (let r = 0; r < runs; r++) {
-        const start = process.hrtime.bigint();
-        const before = process.cpuUsage();
-        const report = await verifyOnce(jobs > 1 ? sharedZip : zip, jobs);
-        const used = process.cpuUsage(before);
-        walls.push(Number(process.hrtime.bigint() - start) / 1e9);
-        cpu.push((used.user + used.system) / 1e6);
-        if (!report.ok) throw new Error(`bench bundle did not verify: ${report.failures.slice(0, 3).join('; ')}`);
-      }
-      const median = (list) => [...list].sort((a, b) => a - b)[runs >> 1];
+      // Timed in a process that holds only the zip (bench/verify-bundle-run.mjs).
+      const run = spawnSync(process.execPath, [runner, '--zip', bundle, '--trust', trustFile, '--jobs', String(jobs), '--runs', String(runs)], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`bench/verify-bundle-run.mjs failed (${run.status}): ${run.stderr}`);
+      const { walls, cpu } = JSON.parse(run.stdout);
+      const median = (list) => [...list].sort((a, b) => a - b)[runs >> 1] / 1000;
       const rate = (t) => Math.round(eventCount / t).toLocaleString('en');
       console.log(
         `  ${format}, ${(zip.length / 1e6).toFixed(1)} MB, ${jobs === 1 ? 'one thread ' : `--jobs ${jobs}  `}: ` +
-          `wall ${(median(walls) * 1000).toFixed(0)} ms = ${rate(median(walls))} events/s (best ${rate(Math.min(...walls))}); ` +
-          `CPU ${(median(cpu) * 1000).toFixed(0)} ms = ${rate(median(cpu))} events per CPU second (best ${rate(Math.min(...cpu))})`,
+          `wall ${(median(walls) * 1000).toFixed(0)} ms = ${rate(median(walls))} events/s (best ${rate(Math.min(...walls) / 1000)}); ` +
+          `CPU ${(median(cpu) * 1000).toFixed(0)} ms = ${rate(median(cpu))} events per CPU second (best ${rate(Math.min(...cpu) / 1000)})`,
       );
     }
-    if (format === BUNDLE_FORMAT && cliRuns > 0) commandRows(zip, leafCount);
+    if (format === BUNDLE_FORMAT && cliRuns > 0) commandRows(bundle);
   }
 }
 console.log(`\nload average at the end ${load()}`);
