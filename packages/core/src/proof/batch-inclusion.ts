@@ -19,15 +19,14 @@
  */
 import { hash } from 'node:crypto';
 import { HASH_SIZE } from './merkle.js';
+import { HashInput } from './hash-input.js';
 import { isHashBase64 } from './tlog-proof.js';
 
 /** A proof line: 44 base64 characters and '\n'. */
 const LINE = 45;
 const NEWLINE = 0x0a;
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
-/** Views of leafInput from its start, by length (see leafInputOf). */
-let leafViews = new Map<number, Buffer>();
-let leafInput = Buffer.alloc(4096);
+const leafInput = new HashInput(4096);
 
 const BASE64_VALUE = new Uint8Array(128);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64_VALUE[c.charCodeAt(0)] = i;
@@ -57,22 +56,12 @@ export function nodeHashBase64(left: string, right: string): string {
   return hash('sha256', nodeInput, 'base64');
 }
 
-/**
- * 0x00 ‖ bytes, the input of a leaf hash, in one buffer reused for every leaf: no per-leaf concat.
- * Its views are kept by length too (events of a case come in a few hundred lengths), so a leaf makes
- * no Buffer of its own.
- */
+/** 0x00 ‖ bytes, the input of a leaf hash, in one buffer reused for every leaf: no per-leaf concat or Buffer. */
 function leafInputOf(bytes: Uint8Array): Buffer {
-  const length = bytes.length + 1;
-  if (leafInput.length < length) {
-    leafInput = Buffer.alloc(2 * length);
-    leafViews = new Map();
-  }
-  leafInput[0] = 0x00;
-  leafInput.set(bytes, 1);
-  let view = leafViews.get(length);
-  if (view === undefined) leafViews.set(length, (view = leafInput.subarray(0, length)));
-  return view;
+  const input = leafInput.ofSize(bytes.length + 1);
+  input[0] = 0x00;
+  input.set(bytes, 1);
+  return leafInput.view(bytes.length + 1);
 }
 
 /** RFC 6962 leaf hash SHA-256(0x00 ‖ bytes), as base64. */

@@ -16,30 +16,14 @@ import type { EventFacts } from './bundle-events.js';
 import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
 import { bytesAt, canonicalValueEnd } from './canonical-scan.js';
+import { HashInput } from './hash-input.js';
 import { duplicateKey } from './json-duplicates.js';
 
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
 const SURROGATE = /[\ud800-\udfff]/;
 
 /** Reused input for commitment hashes (salt ‖ canonical value); grown when a value is larger. */
-let commitmentInput = Buffer.alloc(4096);
-/** Its views from the start, by length: a disclosure makes no Buffer of its own. */
-let commitmentViews = new Map<number, Buffer>();
-
-function inputOfSize(size: number): Buffer {
-  if (commitmentInput.length < size) {
-    commitmentInput = Buffer.alloc(2 * size);
-    commitmentViews = new Map();
-  }
-  return commitmentInput;
-}
-
-/** The first `length` bytes of the commitment input (inputOfSize first). */
-function inputView(length: number): Buffer {
-  let view = commitmentViews.get(length);
-  if (view === undefined) commitmentViews.set(length, (view = commitmentInput.subarray(0, length)));
-  return view;
-}
+const commitmentInput = new HashInput(4096);
 
 /**
  * The same as `commitTo` (timeline/personal-data.ts), faster for the usual disclosed value, a
@@ -49,10 +33,10 @@ function inputView(length: number): Buffer {
 export function commitmentFor(value: Json, salt: string): string {
   const scalar = value === null || typeof value === 'boolean' || (typeof value === 'string' && !SURROGATE.test(value));
   const canonical = scalar ? JSON.stringify(value) : canonicalJson(value);
-  const input = inputOfSize(salt.length / 2 + Buffer.byteLength(canonical, 'utf8'));
+  const input = commitmentInput.ofSize(salt.length / 2 + Buffer.byteLength(canonical, 'utf8'));
   const saltBytes = input.write(salt, 0, 'hex');
   const valueBytes = input.write(canonical, saltBytes, 'utf8');
-  return hash('sha256', inputView(saltBytes + valueBytes), 'hex');
+  return hash('sha256', commitmentInput.view(saltBytes + valueBytes), 'hex');
 }
 
 const MISMATCH = 'value and salt do not match the commitment';
@@ -81,10 +65,10 @@ function hexEnd(bytes: Buffer, i: number): number {
 /** SHA-256 (hex) of the salt (hex text at [saltStart, saltEnd)) followed by the value bytes at [valueStart, valueEnd). */
 function commitmentOfText(bytes: Buffer, saltStart: number, saltEnd: number, valueStart: number, valueEnd: number): string {
   const saltLength = (saltEnd - saltStart) / 2;
-  const input = inputOfSize(saltLength + valueEnd - valueStart);
+  const input = commitmentInput.ofSize(saltLength + valueEnd - valueStart);
   for (let k = 0; k < saltLength; k++) input[k] = HEX_VALUE[bytes[saltStart + 2 * k]!]! * 16 + HEX_VALUE[bytes[saltStart + 2 * k + 1]!]!;
   bytes.copy(input, saltLength, valueStart, valueEnd);
-  return hash('sha256', inputView(saltLength + valueEnd - valueStart), 'hex');
+  return hash('sha256', commitmentInput.view(saltLength + valueEnd - valueStart), 'hex');
 }
 
 /**
