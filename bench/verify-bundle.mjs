@@ -1,12 +1,12 @@
 // bench/verify-bundle: how fast the offline verifier checks an evidence bundle, on one core and on
 // several (`latch verify --jobs`). Builds one case of --events events (a refund case's mix of kinds,
 // ≈400 bytes each, with personal-data commitments and a few attachments) interleaved at random with other cases' leaves
-// in a log of --leaves leaves, writes it as bundle format 1 and format 2, then times what `latch
+// in a log of --leaves leaves, writes it as bundle formats 1, 2 and 3, then times what `latch
 // verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
 // share first. Each row is timed in a process of its own that holds only the zip
 // (bench/verify-bundle-run.mjs), warmed by three untimed runs. Wall time is disturbed by whatever
 // else runs on the machine, so each row also gives events per CPU second (user + system time of
-// that process, all its threads counted). For format 2 it also runs the `latch verify` command
+// that process, all its threads counted). For format 3 (what exports write) it also runs the `latch verify` command
 // itself, a new process each time, as an auditor does: the wall time from start to exit, with
 // start-up, loading the verifier and a JIT not yet warm.
 // Target: ≥ 200,000 events/s on one core.
@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_V1,
+  BUNDLE_FORMAT_V2,
   CompactRange,
   buildBundleFiles,
   formatCheckpoint,
@@ -160,7 +161,7 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
     proofs: events.map((e, i) => ({ seq: e.seq, index: log.indices[i], proof: log.proof(log.indices[i]) })),
   };
   console.log(`log of ${leafCount.toLocaleString('en')} leaves:`);
-  for (const format of [BUNDLE_FORMAT_V1, BUNDLE_FORMAT]) {
+  for (const format of [BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2, BUNDLE_FORMAT]) {
     // Format 1 has two zip members per event; a zip without zip64 holds at most 65,535.
     if (format === BUNDLE_FORMAT_V1 && 2 * eventCount + 16 > 0xffff) {
       console.log(`  ${format}: not measured: ${2 * eventCount} members are more than a zip without zip64 holds`);

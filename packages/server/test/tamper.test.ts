@@ -355,7 +355,11 @@ describe('latch verify <bundle> names what was changed in an evidence bundle', (
       expectNamed(blobFixed, `  - ${blob}: content does not match its SHA-256`);
       expect(blobFixed.stdout).not.toContain('does not match the manifest');
 
-      // Exports write format 2: every event in events.jsonl, one line each, and one inclusion proof for all.
+      // Exports write format 3: every event in events.jsonl, one line each, and one inclusion proof
+      // for all; the manifest lists no hash for either, nor for story.txt, since the checks read every byte.
+      const manifest = JSON.parse(textOf('manifest.json')) as { format: string; files: Record<string, string> };
+      expect(manifest.format).toBe('latch-evidence-bundle@3');
+      expect(Object.keys(manifest.files).filter((name) => ['events.jsonl', 'inclusion.txt', 'story.txt'].includes(name))).toEqual([]);
       const eventLines = textOf('events.jsonl').split('\n');
       const editedEvent = withManifestFixed({ ...original, 'events.jsonl': Buffer.from(eventLines.map((l, i) => (i === 1 ? flipOneByte(l) : l)).join('\n')) });
       expectNamed(

@@ -256,14 +256,28 @@ export function storyNames(bytes: Buffer | undefined): NameLookup | string {
 /**
  * Writes the story again from the events and compares it with story.txt, line by line. `scans`
  * are the events' packed scans (checkEvents); `matched` holds a 1 for each line already found to be
- * the event's line elsewhere (`latch verify --jobs`), by this same comparison.
+ * the event's line elsewhere (`latch verify --jobs`), by this same comparison. `bound`: the
+ * manifest gives story.txt no hash (format 3), so this check holds every byte of it: the story
+ * must be there, and end with exactly one line break.
  */
-export function checkStory(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], scans: Int32Array, check: CheckRecorder, matched?: Uint8Array): void {
+export function checkStory(
+  files: ReadonlyMap<string, Buffer>,
+  events: readonly EventFacts[],
+  scans: Int32Array,
+  check: CheckRecorder,
+  matched?: Uint8Array,
+  bound = false,
+): void {
   const story = files.get(STORY_FILE);
+  if (story === undefined && bound) {
+    check.fail(`${STORY_FILE}: missing: every bundle of this format tells the case's story`);
+    return check.finish('');
+  }
   if (story === undefined) {
     check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
     return check.finish('no story in this bundle');
   }
+  if (bound && story[story.length - 1] !== 0x0a) check.fail(`${STORY_FILE}: does not end with a line break`);
   const people = readPeople(files.get(PEOPLE_FILE));
   if (typeof people === 'string') {
     check.fail(`${PEOPLE_FILE}: ${people}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sealEvent } from '../timeline/event.js';
 import { formatBundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT_V1, buildBundleFiles } from './bundle.js';
+import { BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2, buildBundleFiles, type BundleFormat } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { signNoteWithKeys } from './log-keys.js';
 import { rootOf } from './merkle.js';
@@ -9,8 +9,10 @@ import { doWork, itemCount, planWork, workDone, workResults } from './bundle-wor
 import { verifyBundle } from './verify-bundle.js';
 import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
-// Format 2 (what exports write): events.jsonl holds every event's bytes, one per line, and
-// inclusion.txt one proof that all of them are in the log. Every check of format 1 still holds.
+// Formats 2 and 3: events.jsonl holds every event's bytes, one per line, and inclusion.txt one
+// proof that all of them are in the log. Every check of format 1 still holds. Format 3 (what
+// exports write) lists no SHA-256 in the manifest for events.jsonl, inclusion.txt and story.txt,
+// whose every byte the checks hold to the signed log; format 2 lists every file's.
 
 const lines = (files: Map<string, Buffer>, path: string): string[] => files.get(path)!.toString().split('\n');
 const setLines = (files: Map<string, Buffer>, path: string, text: string[]): Map<string, Buffer> => files.set(path, Buffer.from(text.join('\n')));
@@ -18,7 +20,7 @@ const setLines = (files: Map<string, Buffer>, path: string, text: string[]): Map
 const editLine = (files: Map<string, Buffer>, path: string, n: number, edit: (line: string) => string): Map<string, Buffer> =>
   setLines(files, path, lines(files, path).map((l, i) => (i === n - 1 ? edit(l) : l)));
 
-describe('a format 2 bundle', () => {
+describe('a format 3 bundle', () => {
   const { input, events, leaves, indices } = fixture();
   const files = buildBundleFiles(input);
 
@@ -37,7 +39,12 @@ describe('a format 2 bundle', () => {
         'story.txt',
       ].sort(),
     );
-    expect(manifestOf(files)).toMatchObject({ format: 'latch-evidence-bundle@2', case: CASE, origin: ORIGIN, export: { event: events.at(-1)!.id, seq: 7 } });
+    expect(manifestOf(files)).toMatchObject({ format: 'latch-evidence-bundle@3', case: CASE, origin: ORIGIN, export: { event: events.at(-1)!.id, seq: 7 } });
+    // Every file but these three, whose every byte the checks read, is listed with its SHA-256.
+    expect(Object.keys(manifestOf(files).files).sort()).toEqual(
+      [...files.keys()].filter((p) => !['manifest.json', 'events.jsonl', 'inclusion.txt', 'story.txt'].includes(p)).sort(),
+    );
+    expect(Object.entries(manifestOf(files).files).every(([p, h]) => h === sha(files.get(p)!))).toBe(true);
     expect(files.get('events.jsonl')!.toString()).toBe(events.map((e) => `${e.bytes}\n`).join(''));
     const proof = lines(files, 'inclusion.txt');
     expect(proof.slice(0, 3)).toEqual(['latch-evidence-bundle@2 inclusion', `size ${leaves.length}`, `leaves ${indices.join(' ')}`]);
@@ -54,7 +61,8 @@ describe('a format 2 bundle', () => {
       ['manifest', 'files', 'events', 'attachments', 'personal data', 'story', 'checkpoint', 'inclusion', 'consistency'].map((name) => [name, true]),
     );
     const text = formatBundleReport(report);
-    expect(text).toMatch(/^✓ manifest +latch-evidence-bundle@2, case /m);
+    expect(text).toMatch(/^✓ manifest +latch-evidence-bundle@3, case /m);
+    expect(text).toMatch(/^✓ files +6 files present, each matching its SHA-256 in the manifest; events\.jsonl, inclusion\.txt and story\.txt are checked byte for byte against the signed log below$/m);
     expect(text).toMatch(new RegExp(`^✓ inclusion +7 events, at the leaves inclusion\\.txt lists, lead to the root of tree size ${leaves.length}$`, 'm'));
     expect(text.trimEnd().endsWith('VERIFIED')).toBe(true);
   });
@@ -67,10 +75,21 @@ describe('a format 2 bundle', () => {
     expect(verifyBundle(buildBundleFiles(since.input), { trusted: trustFile(), since: old }).failures).toEqual([]);
   });
 
-  it('is read beside format 1: the same events verify either way', () => {
+  it('is read beside formats 1 and 2: the same events verify either way', () => {
     const v1 = buildBundleFiles(input, BUNDLE_FORMAT_V1);
     expect(v1.has('events/00000001.json')).toBe(true);
     expect(verifyBundle(v1, { trusted: trustFile() }).ok).toBe(true);
+    const v2 = buildBundleFiles(input, BUNDLE_FORMAT_V2);
+    expect(Object.keys(manifestOf(v2).files).sort()).toEqual([...v2.keys()].filter((p) => p !== 'manifest.json').sort());
+    expect(v2.get('events.jsonl')).toEqual(files.get('events.jsonl'));
+    const report = verifyBundle(v2, { trusted: trustFile() });
+    expect(report.failures).toEqual([]);
+    expect(formatBundleReport(report)).toMatch(/^✓ files +9 files present, each matching its SHA-256 in the manifest$/m);
+  });
+
+  it('in format 2, names a changed event byte by the SHA-256 the manifest lists for events.jsonl', () => {
+    const v2 = editLine(buildBundleFiles(input, BUNDLE_FORMAT_V2), 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg'));
+    expect(verifyBundle(v2, { trusted: trustFile() }).failures).toContain('events.jsonl: SHA-256 does not match the manifest');
   });
 });
 
@@ -78,12 +97,23 @@ type Tamper = (files: Map<string, Buffer>, f: Fixture) => Map<string, Buffer>;
 
 const NOT_IN_LOG = /^inclusion\.txt: the events' leaves and its hashes do not lead to the checkpoint's root/m;
 const tampers: Array<[string, Tamper, RegExp[]]> = [
-  ['an event byte changed', (files) => editLine(files, 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg')), [/^events\.jsonl: SHA-256 does not match the manifest$/m]],
   [
-    'an event byte changed, manifest rewritten to match',
-    (files) => relist(editLine(files, 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg'))),
+    'an event byte changed',
+    (files) => editLine(files, 'events.jsonl', 2, (l) => l.replace('receipt.pdf', 'receipt.pdg')),
     [/^events\.jsonl line 3: previous-hash link is broken \(prev is not the SHA-256 of event 2\)$/m, NOT_IN_LOG],
   ],
+  [
+    'events.jsonl, inclusion.txt and story.txt listed with their SHA-256, as format 2 lists them',
+    (files) => {
+      const manifest = manifestOf(files);
+      for (const path of ['events.jsonl', 'inclusion.txt', 'story.txt']) manifest.files[path] = sha(files.get(path)!);
+      return files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+    },
+    ['events.jsonl', 'inclusion.txt', 'story.txt'].map((p) => new RegExp(`^${p.replace('.', '\\.')}: listed in the manifest, but latch-evidence-bundle@3 lists no SHA-256 for it`, 'm')),
+  ],
+  ['story.txt missing', (files) => (files.delete('story.txt'), relist(files)), [/^story\.txt: missing: every bundle of this format tells the case's story$/m]],
+  ['story.txt without its last line break', (files) => files.set('story.txt', files.get('story.txt')!.subarray(0, -1)), [/^story\.txt: does not end with a line break$/m]],
+  ['story.txt with a line break more', (files) => files.set('story.txt', Buffer.concat([files.get('story.txt')!, Buffer.from('\n')])), [/^story\.txt: line 8 tells of no event: ""$/m]],
   ['an event re-serialised (not canonical)', (files) => relist(editLine(files, 'events.jsonl', 4, (l) => ` ${l}`)), [/^events\.jsonl line 4: not canonical JSON/m]],
   [
     'an event deleted (the lines after it move up)',
@@ -129,7 +159,7 @@ const tampers: Array<[string, Tamper, RegExp[]]> = [
   ['the manifest claims format 1', (files) => relist(files, (m) => (m.format = 'latch-evidence-bundle@1')), [/^events\.jsonl: not a file of the bundle format$/m, /^events\/00000001\.json: events 1\.\.7 are missing/m]],
 ];
 
-describe('a format 2 bundle fails, naming the problem, when', () => {
+describe('a format 3 bundle fails, naming the problem, when', () => {
   it.each(tampers)('%s', (_name, tamper, problems) => {
     const f = fixture();
     const report = verifyBundle(tamper(buildBundleFiles(f.input), f), { trusted: trustFile() });
@@ -138,10 +168,13 @@ describe('a format 2 bundle fails, naming the problem, when', () => {
   });
 });
 
-describe('every one-bit change to a format 2 bundle', () => {
+describe.each<[string, BundleFormat]>([
+  ['format 3, which lists no hash for events.jsonl, inclusion.txt and story.txt', 'latch-evidence-bundle@3'],
+  ['format 2', BUNDLE_FORMAT_V2],
+])('every one-bit change to a bundle of %s', (_name, format) => {
   it('is caught, in every byte of every file, even with the manifest relisted to match', () => {
     const f = fixture();
-    const genuine = buildBundleFiles(f.input);
+    const genuine = buildBundleFiles(f.input, format);
     expect(verifyBundle(genuine, { trusted: trustFile() }).ok).toBe(true);
     let tried = 0;
     const passed: string[] = [];
@@ -208,6 +241,18 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     const work = planWork(files, zip);
     doWork(work);
     expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...workResults(work) }))).toBe(JSON.stringify(alone));
+  });
+
+  it('hashes no file the format lists without a hash, and every file format 2 lists', () => {
+    const f = fixture();
+    for (const [format, unhashed] of [['latch-evidence-bundle@3', ['events.jsonl', 'inclusion.txt', 'story.txt']], [BUNDLE_FORMAT_V2, []]] as const) {
+      const { files, zip } = inShared(buildBundleFiles(f.input, format));
+      const work = planWork(files, zip);
+      doWork(work);
+      const hashed = [...workResults(work).fileHashes!.keys()].sort();
+      expect(hashed, format).toEqual([...files.keys()].filter((p) => !(unhashed as readonly string[]).includes(p)).sort());
+      for (const path of hashed) expect(workResults(work).fileHashes!.get(path), path).toBe(sha(files.get(path)!));
+    }
   });
 
   it('does each item once: the results are those of one thread, and none is left undone', () => {

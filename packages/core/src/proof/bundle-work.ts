@@ -1,7 +1,7 @@
 /**
  * The share of a bundle's verification that `latch verify --jobs` spreads over threads: hashing the
  * files (and checking their CRC-32, which the zip reader then leaves to it), and per event of a
- * format 2 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan and whether its story line
+ * format 2 or 3 bundle its SHA-256, its RFC 6962 leaf hash, its canonical scan and whether its story line
  * is the one story.txt holds.
  *
  * Everything lives in memory every thread shares (SharedArrayBuffer): the zip, the plan, and the
@@ -22,7 +22,7 @@ import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import type { UncheckedCrc } from './bundle-zip.js';
-import { EVENTS_FILE, lineBounds } from './bundle.js';
+import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, isBound, lineBounds, type BundleFormat } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
 /** Events per item: small enough that threads finish together, large enough that claiming costs nothing. */
@@ -39,8 +39,11 @@ interface SharedBytes {
 
 /** What every thread reads and writes: posted to each thread once (shared memory is not copied). */
 export interface SharedWork {
-  /** Files to hash, and the CRC-32 each must have when the zip reader left that check to the work (-1: none). */
-  members: Array<{ name: string; bytes: SharedBytes; crc: number }>;
+  /**
+   * Every file: whether to hash it (not a file the manifest's format lists without a hash), and the
+   * CRC-32 it must have when the zip reader left that check to the work (-1: none).
+   */
+  members: Array<{ name: string; bytes: SharedBytes; hash: boolean; crc: number }>;
   events?: {
     bytes: SharedBytes;
     /** Each line's [start, end) in `bytes` (lineBounds), 2 per event. */
@@ -89,7 +92,7 @@ function sharedInt32(values: Int32Array): SharedArrayBuffer {
 /**
  * The plan for a bundle's files (`zip`: the shared memory its stored members are views of): every
  * file to hash (and its CRC-32 to check, for the members readBundleZip left unchecked), and for
- * format 2 every line of events.jsonl, with story.txt and people.json when the story is to be checked.
+ * formats 2 and 3 every line of events.jsonl, with story.txt and people.json when the story is to be checked.
  */
 export function planWork(
   files: ReadonlyMap<string, Buffer>,
@@ -97,7 +100,13 @@ export function planWork(
   { eventsPerItem = EVENTS_PER_ITEM, uncheckedCrcs = [] }: { eventsPerItem?: number; uncheckedCrcs?: readonly UncheckedCrc[] } = {},
 ): SharedWork {
   const crcs = new Map(uncheckedCrcs.map((m) => [m.name, m.crc]));
-  const members = [...files].map(([name, bytes]) => ({ name, bytes: inSharedMemory(bytes, zip), crc: crcs.get(name) ?? -1 }));
+  const format = formatOf(files.get(MANIFEST_FILE));
+  const members = [...files].map(([name, bytes]) => ({
+    name,
+    bytes: inSharedMemory(bytes, zip),
+    hash: format === undefined || !isBound(name, format),
+    crc: crcs.get(name) ?? -1,
+  }));
   const eventsFile = files.get(EVENTS_FILE);
   let events: SharedWork['events'];
   let count = 0;
@@ -125,6 +134,16 @@ export function planWork(
       storyMatches: new SharedArrayBuffer(count),
     },
   };
+}
+
+/** The format the manifest names, when it names one this verifier reads (verifyBundle checks the rest of it). */
+function formatOf(manifest: Buffer | undefined): BundleFormat | undefined {
+  try {
+    const format = (JSON.parse(manifest?.toString('utf8') ?? 'null') as { format?: unknown } | null)?.format;
+    return BUNDLE_FORMATS.find((f) => f === format);
+  } catch {
+    return undefined;
+  }
 }
 
 /** How many items the work is cut into: one per file, then runs of events. */
@@ -184,9 +203,9 @@ class ThreadShare {
   #do(item: number): void {
     const members = this.#work.members;
     if (item < members.length) {
-      const { bytes, crc } = members[item]!;
+      const { bytes, hash: hashed, crc } = members[item]!;
       const data = view(bytes);
-      this.#fileHashes.write(hash('sha256', data, 'hex'), HEX * item, 'latin1');
+      if (hashed) this.#fileHashes.write(hash('sha256', data, 'hex'), HEX * item, 'latin1');
       if (crc >= 0 && crc32(data) !== crc) this.#crcMismatches[item] = 1;
       return;
     }
@@ -229,7 +248,8 @@ export function firstCrcMismatch(work: SharedWork): string | undefined {
 export function workResults(work: SharedWork): Pick<VerifyBundleOptions, 'fileHashes' | 'eventHashes'> {
   const r = work.results;
   const hexes = Buffer.from(r.fileHashes);
-  const fileHashes = new Map(work.members.map((m, k) => [m.name, hexes.toString('latin1', HEX * k, HEX * (k + 1))]));
+  const fileHashes = new Map<string, string>();
+  for (const [k, m] of work.members.entries()) if (m.hash) fileHashes.set(m.name, hexes.toString('latin1', HEX * k, HEX * (k + 1)));
   if (work.events === undefined) return { fileHashes };
   const eventHashes = {
     sha256: Buffer.from(r.sha256),

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { sealEvent, sealEvents, type EventDraft, type SealedEvent } from '../timeline/event.js';
 import { personal } from '../timeline/personal-data.js';
-import type { BundleInput, BundleManifest } from './bundle.js';
+import { isBound, type BundleInput, type BundleManifest } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
 import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys, type SignerKey, type TrustedKey } from './log-keys.js';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
@@ -87,11 +87,14 @@ export function manifestOf(files: Map<string, Buffer>): BundleManifest {
   return JSON.parse(files.get('manifest.json')!.toString()) as BundleManifest;
 }
 
-/** Rewrites the manifest to list the files as they now are: what a careful forger would do. */
+/**
+ * Rewrites the manifest to list the files as they now are, as its format lists them (after
+ * `change`, which may change the format): what a careful forger would do.
+ */
 export function relist(files: Map<string, Buffer>, change: (m: BundleManifest) => void = () => {}): Map<string, Buffer> {
   const manifest = manifestOf(files);
-  manifest.files = Object.fromEntries([...files].filter(([p]) => p !== 'manifest.json').map(([p, b]) => [p, sha(b)]));
   change(manifest);
+  manifest.files = Object.fromEntries([...files].filter(([p]) => p !== 'manifest.json' && !isBound(p, manifest.format)).map(([p, b]) => [p, sha(b)]));
   files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
   return files;
 }

@@ -11,14 +11,22 @@ import { formatConsistencyProof, formatTlogProof } from './tlog-proof.js';
 
 export { PEOPLE_FILE, STORY_FILE, type BundlePerson } from './bundle-story.js';
 
-/** The format exports write: events in one file, one proof for all of them (docs/evidence-bundle.md). */
-export const BUNDLE_FORMAT = 'latch-evidence-bundle@2';
+/**
+ * The format exports write (docs/evidence-bundle.md): format 2's files, with a manifest that gives
+ * no SHA-256 for the files whose every byte the verifier holds to the signed log by reading them
+ * (BOUND_FILES): hashing them again proved nothing and was a tenth of a verification.
+ */
+export const BUNDLE_FORMAT = 'latch-evidence-bundle@3';
+/** Still read: events in one file and one proof for all of them, every file listed with its SHA-256. */
+export const BUNDLE_FORMAT_V2 = 'latch-evidence-bundle@2';
 /** The first format, still read: a file per event and an inclusion proof per event. */
 export const BUNDLE_FORMAT_V1 = 'latch-evidence-bundle@1';
-export type BundleFormat = typeof BUNDLE_FORMAT | typeof BUNDLE_FORMAT_V1;
-/** Format 2: every event's bytes, each followed by '\n', line n holding event seq n. */
+export type BundleFormat = typeof BUNDLE_FORMAT | typeof BUNDLE_FORMAT_V2 | typeof BUNDLE_FORMAT_V1;
+/** Every format the verifier reads, the newest first. */
+export const BUNDLE_FORMATS: readonly BundleFormat[] = [BUNDLE_FORMAT, BUNDLE_FORMAT_V2, BUNDLE_FORMAT_V1];
+/** Formats 2 and 3: every event's bytes, each followed by '\n', line n holding event seq n. */
 export const EVENTS_FILE = 'events.jsonl';
-/** Format 2: one proof that every event is in the log (multiproof.ts). */
+/** Formats 2 and 3: one proof that every event is in the log (multiproof.ts). */
 export const INCLUSION_FILE = 'inclusion.txt';
 export const MANIFEST_FILE = 'manifest.json';
 export const CHECKPOINT_FILE = 'checkpoint';
@@ -27,9 +35,24 @@ export const EXPORT_EVENT_KIND = 'case.exported';
 /** The event an erasure records on each case it touched: attachments referred to before it may be gone. */
 export const ERASED_KIND = 'subject.erased';
 
+/** Whether `format` holds its events in events.jsonl and their proof in inclusion.txt (formats 2 and 3), not a file each. */
+export const hasEventLines = (format: BundleFormat): boolean => format !== BUNDLE_FORMAT_V1;
+
+/**
+ * The files format 3's manifest lists without a SHA-256, because a check reads every byte of them
+ * against the signed log: each line of events.jsonl is hashed into its leaf and its successor's
+ * link, every byte of inclusion.txt is read strictly on the way to the checkpoint's root, and
+ * every line of story.txt is compared with the line written again from its event (people.json,
+ * which names people in it, keeps its hash). A changed byte in any of them fails its check.
+ */
+export const BOUND_FILES: ReadonlySet<string> = new Set([EVENTS_FILE, INCLUSION_FILE, STORY_FILE]);
+
+/** Whether a bundle of `format` lists `path` in its manifest without a SHA-256 (BOUND_FILES). */
+export const isBound = (path: string, format: BundleFormat): boolean => format === BUNDLE_FORMAT && BOUND_FILES.has(path);
+
 const pad = (seq: number): string => String(seq).padStart(8, '0');
 export const eventFile = (seq: number): string => `events/${pad(seq)}.json`;
-/** How reports name event `seq` of a format 2 bundle. */
+/** How reports name event `seq` of a format 2 or 3 bundle. */
 export const eventLine = (seq: number): string => `${EVENTS_FILE} line ${seq}`;
 
 /**
@@ -86,7 +109,7 @@ const CONSISTENCY_FILE = /^consistency\/([1-9][0-9]*)-([1-9][0-9]*)\.txt$/;
  * writes them. (Called per file: no regex on the common names.)
  */
 export function classifyPath(path: string, format: BundleFormat = BUNDLE_FORMAT): BundlePath | undefined {
-  if (format === BUNDLE_FORMAT) {
+  if (hasEventLines(format)) {
     if (path === EVENTS_FILE) return { kind: 'events' };
     if (path === INCLUSION_FILE) return { kind: 'inclusion' };
   } else if (path.startsWith('events/') && path.endsWith('.json')) {
@@ -117,7 +140,7 @@ export interface BundleManifest {
   origin: string;
   exportedAt: string;
   export: { event: string; seq: number };
-  /** SHA-256 (hex) of every file except manifest.json. */
+  /** SHA-256 (hex) of every file except manifest.json (and in format 3, the BOUND_FILES). */
   files: Record<string, string>;
   /** Blobs referenced by events but destroyed by an erasure. */
   erasedBlobs: string[];
@@ -156,7 +179,7 @@ export class BundleBuildError extends Error {
 
 const sha256Hex = (bytes: Uint8Array): string => hash('sha256', bytes, 'hex');
 
-/** Format 2's events.jsonl and inclusion.txt: the events in seq order from 1, and one proof for all of them. */
+/** Formats 2 and 3: events.jsonl and inclusion.txt: the events in seq order from 1, and one proof for all of them. */
 function addEventsV2(input: BundleInput, add: (path: string, content: string | Uint8Array) => void): void {
   const events = [...input.events].sort((a, b) => a.seq - b.seq);
   const lines: Buffer[] = [];
@@ -196,7 +219,7 @@ export function buildBundleFiles(input: BundleInput, format: BundleFormat = BUND
     if (files.has(path)) throw new BundleBuildError(`${path} is given twice`);
     files.set(path, Buffer.from(content));
   };
-  if (format === BUNDLE_FORMAT) addEventsV2(input, add);
+  if (hasEventLines(format)) addEventsV2(input, add);
   else {
     for (const e of input.events) add(eventFile(e.seq), e.bytes);
     for (const p of input.proofs) add(proofFile(p.seq), formatTlogProof({ index: p.index, proof: p.proof, checkpoint: input.checkpoint }));
@@ -225,7 +248,7 @@ function manifestFor(input: BundleInput, files: ReadonlyMap<string, Buffer>, for
   const last = [...input.events].sort((a, b) => a.seq - b.seq).at(-1);
   if (last === undefined) throw new BundleBuildError('a bundle needs at least the case.exported event');
   const lastEvent = JSON.parse(Buffer.from(last.bytes).toString('utf8')) as { id: string };
-  const paths = [...files.keys()].sort();
+  const paths = [...files.keys()].filter((p) => !isBound(p, format)).sort();
   return {
     format,
     case: input.caseId,

@@ -56,7 +56,10 @@ export {
 } from './log-keys.js';
 export {
   BUNDLE_FORMAT,
+  BUNDLE_FORMAT_V2,
   BUNDLE_FORMAT_V1,
+  BUNDLE_FORMATS,
+  BOUND_FILES,
   EVENTS_FILE,
   INCLUSION_FILE,
   eventLine,

@@ -12,7 +12,7 @@ import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_V1, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, lineBounds, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, isBound, lineBounds, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
 export interface VerifyBundleOptions {
@@ -23,7 +23,7 @@ export interface VerifyBundleOptions {
   /** SHA-256 (hex) of files already hashed elsewhere (`latch verify --jobs` hashes on several threads); the rest are hashed here. */
   fileHashes?: ReadonlyMap<string, string>;
   /**
-   * Work done elsewhere on a format 2 bundle's events (`latch verify --jobs` does it on several
+   * Work done elsewhere on a format 2 or 3 bundle's events (`latch verify --jobs` does it on several
    * threads, bundle-work.ts), for the lines of events.jsonl in order: each event's SHA-256 (64 hex
    * digits each, one after another), RFC 6962 leaf hash (32 bytes each), packed canonical scan
    * (packEventScan), and 1 where story.txt's line is the event's line (a 0 is checked here again).
@@ -37,7 +37,7 @@ const MANIFEST_FIELDS = ['case', 'erasedBlobs', 'export', 'exportedAt', 'files',
 
 /** Why the manifest is unusable, or undefined when its shape is right. */
 function manifestProblem(m: Record<string, unknown>): string | undefined {
-  if (m.format !== BUNDLE_FORMAT && m.format !== BUNDLE_FORMAT_V1) return `unknown format ${JSON.stringify(m.format)}: this verifier reads ${BUNDLE_FORMAT} and ${BUNDLE_FORMAT_V1}`;
+  if (!BUNDLE_FORMATS.includes(m.format as BundleFormat)) return `unknown format ${JSON.stringify(m.format)}: this verifier reads ${BUNDLE_FORMATS.join(', ')}`;
   const unknown = Object.keys(m).find((k) => !MANIFEST_FIELDS.includes(k));
   if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)}`;
   for (const name of ['case', 'origin', 'exportedAt'] as const) {
@@ -83,21 +83,25 @@ function readManifest(bytes: Buffer | undefined, check: CheckRecorder): BundleMa
 interface BundleFile {
   path: string;
   bytes: Buffer;
-  sha256: string;
+  /** Undefined for a file the format lists without a hash (isBound). */
+  sha256: string | undefined;
   kind: BundlePath['kind'] | undefined;
   /** For an event or proof file, the seq its name gives. */
   seq: number;
 }
 
+/** A file hashed for the checks: every file but those the format lists without a hash. */
+type HashedFile = BundleFile & { sha256: string };
+
 /** The present files by kind. Checks get the files themselves: a map lookup per event would cost more than the check. */
 interface BundleIndex {
   all: BundleFile[];
-  /** Format 1: each event file; format 2: each line of events.jsonl. */
-  events: BundleFile[];
+  /** Format 1: each event file; formats 2 and 3: each line of events.jsonl. */
+  events: HashedFile[];
   proofs: Map<number, BundleFile>;
-  blobs: BundleFile[];
+  blobs: HashedFile[];
   consistency: string[];
-  /** Format 2: inclusion.txt. */
+  /** Formats 2 and 3: inclusion.txt. */
   inclusion?: BundleFile;
 }
 
@@ -115,11 +119,12 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
     const name = classifyPath(path, format);
     const seq = name?.kind === 'event' || name?.kind === 'proof' ? name.seq : 0;
     const kind = name?.kind;
-    const file: BundleFile = { path, bytes, sha256: fileHashes?.get(path) ?? hash('sha256', bytes, 'hex'), kind, seq };
+    // An event file or a blob is never bound (isBound), so it always has its hash.
+    const file = { path, bytes, sha256: isBound(path, format) ? undefined : (fileHashes?.get(path) ?? hash('sha256', bytes, 'hex')), kind, seq };
     index.all.push(file);
-    if (kind === 'event') index.events.push(file);
+    if (kind === 'event') index.events.push(file as HashedFile);
     else if (kind === 'proof') index.proofs.set(seq, file);
-    else if (kind === 'blob') index.blobs.push(file);
+    else if (kind === 'blob') index.blobs.push(file as HashedFile);
     else if (kind === 'consistency') index.consistency.push(path);
     else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes?.sha256, check);
     else if (kind === 'inclusion') index.inclusion = file;
@@ -143,7 +148,7 @@ interface EventLines {
  * chain): ten thousand hashes kept for the whole verification would be copied by every
  * young-generation collection.
  */
-class EventLineFile extends EventRecord implements BundleFile {
+class EventLineFile extends EventRecord implements HashedFile {
   constructor(
     readonly seq: number,
     readonly bytes: Buffer,
@@ -171,27 +176,36 @@ class EventLineFile extends EventRecord implements BundleFile {
 }
 
 /**
- * Format 2's events.jsonl as one entry per line (line n is event seq n), each a view of the file's
+ * events.jsonl (formats 2 and 3) as one entry per line (line n is event seq n), each a view of the file's
  * bytes. A last line without its '\n' is still read, and reported.
  */
-function eventLines(bytes: Buffer, hashes: Buffer | undefined, check: CheckRecorder): BundleFile[] {
+function eventLines(bytes: Buffer, hashes: Buffer | undefined, check: CheckRecorder): HashedFile[] {
   const bounds = lineBounds(bytes);
   const count = bounds.length / 2;
   const shared: EventLines = { given: hashes?.length === 64 * count ? hashes : undefined, utf8: isUtf8(bytes) };
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
     check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
   }
-  const lines: BundleFile[] = [];
+  const lines: HashedFile[] = [];
   for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), shared));
   return lines;
 }
 
-/** Every listed file present with its SHA-256, named as the format names files, and nothing unlisted. */
+/**
+ * Every listed file present with its SHA-256, named as the format names files, and nothing
+ * unlisted but the files format 3 lists without a hash (isBound), which must not be listed.
+ */
 function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRecorder): void {
   const format = manifest.format;
   const listed = manifest.files;
   let matched = 0;
+  const bound: string[] = [];
   for (const { path, sha256, kind } of index.all) {
+    if (sha256 === undefined) {
+      bound.push(path);
+      if (Object.hasOwn(listed, path)) check.fail(`${path}: listed in the manifest, but ${format} lists no SHA-256 for it: every byte of it is checked against the signed log`);
+      continue;
+    }
     // One lookup: only an own property can hold a string (nothing on Object.prototype is one).
     const found: unknown = listed[path];
     const expected = typeof found === 'string' || Object.hasOwn(listed, path) ? found : undefined;
@@ -209,7 +223,11 @@ function checkFiles(index: BundleIndex, manifest: BundleManifest, check: CheckRe
       check.fail(`${path}: listed in the manifest but missing`);
     }
   }
-  check.finish(`${index.all.length} files present, each matching its SHA-256 in the manifest`);
+  const hashed = `${index.all.length - bound.length} files present, each matching its SHA-256 in the manifest`;
+  if (bound.length === 0) return check.finish(hashed);
+  const names = bound.sort();
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  check.finish(`${hashed}; ${list} ${names.length === 1 ? 'is' : 'are'} checked byte for byte against the signed log below`);
 }
 
 /** Zip readers may list directories as entries ending in '/'; they carry nothing. */
@@ -238,7 +256,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
     return;
   }
   report.caseId = manifest.case;
-  const v2 = manifest.format === BUNDLE_FORMAT;
+  const v2 = hasEventLines(manifest.format);
   const filesCheck = step('files');
   const index = indexFiles(files, manifest.format, options, filesCheck);
   checkFiles(index, manifest, filesCheck);
@@ -246,7 +264,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   report.events = events.length;
   checkBlobs(events, index.blobs, manifest, step('attachments'));
   checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, scans, step('story'), v2 ? options.eventHashes?.storyMatches : undefined);
+  checkStory(files, events, scans, step('story'), v2 ? options.eventHashes?.storyMatches : undefined, manifest.format === BUNDLE_FORMAT);
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
   if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);
