@@ -7,9 +7,9 @@ import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.j
 
 const SALT = '00112233445566778899aabbccddeeff';
 
-/** disclosures.json as the builder lays it out: one entry per line, each written as given. */
+/** disclosures.json as the builder lays it out: one entry per line, by commitment, each written as given. */
 const builderLayout = (entries: ReadonlyArray<[commitment: string, salt: string, valueText: string]>): Buffer =>
-  Buffer.from(`{\n${entries.map(([c, salt, value]) => `"${c}":{"salt":"${salt}","value":${value}}`).join(',\n')}\n}\n`);
+  Buffer.from(`{\n${[...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([c, salt, value]) => `"${c}":{"salt":"${salt}","value":${value}}`).join(',\n')}\n}\n`);
 
 function check(file: Buffer, committed: readonly string[]): BundleReport {
   const report = emptyReport();
@@ -43,11 +43,14 @@ describe('checkDisclosures', () => {
       [commitTo('kept', SALT), SALT, '"kept"'],
     ]);
     for (const report of bothPaths(file, commitments)) {
-      expect(report.failures).toEqual([
-        `disclosures.json: ${commitments[0]}: value and salt do not match the commitment`,
-        `disclosures.json: ${commitments[1]}: value and salt do not match the commitment`,
-        `disclosures.json: ${commitTo('kept', SALT)}: no event commits to this value`,
-      ]);
+      // Reported in the file's order, which is by commitment.
+      expect(report.failures).toEqual(
+        [
+          `disclosures.json: ${commitments[0]}: value and salt do not match the commitment`,
+          `disclosures.json: ${commitments[1]}: value and salt do not match the commitment`,
+          `disclosures.json: ${commitTo('kept', SALT)}: no event commits to this value`,
+        ].sort(),
+      );
     }
   });
 
@@ -60,6 +63,14 @@ describe('checkDisclosures', () => {
     ]);
     const committed = [commitTo(object, SALT), commitTo(10, SALT), commitTo('é', SALT)];
     expect(check(file, committed).failures).toEqual([]);
+  });
+
+  it('reads entries out of order as the general path does (the builder writes them in order)', () => {
+    const entries = values.map((v, i): [string, string, string] => [commitments[i]!, SALT, JSON.stringify(v)]);
+    const unsorted = Buffer.from(`{\n${[...entries].reverse().sort((a, b) => (a[0] < b[0] ? 1 : -1)).map(([c, salt, value]) => `"${c}":{"salt":"${salt}","value":${value}}`).join(',\n')}\n}\n`);
+    for (const report of bothPaths(unsorted, commitments.slice(1))) {
+      expect(report.failures).toEqual([`disclosures.json: ${commitments[0]}: no event commits to this value`]);
+    }
   });
 
   it('refuses a repeated commitment: JSON.parse keeps the last copy, other tools show the first', () => {

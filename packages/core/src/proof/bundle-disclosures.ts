@@ -71,17 +71,26 @@ function commitmentOfText(bytes: Buffer, saltStart: number, saltEnd: number, val
   return hash('sha256', commitmentInput.view(saltLength + valueEnd - valueStart), 'hex');
 }
 
+/** The 64 hex digits at `a` sort before those at `b`. */
+function hexBefore(bytes: Buffer, a: number, b: number): boolean {
+  for (let k = 0; k < 64; k++) if (bytes[a + k] !== bytes[b + k]) return bytes[a + k]! < bytes[b + k]!;
+  return false;
+}
+
 /**
- * Reads disclosures.json laid out exactly as the builder writes it, with canonical values and no
- * commitment twice (JSON.parse would keep only the last); undefined for anything else.
+ * Reads disclosures.json laid out exactly as the builder writes it: canonical values, and the
+ * commitments in increasing order, so none is given twice (JSON.parse would keep only the last).
+ * Undefined for anything else.
  */
 function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
   if (!bytesAt(bytes, 0, FIRST_LINE) || !isUtf8(bytes)) return undefined;
   const opened: Opened[] = [];
-  const seen = new Set<string>();
+  let previous = -1;
   for (let i = FIRST_LINE.length; ; ) {
     const keyEnd = i + 1 + 64;
     if (!bytesAt(bytes, i, LINE_START) || hexEnd(bytes, i + 1) !== keyEnd || !bytesAt(bytes, keyEnd, SALT_START)) return undefined;
+    if (previous >= 0 && !hexBefore(bytes, previous, i + 1)) return undefined;
+    previous = i + 1;
     const saltStart = keyEnd + SALT_START.length;
     const saltEnd = hexEnd(bytes, saltStart);
     if (saltEnd === saltStart || (saltEnd - saltStart) % 2 !== 0 || !bytesAt(bytes, saltEnd, VALUE_START)) return undefined;
@@ -89,8 +98,6 @@ function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
     const valueEnd = canonicalValueEnd(bytes, valueStart);
     if (valueEnd < 0) return undefined;
     const commitment = bytes.toString('latin1', i + 1, keyEnd);
-    if (seen.has(commitment)) return undefined;
-    seen.add(commitment);
     const opens = commitmentOfText(bytes, saltStart, saltEnd, valueStart, valueEnd) === commitment;
     opened.push({ commitment, problem: opens ? undefined : MISMATCH });
     if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) return opened;

@@ -115,12 +115,14 @@ function fieldIs(bytes: Buffer, scan: ObjectScan, i: number, text: Buffer): bool
   return true;
 }
 
-/** Field `i` is the JSON string of `text`, which has no character JSON escapes (a hash in hex). */
+/**
+ * Field `i` is the JSON string of `text`, which is ASCII without a character JSON escapes (a hash
+ * in hex). Compared as a latin1 slice: a loop of charCodeAt costs three times more per event.
+ */
 function fieldIsString(bytes: Buffer, scan: ObjectScan, i: number, text: string): boolean {
   const start = scan.start[i]!;
-  if (start < 0 || scan.end[i]! - start !== text.length + 2 || bytes[start] !== QUOTE) return false;
-  for (let k = 0; k < text.length; k++) if (bytes[start + 1 + k] !== text.charCodeAt(k)) return false;
-  return true;
+  const end = scan.end[i]!;
+  return start >= 0 && end - start === text.length + 2 && bytes[start] === QUOTE && bytes.toString('latin1', start + 1, end - 1) === text;
 }
 
 /** Field `i` is the decimal integer `n`: a seq, checked without formatting it. */
