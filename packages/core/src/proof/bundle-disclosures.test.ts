@@ -73,6 +73,30 @@ describe('checkDisclosures', () => {
     }
   });
 
+  it('tells apart commitments that share their first hex digits, as a set of them is looked up by those', () => {
+    // Two values whose commitments begin with the same seven hex digits (a birthday search).
+    const byPrefix = new Map<string, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const value = `value ${i}`;
+      const prefix = commitTo(value, SALT).slice(0, 7);
+      const other = byPrefix.get(prefix);
+      if (other !== undefined) pair = [other, value];
+      else byPrefix.set(prefix, value);
+    }
+    const [a, b] = pair.map((v) => commitTo(v, SALT)) as [string, string];
+    expect(a.slice(0, 7)).toBe(b.slice(0, 7));
+    expect(a).not.toBe(b);
+    const file = builderLayout(pair.map((v): [string, string, string] => [commitTo(v, SALT), SALT, JSON.stringify(v)]));
+    for (const report of bothPaths(file, [a, b])) expect(report.failures).toEqual([]);
+    for (const report of bothPaths(file, [a])) expect(report.failures).toEqual([`disclosures.json: ${b}: no event commits to this value`]);
+    for (const report of bothPaths(file, [b])) expect(report.failures).toEqual([`disclosures.json: ${a}: no event commits to this value`]);
+    // Counted once each, however often the events hold them: both disclosed, one withheld.
+    const withheld = commitTo('withheld', SALT);
+    const [counted] = bothPaths(file, [a, b, a, b, withheld, withheld]);
+    expect(counted.checks[0]!.detail).toBe('2 disclosed values match their commitments, 1 not disclosed');
+  });
+
   it('refuses a repeated commitment: JSON.parse keeps the last copy, other tools show the first', () => {
     const file = builderLayout([
       [commitments[0]!, SALT, '"John Roe"'],

@@ -144,8 +144,48 @@ function openDisclosures(bytes: Buffer | undefined): Opened[] | string {
   return Object.keys(parsed).map((commitment) => ({ commitment, problem: disclosureProblem(commitment, parsed[commitment]) }));
 }
 
+/**
+ * The first seven hex digits of a commitment as a number: a small integer, so no allocation. Any
+ * other text gives some number too; equal texts always give the same one.
+ */
+function prefixOf(commitment: string): number {
+  let n = 0;
+  for (let k = 0; k < 7; k++) n = n * 16 + HEX_VALUE[commitment.charCodeAt(k) & 0xff]!;
+  return n;
+}
+
+/**
+ * The commitments the events hold, found by their first seven hex digits and then compared whole:
+ * a set of the 64-character strings costs three times more, since each one's hash is computed over
+ * every character. Commitments that share a prefix with another (by chance, or made to) are kept in
+ * a set of strings.
+ */
+class Commitments {
+  readonly #byPrefix = new Map<number, string>();
+  #sharingAPrefix: Set<string> | undefined;
+  size = 0;
+
+  add(commitment: string): void {
+    const prefix = prefixOf(commitment);
+    const known = this.#byPrefix.get(prefix);
+    if (known === undefined) {
+      this.#byPrefix.set(prefix, commitment);
+      this.size++;
+    } else if (known !== commitment) {
+      const more = (this.#sharingAPrefix ??= new Set());
+      if (!more.has(commitment)) this.size++;
+      more.add(commitment);
+    }
+  }
+
+  has(commitment: string): boolean {
+    const known = this.#byPrefix.get(prefixOf(commitment));
+    return known === commitment || (known !== undefined && this.#sharingAPrefix?.has(commitment) === true);
+  }
+}
+
 export function checkDisclosures(files: ReadonlyMap<string, Buffer>, events: readonly EventFacts[], check: CheckRecorder): void {
-  const committed = new Set<string>();
+  const committed = new Commitments();
   // Indexed loops, as in checkBlobs: an unoptimised for-of allocates a result per element.
   for (let i = 0; i < events.length; i++) {
     const commitments = events[i]!.commitments;
