@@ -275,10 +275,18 @@ export class CanonicalObjectReader {
     }
     this.#scan.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
   };
-  readonly #object = (scanner: Scanner): boolean => scanner.b[0] === OPEN_OBJECT && scanner.object(this.#onMember);
+  /** The keys are given in canonical order: an object of them can be read in step with the list (#readInOrder). */
+  readonly #inOrder: boolean;
+  readonly #object = (scanner: Scanner): boolean => {
+    if (this.#inOrder && this.#readInOrder()) return true;
+    this.#scan.spans.fill(-1);
+    scanner.pos = 0;
+    return scanner.b[0] === OPEN_OBJECT && scanner.object(this.#onMember);
+  };
 
   constructor(keys: readonly string[]) {
     this.#keys = keys.map((k) => Buffer.from(JSON.stringify(k)));
+    this.#inOrder = keys.every((k, i) => i === 0 || keys[i - 1]! < k);
     this.#first = new Int16Array(256 * (Math.max(0, ...this.#keys.map((k) => k.length)) + 1)).fill(-1);
     this.#next = new Int16Array(keys.length).fill(-1);
     // Chained last to first, so a slot's first candidate is the earliest key.
@@ -289,6 +297,41 @@ export class CanonicalObjectReader {
       this.#first[slot] = i;
     }
     this.#scan = objectScan(keys.length);
+  }
+
+  /**
+   * The usual object, read in step with the keys: each member is one of the keys after the last
+   * one found, its quoted name and ':' matched as bytes where they stand, so that canonical order
+   * and no duplicate follow from the keys' order, with no key decoded, compared with the one
+   * before or looked up. Values are scanned as the general reading scans them. False for anything
+   * else (an unexpected or escaped key, a value that is not canonical): the general reading then
+   * decides, and names what is wrong.
+   */
+  #readInOrder(): boolean {
+    const scanner = this.#scanner;
+    const b = scanner.b;
+    const keys = this.#keys;
+    const { start, end } = this.#scan;
+    if (b[0] !== OPEN_OBJECT) return false;
+    if (b[1] === CLOSE_OBJECT) {
+      scanner.pos = 2;
+      return true;
+    }
+    let at = 1;
+    for (let next = 0; ; ) {
+      let i = next;
+      while (i < keys.length && !(bytesAt(b, at, keys[i]!) && b[at + keys[i]!.length] === COLON)) i++;
+      if (i === keys.length) return false;
+      scanner.pos = at + keys[i]!.length + 1;
+      start[i] = scanner.pos;
+      if (!scanner.value()) return false;
+      end[i] = scanner.pos;
+      next = i + 1;
+      const c = b[scanner.pos++];
+      if (c === CLOSE_OBJECT) return true;
+      if (c !== COMMA) return false;
+      at = scanner.pos;
+    }
   }
 
   /**
