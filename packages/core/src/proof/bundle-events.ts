@@ -7,8 +7,8 @@
  */
 import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
-import { CanonicalObjectReader, bytesAt, objectScan, type ObjectScan } from './canonical-scan.js';
-import { F, FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
+import { CanonicalObjectReader, bytesAt } from './canonical-scan.js';
+import { F, FIELDS, PACKED_SCAN, packedEnd, packedStart } from './bundle-event-fields.js';
 
 export { PACKED_SCAN } from './bundle-event-fields.js';
 
@@ -107,35 +107,41 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const LOWER_HEX = new Uint8Array(256);
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
-/** Field `i` of the scanned event is exactly the JSON text `text` (as UTF-8 bytes). Compared in place: no string per event. */
-function fieldIs(bytes: Buffer, scan: ObjectScan, i: number, text: Buffer): boolean {
-  const start = scan.start[i]!;
-  if (start < 0 || scan.end[i]! - start !== text.length) return false;
+/**
+ * The fields below are read where the events' scans lie, `scans` at `at` (packedStart and
+ * packedEnd): the spans are read into that array, which the story check reads afterwards, so
+ * nothing is copied per event.
+ */
+
+/** Field `f` of the scanned event is exactly the JSON text `text` (as UTF-8 bytes). Compared in place: no string per event. */
+function fieldIs(bytes: Buffer, scans: Int32Array, at: number, f: number, text: Buffer): boolean {
+  const start = packedStart(scans, at, f);
+  if (start < 0 || packedEnd(scans, at, f) - start !== text.length) return false;
   for (let k = 0; k < text.length; k++) if (bytes[start + k] !== text[k]) return false;
   return true;
 }
 
 /**
- * Field `i` is the JSON string of `text`, which is ASCII without a character JSON escapes (a hash
+ * Field `f` is the JSON string of `text`, which is ASCII without a character JSON escapes (a hash
  * in hex). Compared as a latin1 slice: a loop of charCodeAt costs three times more per event.
  */
-function fieldIsString(bytes: Buffer, scan: ObjectScan, i: number, text: string): boolean {
-  const start = scan.start[i]!;
-  const end = scan.end[i]!;
+function fieldIsString(bytes: Buffer, scans: Int32Array, at: number, f: number, text: string): boolean {
+  const start = packedStart(scans, at, f);
+  const end = packedEnd(scans, at, f);
   return start >= 0 && end - start === text.length + 2 && bytes[start] === QUOTE && bytes.toString('latin1', start + 1, end - 1) === text;
 }
 
-/** Field `i` is the decimal integer `n`: a seq, checked without formatting it. */
-function fieldIsInteger(bytes: Buffer, scan: ObjectScan, i: number, n: number): boolean {
-  const start = scan.start[i]!;
-  const end = scan.end[i]!;
+/** Field `f` is the decimal integer `n`: a seq, checked without formatting it. */
+function fieldIsInteger(bytes: Buffer, scans: Int32Array, at: number, f: number, n: number): boolean {
+  const start = packedStart(scans, at, f);
+  const end = packedEnd(scans, at, f);
   let value = 0;
   for (let k = start; k < end; k++) value = value * 10 + bytes[k]! - 0x30;
   // The shape check let only canonical positive integers through, so equal values mean equal text.
   return start >= 0 && value === n;
 }
 
-const fieldText = (bytes: Buffer, scan: ObjectScan, i: number): string => bytes.toString('utf8', scan.start[i], scan.end[i]);
+const fieldText = (bytes: Buffer, scans: Int32Array, at: number, f: number): string => bytes.toString('utf8', packedStart(scans, at, f), packedEnd(scans, at, f));
 
 /**
  * The commitments in bytes [start, end) (an event's data). Found from each '$' (memchr, native):
@@ -156,51 +162,37 @@ function commitmentsIn(bytes: Buffer, start: number, end: number): readonly stri
   return found ?? NONE;
 }
 
-function readBlobs(bytes: Buffer, scan: ObjectScan): readonly string[] | undefined {
-  if (scan.start[F.blobs]! < 0) return NONE;
-  const blobs: unknown = JSON.parse(fieldText(bytes, scan, F.blobs));
+function readBlobs(bytes: Buffer, scans: Int32Array, at: number): readonly string[] | undefined {
+  if (packedStart(scans, at, F.blobs) < 0) return NONE;
+  const blobs: unknown = JSON.parse(fieldText(bytes, scans, at, F.blobs));
   return Array.isArray(blobs) && blobs.every((b) => typeof b === 'string' && SHA256_HEX.test(b)) ? (blobs as string[]) : undefined;
 }
 
-
 /**
- * Scans event bytes the way checkEvents does and packs the result at `at` of `out`, for checkEvents
+ * Scans event bytes the way checkEvents does, into `out` at `at` (a packed scan), for checkEvents
  * to use instead of scanning again (`latch verify --jobs` scans on several threads). `utf8`: the
- * bytes are known to be UTF-8. Anything but a canonical object without unexpected fields is left
- * for checkEvents to scan, and to explain.
+ * bytes are known to be UTF-8. Anything but a canonical object without unexpected fields is
+ * flagged 0, for checkEvents to scan again and to explain.
  */
 export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number, utf8 = false): void {
-  const scan = reader.read(bytes, utf8);
-  if (scan !== undefined && scan.unexpected.length === 0) pack(scan, out, at);
-  else out[at] = 0;
+  out[at] = reader.readInto(bytes, utf8, out, at + 1) && reader.unexpected.length === 0 ? 1 : 0;
 }
 
-function pack(scan: ObjectScan, out: Int32Array, at: number): void {
-  out[at] = 1;
-  const spans = scan.spans;
-  for (let k = 0; k < spans.length; k++) out[at + 1 + k] = spans[k]!; // a loop: set() on a view costs more for 24 numbers
-}
-
-/** One scan object, refilled from a packed scan per event (a scan holds until the next, as the reader's do). */
-const unpacked: ObjectScan = objectScan(FIELDS.length);
-
-/** Scans one event file (or takes its packed scan); a problem description instead when it is not a well-formed event. */
-function scanEvent(bytes: Buffer, utf8: boolean, packed?: Int32Array, at = 0): ObjectScan | string {
-  let scan: ObjectScan | undefined;
-  if (packed !== undefined && packed[at] === 1) {
-    unpacked.spans.set(packed.subarray(at + 1, at + PACKED_SCAN));
-    scan = unpacked;
-  } else {
-    scan = reader.read(bytes, utf8);
+/**
+ * Checks the shape of one event, scanning it into `scans` at `at` unless `scanned` (a packed scan
+ * given, flagged 1); a problem description when it is not a well-formed event.
+ */
+function scanEvent(bytes: Buffer, utf8: boolean, scans: Int32Array, at: number, scanned: boolean): string | undefined {
+  if (!scanned) {
+    if (!reader.readInto(bytes, utf8, scans, at + 1)) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
+    if (reader.unexpected.length > 0) return `unexpected field ${JSON.stringify(reader.unexpected[0])}`;
   }
-  if (scan === undefined) return 'not canonical JSON (RFC 8785): the bytes were altered or re-serialised';
-  if (scan.unexpected.length > 0) return `unexpected field ${JSON.stringify(scan.unexpected[0])}`;
   for (let k = 0; k < SHAPE.length; k++) {
     const field = SHAPE_FIELD[k]!;
-    const start = scan.start[field]!;
+    const start = packedStart(scans, at, field);
     if (start < 0 ? SHAPE_REQUIRED[k] === 1 : !startsRight(bytes[start]!, SHAPE_FIRST[k]!)) return `field ${FIELDS[field]} is missing or of the wrong type`;
   }
-  return fieldIs(bytes, scan, F.v, ONE) ? scan : 'unknown event format version';
+  return fieldIs(bytes, scans, at, F.v, ONE) ? undefined : 'unknown event format version';
 }
 
 /**
@@ -216,8 +208,8 @@ export function checkEvents(
   pathOf: (seq: number) => string = eventFile,
   scans?: Int32Array,
 ): { events: EventFacts[]; scans: Int32Array } {
-  const packed = scans?.length === eventFiles.length * PACKED_SCAN ? scans : undefined;
-  const out = packed ?? new Int32Array(eventFiles.length * PACKED_SCAN);
+  const given = scans?.length === eventFiles.length * PACKED_SCAN ? scans : undefined;
+  const out = given ?? new Int32Array(eventFiles.length * PACKED_SCAN);
   const exportSeq = manifest.export.seq;
   const stream = Buffer.from(JSON.stringify(manifest.case));
   const all: EventFacts[] = [];
@@ -233,23 +225,25 @@ export function checkEvents(
     const { seq, bytes } = facts;
     const sha256 = file.sha256;
     all.push(facts);
-    const scan = scanEvent(bytes, file.utf8 === true, packed, i * PACKED_SCAN);
-    if (packed === undefined && typeof scan !== 'string') pack(scan, out, i * PACKED_SCAN);
-    const blobs = typeof scan === 'string' ? undefined : readBlobs(bytes, scan);
-    if (typeof scan === 'string' || blobs === undefined) {
-      check.fail(`${file.path}: ${typeof scan === 'string' ? scan : 'field blobs is not a list of SHA-256 hashes'}`);
+    const at = i * PACKED_SCAN;
+    const problem = scanEvent(bytes, file.utf8 === true, out, at, given !== undefined && given[at] === 1);
+    // Flagged for the story check: a scan given by a thread is flagged there already.
+    if (given === undefined) out[at] = problem === undefined ? 1 : 0;
+    const blobs = problem !== undefined ? undefined : readBlobs(bytes, out, at);
+    if (problem !== undefined || blobs === undefined) {
+      check.fail(`${file.path}: ${problem ?? 'field blobs is not a list of SHA-256 hashes'}`);
     } else {
       facts.blobs = blobs;
-      facts.commitments = commitmentsIn(bytes, scan.start[F.data]!, scan.end[F.data]!);
-      facts.erasure = fieldIs(bytes, scan, F.kind, ERASURE_KIND);
-      if (!fieldIs(bytes, scan, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, scan, F.stream)}, not case ${manifest.case}`);
-      if (!fieldIsInteger(bytes, scan, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, scan, F.seq)}, but its ${place} says ${seq}`);
+      facts.commitments = commitmentsIn(bytes, packedStart(out, at, F.data), packedEnd(out, at, F.data));
+      facts.erasure = fieldIs(bytes, out, at, F.kind, ERASURE_KIND);
+      if (!fieldIs(bytes, out, at, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, out, at, F.stream)}, not case ${manifest.case}`);
+      if (!fieldIsInteger(bytes, out, at, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, out, at, F.seq)}, but its ${place} says ${seq}`);
       if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
       // The link is checked only across adjacent seqs: a gap is reported once, above.
       const adjacent = previousSeq === seq - 1;
-      const linked = seq === 1 ? fieldIs(bytes, scan, F.prev, NULL) : !adjacent || fieldIsString(bytes, scan, F.prev, previousHash);
+      const linked = seq === 1 ? fieldIs(bytes, out, at, F.prev, NULL) : !adjacent || fieldIsString(bytes, out, at, F.prev, previousHash);
       if (!linked) check.fail(`${file.path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
-      if (seq === exportSeq) checkExportEvent(facts, scan, manifest, adjacent ? previousHash : undefined, check);
+      if (seq === exportSeq) checkExportEvent(facts, out, at, manifest, adjacent ? previousHash : undefined, check);
     }
     previousSeq = seq;
     previousHash = sha256;
@@ -272,15 +266,15 @@ function reportGaps(files: readonly EventFile[], exportSeq: number, check: Check
 }
 
 /** The export event is a case.exported event, the one the manifest names, and its data.head names the event before it. */
-function checkExportEvent(facts: EventFacts, scan: ObjectScan, manifest: BundleManifest, previousHash: string | undefined, check: CheckRecorder): void {
+function checkExportEvent(facts: EventFacts, scans: Int32Array, at: number, manifest: BundleManifest, previousHash: string | undefined, check: CheckRecorder): void {
   const { path, seq, bytes } = facts;
-  const kind = JSON.parse(fieldText(bytes, scan, F.kind)) as string;
+  const kind = JSON.parse(fieldText(bytes, scans, at, F.kind)) as string;
   if (kind !== EXPORT_EVENT_KIND) check.fail(`${path}: the last event is ${kind}, not ${EXPORT_EVENT_KIND}`);
-  if (JSON.parse(fieldText(bytes, scan, F.id)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
+  if (JSON.parse(fieldText(bytes, scans, at, F.id)) !== manifest.export.event) check.fail(`${path}: its id is not the manifest's export event ${manifest.export.event}`);
   // exportedAt is only a convenience copy: it must be the time the signed export event records.
-  const at = JSON.parse(fieldText(bytes, scan, F.at)) as string;
-  if (at !== manifest.exportedAt) check.fail(`${MANIFEST_FILE}: exportedAt ${JSON.stringify(manifest.exportedAt)} is not the time of the ${EXPORT_EVENT_KIND} event (${at})`);
-  const head = (JSON.parse(fieldText(bytes, scan, F.data)) as { head?: { seq?: unknown; hash?: unknown } }).head;
+  const time = JSON.parse(fieldText(bytes, scans, at, F.at)) as string;
+  if (time !== manifest.exportedAt) check.fail(`${MANIFEST_FILE}: exportedAt ${JSON.stringify(manifest.exportedAt)} is not the time of the ${EXPORT_EVENT_KIND} event (${time})`);
+  const head = (JSON.parse(fieldText(bytes, scans, at, F.data)) as { head?: { seq?: unknown; hash?: unknown } }).head;
   const expectedHash = seq === 1 ? null : previousHash;
   if (head?.seq !== seq - 1 || head.hash !== expectedHash || Object.keys(head).length !== 2) {
     check.fail(`${path}: data.head does not name event ${seq - 1} and its hash`);

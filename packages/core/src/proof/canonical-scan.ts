@@ -263,14 +263,17 @@ export class CanonicalObjectReader {
   readonly #first: Int16Array;
   readonly #next: Int16Array;
   readonly #scan: ObjectScan;
+  /** Where the read in progress writes each key's start (at #base + i) and end (at #base + keys + i). */
+  #target: Int32Array;
+  #base = 0;
   readonly #scanner = new Scanner(Buffer.alloc(0));
   readonly #onMember: MemberSink = (keyStart, keyEnd, valueStart, valueEnd) => {
     const b = this.#scanner.b;
     const slot = (keyEnd - keyStart) * 256 + b[keyStart + 1]!;
     for (let i = slot < this.#first.length ? this.#first[slot]! : -1; i >= 0; i = this.#next[i]!) {
       if (!bytesAt(b, keyStart, this.#keys[i]!)) continue;
-      this.#scan.start[i] = valueStart;
-      this.#scan.end[i] = valueEnd;
+      this.#target[this.#base + i] = valueStart;
+      this.#target[this.#base + this.#keys.length + i] = valueEnd;
       return;
     }
     this.#scan.unexpected.push(JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string);
@@ -279,7 +282,7 @@ export class CanonicalObjectReader {
   readonly #inOrder: boolean;
   readonly #object = (scanner: Scanner): boolean => {
     if (this.#inOrder && this.#readInOrder()) return true;
-    this.#scan.spans.fill(-1);
+    this.#target.fill(-1, this.#base, this.#base + 2 * this.#keys.length);
     scanner.pos = 0;
     return scanner.b[0] === OPEN_OBJECT && scanner.object(this.#onMember);
   };
@@ -297,6 +300,7 @@ export class CanonicalObjectReader {
       this.#first[slot] = i;
     }
     this.#scan = objectScan(keys.length);
+    this.#target = this.#scan.spans;
   }
 
   /**
@@ -311,7 +315,9 @@ export class CanonicalObjectReader {
     const scanner = this.#scanner;
     const b = scanner.b;
     const keys = this.#keys;
-    const { start, end } = this.#scan;
+    const target = this.#target;
+    const starts = this.#base;
+    const ends = starts + keys.length;
     if (b[0] !== OPEN_OBJECT) return false;
     if (b[1] === CLOSE_OBJECT) {
       scanner.pos = 2;
@@ -323,9 +329,9 @@ export class CanonicalObjectReader {
       while (i < keys.length && !(bytesAt(b, at, keys[i]!) && b[at + keys[i]!.length] === COLON)) i++;
       if (i === keys.length) return false;
       scanner.pos = at + keys[i]!.length + 1;
-      start[i] = scanner.pos;
+      target[starts + i] = scanner.pos;
       if (!scanner.value()) return false;
-      end[i] = scanner.pos;
+      target[ends + i] = scanner.pos;
       next = i + 1;
       const c = b[scanner.pos++];
       if (c === CLOSE_OBJECT) return true;
@@ -339,11 +345,27 @@ export class CanonicalObjectReader {
    * caller has checked that the bytes are UTF-8 (once for a whole file of them, say).
    */
   read(bytes: Uint8Array, utf8 = false): ObjectScan | undefined {
-    const b = asBuffer(bytes);
-    const result = this.#scan;
-    result.spans.fill(-1);
-    if (result.unexpected.length > 0) result.unexpected.length = 0;
-    this.#scanner.b = b;
-    return scanAll(this.#scanner, this.#object, utf8) ? result : undefined;
+    return this.readInto(bytes, utf8, this.#scan.spans, 0) ? this.#scan : undefined;
+  }
+
+  /**
+   * Reads as `read` does, writing each key's value span into `target` instead: its start at
+   * `base + i`, its end at `base + keys + i` (-1 when absent), for a caller that keeps the spans of
+   * many objects in one array. False when the bytes are not a canonical JSON object. The keys found
+   * that are not expected are in `unexpected` until the next read.
+   */
+  readInto(bytes: Uint8Array, utf8: boolean, target: Int32Array, base: number): boolean {
+    this.#target = target;
+    this.#base = base;
+    target.fill(-1, base, base + 2 * this.#keys.length);
+    const unexpected = this.#scan.unexpected;
+    if (unexpected.length > 0) unexpected.length = 0;
+    this.#scanner.b = asBuffer(bytes);
+    return scanAll(this.#scanner, this.#object, utf8);
+  }
+
+  /** The keys the last read found that are not expected. */
+  get unexpected(): readonly string[] {
+    return this.#scan.unexpected;
   }
 }
