@@ -202,11 +202,18 @@ export class StoryWriter {
    */
   matches(story: Buffer, from: number, to: number, seq: number, bytes: Buffer, scans: Int32Array, at: number): boolean {
     if (scans[at] !== 1) return false;
+    // The seq: as many digits as it has, whose value it is (so no leading zero), read with no division.
     let digits = 1;
-    for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
+    for (let power = 10; power <= seq; power *= 10) digits++;
     let p = from + digits;
     if (p >= to || story[p] !== 0x20) return false;
-    for (let n = seq, k = p - 1; k >= from; k--, n = Math.floor(n / 10)) if (story[k] !== 0x30 + (n % 10)) return false;
+    let value = 0;
+    for (let k = from; k < p; k++) {
+      const digit = story[k]! - 0x30;
+      if (digit < 0 || digit > 9) return false;
+      value = value * 10 + digit;
+    }
+    if (value !== seq) return false;
     // The time as the line writes it (oneLine leaves printable ASCII without spaces as it is).
     const timeStart = packedStart(scans, at, F.at);
     const timeEnd = packedEnd(scans, at, F.at);
@@ -217,14 +224,19 @@ export class StoryWriter {
       if (c < 0x21 || c > 0x7e || c === 0x5c || p >= to || story[p] !== c) return false;
     }
     if (p >= to || story[p] !== 0x20) return false;
-    const body = this.#body(bytes, scans, at);
-    return isUtf8Of(story, p + 1, to, this.#summary(body));
+    return isUtf8Of(story, p + 1, to, this.#summaryOf(bytes, scans, at));
   }
 
+  /** The summary of the event scanned at `at`: a line that reads no data is looked up before any body is made for it. */
+  #summaryOf(bytes: Buffer, scans: Int32Array, at: number): string {
+    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, F.actor), packedEnd(scans, at, F.actor));
+    const kind = this.#values.get(bytes, packedStart(scans, at, F.kind), packedEnd(scans, at, F.kind)) as string;
+    return this.#withoutData.get(kind)?.get(who) ?? this.#summary(new ScannedBody(bytes, scans, at, actor, who, kind));
+  }
+
+  /** Writes the summary of a body not found among #withoutData, and keeps it there when it read no data. */
   #summary(body: ScannedBody): string {
     const byWho = this.#withoutData.get(body.kind);
-    const known = byWho?.get(body.who);
-    if (known !== undefined) return known;
     const summary = eventSummary(body, this.names, body.who);
     if (!body.dataRead && typeof body.kind === 'string') {
       if (byWho === undefined) this.#withoutData.set(body.kind, new Map([[body.who, summary]]));
