@@ -197,8 +197,8 @@ export class StoryWriter {
   /**
    * Whether bytes [from, to) of `story` (valid UTF-8, as a whole story.txt must be) are exactly
    * that line, compared in place: the seq and the time against the event's bytes, then the summary
-   * as written. False also when it can't tell cheaply
-   * (a time that is not plain ASCII): the caller then writes the whole line to compare.
+   * as written. False also when it can't tell cheaply (a time that is not plain ASCII): the caller
+   * then writes the whole line to compare.
    */
   matches(story: Buffer, from: number, to: number, seq: number, bytes: Buffer, scans: Int32Array, at: number): boolean {
     if (scans[at] !== 1) return false;

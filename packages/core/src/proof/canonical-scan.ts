@@ -361,7 +361,13 @@ export class CanonicalObjectReader {
     const unexpected = this.#scan.unexpected;
     if (unexpected.length > 0) unexpected.length = 0;
     this.#scanner.b = asBuffer(bytes);
-    return scanAll(this.#scanner, this.#object, utf8);
+    try {
+      return scanAll(this.#scanner, this.#object, utf8);
+    } finally {
+      // Nothing of the caller's is kept past the read (a whole file's buffer, say).
+      this.#target = this.#scan.spans;
+      this.#scanner.b = NOTHING;
+    }
   }
 
   /** The keys the last read found that are not expected. */
