@@ -93,6 +93,8 @@ function valueAt(bytes: Buffer, start: number, end: number): unknown {
  */
 class SpanValues<T> {
   readonly #buckets = new Map<number, Array<{ bytes: Buffer; value: T }>>();
+  /** The span found last: events in a row often share their actor. */
+  #last: { bytes: Buffer; value: T } | undefined;
   constructor(private readonly read: (bytes: Buffer, start: number, end: number) => T) {}
 
   /** How many distinct spans were read. */
@@ -104,6 +106,8 @@ class SpanValues<T> {
 
   get(bytes: Buffer, start: number, end: number): T {
     if (start < 0) return this.read(bytes, start, end);
+    const last = this.#last;
+    if (last !== undefined && sameBytes(last.bytes, bytes, start, end)) return last.value;
     // Bucketed by length and four bytes spread over the span (a few reads, not a hash of every
     // byte): the spans of one case differ in their ids, which these usually fall in.
     const length = end - start;
@@ -111,11 +115,11 @@ class SpanValues<T> {
     let bucket = this.#buckets.get(h);
     if (bucket === undefined) this.#buckets.set(h, (bucket = []));
     else {
-      for (const entry of bucket) if (sameBytes(entry.bytes, bytes, start, end)) return entry.value;
+      for (const entry of bucket) if (sameBytes(entry.bytes, bytes, start, end)) return (this.#last = entry).value;
     }
-    const value = this.read(bytes, start, end);
-    bucket.push({ bytes: Buffer.from(bytes.subarray(start, end)), value });
-    return value;
+    const entry = { bytes: Buffer.from(bytes.subarray(start, end)), value: this.read(bytes, start, end) };
+    bucket.push(entry);
+    return (this.#last = entry).value;
   }
 }
 
