@@ -233,8 +233,8 @@ export class StoryWriter {
 
   /** The summary of the event scanned at `at`: a line that reads no data is looked up before any body is made for it. */
   #summaryOf(bytes: Buffer, scans: Int32Array, at: number): string {
-    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, F.actor), packedEnd(scans, at, F.actor));
-    const kind = this.#values.get(bytes, packedStart(scans, at, F.kind), packedEnd(scans, at, F.kind)) as string;
+    const { actor, who } = this.#actorAt(bytes, scans, at);
+    const kind = this.#kindAt(bytes, scans, at);
     return this.#withoutData.get(kind)?.get(who) ?? this.#summary(new ScannedBody(bytes, scans, at, actor, who, kind));
   }
 
@@ -250,9 +250,17 @@ export class StoryWriter {
   }
 
   #body(bytes: Buffer, scans: Int32Array, at: number): ScannedBody {
-    const { actor, who } = this.actors.get(bytes, packedStart(scans, at, F.actor), packedEnd(scans, at, F.actor));
-    const kind = this.#values.get(bytes, packedStart(scans, at, F.kind), packedEnd(scans, at, F.kind)) as string;
-    return new ScannedBody(bytes, scans, at, actor, who, kind);
+    const { actor, who } = this.#actorAt(bytes, scans, at);
+    return new ScannedBody(bytes, scans, at, actor, who, this.#kindAt(bytes, scans, at));
+  }
+
+  /** The actor of the event scanned at `at`, with the phrase its lines start with. */
+  #actorAt(bytes: Buffer, scans: Int32Array, at: number): { actor: Actor; who: string } {
+    return this.actors.get(bytes, packedStart(scans, at, F.actor), packedEnd(scans, at, F.actor));
+  }
+
+  #kindAt(bytes: Buffer, scans: Int32Array, at: number): string {
+    return this.#values.get(bytes, packedStart(scans, at, F.kind), packedEnd(scans, at, F.kind)) as string;
   }
 }
 
