@@ -10,6 +10,8 @@
 // itself, a new process each time, as an auditor does: the wall time from start to exit, with
 // start-up, loading the verifier and a JIT not yet warm. Formats 2 and 3 also run pinned to one core
 // (taskset, where there is one): wall time is then CPU time, V8's helper threads included.
+// Beside the format 3 one-core row, the SHA-256 one verification computes, replayed alone on that
+// core (bench/verify-hash-floor.mjs): the part of it no change to the JavaScript can shorten.
 // Target: ≥ 200,000 events/s on one core.
 // Usage: npx tsc -b && node bench/verify-bundle.mjs [--events N] [--leaves N,N] [--runs N] [--jobs N,N] [--cli-runs N]
 import { spawnSync } from 'node:child_process';
@@ -50,6 +52,7 @@ const sha = (b) => createHash('sha256').update(b).digest('hex');
 const cliRuns = Number(values['cli-runs']);
 const latchBin = fileURLToPath(new URL('../packages/server/bin/latch.js', import.meta.url));
 const runner = fileURLToPath(new URL('./verify-bundle-run.mjs', import.meta.url));
+const hashFloor = fileURLToPath(new URL('./verify-hash-floor.mjs', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'latch-bench-verify-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
@@ -156,6 +159,24 @@ function commandRows(bundle) {
   }
 }
 
+/**
+ * The SHA-256 one verification computes, replayed alone on the pinned core (bench/verify-hash-floor.mjs):
+ * the part of the one-core row that is hashing, which no change to the verifier's JavaScript can shorten.
+ */
+function hashFloorRow(bundle) {
+  const command = [process.execPath, hashFloor, '--zip', bundle, '--trust', trustFile, '--runs', String(runs), '--warm', '10'];
+  const run = spawnSync('taskset', ['-c', String(pinnedCore), ...command], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bench/verify-hash-floor.mjs failed (${run.status}): ${run.stderr}`);
+  const { calls, sizes, walls } = JSON.parse(run.stdout);
+  const wall = [...walls].sort((a, b) => a - b)[walls.length >> 1];
+  const budget = (eventCount / 200_000) * 1000;
+  const bySize = Object.entries(sizes).map(([size, n]) => `${n.toLocaleString('en')} ${size}`).join(', ');
+  console.log(
+    `    of which SHA-256 alone (the ${calls.toLocaleString('en')} hashes one verification computes: ${bySize}; replayed on core ${pinnedCore}): ` +
+      `${wall.toFixed(1)} ms, ${Math.round((100 * wall) / budget)}% of the ${budget.toFixed(0)} ms that 200,000 events/s allows`,
+  );
+}
+
 for (const leafCount of values.leaves.split(',').map(Number)) {
   const log = buildLog(events, leafCount);
   const checkpoint = signNoteWithKeys(formatCheckpoint({ origin, size: leafCount, root: log.root }), [key]);
@@ -196,6 +217,7 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
           `CPU ${(median(cpu) * 1000).toFixed(0)} ms = ${rate(median(cpu))} events per CPU second (best ${rate(Math.min(...cpu) / 1000)})`,
       );
     }
+    if (format === BUNDLE_FORMAT && pinnedCore !== undefined) hashFloorRow(bundle);
     if (format === BUNDLE_FORMAT && cliRuns > 0) commandRows(bundle);
   }
 }
