@@ -255,6 +255,27 @@ describe('latch verify --jobs: the work shared out to threads', () => {
     }
   });
 
+  it('takes events.jsonl\'s lines from the plan only when they cut the file into its lines', () => {
+    const f = fixture();
+    const { files, zip } = inShared(buildBundleFiles(f.input));
+    const alone = JSON.stringify(verifyBundle(files, { trusted: trustFile() }));
+    const work = planWork(files, zip);
+    doWork(work);
+    const done = workResults(work);
+    const lines = done.eventHashes!.lines!;
+    expect(lines.length).toBe(2 * f.events.length);
+    expect(JSON.stringify(verifyBundle(files, { trusted: trustFile(), ...done }))).toBe(alone);
+    // Bounds that skip a line, drop the last, or cut a line short are not the file's lines: ignored.
+    const skipping = Int32Array.from([...lines.subarray(0, 2), ...lines.subarray(4)]);
+    const short = Int32Array.from(lines.subarray(0, -2));
+    const cut = Int32Array.from(lines);
+    cut[1] = cut[1]! - 1;
+    for (const [name, bogus] of [['skipping', skipping], ['short', short], ['cut', cut]] as const) {
+      const report = verifyBundle(files, { trusted: trustFile(), eventHashes: { ...done.eventHashes, sha256: undefined, leaves: undefined, scans: undefined, storyMatches: undefined, lines: bogus } });
+      expect(JSON.stringify(report), name).toBe(alone);
+    }
+  });
+
   it('does each item once: the results are those of one thread, and none is left undone', () => {
     const f = fixture();
     const { files, zip } = inShared(buildBundleFiles(f.input));

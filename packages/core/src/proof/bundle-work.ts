@@ -255,6 +255,7 @@ export function workResults(work: SharedWork): Pick<VerifyBundleOptions, 'fileHa
     sha256: Buffer.from(r.sha256),
     leaves: Buffer.from(r.leaves),
     scans: new Int32Array(r.scans),
+    lines: new Int32Array(work.events.lines),
     ...(work.events.story !== undefined ? { storyMatches: new Uint8Array(r.storyMatches) } : {}),
   };
   return { fileHashes, eventHashes };

@@ -27,9 +27,10 @@ export interface VerifyBundleOptions {
    * threads, bundle-work.ts), for the lines of events.jsonl in order: each event's SHA-256 (64 hex
    * digits each, one after another), RFC 6962 leaf hash (32 bytes each), packed canonical scan
    * (packEventScan), and 1 where story.txt's line is the event's line (a 0 is checked here again).
-   * Any of them may be given; the rest is computed here.
+   * Any of them may be given; the rest is computed here. `lines`: events.jsonl's line bounds
+   * (lineBounds) as the work's plan found them, used only when they cut the file into its lines.
    */
-  eventHashes?: { sha256?: Buffer; leaves?: Buffer; storyMatches?: Uint8Array; scans?: Int32Array };
+  eventHashes?: { sha256?: Buffer; leaves?: Buffer; storyMatches?: Uint8Array; scans?: Int32Array; lines?: Int32Array };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -126,7 +127,7 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
     else if (kind === 'proof') index.proofs.set(seq, file);
     else if (kind === 'blob') index.blobs.push(file as HashedFile);
     else if (kind === 'consistency') index.consistency.push(path);
-    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes?.sha256, check);
+    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes, check);
     else if (kind === 'inclusion') index.inclusion = file;
   }
   if (!inSeqOrder(index.events)) index.events.sort((a, b) => a.seq - b.seq);
@@ -176,12 +177,30 @@ class EventLineFile extends EventRecord implements HashedFile {
 }
 
 /**
+ * Whether `bounds` are the lines of `bytes` as lineBounds gives them: each starts after the line
+ * break that ends the one before, ends at a line break or at the end of the file, and together they
+ * cover every byte. (A line break inside a line is not looked for: the canonical scan refuses one.)
+ */
+function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
+  if (bounds.length % 2 !== 0) return false;
+  let start = 0;
+  for (let k = 0; k < bounds.length; k += 2) {
+    const end = bounds[k + 1]!;
+    if (bounds[k] !== start || end < start || end > bytes.length || (end < bytes.length && bytes[end] !== 0x0a)) return false;
+    start = end + 1;
+  }
+  return start >= bytes.length;
+}
+
+/**
  * events.jsonl (formats 2 and 3) as one entry per line (line n is event seq n), each a view of the file's
  * bytes. A last line without its '\n' is still read, and reported.
  */
-function eventLines(bytes: Buffer, hashes: Buffer | undefined, check: CheckRecorder): HashedFile[] {
-  const bounds = lineBounds(bytes);
+function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder): HashedFile[] {
+  const given = done?.lines;
+  const bounds = given !== undefined && areLinesOf(given, bytes) ? given : lineBounds(bytes);
   const count = bounds.length / 2;
+  const hashes = done?.sha256;
   const shared: EventLines = { given: hashes?.length === 64 * count ? hashes : undefined, utf8: isUtf8(bytes) };
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
     check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
