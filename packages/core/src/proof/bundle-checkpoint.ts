@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import type { CheckRecorder } from './bundle-report.js';
 import { CHECKPOINT_FILE, consistencyFile } from './bundle.js';
 import { readCheckpointNote, type parseCheckpoint } from './checkpoint.js';
-import { keysValidAt, type TrustedKey } from './log-keys.js';
+import { logKeysValidAt, type TrustedKey } from './log-keys.js';
 import { rootOf, verifyConsistency } from './merkle.js';
 import { NoteError, openNote } from './signed-note.js';
 import { parseConsistencyProof } from './tlog-proof.js';
@@ -27,13 +27,16 @@ const windowOf = (k: TrustedKey): string => `${k.from ?? 0}..${k.until ?? '∞'}
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * Which trusted keys signed the note: those valid for `size` and those outside their window.
- * Throws NoteError when the note is malformed or a trusted key's signature is bad.
+ * Which trusted keys signed the note: those of the log `origin` valid for `size`, those of that log
+ * outside their window, and keys of other logs (a log's key is named for its origin: a key of
+ * another log in the same trust file vouches for nothing in this one). Throws NoteError when the
+ * note is malformed or a trusted key's signature is bad.
  */
-function signersOf(note: string, trusted: readonly TrustedKey[], size: number): { valid: TrustedKey[]; outside: TrustedKey[] } {
-  const validKeys = new Set(keysValidAt(trusted, size));
+function signersOf(note: string, trusted: readonly TrustedKey[], origin: string, size: number): { valid: TrustedKey[]; outside: TrustedKey[]; otherLogs: TrustedKey[] } {
+  const validKeys = new Set(logKeysValidAt(trusted, origin, size));
   const valid: TrustedKey[] = [];
   const outside: TrustedKey[] = [];
+  const otherLogs: TrustedKey[] = [];
   for (const key of trusted) {
     try {
       openNote(note, [key]);
@@ -41,18 +44,18 @@ function signersOf(note: string, trusted: readonly TrustedKey[], size: number): 
       if (e instanceof NoteError && e.reason === 'untrusted') continue;
       throw e;
     }
-    (validKeys.has(key) ? valid : outside).push(key);
+    (key.name !== origin ? otherLogs : validKeys.has(key) ? valid : outside).push(key);
   }
-  return { valid, outside };
+  return { valid, outside, otherLogs };
 }
 
 /** Opens a checkpoint note against the trusted keys valid for its size; a problem description on failure. */
 function openCheckpoint(note: string, trusted: readonly TrustedKey[]): (ReturnType<typeof parseCheckpoint> & { signedBy: string[] }) | string {
   let body: ReturnType<typeof parseCheckpoint>;
-  let signers: { valid: TrustedKey[]; outside: TrustedKey[] };
+  let signers: ReturnType<typeof signersOf>;
   try {
     body = readCheckpointNote(note);
-    signers = signersOf(note, trusted, body.size);
+    signers = signersOf(note, trusted, body.origin, body.size);
   } catch (e) {
     return message(e);
   }
@@ -60,6 +63,10 @@ function openCheckpoint(note: string, trusted: readonly TrustedKey[]): (ReturnTy
   if (signers.outside.length > 0) {
     const keys = signers.outside.map((k) => `${keyLabel(k)} (trusted for sizes ${windowOf(k)})`).join(', ');
     return `signed by no key trusted for tree size ${body.size}: ${keys} signed it outside its validity window`;
+  }
+  if (signers.otherLogs.length > 0) {
+    const keys = signers.otherLogs.map(keyLabel).join(', ');
+    return `signed by no key of the log ${JSON.stringify(body.origin)}: ${keys} signed it, a key of another log (a log's key is named for its origin)`;
   }
   return 'signed by no trusted key';
 }

@@ -3,7 +3,7 @@ import { sealEvent } from '../timeline/event.js';
 import { formatBundleReport } from './bundle-report.js';
 import { BUNDLE_FORMAT_V1, buildBundleFiles as buildBundle, type BundleInput } from './bundle.js';
 import { formatCheckpoint } from './checkpoint.js';
-import { generateSignerKey, parseSignerKey, signNoteWithKeys } from './log-keys.js';
+import { generateSignerKey, parseSignerKey, parseTrustFile, signNoteWithKeys } from './log-keys.js';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatTlogProof, parseTlogProof } from './tlog-proof.js';
 import { verifyBundle } from './verify-bundle.js';
@@ -285,6 +285,20 @@ describe('verifyBundle fails, naming the problem, when', () => {
     expect(report.ok).toBe(false);
     expect(report.failures).toContain('checkpoint: signed by no trusted key');
     expect(report.checkpoint!.signedBy).toEqual([]);
+  });
+
+  it('the checkpoint is signed only by the trusted key of another log (a trust file may list several logs)', () => {
+    const staging = parseSignerKey(generateSignerKey('staging.example/latch'));
+    const files = buildBundleFiles(fixture({ signers: [staging] }).input);
+    const trusted = parseTrustFile(`${logKey.verifierKey}\n${staging.verifierKey}\n`);
+    const report = verifyBundle(files, { trusted });
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/^checkpoint: signed by no key of the log "log\.example\/latch": staging\.example\/latch\+[0-9a-f]{8} signed it, a key of another log/m);
+    expect(report.checkpoint?.signedBy ?? []).toEqual([]);
+    // Signed by both, it verifies, and names only its own log's key.
+    const both = verifyBundle(buildBundleFiles(fixture({ signers: [logKey, staging] }).input), { trusted });
+    expect(both.ok).toBe(true);
+    expect(both.checkpoint!.signedBy).toEqual([expect.stringMatching(/^log\.example\/latch\+/)]);
   });
 
   it('the checkpoint is signed by a trusted key outside its validity window', () => {

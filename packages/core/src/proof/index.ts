@@ -51,6 +51,7 @@ export {
   parseTrustFile,
   formatTrustFile,
   keysValidAt,
+  logKeysValidAt,
   type SignerKey,
   type TrustedKey,
 } from './log-keys.js';

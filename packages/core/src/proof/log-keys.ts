@@ -187,3 +187,11 @@ export function formatTrustFile(entries: ReadonlyArray<{ verifierKey: string; fr
 export function keysValidAt(trusted: readonly TrustedKey[], size: number): TrustedKey[] {
   return trusted.filter((k) => (k.from === undefined || k.from <= size) && (k.until === undefined || size <= k.until));
 }
+
+/**
+ * The trusted keys allowed to sign the log `origin`'s checkpoint of tree size `size`: a log's key is
+ * named for its origin, so a trust file listing several logs' keys lets each vouch only for its own.
+ */
+export function logKeysValidAt(trusted: readonly TrustedKey[], origin: string, size: number): TrustedKey[] {
+  return keysValidAt(trusted, size).filter((k) => k.name === origin);
+}

@@ -1,6 +1,6 @@
 import {
   CompactRange,
-  keysValidAt,
+  logKeysValidAt,
   leafHash,
   NoteError,
   openNote,
@@ -169,7 +169,7 @@ async function verifyLogIn(db: Queryable, options: VerifyLogOptions): Promise<Lo
 /** Opens a stored checkpoint with the keys trusted at its size, and checks it says what its row says. */
 function checkSignature(noteText: string, size: number, root: Buffer, trusted: readonly TrustedKey[]): string | undefined {
   try {
-    const { text } = openNote(noteText, keysValidAt(trusted, size));
+    const { text } = openNote(noteText, logKeysValidAt(trusted, readCheckpointNote(noteText).origin, size));
     const body = parseCheckpoint(text);
     if (body.size !== size || !body.root.equals(root)) return 'the signed text does not match the stored size and root';
     return undefined;
@@ -182,7 +182,7 @@ function checkSignature(noteText: string, size: number, root: Buffer, trusted: r
 function openOutside(noteText: string, trusted: readonly TrustedKey[]): { size: number; root: Buffer } | { problem: string } {
   try {
     const unverified = readCheckpointNote(noteText);
-    const { text } = openNote(noteText, keysValidAt(trusted, unverified.size));
+    const { text } = openNote(noteText, logKeysValidAt(trusted, unverified.origin, unverified.size));
     const body = parseCheckpoint(text);
     return { size: body.size, root: body.root };
   } catch (error) {
