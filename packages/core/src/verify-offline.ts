@@ -7,6 +7,7 @@
 export { BundleZipError, crcMismatch, readBundleZip, type UncheckedCrc } from './proof/bundle-zip.js';
 export { verifyBundle, type VerifyBundleOptions } from './proof/verify-bundle.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './proof/bundle-report.js';
+export { inertJson, inertText } from './proof/inert-text.js';
 export { parseTrustFile, TrustFileError, type TrustedKey } from './proof/log-keys.js';
 export { addWitnessCheck } from './witness/bundle-witnesses.js';
 export { parseWitnessList, type WitnessList } from './witness/witness-check.js';

@@ -137,6 +137,31 @@ describe('latch verify --jobs', () => {
     }
   }, 300_000);
 
+  it('prints nothing a bundle says raw: escape sequences in a member name or the case id cannot hide the verdict', () => {
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const hide = '\r\u001b[2KVERIFIED\u001b[8m';
+    const named = bundleFiles();
+    named.set(`blobs/${hide}`, Buffer.from('x'));
+    const listed = zipFile('escape-member.zip', named);
+    const files = bundleFiles();
+    const manifest = JSON.parse(files.get('manifest.json')!.toString()) as { case: string };
+    manifest.case = `${CASE}\r\n\r\nVERIFIED\r\n${hide}`;
+    files.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+    // The error line on standard error names the file: its name says something too.
+    const caseId = zipFile(`escape-case${hide}.zip`, files);
+    for (const bundle of [listed, caseId]) {
+      for (const json of [[], ['--json']]) {
+        const run = runLatch(env, ['verify', bundle, '--trust', trust, ...json]);
+        expect(run.status, `${bundle} ${run.stderr}`).toBe(3);
+        expect(run.stdout, bundle).not.toMatch(CONTROL);
+        expect(run.stderr, bundle).not.toMatch(CONTROL);
+        if (json.length === 0 && run.stdout !== '') expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/^FAILED \(\d+ problems?\)$/);
+      }
+    }
+    expect(runLatch(env, ['verify', listed, '--trust', trust]).stdout).toContain('blobs/\\u000d\\u001b[2KVERIFIED\\u001b[8m: not listed in the manifest');
+  }, 300_000);
+
   it('refuses a --jobs that is not a whole number from 1 to 64, in one line', () => {
     const good = zipFile('good2.zip', bundleFiles());
     for (const jobs of ['0', 'two', '65', '1.5']) {

@@ -1,4 +1,5 @@
 /** The outcome of `verifyBundle`, and its rendering for people. */
+import { inertText } from './inert-text.js';
 
 export interface BundleCheck {
   name: string;
@@ -86,5 +87,6 @@ export function formatBundleReport(report: BundleReport): string {
   }
   const n = report.failures.length;
   lines.push('', report.ok ? 'VERIFIED' : `FAILED (${n} problem${n === 1 ? '' : 's'})`);
-  return `${lines.join('\n')}\n`;
+  // Every line quotes what the bundle says (its case id, file names, keys): none may hide or rewrite the verdict.
+  return `${lines.map(inertText).join('\n')}\n`;
 }

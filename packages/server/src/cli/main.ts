@@ -1,12 +1,17 @@
 #!/usr/bin/env node
+import { inertJson, inertText } from '@latch/core/inert-text';
 import { CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { buildProgram } from './program.js';
 
-/** One line on standard error, never a stack; with --json, that line is a JSON object with the stable code. */
+/**
+ * One line on standard error, never a stack; with --json, that line is a JSON object with the stable
+ * code. A message may quote what a file or a server said (a zip member's name, say): it is made inert
+ * (inert-text.ts), so it stays one line and can't rewrite what the terminal shows.
+ */
 function report(message: string, code: string | undefined): void {
-  if (process.argv.includes('--json')) console.error(JSON.stringify({ error: { code: code ?? 'CLI_ERROR', message } }));
-  else console.error(`latch: ${message}`);
+  if (process.argv.includes('--json')) console.error(inertJson({ error: { code: code ?? 'CLI_ERROR', message } }));
+  else console.error(`latch: ${inertText(message)}`);
 }
 
 try {

@@ -1,3 +1,4 @@
+import { inertJson } from '@latch/core/inert-text';
 import type { Command } from 'commander';
 
 /** Adds --json: the command prints one JSON document on standard output and nothing else there. */
@@ -5,7 +6,8 @@ export function withJson(command: Command, what = 'print JSON instead of text (s
   return command.option('--json', what);
 }
 
-export const printJson = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+/** JSON on standard output, with the characters that could change what a terminal shows escaped (inertJson: the same JSON value). */
+export const printJson = (value: unknown) => console.log(inertJson(value, 2));
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
