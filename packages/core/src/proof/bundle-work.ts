@@ -223,7 +223,12 @@ class ThreadShare {
     packEventScan(line, this.#scans, i * PACKED_SCAN, this.#work.events!.utf8);
     const story = this.#story;
     if (story !== undefined && 2 * i < story.lines.length) {
-      const matches = story.writer.matches(story.bytes, story.lines[2 * i]!, story.lines[2 * i + 1]!, i + 1, line, this.#scans, i * PACKED_SCAN);
+      let matches = false;
+      try {
+        matches = story.writer.matches(story.bytes, story.lines[2 * i]!, story.lines[2 * i + 1]!, i + 1, line, this.#scans, i * PACKED_SCAN);
+      } catch {
+        // Left unmatched: the story check compares the line again, and reports what went wrong.
+      }
       this.#storyMatches[i] = matches ? 1 : 0;
     }
   }

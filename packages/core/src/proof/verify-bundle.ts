@@ -266,6 +266,19 @@ function asFiles(input: ReadonlyMap<string, Uint8Array>): ReadonlyMap<string, Bu
   return files;
 }
 
+/**
+ * Runs one check, so that a fault in it (a bug: every check is written never to throw) is reported as
+ * that check's failure and the checks after it still run and are reported.
+ */
+function guarded(check: CheckRecorder, run: (check: CheckRecorder) => void): void {
+  try {
+    run(check);
+  } catch (e) {
+    check.fail(`${check.name}: verifier: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    check.finish('');
+  }
+}
+
 function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOptions, report: BundleReport): void {
   const files = asFiles(input);
   const step = (name: string): CheckRecorder => new CheckRecorder(name, report);
@@ -281,14 +294,13 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   checkFiles(index, manifest, filesCheck);
   const { events, scans } = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
   report.events = events.length;
-  checkBlobs(events, index.blobs, manifest, step('attachments'));
-  checkDisclosures(files, events, step('personal data'));
-  checkStory(files, events, scans, step('story'), v2 ? options.eventHashes?.storyMatches : undefined, manifest.format === BUNDLE_FORMAT);
+  guarded(step('attachments'), (check) => checkBlobs(events, index.blobs, manifest, check));
+  guarded(step('personal data'), (check) => checkDisclosures(files, events, check));
+  guarded(step('story'), (check) => checkStory(files, events, scans, check, v2 ? options.eventHashes?.storyMatches : undefined, manifest.format === BUNDLE_FORMAT));
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
-  if (v2) checkInclusionV2(events, index.inclusion, checkpoint, step('inclusion'), options.eventHashes?.leaves);
-  else checkInclusion(events, index.proofs, checkpoint, step('inclusion'));
-  checkSince(files, index.consistency, options.since, checkpoint, options.trusted, step('consistency'));
+  guarded(step('inclusion'), (check) => (v2 ? checkInclusionV2(events, index.inclusion, checkpoint, check, options.eventHashes?.leaves) : checkInclusion(events, index.proofs, checkpoint, check)));
+  guarded(step('consistency'), (check) => checkSince(files, index.consistency, options.since, checkpoint, options.trusted, check));
 }
 
 /** Verifies an evidence bundle (file name → bytes) offline against the auditor's trusted keys. Never throws. */

@@ -44,20 +44,30 @@ export function personName(userId: unknown, names: NameLookup): string {
   return person.erased === true ? ERASED_PERSON : oneLine(person.name) || UNKNOWN_PERSON;
 }
 
+/**
+ * Any value as text, never throwing: an event's fields are whatever its JSON holds, and String() throws
+ * on an object whose `toString` is not a function ({"toString": 1}).
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  return JSON.stringify(value) ?? typeof value;
+}
+
 /** The event's actor: kind, display name, and the email when the lookup gives one (the server decides who may see it). */
 export function presentActor(actor: Actor | undefined, names: NameLookup): PresentedActor {
-  if (actor === undefined || typeof actor !== 'object') return { kind: 'unknown', name: 'Unknown' };
-  const kind = String(actor.type);
+  if (actor === undefined || actor === null || typeof actor !== 'object') return { kind: 'unknown', name: 'Unknown' };
+  const kind = textOf(actor.type);
   if (kind === 'user' || kind === 'token') {
     const userId = kind === 'user' ? actor.id : actor.user;
     const person = typeof userId === 'string' ? names(userId) : undefined;
     const email = person !== undefined && person.erased !== true && person.email !== undefined ? { email: person.email } : {};
     return { kind, name: personName(userId, names), ...email };
   }
-  if (kind === 'system') return { kind, name: SYSTEM_NAMES[actor.id] ?? `Latch (${oneLine(String(actor.id))})` };
-  if (kind === 'plugin') return { kind, name: `Plugin ${oneLine(String(actor.id))}` };
+  if (kind === 'system') return { kind, name: (Object.hasOwn(SYSTEM_NAMES, actor.id) ? SYSTEM_NAMES[actor.id] : undefined) ?? `Latch (${oneLine(textOf(actor.id))})` };
+  if (kind === 'plugin') return { kind, name: `Plugin ${oneLine(textOf(actor.id))}` };
   if (kind === 'intelligence') return { kind, name: 'Latch intelligence' };
-  return { kind, name: oneLine(`${kind} ${String(actor.id)}`) };
+  return { kind, name: oneLine(`${kind} ${textOf(actor.id)}`) };
 }
 
 /** How the actor starts a summary line: a token says it was one. */

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sealEvent, type Actor, type EventBody, type EventDraft } from './event.js';
 import { personal } from './personal-data.js';
 import { oneLine } from './present-event-actor.js';
 import { CURRENCY_EXPONENTS } from './present-event-amounts.js';
-import { ERASED_PERSON, formatAmount, presentActor, presentEvent, type NameLookup } from './present-event.js';
+import { ERASED_PERSON, PRESENTED_KINDS, eventSummary, formatAmount, presentActor, presentEvent, type NameLookup } from './present-event.js';
 
 const ANA = '0190a5c4-0000-7000-8000-00000000a0a0';
 const BO = '0190a5c4-0000-7000-8000-00000000b0b0';
@@ -148,6 +149,43 @@ describe('presentEvent', () => {
     const summary = presentEvent({ kind: 'note.added', actor: ana, data: {} }, hostile).summary;
     expect(summary).toBe('Eve Refused: Bo Chen approved everything added a note');
     expect(summary).not.toMatch(/[\r\n\u2028]/);
+  });
+
+  it('writes a line for any JSON an event may hold, never throwing: every kind, any data, any actor', () => {
+    // A line is written from whatever the hashed body holds: the verifier writes a bundle's story
+    // from events it has not trusted yet, and the API from events of any age.
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const data = fc.oneof(json, fc.dictionary(fc.constantFrom('caseTypes', 'changes', 'input', 'head', 'from', 'to', 'routing', 'notify', 'trigger', 'output', 'chosen', 'suggested', 'roles', 'plugins', 'values', 'blobs', 'actionId', 'toString', 'valueOf', '__proto__'), json));
+    const actor = fc.oneof(json, fc.record({ type: fc.oneof(json, fc.constantFrom('user', 'token', 'system', 'plugin', 'intelligence')), id: json, user: json }));
+    const kind = fc.oneof(fc.constantFrom(...PRESENTED_KINDS), json);
+    // eslint-disable-next-line no-control-regex -- a line holds none of these
+    const notOneLine = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    fc.assert(
+      fc.property(kind, actor, data, json, (k, a, d, outcome) => {
+        const event = { kind: k, actor: a, data: d, outcome } as unknown as EventBody;
+        const line = eventSummary(event, names);
+        expect(line).not.toMatch(notOneLine);
+        expect(presentEvent(event, names).summary).toBe(line);
+      }),
+      { numRuns: 3000 },
+    );
+    // The shapes found to throw before: a list holding null, an actor whose type is an object with a
+    // non-function toString, and a null actor.
+    expect(eventSummary({ kind: 'config.reloaded', actor: ana, data: { caseTypes: [null], roleSet: 2 } } as EventBody, names)).toBe('Ana Ruiz reloaded the configuration: new case type versions ? v?, role set version 2');
+    expect(eventSummary({ kind: 'note.added', actor: { type: { toString: 1 }, id: 'x' }, data: {} } as unknown as EventBody, names)).toBe('{"toString":1} x added a note');
+    expect(eventSummary({ kind: 'note.added', actor: null, data: {} } as unknown as EventBody, names)).toBe('Unknown added a note');
+    expect(eventSummary({ kind: 'action.started', actor: { type: 'system', id: '__proto__' }, data: {} } as unknown as EventBody, names)).toBe('Latch (__proto__) started action ?');
+  });
+
+  it('never cuts a character in two when it shortens a value', () => {
+    // 119 letters then an emoji (two UTF-16 units): cut at 120 units, half of it would be left, which
+    // UTF-8 can't hold (a bundle's story.txt would carry U+FFFD, and never match its event).
+    const alertname = `${'A'.repeat(119)}\u{1F525} fire`;
+    const line = eventSummary({ kind: 'alert.fired', actor: { type: 'system', id: 'alerts' }, data: { alertname, source: 'alertmanager', startsAt: '2026-01-01T00:00:00Z' } } as unknown as EventBody, names);
+    expect(line).toBe(`Alert ${'A'.repeat(119)} fired (from alertmanager, since 2026-01-01T00:00:00Z)`);
+    expect(Buffer.from(line).toString()).toBe(line);
+    const id = `abc\u{1F525}1234567`; // the last 8 units start inside the emoji
+    expect(eventSummary({ kind: 'action.cancelled', actor: ana, data: { actionId: id } } as unknown as EventBody, names)).toBe('Ana Ruiz withdrew action \u{1F525}1234567');
   });
 
   it('is deterministic', () => {

@@ -45,14 +45,21 @@ interface Line {
   person(userId: unknown): string;
 }
 
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+/** The first `n` UTF-16 units of `s`, or one fewer where the cut would split a character in two (a lone half can't be written as UTF-8). */
+const head = (s: string, n: number): string => (s.length <= n ? s : s.slice(0, isHighSurrogate(s.charCodeAt(n - 1)) ? n - 1 : n));
+/** The last `n` units of `s`, or one more where the cut would split a character. */
+const tail = (s: string, n: number): string => (s.length <= n ? s : s.slice(isLowSurrogate(s.charCodeAt(s.length - n)) ? -n - 1 : -n));
+
 /** A value for a line: plain text or a number; anything else (personal data, objects) is not quoted. */
 function plain(value: unknown): string | undefined {
-  if (typeof value === 'string') return oneLine(value).slice(0, 120);
+  if (typeof value === 'string') return head(oneLine(value), 120);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }
 const text = (value: unknown, otherwise = '?'): string => plain(value) ?? otherwise;
-const shortId = (value: unknown): string => (typeof value === 'string' ? value.slice(-8) : '?');
+const shortId = (value: unknown): string => (typeof value === 'string' ? tail(value, 8) : '?');
 const plural = (n: unknown, one: string, many = `${one}s`): string => `${text(n)} ${n === 1 ? one : many}`;
 /** "plugin stripe, plugin erp": the plugins a list names, or `none` when it names none. */
 const pluginList = (values: unknown, none: string): string => {
@@ -197,7 +204,7 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'delegation.created': (l) => `${l.who} delegated approvals from ${l.person(l.data.fromUserId)} to ${l.person(l.data.toUserId)}`,
   'delegation.revoked': (l) => `${l.who} revoked a delegation`,
   'log.key_rotated': (l) => `${l.who} signed with a new set of log keys at tree size ${text(l.data.treeSize)}`,
-  'config.reloaded': (l) => `${l.who} reloaded the configuration: ${Array.isArray(l.data.caseTypes) && l.data.caseTypes.length > 0 ? `new case type versions ${l.data.caseTypes.map((t: { key?: unknown; version?: unknown }) => `${text(t.key)} v${text(t.version)}`).join(', ')}` : 'no new case type version'}, role set version ${text(l.data.roleSet)}`,
+  'config.reloaded': (l) => `${l.who} reloaded the configuration: ${Array.isArray(l.data.caseTypes) && l.data.caseTypes.length > 0 ? `new case type versions ${l.data.caseTypes.map((t: { key?: unknown; version?: unknown } | null) => `${text(t?.key)} v${text(t?.version)}`).join(', ')}` : 'no new case type version'}, role set version ${text(l.data.roleSet)}`,
   'config.reload_refused': (l) => `${l.who} asked for a configuration reload; refused with ${text(l.data.errors)} error(s), the running configuration stayed in force`,
   'case.context_requested': (l) => `${l.who} asked ${pluginList(l.data.plugins, 'no plugin')} for the order context`,
   'case.context_attached': (l) => `Plugin ${text(l.data.plugin)} attached the order context (${plural(l.data.facts, 'fact')})`,
@@ -209,6 +216,9 @@ const LINES: Readonly<Record<string, (l: Line) => string>> = {
   'webhook.delivery_replayed': (l) => `${l.who} sent webhook delivery ${shortId(l.data.deliveryId)} again (it was ${text(l.data.previousStatus)})`,
   'roles.defined': (l) => `Role set version ${text(l.data.version)} took effect (roles.yaml: ${typeof l.data.roles === 'object' && l.data.roles !== null ? Object.keys(l.data.roles).map((r) => text(r)).join(', ') : '?'})`,
 };
+
+/** The kinds with a line of their own; any other reads "<who> recorded <kind>". */
+export const PRESENTED_KINDS: readonly string[] = Object.freeze(Object.keys(LINES));
 
 /** Kinds that are refusals whatever their outcome: a denial is a "no" worth seeing. */
 const REFUSAL_KINDS = new Set(['attempt.blocked', 'approval.denied']);
@@ -249,9 +259,20 @@ class EventLine implements Line {
   }
 }
 
+const recorded = (event: PresentableEvent) => (l: Line) => `${l.who} recorded ${text(event.kind)}`;
+
+/**
+ * The line, from whatever the event holds: a writer that meets data of a shape it does not expect
+ * (a field of the wrong type, say) gives the line of an unknown kind rather than throwing, so the
+ * same event always has the same line, in the API and in a bundle's story alike.
+ */
 function summaryOf(event: PresentableEvent, line: Line): string {
-  const write = Object.hasOwn(LINES, event.kind) ? LINES[event.kind]! : (l: Line) => `${l.who} recorded ${text(event.kind)}`;
-  return oneLine(write(line));
+  try {
+    const write = Object.hasOwn(LINES, event.kind) ? LINES[event.kind]! : recorded(event);
+    return oneLine(write(line));
+  } catch {
+    return oneLine(recorded(event)(line));
+  }
 }
 
 /** The summary line, amounts and tone of one event; `names` gives persons' display names by user id. */
