@@ -162,6 +162,21 @@ describe('latch verify --jobs', () => {
     expect(runLatch(env, ['verify', listed, '--trust', trust]).stdout).toContain('blobs/\\u000d\\u001b[2KVERIFIED\\u001b[8m: not listed in the manifest');
   }, 300_000);
 
+  it('reads --trust from a file or a pipe, and refuses a directory, a missing path or an endless device in one line', () => {
+    const bundle = zipFile('trust-paths.zip', bundleFiles());
+    for (const [path, message] of [
+      [dir, `latch: ${dir}: a directory, not a trust file`],
+      [join(dir, 'absent.txt'), `latch: no trust file at ${join(dir, 'absent.txt')}`],
+      ['/dev/zero', 'latch: /dev/zero: larger than 1048576 bytes: not a trust file'],
+    ]) {
+      const run = runLatch(env, ['verify', bundle, '--trust', path!]);
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim()).toBe(message);
+    }
+    const piped = runLatch(env, ['verify', bundle, '--trust', '/dev/stdin'], readFileSync(trust, 'utf8'));
+    expect(piped.status, piped.stderr).toBe(0);
+  }, 300_000);
+
   it('refuses a --jobs that is not a whole number from 1 to 64, in one line', () => {
     const good = zipFile('good2.zip', bundleFiles());
     for (const jobs of ['0', 'two', '65', '1.5']) {

@@ -16,10 +16,49 @@ import { withWitnessCheck, witnessRequirement } from './witness-requirement.js';
 /** A bundle larger than this, unpacked, is refused rather than read into memory. */
 const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
 
-export function readTrust(file: string): TrustedKey[] {
-  if (!existsSync(file)) throw new CliError(`no trust file at ${file}`);
+/** A trust file lists a few keys: one larger than this (or a device that never ends, /dev/zero) is not one. */
+const MAX_TRUST_FILE_BYTES = 1024 ** 2;
+
+/**
+ * The bytes of a file an auditor names, read to at most `limit` bytes: a pipe is read as it comes, and
+ * `-` or /dev/stdin is standard input (whatever it is: a socket can't be opened by that name);
+ * anything longer, a directory or an unreadable path is one clear line, never a stack.
+ */
+function readSmallFile(file: string, what: string, limit: number): Buffer {
+  const stdin = file === '-' || file === '/dev/stdin';
+  let fd: number;
   try {
-    return parseTrustFile(readFileSync(file, 'utf8'));
+    fd = stdin ? 0 : openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `no ${what} at ${file}` : `${file}: cannot be read (${code ?? 'error'})`);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      let read: number;
+      try {
+        read = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new CliError(code === 'EISDIR' ? `${file}: a directory, not a ${what}` : `${file}: cannot be read (${code ?? 'error'})`);
+      }
+      if (read === 0) return Buffer.concat(chunks, total);
+      total += read;
+      if (total > limit) throw new CliError(`${file}: larger than ${limit} bytes: not a ${what}`);
+      chunks.push(chunk.subarray(0, read));
+    }
+  } finally {
+    if (!stdin) closeSync(fd);
+  }
+}
+
+export function readTrust(file: string): TrustedKey[] {
+  const bytes = readSmallFile(file, 'trust file', MAX_TRUST_FILE_BYTES);
+  try {
+    return parseTrustFile(bytes.toString('utf8'));
   } catch (error) {
     throw new CliError(`${file}: ${(error as Error).message}`);
   }

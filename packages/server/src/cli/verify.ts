@@ -6,7 +6,7 @@ export function registerVerify(program: Command): void {
   withJson(program.command('verify'), 'print the report as JSON (the exit code still says whether it verified)')
     .description('Verify an evidence bundle offline, or the hash chains and the Merkle log of this database')
     .argument('[bundle]', 'an evidence bundle (zip) from `latch export`: checked offline against --trust')
-    .option('--trust <file>', 'trusted log keys, one verifier key per line with optional from=/until= tree sizes (`latch log trust`)')
+    .option('--trust <file>', 'trusted log keys, one verifier key per line with optional from=/until= tree sizes (`latch log trust`); - reads them from standard input')
     .option('--since <checkpoint>', 'a signed checkpoint you already hold: the log must still extend it (--all also checks the published `checkpoint` beside trust.txt)')
     .option('--jobs <n>', 'with a bundle: verify it on n threads, or auto for one per core (default 1); the report is the same')
     .option('--require-signed', 'with --all: fail unless a checkpoint held outside the database covers every leaf and queued event')
