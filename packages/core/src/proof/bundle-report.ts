@@ -20,6 +20,12 @@ export interface BundleReport {
   notices: string[];
 }
 
+/**
+ * At most this many problems of one check are kept, the rest counted: a forged bundle can hold
+ * millions of bad lines, and the report must stay small enough to read and to keep in memory.
+ */
+export const MAX_LISTED_PROBLEMS = 1000;
+
 /** Collects one named check's problems; `pass` or the first problem decides how it reads. */
 export class CheckRecorder {
   #problems = 0;
@@ -34,8 +40,7 @@ export class CheckRecorder {
   }
 
   fail(problem: string): void {
-    this.#problems++;
-    this.report.failures.push(problem);
+    if (++this.#problems <= MAX_LISTED_PROBLEMS) this.report.failures.push(problem);
   }
 
   notice(text: string): void {
@@ -44,6 +49,8 @@ export class CheckRecorder {
 
   /** Records the check: `detail` describes success; a failed check says how many problems it found. */
   finish(detail: string): void {
+    const unlisted = this.#problems - MAX_LISTED_PROBLEMS;
+    if (unlisted > 0) this.report.failures.push(`${this.name}: ${unlisted} more problems, not listed one by one`);
     const ok = this.#problems === 0;
     const problems = `${this.#problems} problem${this.#problems === 1 ? '' : 's'}`;
     this.report.checks.push({ name: this.name, ok, detail: ok ? detail : problems });

@@ -168,6 +168,43 @@ describe('a format 3 bundle fails, naming the problem, when', () => {
   });
 });
 
+describe('a format 3 bundle stuffed with lines (a zip of a few kilobytes can unpack to millions)', () => {
+  const stuffed = (extra: string, count: number): Map<string, Buffer> => {
+    const files = buildBundleFiles(fixture().input);
+    return files.set('events.jsonl', Buffer.concat([files.get('events.jsonl')!, Buffer.from(extra.repeat(count))]));
+  };
+
+  it('reads no line past the one after the export event, and says so once', () => {
+    const { events } = fixture();
+    const report = verifyBundle(stuffed(`${'x'.repeat(100)}\n`, 50_000), { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toContain(`events.jsonl: more lines than the export event (seq ${events.length}) allows: the lines after line ${events.length + 1} were not read`);
+    expect(report.failures.filter((f) => f.startsWith('events.jsonl line'))).toEqual([`events.jsonl line ${events.length + 1}: not canonical JSON (RFC 8785): the bytes were altered or re-serialised`]);
+    expect(report.events).toBe(events.length + 1);
+  });
+
+  it('refuses a file of lines too short to be events whole, however many the manifest claims', () => {
+    const files = relist(stuffed('\n', 200_000), (m) => (m.export.seq = 10_000_000));
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/^events\.jsonl: more than 1000 of its \d+ lines are shorter than any event \(64 bytes\): not a file of events, none of its lines read$/m);
+    expect(report.events).toBe(0);
+    expect(report.failures.length).toBeLessThan(50);
+  });
+
+  it('lists at most a thousand problems of one check, and counts the rest', () => {
+    // Every line after the first is a well-formed event of another case: each is a problem.
+    const files = buildBundleFiles(fixture().input);
+    const first = files.get('events.jsonl')!.toString().split('\n')[0]!;
+    const lines = Array.from({ length: 3000 }, (_, i) => first.replace(CASE, `other-case-${String(i).padStart(5, '0')}`));
+    const report = verifyBundle(relist(files.set('events.jsonl', Buffer.from(`${lines.join('\n')}\n`)), (m) => (m.export.seq = 3000)), { trusted: trustFile() });
+    const events = report.failures.filter((f) => f.startsWith('events.jsonl'));
+    expect(events.length).toBe(1000);
+    expect(report.failures).toContainEqual(expect.stringMatching(/^events: \d+ more problems, not listed one by one$/));
+    expect(formatBundleReport(report)).toMatch(/FAILED \(\d+ problems\)\n$/);
+  });
+});
+
 describe.each<[string, BundleFormat]>([
   ['format 3, which lists no hash for events.jsonl, inclusion.txt and story.txt', 'latch-evidence-bundle@3'],
   ['format 2', BUNDLE_FORMAT_V2],

@@ -22,7 +22,7 @@ import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import type { UncheckedCrc } from './bundle-zip.js';
-import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, isBound, lineBounds, type BundleFormat } from './bundle.js';
+import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, isBound, lineBounds, maxEventLines, tooManyShortLines, type BundleFormat } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
 /** Events per item: small enough that threads finish together, large enough that claiming costs nothing. */
@@ -100,7 +100,7 @@ export function planWork(
   { eventsPerItem = EVENTS_PER_ITEM, uncheckedCrcs = [] }: { eventsPerItem?: number; uncheckedCrcs?: readonly UncheckedCrc[] } = {},
 ): SharedWork {
   const crcs = new Map(uncheckedCrcs.map((m) => [m.name, m.crc]));
-  const format = formatOf(files.get(MANIFEST_FILE));
+  const { format, exportSeq } = manifestFacts(files.get(MANIFEST_FILE));
   const members = [...files].map(([name, bytes]) => ({
     name,
     bytes: inSharedMemory(bytes, zip),
@@ -112,7 +112,9 @@ export function planWork(
   let count = 0;
   if (eventsFile !== undefined) {
     const bytes = members.find((m) => m.name === EVENTS_FILE)!.bytes;
-    const lines = lineBounds(eventsFile);
+    // No more lines than the verifier reads (verify-bundle.ts): it reports the rest.
+    const read = lineBounds(eventsFile, Math.min(exportSeq + 1, maxEventLines()));
+    const lines = tooManyShortLines(read) ? new Int32Array(0) : read;
     count = lines.length / 2;
     events = { bytes, lines: sharedInt32(lines), count, utf8: isUtf8(eventsFile), perItem: eventsPerItem };
     const story = files.get(STORY_FILE);
@@ -136,13 +138,18 @@ export function planWork(
   };
 }
 
-/** The format the manifest names, when it names one this verifier reads (verifyBundle checks the rest of it). */
-function formatOf(manifest: Buffer | undefined): BundleFormat | undefined {
+/**
+ * The format the manifest names, when it names one this verifier reads, and the export event's seq
+ * (no line after the one past it is read: Infinity when the manifest gives none). verifyBundle
+ * checks the rest of it.
+ */
+function manifestFacts(manifest: Buffer | undefined): { format: BundleFormat | undefined; exportSeq: number } {
   try {
-    const format = (JSON.parse(manifest?.toString('utf8') ?? 'null') as { format?: unknown } | null)?.format;
-    return BUNDLE_FORMATS.find((f) => f === format);
+    const m = JSON.parse(manifest?.toString('utf8') ?? 'null') as { format?: unknown; export?: { seq?: unknown } } | null;
+    const seq = m?.export?.seq;
+    return { format: BUNDLE_FORMATS.find((f) => f === m?.format), exportSeq: Number.isSafeInteger(seq) && (seq as number) >= 1 ? (seq as number) : Infinity };
   } catch {
-    return undefined;
+    return { format: undefined, exportSeq: Infinity };
   }
 }
 

@@ -4,6 +4,8 @@
  * docs/evidence-bundle.md; `verifyBundle` (verify-bundle.ts) checks it.
  */
 import { hash } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
+import { MAX_LISTED_PROBLEMS } from './bundle-report.js';
 import type { Json } from '../canonical.js';
 import { PEOPLE_FILE, STORY_FILE, writePeople, writeStory, type BundlePerson } from './bundle-story.js';
 import { formatMultiproof, multiproofHashes } from './multiproof.js';
@@ -59,11 +61,13 @@ export const eventLine = (seq: number): string => `${EVENTS_FILE} line ${seq}`;
  * Where each line of a file of lines lies: [start, end) of line k at 2k and 2k + 1, the '\n' left
  * out. A last line without its '\n' is a line; nothing after a last '\n' is. events.jsonl is read
  * this way, by the verifier and by every `--jobs` thread, so they agree on which bytes are event n.
+ * At most `maxLines` lines are found: the caller learns there are more than it can take from a
+ * result of exactly that many whose last line ends before the file does.
  */
-export function lineBounds(bytes: Buffer): Int32Array {
+export function lineBounds(bytes: Buffer, maxLines = Infinity): Int32Array {
   let bounds = new Int32Array(64);
   let n = 0;
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length && n < 2 * maxLines; ) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     if (n + 2 > bounds.length) {
@@ -77,6 +81,33 @@ export function lineBounds(bytes: Buffer): Int32Array {
   }
   return bounds.slice(0, n);
 }
+/** Roughly what one line of events.jsonl takes in memory while it is verified (its record, its view, its packed scan): a budget, not a measure. */
+const BYTES_PER_EVENT_LINE = 400;
+
+/**
+ * How many lines of events.jsonl this process can verify in half of the memory it may use: a zip of
+ * a few megabytes can unpack to millions of empty lines, each of which would cost a record.
+ */
+export function maxEventLines(): number {
+  return Math.max(1, Math.floor(getHeapStatistics().heap_size_limit / 2 / BYTES_PER_EVENT_LINE));
+}
+
+/** No event is shorter: `{"actor":{},"at":"","data":{},"id":"","kind":"","outcome":"","seq":1,"stream":"","v":1}` is 87 bytes. */
+export const MIN_EVENT_BYTES = 64;
+
+/**
+ * Whether more than a report lists (MAX_LISTED_PROBLEMS) of the lines are too short to be events: such
+ * a file is refused whole rather than read line by line.
+ */
+export function tooManyShortLines(bounds: Int32Array): boolean {
+  let short = 0;
+  for (let k = 0; k < bounds.length; k += 2) if (bounds[k + 1]! - bounds[k]! < MIN_EVENT_BYTES && ++short > MAX_LISTED_PROBLEMS) return true;
+  return false;
+}
+
+/** Whether `bounds` (lineBounds) stopped short of the end of `bytes`: the file has more lines than were asked for. */
+export const linesLeftOver = (bounds: Int32Array, bytes: Buffer): boolean => (bounds.length === 0 ? bytes.length > 0 : bounds[bounds.length - 1]! + 1 < bytes.length);
+
 export const proofFile = (seq: number): string => `proofs/${pad(seq)}.tlog-proof`;
 export const blobFile = (sha256: string): string => `blobs/${sha256}`;
 export const consistencyFile = (oldSize: number, newSize: number): string => `consistency/${oldSize}-${newSize}.txt`;

@@ -11,8 +11,8 @@ import { EventRecord, checkEvents } from './bundle-events.js';
 import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
-import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, isBound, lineBounds, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
+import { CheckRecorder, MAX_LISTED_PROBLEMS, emptyReport, type BundleReport } from './bundle-report.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, isBound, lineBounds, linesLeftOver, maxEventLines, MIN_EVENT_BYTES, tooManyShortLines, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
 export interface VerifyBundleOptions {
@@ -112,7 +112,8 @@ function inSeqOrder(files: readonly BundleFile[]): boolean {
   return true;
 }
 
-function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, options: VerifyBundleOptions, check: CheckRecorder): BundleIndex {
+function indexFiles(files: ReadonlyMap<string, Buffer>, manifest: BundleManifest, options: VerifyBundleOptions, check: CheckRecorder): BundleIndex {
+  const format = manifest.format;
   const fileHashes = options.fileHashes;
   const index: BundleIndex = { all: [], events: [], proofs: new Map(), blobs: [], consistency: [] };
   for (const [path, bytes] of files) {
@@ -127,7 +128,7 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, format: BundleFormat, op
     else if (kind === 'proof') index.proofs.set(seq, file);
     else if (kind === 'blob') index.blobs.push(file as HashedFile);
     else if (kind === 'consistency') index.consistency.push(path);
-    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes, check);
+    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes, check, manifest.export.seq);
     else if (kind === 'inclusion') index.inclusion = file;
   }
   if (!inSeqOrder(index.events)) index.events.sort((a, b) => a.seq - b.seq);
@@ -196,9 +197,24 @@ function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
  * events.jsonl (formats 2 and 3) as one entry per line (line n is event seq n), each a view of the file's
  * bytes. A last line without its '\n' is still read, and reported.
  */
-function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder): HashedFile[] {
+function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): HashedFile[] {
   const given = done?.lines;
-  const bounds = given !== undefined && areLinesOf(given, bytes) ? given : lineBounds(bytes);
+  // Lines past the one after the export event's are never events of the bundle; and each line read
+  // costs memory (a zip of a few megabytes can unpack to millions of empty lines).
+  const fit = maxEventLines();
+  const maxLines = Math.min(exportSeq + 1, fit);
+  const bounds = given !== undefined && given.length <= 2 * maxLines && areLinesOf(given, bytes) ? given : lineBounds(bytes, maxLines);
+  if (linesLeftOver(bounds, bytes)) {
+    check.fail(
+      maxLines === fit
+        ? `${EVENTS_FILE}: more than ${fit} lines: verifying them would take more memory than this process may use (node's --max-old-space-size sets it); the lines after line ${fit} were not read`
+        : `${EVENTS_FILE}: more lines than the export event (seq ${exportSeq}) allows: the lines after line ${maxLines} were not read`,
+    );
+  }
+  if (tooManyShortLines(bounds)) {
+    check.fail(`${EVENTS_FILE}: more than ${MAX_LISTED_PROBLEMS} of its ${bounds.length / 2} lines are shorter than any event (${MIN_EVENT_BYTES} bytes): not a file of events, none of its lines read`);
+    return [];
+  }
   const count = bounds.length / 2;
   const hashes = done?.sha256;
   const shared: EventLines = { given: hashes?.length === 64 * count ? hashes : undefined, utf8: isUtf8(bytes) };
@@ -290,7 +306,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   report.caseId = manifest.case;
   const v2 = hasEventLines(manifest.format);
   const filesCheck = step('files');
-  const index = indexFiles(files, manifest.format, options, filesCheck);
+  const index = indexFiles(files, manifest, options, filesCheck);
   checkFiles(index, manifest, filesCheck);
   const { events, scans } = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
   report.events = events.length;
