@@ -30,6 +30,8 @@ export interface EventFacts {
   commitments: readonly string[];
   /** A `subject.erased` event: the signed record that attachments referred to before it may be gone. */
   erasure: boolean;
+  /** For a `subject.erased` event, how many of the case's files it records as erased (its data.blobs; 0 when that is not a count). */
+  erasedFiles: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export abstract class EventRecord implements EventFacts {
   blobs: readonly string[] = NONE;
   commitments: readonly string[] = NONE;
   erasure = false;
+  erasedFiles = 0;
 
   get hash(): string {
     return this.sha256;
@@ -236,6 +239,7 @@ export function checkEvents(
       facts.blobs = blobs;
       facts.commitments = commitmentsIn(bytes, packedStart(out, at, F.data), packedEnd(out, at, F.data));
       facts.erasure = fieldIs(bytes, out, at, F.kind, ERASURE_KIND);
+      if (facts.erasure) facts.erasedFiles = erasedFilesOf(fieldText(bytes, out, at, F.data));
       if (!fieldIs(bytes, out, at, F.stream, stream)) check.fail(`${file.path}: belongs to stream ${fieldText(bytes, out, at, F.stream)}, not case ${manifest.case}`);
       if (!fieldIsInteger(bytes, out, at, F.seq, seq)) check.fail(`${file.path}: holds event seq ${fieldText(bytes, out, at, F.seq)}, but its ${place} says ${seq}`);
       if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
@@ -263,6 +267,12 @@ function reportGaps(files: readonly EventFile[], exportSeq: number, check: Check
     }
     expected = Math.max(expected, seq + 1);
   }
+}
+
+/** The number of files a `subject.erased` event's data records as erased (data.blobs), 0 when it gives none. */
+function erasedFilesOf(data: string): number {
+  const blobs = (JSON.parse(data) as { blobs?: unknown }).blobs;
+  return Number.isSafeInteger(blobs) && (blobs as number) > 0 ? (blobs as number) : 0;
 }
 
 /** The export event is a case.exported event, the one the manifest names, and its data.head names the event before it. */

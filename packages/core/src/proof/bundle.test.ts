@@ -338,7 +338,21 @@ describe('attachments absent from the bundle', () => {
     expect(files.has(scan)).toBe(false);
     const report = verifyBundle(files, { trusted: trustFile() });
     expect(report.failures).toEqual([]);
-    expect(report.notices.join('\n')).toContain(`${scan}: erased (event 3 refers to it; the subject.erased event 7 records the erasure)`);
+    expect(report.notices.join('\n')).toContain(`${scan}: erased (event 3 refers to it; the subject.erased event 7 records the erasure of the case's files)`);
+  });
+
+  it('fails attachments withheld as erased beyond the number of files the subject.erased events record', () => {
+    // The erasure records one file of the case (data.blobs 1); the exporter also withholds the
+    // receipt, referred to before it, and lists it as erased: one of the two was withheld.
+    const { input } = fixture({ erased: true });
+    const blobs = new Map(input.blobs);
+    blobs.delete(sha(receipt));
+    const files = buildBundleFiles({ ...input, blobs, erasedBlobs: [...input.erasedBlobs, sha(receipt)] });
+    const report = verifyBundle(files, { trusted: trustFile() });
+    expect(report.ok).toBe(false);
+    const withheld = report.failures.filter((f) => f.includes('record fewer erased files than are missing: it was withheld'));
+    expect(withheld).toHaveLength(1);
+    expect(report.notices.filter((n) => n.includes(': erased (event '))).toHaveLength(1);
   });
 
   it('fails an attachment withheld and listed as erased when the case records no erasure, naming the blob', () => {
