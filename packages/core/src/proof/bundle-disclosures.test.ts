@@ -13,7 +13,7 @@ const builderLayout = (entries: ReadonlyArray<[commitment: string, salt: string,
 
 function check(file: Buffer, committed: readonly string[]): BundleReport {
   const report = emptyReport();
-  const events: EventFacts[] = [{ seq: 1, path: 'events/00000001.json', bytes: Buffer.alloc(0), hash: '', blobs: [], commitments: committed, erasure: false }];
+  const events: EventFacts[] = [{ seq: 1, path: 'events/00000001.json', bytes: Buffer.alloc(0), hash: '', blobs: [], commitments: committed, erasure: false, erasedFiles: 0 }];
   checkDisclosures(new Map([['disclosures.json', file]]), events, new CheckRecorder('personal data', report));
   return report;
 }
@@ -34,6 +34,20 @@ describe('checkDisclosures', () => {
       expect(report.failures).toEqual([]);
       expect(report.checks[0]!.detail).toBe(`${values.length} disclosed values match their commitments`);
     }
+  });
+
+  it('refuses a number that is not exactly the integer JSON.parse reads it as (and opens the commitment to)', () => {
+    const commitment = commitTo(5003, SALT);
+    for (const written of ['5003.0000000000001', '5.0030000000000001e3', '500300000000000000001e-17']) {
+      const file = Buffer.from(`{"${commitment}":{"salt":"${SALT}","value":${written}}}`);
+      const report = check(file, [commitment]);
+      expect(report.failures, written).toEqual([`disclosures.json: the number ${JSON.stringify(written)} is not exactly the integer JSON.parse reads it as (readers that keep every digit would show another value than the one committed to)`]);
+    }
+    // Written otherwise but exactly that integer: judged by its value.
+    for (const written of ['5003.0', '5.003e3', '5003000e-3', '5003']) expect(check(Buffer.from(`{"${commitment}":{"salt":"${SALT}","value":${written}}}`), [commitment]).failures, written).toEqual([]);
+    // Digits inside a string are text, not a number.
+    const text = commitTo('5003.0', SALT);
+    expect(check(Buffer.from(`{"${text}":{"salt":"${SALT}","value":"5003.0"}}`), [text]).failures).toEqual([]);
   });
 
   it('finds a changed value, salt or unheld commitment in the builder layout', () => {

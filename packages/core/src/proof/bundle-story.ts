@@ -300,7 +300,7 @@ export function checkStory(
     return check.finish('');
   }
   if (story === undefined) {
-    check.notice(`${STORY_FILE}: absent (bundles exported before stories were added have none); nothing to check`);
+    check.notice(`${STORY_FILE}: absent, so nothing to check (bundles of this format exported before stories were added have none; every format 3 bundle has one)`);
     return check.finish('no story in this bundle');
   }
   if (bound && story[story.length - 1] !== 0x0a) check.fail(`${STORY_FILE}: does not end with a line break`);

@@ -414,6 +414,11 @@ describe('one reading of every file', () => {
     expect(verifyBundle(relist(disclosed), { trusted: trustFile() }).failures).toEqual([`disclosures.json: the key ${first.slice(0, 66)} is given twice`]);
   });
 
+  it('refuses a manifest whose export names more than the event and its seq', () => {
+    const files = relist(buildBundleFiles(fixture().input), (m) => Object.assign(m.export, { approvedBy: 'the auditor' }));
+    expect(verifyBundle(files, { trusted: trustFile() }).failures).toEqual(['manifest.json: export must be { "event": <id>, "seq": <positive integer> }']);
+  });
+
   it('ties exportedAt to the signed case.exported event', () => {
     const f = fixture();
     const report = verifyBundle(buildBundleFiles({ ...f.input, exportedAt: '2020-01-01T00:00:00.000Z' }), { trusted: trustFile() });

@@ -45,7 +45,7 @@ function manifestProblem(m: Record<string, unknown>): string | undefined {
     if (typeof m[name] !== 'string' || m[name] === '') return `${name} must be a non-empty string`;
   }
   const exp = m.export as { event?: unknown; seq?: unknown } | null;
-  if (typeof exp !== 'object' || exp === null || typeof exp.event !== 'string' || !Number.isSafeInteger(exp.seq) || (exp.seq as number) < 1) {
+  if (typeof exp !== 'object' || exp === null || typeof exp.event !== 'string' || !Number.isSafeInteger(exp.seq) || (exp.seq as number) < 1 || Object.keys(exp).length !== 2) {
     return 'export must be { "event": <id>, "seq": <positive integer> }';
   }
   // Each hash is compared with the SHA-256 computed in lower-case hex: anything else fails there, by name.
