@@ -76,11 +76,15 @@ export function actorPhrase(actor: Actor | undefined, names: NameLookup): string
   return presented.kind === 'token' ? `${presented.name} (API token)` : presented.name;
 }
 
-/** Text on one line: control characters and line breaks become spaces, runs of space one. */
+/**
+ * Text on one line: control characters, line breaks and bidirectional embeddings, overrides and
+ * isolates (U+202A–U+202E, U+2066–U+2069, which would reorder the rest of a line on screen: a name
+ * could make "USD 50.03" read "30.05 DSU") become spaces, runs of space one.
+ */
 export function oneLine(text: string): string {
   if (isOneLine(text)) return text;
   // eslint-disable-next-line no-control-regex -- exactly the characters a line must not hold
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\s]+/g, ' ').trim();
 }
 
 /**
@@ -98,9 +102,9 @@ function isOneLine(text: string): boolean {
   return previous !== 0x20; // and so is a trailing one; the empty text is left to the rule too
 }
 
-/** A character beyond ASCII that the rule replaces: U+007F–U+009F, or one that \s matches. */
+/** A character beyond ASCII that the rule replaces: U+007F–U+009F, a bidirectional embedding, override or isolate, or one that \s matches. */
 function replaced(c: number): boolean {
   if (c <= 0xa0) return true;
   if (c < 0x1680) return false;
-  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202f) || c === 0x205f || (c >= 0x2066 && c <= 0x2069) || c === 0x3000 || c === 0xfeff;
 }

@@ -257,7 +257,13 @@ describe('amounts', () => {
 describe('oneLine', () => {
   // The rule as written first: the fast check must leave exactly what it leaves.
   // eslint-disable-next-line no-control-regex -- the characters a line must not hold
-  const rule = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+  const rule = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\s]+/g, ' ').trim();
+
+  it('takes out bidirectional overrides and isolates, which would reorder the rest of a line on screen', () => {
+    const hostile: NameLookup = () => ({ name: 'Eve\u202e' });
+    expect(presentEvent({ kind: 'note.added', actor: ana, data: {} }, hostile).summary).toBe('Eve added a note');
+    expect(oneLine('a\u2066b\u2069c\u202ad')).toBe('a b c d');
+  });
 
   it('gives what the rule gives for every UTF-16 code unit, alone, between words and doubled', () => {
     const differs: string[] = [];

@@ -17,6 +17,6 @@ export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean 
 /** Red bold text, when colour is on; the words themselves must carry the meaning without it. */
 export const alarm = (text: string, colour = useColour()) => (colour ? `\u001b[1;31m${text}\u001b[0m` : text);
 
-/** Strips control characters from server-provided text, so a note or name cannot move the cursor or recolour the terminal. */
+/** Strips control characters and bidirectional overrides from server-provided text, so a note or name cannot move the cursor, recolour the terminal or reorder a line. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const inert = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+export const inert = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
