@@ -159,7 +159,8 @@ describe('latch verify --jobs', () => {
         if (json.length === 0 && run.stdout !== '') expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/^FAILED \(\d+ problems?\)$/);
       }
     }
-    expect(runLatch(env, ['verify', listed, '--trust', trust]).stdout).toContain('blobs/\\u000d\\u001b[2KVERIFIED\\u001b[8m: not listed in the manifest');
+    // The zip reader refuses the name (a control character in a member name), and says so inertly.
+    expect(runLatch(env, ['verify', listed, '--trust', trust]).stderr).toContain('refused: blobs/\\u000d\\u001b[2KVERIFIED\\u001b[8m: a member name with a control character is not accepted');
   }, 300_000);
 
   it('reads --trust from a file or a pipe, and refuses a directory, a missing path or an endless device in one line', () => {
