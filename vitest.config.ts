@@ -41,11 +41,16 @@ class SlowestFirst extends BaseSequencer {
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@latch/core': here('./packages/core/src/index.ts'),
-      '@latch/protocol': here('./packages/protocol/src/index.ts'),
-      '@latch/plugin-sdk': here('./packages/plugin-sdk/src/index.ts'),
-    },
+    // Exact matches: a plain '@latch/core' key would also rewrite '@latch/core/verify' to a path
+    // inside index.ts. Each subpath the packages export is its own source file.
+    alias: [
+      { find: /^@latch\/core$/, replacement: here('./packages/core/src/index.ts') },
+      { find: /^@latch\/core\/verify$/, replacement: here('./packages/core/src/verify-offline.ts') },
+      { find: /^@latch\/core\/bundle-work$/, replacement: here('./packages/core/src/proof/bundle-work.ts') },
+      { find: /^@latch\/core\/inert-text$/, replacement: here('./packages/core/src/proof/inert-text.ts') },
+      { find: /^@latch\/protocol$/, replacement: here('./packages/protocol/src/index.ts') },
+      { find: /^@latch\/plugin-sdk$/, replacement: here('./packages/plugin-sdk/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx', 'packages/*/test/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'plugins/*/test/**/*.test.ts'],

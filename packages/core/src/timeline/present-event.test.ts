@@ -171,7 +171,7 @@ describe('presentEvent', () => {
     );
     // The shapes found to throw before: a list holding null, an actor whose type is an object with a
     // non-function toString, and a null actor.
-    expect(eventSummary({ kind: 'config.reloaded', actor: ana, data: { caseTypes: [null], roleSet: 2 } } as EventBody, names)).toBe('Ana Ruiz reloaded the configuration: new case type versions ? v?, role set version 2');
+    expect(eventSummary({ kind: 'config.reloaded', actor: ana, data: { caseTypes: [null], roleSet: 2 } } as unknown as EventBody, names)).toBe('Ana Ruiz reloaded the configuration: new case type versions ? v?, role set version 2');
     expect(eventSummary({ kind: 'note.added', actor: { type: { toString: 1 }, id: 'x' }, data: {} } as unknown as EventBody, names)).toBe('{"toString":1} x added a note');
     expect(eventSummary({ kind: 'note.added', actor: null, data: {} } as unknown as EventBody, names)).toBe('Unknown added a note');
     expect(eventSummary({ kind: 'action.started', actor: { type: 'system', id: '__proto__' }, data: {} } as unknown as EventBody, names)).toBe('Latch (__proto__) started action ?');

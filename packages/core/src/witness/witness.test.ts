@@ -155,6 +155,50 @@ describe('add-checkpoint', () => {
   });
 });
 
+describe('add-checkpoint against a hostile submitter', () => {
+  const logKeys = new Map([[log.name, parseTrustFile(log.verifierKey)]]);
+  const emptyRoot = createHash('sha256').update('').digest();
+  const at = (size: number, salt = ''): RecordedCheckpoint => ({ origin: log.name, size, root: rootOf(leaves(size, salt)), note: checkpointNote(size, salt) });
+  const sizeZero = (root: Buffer) => signNote(formatCheckpoint({ origin: log.name, size: 0, root }), log.name, log.privateKey);
+
+  it("refuses a size-0 checkpoint whose root is not the empty tree's (SHA-256 of the empty string), as evidence", () => {
+    const wrong = decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${sizeZero(Buffer.alloc(32, 0xab))}`), logKeys, () => undefined);
+    expect(wrong).toMatchObject({ status: 422, evidence: true, reason: expect.stringMatching(/size 0 must have the empty tree's root/) });
+    expect(decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${sizeZero(emptyRoot)}`), logKeys, () => undefined).status).toBe(200);
+  });
+
+  it('quotes at most 100 characters of an origin, a size line or key names, inert', () => {
+    const stranger = parseSignerKey(generateSignerKey('other.example/log'));
+    const origin = `\u202e\u2028\u0085${'o'.repeat(5000)}`;
+    const unknown = signNote(formatCheckpoint({ origin, size: 1, root: rootOf(leaves(1)) }), stranger.name, stranger.privateKey);
+    const notFound = decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${unknown}`), logKeys, () => undefined);
+    expect(notFound).toMatchObject({ status: 404, reason: `unknown log \\u202e\\u2028\\u0085${'o'.repeat(97)}…` });
+    const badSize = `${log.name}\n${'9'.repeat(5000)}x\n${rootOf(leaves(1)).toString('base64')}\n\n— x AAAAAAA=\n`;
+    const notACheckpoint = decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${badSize}`), logKeys, () => undefined);
+    expect(notACheckpoint.status).toBe(400);
+    expect((notACheckpoint as { reason: string }).reason.length).toBeLessThan(150);
+    const names = Array.from({ length: 50 }, (_, i) => `— \u202e${'n'.repeat(1000)}${i} ${Buffer.alloc(68).toString('base64')}\n`).join('');
+    const untrusted = decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${formatCheckpoint({ origin: log.name, size: 1, root: rootOf(leaves(1)) })}\n${names}`), logKeys, () => undefined);
+    expect(untrusted.status).toBe(403);
+    expect((untrusted as { reason: string }).reason.length).toBeLessThan(250);
+    expect((untrusted as { reason: string }).reason).not.toContain('\u202e');
+  });
+
+  it('records and keeps as evidence only the trusted signatures, the first per key', () => {
+    const note = checkpointNote(6);
+    const [logLine] = note.slice(note.lastIndexOf('\n\n') + 2).split('\n');
+    const junk = `— junk.example/x ${Buffer.alloc(68, 1).toString('base64')}\n`;
+    const padded = `${note}${junk}${logLine}\n`;
+    const cosigned = decideAddCheckpoint(parseAddCheckpoint(`old 0\n\n${padded}`), logKeys, () => undefined);
+    expect(cosigned).toMatchObject({ status: 200, checkpoint: { note } });
+    const forked = `${checkpointNote(4, 'fork')}${junk}`;
+    const fork = decideAddCheckpoint(parseAddCheckpoint(`old 4\n\n${forked}`), logKeys, () => at(4));
+    expect(fork).toMatchObject({ status: 409, fork: true, note: checkpointNote(4, 'fork') });
+    const inconsistent = decideAddCheckpoint(parseAddCheckpoint(formatAddCheckpoint({ oldSize: 4, proof: consistencyProof(leaves(6, 'x'), 4), note: `${note}${junk}` })), logKeys, () => at(4));
+    expect(inconsistent).toMatchObject({ status: 422, evidence: true, note });
+  });
+});
+
 describe('the auditor witness check', () => {
   const w1 = parseWitnessSigner(generateWitnessKey('w1.example'));
   const w2 = parseWitnessSigner(generateWitnessKey('w2.example'));

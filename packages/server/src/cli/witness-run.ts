@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { generateWitnessKey, isValidKeyName, parseWitnessSigner } from '@latch/core';
-import { acquireDataDirLock } from '../db/data-dir-lock.js';
+import { join, resolve } from 'node:path';
+import { generateWitnessKey, inertText, isValidKeyName, parseWitnessSigner, type WitnessSigner } from '@latch/core';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../db/data-dir-lock.js';
 import { StartupError } from '../startup-error.js';
-import { loadLogKeys, loadWitnessSigner } from '../witness/witness-keys.js';
+import { loadLogKeys, loadWitnessSigner, WITNESS_KEY_FILE } from '../witness/witness-keys.js';
 import { createWitnessServer } from '../witness/witness-server.js';
 import { WitnessStore } from '../witness/witness-store.js';
 import { CliError } from './cli-error.js';
@@ -21,31 +21,79 @@ function parseListen(text: string): { host: string; port: number } {
   return { host: match[1] ?? match[2]!, port };
 }
 
+/** The witness's own lock on its data directory, the conflict named in its own terms. */
+function lockWitnessDir(dataDir: string): DataDirLock {
+  try {
+    return acquireDataDirLock(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    const { pid, hostname, startedAt } = error.owner;
+    throw new StartupError(
+      `the witness data directory ${dataDir} is in use by another process (pid ${pid} on ${hostname}, started ${startedAt}). ` +
+        `Stop it first, or give this witness another --data-dir (LATCH_WITNESS_DIR). If you are sure no such process exists, delete ${join(dataDir, 'latch.lock')}.`,
+    );
+  }
+}
+
+/**
+ * A witness whose key is in its data directory but whose state directory is gone would start over
+ * and cosign a fork of what it cosigned before: refused, unless told to start over (freshState).
+ */
+function checkStateNotLost(dataDir: string, o: WitnessServeOptions): boolean {
+  const usesDirKey = !env.LATCH_WITNESS_KEY && !(o.keyFile ?? env.LATCH_WITNESS_KEY_FILE);
+  if (!usesDirKey || !existsSync(join(dataDir, WITNESS_KEY_FILE)) || WitnessStore.hasState(dataDir)) return false;
+  if (o.freshState || env.LATCH_WITNESS_FRESH_STATE === '1') return true;
+  throw new StartupError(
+    `${join(dataDir, WITNESS_KEY_FILE)} exists but ${join(dataDir, 'state')} does not: this witness's record of what it cosigned is lost, ` +
+      'and starting over with the same key could cosign a fork of what it cosigned before. Restore the state directory ' +
+      "(never from an older backup), or retire this key and start a new witness; to start over with this key anyway, pass --fresh-state or set LATCH_WITNESS_FRESH_STATE=1 (dangerous: see docs/operations.md, 'Running a witness').",
+  );
+}
+
+/** WitnessCliOptions, and `freshState`: start over though the key exists and the state is lost. */
+export type WitnessServeOptions = WitnessCliOptions & { freshState?: boolean };
+
 /** `latch witness serve`: until SIGINT or SIGTERM. */
-export async function runWitnessServe(o: WitnessCliOptions): Promise<void> {
+export async function runWitnessServe(o: WitnessServeOptions): Promise<void> {
   const logsFile = o.logs ?? env.LATCH_WITNESS_LOGS;
   if (!logsFile) throw new CliError('say which logs this witness accepts: --logs <trust file> (the log operator prints it with `latch log trust`)');
   const { host, port } = parseListen(o.listen ?? env.LATCH_WITNESS_LISTEN ?? '127.0.0.1:7380');
   const dataDir = dataDirOf(o);
   if (o.name !== undefined && !isValidKeyName(o.name)) throw new CliError(`not a usable witness name: '${inert(o.name)}' (no spaces or '+')`);
   const logKeys = loadLogKeys(resolve(logsFile));
-  const lock = acquireDataDirLock(dataDir);
-  const { signer } = loadWitnessSigner(dataDir, keySource(o), true);
+  const lock = lockWitnessDir(dataDir);
   let store: WitnessStore;
+  let signer: WitnessSigner;
+  let startingOver: boolean;
   try {
-    store = new WitnessStore(dataDir);
+    startingOver = checkStateNotLost(dataDir, o);
+    // The state directory is made before a first key: a key never exists without one.
+    try {
+      store = new WitnessStore(dataDir);
+    } catch (error) {
+      throw new StartupError(`the witness state in ${dataDir} is unreadable: ${(error as Error).message}`);
+    }
+    ({ signer } = loadWitnessSigner(dataDir, keySource(o), true));
   } catch (error) {
     lock.release();
-    throw new StartupError(`the witness state in ${dataDir} is unreadable: ${(error as Error).message}`);
+    throw error;
   }
   const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? console.log : console.error)(`${new Date().toISOString()} ${level} ${message}`);
-  const server = createWitnessServer({ signer, store, logKeys, log: o.json ? (level, m) => level !== 'info' && log(level, m) : log });
+  const witnessLog = o.json ? (level: 'info' | 'warn' | 'error', m: string) => level !== 'info' && log(level, m) : log;
+  if (startingOver) witnessLog('warn', `witness: its state in ${dataDir} was lost and it starts over with the same key (LATCH_WITNESS_FRESH_STATE): it may cosign a fork of what it cosigned before`);
+  const server = createWitnessServer({ signer, store, logKeys, log: witnessLog });
   await new Promise<void>((ok, fail) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
       lock.release();
       fail(new CliError(error.code === 'EADDRINUSE' ? `${host}:${port} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`));
+    };
+    server.once('error', onListenError);
+    server.listen(port, host, () => {
+      server.off('error', onListenError);
+      // Later errors (accepting a connection failed: out of file descriptors, say) are logged; the witness keeps serving.
+      server.on('error', (error: NodeJS.ErrnoException) => witnessLog('error', `witness: the server: ${inertText(error.message)}`));
+      ok();
     });
-    server.listen(port, host, () => ok());
   });
   const address = server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;

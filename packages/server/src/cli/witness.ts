@@ -10,6 +10,8 @@ export interface WitnessCliOptions {
   generate?: string;
   output?: string;
   json?: boolean;
+  /** serve: start over though the key is there and the state is lost. */
+  freshState?: boolean;
 }
 
 export function registerWitnessCommands(program: Command): void {
@@ -24,6 +26,7 @@ export function registerWitnessCommands(program: Command): void {
     .option('--logs <trust file>', 'the log verifier keys it accepts, a trust file as `latch log trust` prints (LATCH_WITNESS_LOGS)')
     .option('--name <name>', 'the witness name for a key made on first start (e.g. witness.example.com/w1)')
     .option('--key-file <file>', 'use this signing key instead of the data directory\'s (LATCH_WITNESS_KEY_FILE)')
+    .option('--fresh-state', 'start over when the key is there but the state of what it cosigned is lost (LATCH_WITNESS_FRESH_STATE=1; dangerous: it may then cosign a fork of what it cosigned before)')
     .action(async (o: WitnessCliOptions) => (await import('./witness-run.js')).runWitnessServe(o));
 
   withJson(witness.command('key'), 'print {verifierKey} (or, with --generate, {verifierKey, signingKey unless -o, output})')
