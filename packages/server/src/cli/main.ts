@@ -5,13 +5,14 @@ import { CliError } from './cli-error.js';
 import { buildProgram } from './program.js';
 
 /**
- * One line on standard error, never a stack; with --json, that line is a JSON object with the stable
- * code. A message may quote what a file or a server said (a zip member's name, say): it is made inert
- * (inert-text.ts), so it stays one line and can't rewrite what the terminal shows.
+ * The message on standard error, never a stack; with --json, one line of JSON with the stable code.
+ * A message may quote what a file or a server said (a zip member's name, say): each of its lines is
+ * made inert (inert-text.ts), so it can't rewrite what the terminal shows. Its own line breaks stay:
+ * some messages list problems a line each (a configuration that fails its check).
  */
 function report(message: string, code: string | undefined): void {
   if (process.argv.includes('--json')) console.error(inertJson({ error: { code: code ?? 'CLI_ERROR', message } }));
-  else console.error(`latch: ${inertText(message)}`);
+  else console.error(`latch: ${message.split('\n').map(inertText).join('\n')}`);
 }
 
 try {
