@@ -84,4 +84,4 @@ export { BundleZipError, readBundleZip } from './bundle-zip.js';
 export { writeStory, storyLine, storyLineOf, storyNames } from './bundle-story.js';
 export { leafHashBase64, leafHashLatin1 } from './batch-inclusion.js';
 export { formatBundleReport, type BundleReport, type BundleCheck } from './bundle-report.js';
-export { inertJson, inertText } from './inert-text.js';
+export { inertJson, inertText, quoteUntrusted } from './inert-text.js';

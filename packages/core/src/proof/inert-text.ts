@@ -22,3 +22,6 @@ export const inertText = (text: string): string => text.replace(UNSAFE, escape);
  * only be, \uXXXX means the same character: a JSON reader gets the same value).
  */
 export const inertJson = (value: unknown, space?: number): string => JSON.stringify(value, null, space).replace(UNSAFE_IN_JSON, escape);
+
+/** At most `max` UTF-16 units of untrusted text (an ellipsis marks a cut), made inert: for quoting a submitter's words back to them or into a log. */
+export const quoteUntrusted = (text: string, max: number): string => inertText(text.length > max ? `${text.slice(0, max)}…` : text);

@@ -6,7 +6,7 @@
  * signed checkpoint note.
  */
 import { readCheckpointNote } from '../proof/checkpoint.js';
-import { inertText } from '../proof/inert-text.js';
+import { quoteUntrusted } from '../proof/inert-text.js';
 import { keysValidAt, type TrustedKey } from '../proof/log-keys.js';
 import { rootOf, verifyConsistency } from '../proof/merkle.js';
 import { NoteError, openNote, readSignatureLine } from '../proof/signed-note.js';
@@ -123,10 +123,7 @@ export function decideAddCheckpoint(
   return { status: 200, checkpoint: { origin, size: body.size, root: body.root, note }, body: text };
 }
 
-/** At most MAX_QUOTED characters of untrusted text, inert. */
-function quote(text: string): string {
-  return inertText(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
-}
+const quote = (text: string): string => quoteUntrusted(text, MAX_QUOTED);
 
 /**
  * `note` (already opened with `trusted`) with only the signature lines of trusted keys, the first

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
-import { AddCheckpointError, cosignCheckpoint, decideAddCheckpoint, inertText, parseAddCheckpoint, type RecordedCheckpoint, type TrustedKey, type WitnessSigner } from '@latch/core';
+import { AddCheckpointError, cosignCheckpoint, decideAddCheckpoint, inertText, parseAddCheckpoint, quoteUntrusted, type RecordedCheckpoint, type TrustedKey, type WitnessSigner } from '@latch/core';
 import type { EvidenceKind, WitnessStore } from './witness-store.js';
 
 /** A checkpoint with 63 proof lines and 100 signatures is under 20 KiB; refuse anything far larger unread. */
@@ -151,9 +151,7 @@ function keepEvidence(options: WitnessServerOptions, kind: EvidenceKind, origin:
 }
 
 /** At most `max` characters of text a client sent, inert (no control, bidi or line-separator characters). */
-function quote(text: string, max = MAX_QUOTED): string {
-  return inertText(text.length > max ? `${text.slice(0, max)}…` : text);
-}
+const quote = (text: string, max = MAX_QUOTED): string => quoteUntrusted(text, max);
 
 function reply(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
