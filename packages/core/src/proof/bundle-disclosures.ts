@@ -17,7 +17,7 @@ import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
 import { bytesAt, canonicalValueEnd } from './canonical-scan.js';
 import { HashInput } from './hash-input.js';
-import { duplicateKey } from './json-duplicates.js';
+import { duplicateKey, inexactNumber } from './json-duplicates.js';
 
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -116,48 +116,9 @@ function parseDisclosures(bytes: Buffer): Record<string, unknown> | string {
   }
   const duplicate = duplicateKey(bytes.toString('utf8'));
   if (duplicate !== undefined) return `the key ${JSON.stringify(duplicate)} is given twice`;
-  const number = nonCanonicalNumber(bytes.toString('utf8'));
+  const number = inexactNumber(bytes.toString('utf8'));
   if (number !== undefined) return `the number ${JSON.stringify(number.slice(0, 40))} is not exactly the integer JSON.parse reads it as (readers that keep every digit would show another value than the one committed to)`;
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : 'not a JSON object';
-}
-
-/**
- * The first number in JSON `text` (known to parse) whose written value is not exactly the integer
- * JSON.parse reads: `5003.0000000000001` reads as 5003 and opens the commitment to 5003, while a
- * reader that keeps every digit shows another value. (`1e1` or `5003.0` is exactly the integer it
- * reads as: judged by that value, as a value written in another form is.) Undefined when there is none.
- */
-function nonCanonicalNumber(text: string): string | undefined {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip the string: to the quote that no backslash escapes.
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      let end = i + 1;
-      while (end < text.length && /[0-9eE.+-]/.test(text[end]!)) end++;
-      const token = text.slice(i, end);
-      if (!isExactInteger(token)) return token;
-      i = end - 1;
-    }
-  }
-  return undefined;
-}
-
-/** Whether the JSON number `token` denotes exactly the safe integer JSON.parse reads it as. */
-function isExactInteger(token: string): boolean {
-  const parts = /^-?([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(token);
-  const read = Number(token);
-  if (parts === null || !Number.isSafeInteger(read)) return parts !== null && !Number.isInteger(read); // a fraction: refused as a float, by name
-  // The written value is digits × 10^exponent; without trailing zeros, an integer has exponent ≥ 0.
-  let digits = `${parts[1]}${parts[2] ?? ''}`.replace(/^0+/, '');
-  let exponent = Number(parts[3] ?? 0) - (parts[2]?.length ?? 0);
-  if (digits === '') return read === 0;
-  while (digits.endsWith('0')) {
-    digits = digits.slice(0, -1);
-    exponent++;
-  }
-  return exponent >= 0 && exponent < 400 && `${digits}${'0'.repeat(exponent)}` === String(Math.abs(read));
 }
 
 /** Why a disclosure does not open its commitment, or undefined when it does. */
