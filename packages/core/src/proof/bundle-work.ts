@@ -22,7 +22,7 @@ import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import type { UncheckedCrc } from './bundle-zip.js';
-import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, isBound, lineBounds, maxEventLines, tooManyShortLines, type BundleFormat } from './bundle.js';
+import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, eventLineBounds, isBound, lineBounds, type BundleFormat } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
 /** Events per item: small enough that threads finish together, large enough that claiming costs nothing. */
@@ -112,9 +112,8 @@ export function planWork(
   let count = 0;
   if (eventsFile !== undefined) {
     const bytes = members.find((m) => m.name === EVENTS_FILE)!.bytes;
-    // No more lines than the verifier reads (verify-bundle.ts): it reports the rest.
-    const read = lineBounds(eventsFile, Math.min(exportSeq + 1, maxEventLines()));
-    const lines = tooManyShortLines(read) ? new Int32Array(0) : read;
+    // The lines the verifier reads (verify-bundle.ts); it reports the rest.
+    const lines = eventLineBounds(eventsFile, exportSeq).bounds;
     count = lines.length / 2;
     events = { bytes, lines: sharedInt32(lines), count, utf8: isUtf8(eventsFile), perItem: eventsPerItem };
     const story = files.get(STORY_FILE);

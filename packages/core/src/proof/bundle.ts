@@ -99,14 +99,45 @@ export const MIN_EVENT_BYTES = 64;
  * Whether more than a report lists (MAX_LISTED_PROBLEMS) of the lines are too short to be events: such
  * a file is refused whole rather than read line by line.
  */
-export function tooManyShortLines(bounds: Int32Array): boolean {
+function tooManyShortLines(bounds: Int32Array): boolean {
   let short = 0;
   for (let k = 0; k < bounds.length; k += 2) if (bounds[k + 1]! - bounds[k]! < MIN_EVENT_BYTES && ++short > MAX_LISTED_PROBLEMS) return true;
   return false;
 }
 
 /** Whether `bounds` (lineBounds) stopped short of the end of `bytes`: the file has more lines than were asked for. */
-export const linesLeftOver = (bounds: Int32Array, bytes: Buffer): boolean => (bounds.length === 0 ? bytes.length > 0 : bounds[bounds.length - 1]! + 1 < bytes.length);
+const linesLeftOver = (bounds: Int32Array, bytes: Buffer): boolean => (bounds.length === 0 ? bytes.length > 0 : bounds[bounds.length - 1]! + 1 < bytes.length);
+
+/** events.jsonl's lines as the verifier and every `--jobs` thread read them, and why some are not read. */
+export interface EventLineBounds {
+  /** The lines read (lineBounds); none when `short`. */
+  bounds: Int32Array;
+  /** At most this many lines are read: the one after the export event's, or what half the heap holds. */
+  limit: number;
+  /** The limit is the memory one (maxEventLines), not the export event's. */
+  byMemory: boolean;
+  /** The file has lines past the limit, not read. */
+  leftOver: boolean;
+  /** More than MAX_LISTED_PROBLEMS lines are too short to be events: the file is read as none. */
+  short: boolean;
+  /** How many lines were found (up to the limit), short or not. */
+  found: number;
+}
+
+/** At most this many lines of events.jsonl are read: the one after the export event's, or what half the heap holds. */
+export const eventLineLimit = (exportSeq: number): number => Math.min(exportSeq + 1, maxEventLines());
+
+/**
+ * The lines of events.jsonl to read for a bundle whose export event is seq `exportSeq`: lines past
+ * the one after it are never events of the bundle, and each line read costs memory (a zip of a few
+ * megabytes can unpack to millions of empty lines).
+ */
+export function eventLineBounds(bytes: Buffer, exportSeq: number): EventLineBounds {
+  const limit = eventLineLimit(exportSeq);
+  const read = lineBounds(bytes, limit);
+  const short = tooManyShortLines(read);
+  return { bounds: short ? new Int32Array(0) : read, limit, byMemory: limit < exportSeq + 1, leftOver: linesLeftOver(read, bytes), short, found: read.length / 2 };
+}
 
 export const proofFile = (seq: number): string => `proofs/${pad(seq)}.tlog-proof`;
 export const blobFile = (sha256: string): string => `blobs/${sha256}`;

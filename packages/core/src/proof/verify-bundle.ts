@@ -12,7 +12,7 @@ import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, MAX_LISTED_PROBLEMS, emptyReport, type BundleReport } from './bundle-report.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, isBound, lineBounds, linesLeftOver, maxEventLines, MIN_EVENT_BYTES, tooManyShortLines, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, eventLineBounds, eventLineLimit, isBound, MIN_EVENT_BYTES, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
 export interface VerifyBundleOptions {
@@ -199,20 +199,19 @@ function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
  */
 function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): HashedFile[] {
   const given = done?.lines;
-  // Lines past the one after the export event's are never events of the bundle; and each line read
-  // costs memory (a zip of a few megabytes can unpack to millions of empty lines).
-  const fit = maxEventLines();
-  const maxLines = Math.min(exportSeq + 1, fit);
-  const bounds = given !== undefined && given.length <= 2 * maxLines && areLinesOf(given, bytes) ? given : lineBounds(bytes, maxLines);
-  if (linesLeftOver(bounds, bytes)) {
+  // The plan's lines, when they are the whole file's (it had none left over, none short).
+  const planned = given !== undefined && given.length <= 2 * eventLineLimit(exportSeq) && areLinesOf(given, bytes);
+  const read = planned ? undefined : eventLineBounds(bytes, exportSeq);
+  const bounds = planned ? given : read!.bounds;
+  if (read?.leftOver === true) {
     check.fail(
-      maxLines === fit
-        ? `${EVENTS_FILE}: more than ${fit} lines: verifying them would take more memory than this process may use (node's --max-old-space-size sets it); the lines after line ${fit} were not read`
-        : `${EVENTS_FILE}: more lines than the export event (seq ${exportSeq}) allows: the lines after line ${maxLines} were not read`,
+      read.byMemory
+        ? `${EVENTS_FILE}: more than ${read.limit} lines: verifying them would take more memory than this process may use (node's --max-old-space-size sets it); the lines after line ${read.limit} were not read`
+        : `${EVENTS_FILE}: more lines than the export event (seq ${exportSeq}) allows: the lines after line ${read.limit} were not read`,
     );
   }
-  if (tooManyShortLines(bounds)) {
-    check.fail(`${EVENTS_FILE}: more than ${MAX_LISTED_PROBLEMS} of its ${bounds.length / 2} lines are shorter than any event (${MIN_EVENT_BYTES} bytes): not a file of events, none of its lines read`);
+  if (read?.short === true) {
+    check.fail(`${EVENTS_FILE}: more than ${MAX_LISTED_PROBLEMS} of its ${read.found} lines are shorter than any event (${MIN_EVENT_BYTES} bytes): not a file of events, none of its lines read`);
     return [];
   }
   const count = bounds.length / 2;
