@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createWitnessServer, type WitnessServerOptions } from '../src/witness/witness-server.js';
 import { WitnessStore } from '../src/witness/witness-store.js';
 import { TEST_NODE_FLAGS } from './node-flags.js';
+import { plainRequest } from './http-support.js';
 import { exited, freePort, LATCH_BIN } from './process.js';
 
 /**
@@ -70,18 +70,7 @@ async function startWitness(options: Partial<Omit<WitnessServerOptions, 'store' 
   return w;
 }
 
-function post(port: number, body: string, path = '/add-checkpoint', method = 'POST'): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (port: number, body: string, path = '/add-checkpoint', method = 'POST') => plainRequest(port, body, path, method);
 
 /** A raw TCP connection: what the server sent, and when (ms after connecting) it closed. */
 function rawConnection(port: number, allowHalfOpen = false): { socket: Socket; received: () => string; closed: Promise<number>; isClosed: () => boolean } {

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { asc, count, desc, eq, lt } from 'drizzle-orm';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logCheckpoints, logCosignatures, logLeaves } from '../src/db/schema.js';
+import { plainRequest } from './http-support.js';
 import { bearer, refundBody, startTestLatch, TEST_LOG_KEY, type TestLatch } from './harness.js';
 import { TEST_NODE_FLAGS } from './node-flags.js';
 import { exited, freePort, LATCH_BIN, latchEnv, runLatch } from './process.js';
@@ -99,18 +99,7 @@ describe('witnesses', () => {
   }
 
   /** POSTs to the witness directly, on a connection of its own (none left idle for the witness to close under it). */
-  async function postToWitness(body: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/add-checkpoint', method: 'POST', agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const postToWitness = (body: string) => plainRequest(port, body, '/add-checkpoint', 'POST');
 
   const verify = (bundle: string, ...extra: string[]) => runLatch(latchEnv(join(dir, 'verifier')), ['verify', bundle, '--trust', trustFile, ...extra]);
 
