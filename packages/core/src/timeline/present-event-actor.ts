@@ -41,7 +41,8 @@ export function personName(userId: unknown, names: NameLookup): string {
   if (typeof userId !== 'string') return UNKNOWN_PERSON;
   const person = names(userId);
   if (person === undefined) return UNKNOWN_PERSON;
-  return person.erased === true ? ERASED_PERSON : oneLine(person.name) || UNKNOWN_PERSON;
+  if (person.erased === true) return ERASED_PERSON;
+  return typeof person.name === 'string' ? oneLine(person.name) || UNKNOWN_PERSON : UNKNOWN_PERSON;
 }
 
 /**
@@ -64,7 +65,7 @@ export function presentActor(actor: Actor | undefined, names: NameLookup): Prese
     const email = person !== undefined && person.erased !== true && person.email !== undefined ? { email: person.email } : {};
     return { kind, name: personName(userId, names), ...email };
   }
-  if (kind === 'system') return { kind, name: (Object.hasOwn(SYSTEM_NAMES, actor.id) ? SYSTEM_NAMES[actor.id] : undefined) ?? `Latch (${oneLine(textOf(actor.id))})` };
+  if (kind === 'system') return { kind, name: (typeof actor.id === 'string' && Object.hasOwn(SYSTEM_NAMES, actor.id) ? SYSTEM_NAMES[actor.id] : undefined) ?? `Latch (${oneLine(textOf(actor.id))})` };
   if (kind === 'plugin') return { kind, name: `Plugin ${oneLine(textOf(actor.id))}` };
   if (kind === 'intelligence') return { kind, name: 'Latch intelligence' };
   return { kind, name: oneLine(`${kind} ${textOf(actor.id)}`) };

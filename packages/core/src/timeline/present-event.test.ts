@@ -175,6 +175,10 @@ describe('presentEvent', () => {
     expect(eventSummary({ kind: 'note.added', actor: { type: { toString: 1 }, id: 'x' }, data: {} } as unknown as EventBody, names)).toBe('{"toString":1} x added a note');
     expect(eventSummary({ kind: 'note.added', actor: null, data: {} } as unknown as EventBody, names)).toBe('Unknown added a note');
     expect(eventSummary({ kind: 'action.started', actor: { type: 'system', id: '__proto__' }, data: {} } as unknown as EventBody, names)).toBe('Latch (__proto__) started action ?');
+    // Found by this property on CI: a system actor whose id is an object with a non-function
+    // toString, and a lookup that answers something that is not a person for "__proto__".
+    expect(eventSummary({ kind: 'case.created', actor: { type: 'system', id: { toString: false } }, data: {} } as unknown as EventBody, names)).toBe('Latch ({"toString":false}) opened a ? case in queue ?');
+    expect(eventSummary({ kind: 'note.added', actor: { type: 'user', id: '__proto__' }, data: {} } as unknown as EventBody, (id) => (people as Record<string, never>)[id])).toBe('Unknown user added a note');
   });
 
   it('never cuts a character in two when it shortens a value', () => {
