@@ -21,8 +21,12 @@ const name = `latch-${version}-${process.platform}-${arch}`;
 const staging = join(out, '.kit-staging');
 const kit = join(staging, name);
 
-/** What each workspace brings besides package.json (whichever exist): no sources, no tests. */
-const RUNTIME_PARTS = ['dist', 'bin', 'drizzle', 'schemas', 'latch-plugin.json', 'README.md'];
+/**
+ * What each workspace brings besides package.json (whichever exist): no sources, no tests. The
+ * native SHA-256 batch was built at install (packages/core/native) for this machine's Node.js, the
+ * one the kit carries.
+ */
+const RUNTIME_PARTS = ['dist', 'bin', 'drizzle', 'schemas', 'latch-plugin.json', 'README.md', 'native/build/Release/latch_sha256.node'];
 const isTestFile = (path) => /\.test\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(path) || /\.e2e\./.test(path);
 
 function say(line) {

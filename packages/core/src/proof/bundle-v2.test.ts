@@ -6,6 +6,7 @@ import { formatCheckpoint } from './checkpoint.js';
 import { signNoteWithKeys } from './log-keys.js';
 import { rootOf } from './merkle.js';
 import { doWork, itemCount, planWork, workDone, workResults } from './bundle-work.js';
+import { useNativeSha256 } from './sha256-batch.js';
 import { verifyBundle } from './verify-bundle.js';
 import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
@@ -165,6 +166,23 @@ describe('a format 3 bundle fails, naming the problem, when', () => {
     const report = verifyBundle(tamper(buildBundleFiles(f.input), f), { trusted: trustFile() });
     expect(report.ok).toBe(false);
     for (const problem of problems) expect(report.failures.join('\n')).toMatch(problem);
+  });
+});
+
+describe('a format 3 bundle hashed through node:crypto instead of the native SHA-256 batch', () => {
+  const both = (files: Map<string, Buffer>): void => {
+    const native = verifyBundle(files, { trusted: trustFile() });
+    useNativeSha256(false);
+    try {
+      expect(verifyBundle(files, { trusted: trustFile() })).toEqual(native);
+    } finally {
+      useNativeSha256(true);
+    }
+  };
+  it('verifies the same', () => both(buildBundleFiles(fixture().input)));
+  it.each(tampers)('gives the same report when %s', (_name, tamper) => {
+    const f = fixture();
+    both(tamper(buildBundleFiles(f.input), f));
   });
 });
 

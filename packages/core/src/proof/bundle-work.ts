@@ -18,10 +18,10 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { leafHashInto } from './batch-inclusion.js';
 import { PACKED_SCAN, packEventScan } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import type { UncheckedCrc } from './bundle-zip.js';
+import { LEAF_PREFIX, NO_PREFIX, hashSpans } from './sha256-batch.js';
 import { BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, eventLineBounds, isBound, lineBounds, type BundleFormat } from './bundle.js';
 import type { VerifyBundleOptions } from './verify-bundle.js';
 
@@ -218,14 +218,15 @@ class ThreadShare {
     const events = this.#work.events!;
     const first = (item - members.length) * events.perItem;
     const end = Math.min(first + events.perItem, events.count);
+    const bounds = this.#lines!.subarray(2 * first, 2 * end);
+    hashSpans(this.#events!, bounds, NO_PREFIX, this.#sha256.subarray(HEX * first, HEX * end), true);
+    hashSpans(this.#events!, bounds, LEAF_PREFIX, this.#leaves.subarray(32 * first, 32 * end), false);
     for (let i = first; i < end; i++) this.#event(i);
   }
 
   #event(i: number): void {
     const lines = this.#lines!;
     const line = this.#events!.subarray(lines[2 * i], lines[2 * i + 1]);
-    this.#sha256.write(hash('sha256', line, 'hex'), HEX * i, 'latin1');
-    leafHashInto(line, this.#leaves, 32 * i);
     packEventScan(line, this.#scans, i * PACKED_SCAN, this.#work.events!.utf8);
     const story = this.#story;
     if (story !== undefined && 2 * i < story.lines.length) {

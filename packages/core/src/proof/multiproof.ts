@@ -14,8 +14,8 @@
  *   leaves <index> <index> ...        one per event, in seq order, strictly increasing
  *   <hash>                            per subtree, 44 characters of canonical base64
  */
-import { hash } from 'node:crypto';
-import { leafHashInto, leafHashLatin1, writeLatin1Hash } from './batch-inclusion.js';
+import { leafHashInto, leafHashLatin1 } from './batch-inclusion.js';
+import { hashNodes } from './sha256-batch.js';
 import { inclusionProofRanges } from './tree-ranges.js';
 
 export const MULTIPROOF_HEADER = 'latch-evidence-bundle@2 inclusion';
@@ -161,17 +161,13 @@ function decodeHashLine(hashes: Buffer, i: number, out: Buffer, at: number): boo
 }
 
 /**
- * One node's input per level of the walk: 0x01, then its left child's hash, then its right
- * child's. Each child writes its hash into its place, so no hash is ever a Buffer of its own.
- */
-const nodeInputs: Buffer[] = [];
-const nodeInputAt = (depth: number): Buffer => (nodeInputs[depth] ??= Buffer.alloc(65, 0x01));
-
-/**
  * The root the proof and the leaves lead to (base64), or why they lead nowhere. `leaves` holds the
  * listed leaves' hashes, 32 bytes each (leafHashInto), in the order of `proof.indices`, which must
- * increase strictly and lie inside the tree. One buffer, not a hash object per leaf: they live
- * through the whole walk, and the garbage collector would copy each.
+ * increase strictly and lie inside the tree.
+ *
+ * The walk hashes nothing itself: it gives every hash a slot (the leaves first, then each proof
+ * hash as it is used and each node as it is met) and writes each node as the pair of slots it
+ * hashes, children before parents; then all the nodes are hashed in one batch (sha256-batch.ts).
  */
 export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { problem: string } {
   const { size, indices, hashes } = proof;
@@ -181,34 +177,46 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
     if (indices[k]! >= size) return { problem: `leaf index ${indices[k]} is outside the tree of size ${size}` };
     if (k > 0 && indices[k]! <= indices[k - 1]!) return { problem: `leaf indices must increase: ${indices[k]} follows ${indices[k - 1]}` };
   }
+  if (indices.length === 0) return { problem: 'lists no leaves' };
   const count = hashes.length / LINE;
+  // A walk meets at most one subtree without a listed leaf per level of each leaf's path (a size is
+  // a safe integer: 53 levels), and one node fewer than the subtrees and leaves it joins.
+  const proofSlots = Math.min(count, 53 * leafCount);
+  const slots = Buffer.allocUnsafe(32 * (2 * (leafCount + proofSlots)));
+  leaves.copy(slots, 0);
+  const ops = new Int32Array(3 * (leafCount + proofSlots));
+  let free = leafCount;
+  let nodes = 0;
   let next = 0;
   let bad: string | undefined;
-  /** Writes the hash of the subtree [lo, hi), which holds listed leaves first..last-1, into `out` at `at`. */
-  const walk = (lo: number, hi: number, first: number, last: number, out: Buffer, at: number, depth: number): void => {
+  /** The slot of the hash of the subtree [lo, hi), which holds listed leaves first..last-1. */
+  const walk = (lo: number, hi: number, first: number, last: number): number => {
     if (first === last) {
-      if (next >= count) bad ??= 'has too few hashes';
-      else if (!decodeHashLine(hashes, next, out, at)) bad ??= `hash line ${next + 1} is not canonical base64 of 32 bytes`;
+      if (next >= proofSlots) {
+        bad ??= 'has too few hashes';
+        next++;
+        return 0;
+      }
+      if (!decodeHashLine(hashes, next, slots, 32 * free)) bad ??= `hash line ${next + 1} is not canonical base64 of 32 bytes`;
       next++;
-      return;
+      return free++;
     }
-    if (hi - lo === 1) {
-      for (let k = 0, from = first * 32; k < 32; k++) out[at + k] = leaves[from + k]!;
-      return;
-    }
+    if (hi - lo === 1) return first;
     const mid = lo + splitPoint(hi - lo);
     const k = splitIndex(indices, first, last, mid);
-    const input = nodeInputAt(depth);
-    walk(lo, mid, first, k, input, 1, depth + 1);
-    walk(mid, hi, k, last, input, 33, depth + 1);
-    if (bad === undefined) writeLatin1Hash(hash('sha256', input, 'binary'), out, at);
+    const left = walk(lo, mid, first, k);
+    const right = walk(mid, hi, k, last);
+    ops[3 * nodes] = left;
+    ops[3 * nodes + 1] = right;
+    ops[3 * nodes + 2] = free;
+    nodes++;
+    return free++;
   };
-  const root = Buffer.alloc(32);
-  if (indices.length > 0) walk(0, size, 0, indices.length, root, 0, 0);
+  const root = walk(0, size, 0, indices.length);
   if (bad !== undefined) return { problem: bad };
-  if (indices.length === 0) return { problem: 'lists no leaves' };
   if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
-  return root.toString('base64');
+  hashNodes(slots, ops, nodes);
+  return slots.toString('base64', 32 * root, 32 * root + 32);
 }
 
 export { leafHashInto, leafHashLatin1 };

@@ -12,6 +12,7 @@ import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
 import { CheckRecorder, MAX_LISTED_PROBLEMS, emptyReport, type BundleReport } from './bundle-report.js';
+import { LEAF_PREFIX, NO_PREFIX, hashSpans } from './sha256-batch.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMATS, EVENTS_FILE, MANIFEST_FILE, classifyPath, eventFile, eventLine, hasEventLines, eventLineBounds, eventLineLimit, isBound, MIN_EVENT_BYTES, type BundleFormat, type BundleManifest, type BundlePath } from './bundle.js';
 import type { TrustedKey } from './log-keys.js';
 
@@ -104,6 +105,8 @@ interface BundleIndex {
   consistency: string[];
   /** Formats 2 and 3: inclusion.txt. */
   inclusion?: BundleFile;
+  /** Formats 2 and 3: each line's RFC 6962 leaf hash, 32 bytes each, in the order of `events`. */
+  leaves?: Buffer;
 }
 
 /** Whether the files are sorted by seq already: sorting ten thousand costs a copy of them. */
@@ -128,7 +131,7 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, manifest: BundleManifest
     else if (kind === 'proof') index.proofs.set(seq, file);
     else if (kind === 'blob') index.blobs.push(file as HashedFile);
     else if (kind === 'consistency') index.consistency.push(path);
-    else if (kind === 'events') index.events = eventLines(bytes, options.eventHashes, check, manifest.export.seq);
+    else if (kind === 'events') ({ lines: index.events, leaves: index.leaves } = eventLines(bytes, options.eventHashes, check, manifest.export.seq));
     else if (kind === 'inclusion') index.inclusion = file;
   }
   if (!inSeqOrder(index.events)) index.events.sort((a, b) => a.seq - b.seq);
@@ -137,8 +140,8 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, manifest: BundleManifest
 
 /** What all the lines of events.jsonl share. */
 interface EventLines {
-  /** The SHA-256s of all the lines in hex, when computed elsewhere. */
-  readonly given: Buffer | undefined;
+  /** The SHA-256s of all the lines, 64 hex digits each, one after another. */
+  readonly sha256: Buffer;
   /** Known to be UTF-8: the whole file is (a line break never falls inside a character). */
   readonly utf8: boolean;
 }
@@ -146,9 +149,9 @@ interface EventLines {
 /**
  * A line of events.jsonl, and the facts the events check finds in it (one object per event: the
  * collector copies every one that lives through the run). Its name is written only for a report
- * that names it, and its SHA-256 computed when asked (the events check asks once, as it walks the
- * chain): ten thousand hashes kept for the whole verification would be copied by every
- * young-generation collection.
+ * that names it, and its SHA-256 read from the lines' when asked (the events check asks once, as
+ * it walks the chain): ten thousand strings kept for the whole verification would be copied by
+ * every young-generation collection.
  */
 class EventLineFile extends EventRecord implements HashedFile {
   constructor(
@@ -172,8 +175,7 @@ class EventLineFile extends EventRecord implements HashedFile {
   }
 
   get sha256(): string {
-    const given = this.lines.given;
-    return given !== undefined ? given.toString('latin1', 64 * (this.seq - 1), 64 * this.seq) : hash('sha256', this.bytes, 'hex');
+    return this.lines.sha256.toString('latin1', 64 * (this.seq - 1), 64 * this.seq);
   }
 }
 
@@ -195,9 +197,10 @@ function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
 
 /**
  * events.jsonl (formats 2 and 3) as one entry per line (line n is event seq n), each a view of the file's
- * bytes. A last line without its '\n' is still read, and reported.
+ * bytes, and each line's leaf hash. A last line without its '\n' is still read, and reported. The
+ * lines' SHA-256s and leaf hashes are computed in two batches (sha256-batch.ts), unless given.
  */
-function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): HashedFile[] {
+function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): { lines: HashedFile[]; leaves?: Buffer } {
   const given = done?.lines;
   // The plan's lines, when they are the whole file's (it had none left over, none short).
   const planned = given !== undefined && given.length <= 2 * eventLineLimit(exportSeq) && areLinesOf(given, bytes);
@@ -212,17 +215,20 @@ function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], che
   }
   if (read?.short === true) {
     check.fail(`${EVENTS_FILE}: more than ${MAX_LISTED_PROBLEMS} of its ${read.found} lines are shorter than any event (${MIN_EVENT_BYTES} bytes): not a file of events, none of its lines read`);
-    return [];
+    return { lines: [] };
   }
   const count = bounds.length / 2;
-  const hashes = done?.sha256;
-  const shared: EventLines = { given: hashes?.length === 64 * count ? hashes : undefined, utf8: isUtf8(bytes) };
+  let sha256 = done?.sha256;
+  if (sha256?.length !== 64 * count) hashSpans(bytes, bounds, NO_PREFIX, (sha256 = Buffer.allocUnsafe(64 * count)), true);
+  let leaves = done?.leaves;
+  if (leaves?.length !== 32 * count) hashSpans(bytes, bounds, LEAF_PREFIX, (leaves = Buffer.allocUnsafe(32 * count)), false);
+  const shared: EventLines = { sha256, utf8: isUtf8(bytes) };
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
     check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
   }
   const lines: HashedFile[] = [];
   for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), shared));
-  return lines;
+  return { lines, leaves };
 }
 
 /**
@@ -314,7 +320,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   guarded(step('story'), (check) => checkStory(files, events, scans, check, v2 ? options.eventHashes?.storyMatches : undefined, manifest.format === BUNDLE_FORMAT));
   const checkpoint = checkCheckpoint(files, manifest.origin, options.trusted, step('checkpoint'));
   if (checkpoint !== undefined) report.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, signedBy: checkpoint.signedBy };
-  guarded(step('inclusion'), (check) => (v2 ? checkInclusionV2(events, index.inclusion, checkpoint, check, options.eventHashes?.leaves) : checkInclusion(events, index.proofs, checkpoint, check)));
+  guarded(step('inclusion'), (check) => (v2 ? checkInclusionV2(events, index.inclusion, checkpoint, check, index.leaves) : checkInclusion(events, index.proofs, checkpoint, check)));
   guarded(step('consistency'), (check) => checkSince(files, index.consistency, options.since, checkpoint, options.trusted, check));
 }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Builds the native SHA-256 batch (sha256-batch.c) when packages/core is installed. It only makes
+// `latch verify` faster: without it the verifier hashes through node:crypto, with the same results,
+// so a machine without a compiler or Node's headers still installs; this says so and exits 0.
+// LATCH_NATIVE_SHA256=0 skips the build.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const built = fileURLToPath(new URL('./build/Release/latch_sha256.node', import.meta.url));
+
+function fallback(why) {
+  process.stderr.write(`latch: native SHA-256 batch not built (${why}); latch verify hashes through node:crypto instead, slower, with the same results\n`);
+  process.exit(0);
+}
+
+if (process.env.LATCH_NATIVE_SHA256 === '0') fallback('LATCH_NATIVE_SHA256=0');
+// npm gives its own node-gyp to install scripts; otherwise one on the PATH.
+const gyp = process.env.npm_config_node_gyp;
+const [command, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+const run = spawnSync(command, args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+if (run.error !== undefined || run.status !== 0 || !existsSync(built)) {
+  const lines = `${run.error?.message ?? ''}\n${run.stderr ?? ''}`.split('\n').filter((l) => /ERR!|error|not found|ENOENT/i.test(l));
+  rmSync(built, { force: true });
+  fallback(lines.at(-1)?.trim().slice(0, 200) || `node-gyp exited with ${run.status}`);
+}
