@@ -39,6 +39,7 @@ import {
   sealEvent,
   signNoteWithKeys,
 } from '../packages/core/dist/index.js';
+import { sha256Batcher } from '../packages/core/dist/proof/sha256-batch.js';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '10000' }, leaves: { type: 'string', default: '20000,100000' }, runs: { type: 'string', default: '7' }, jobs: { type: 'string', default: String(availableParallelism()) }, 'cli-runs': { type: 'string', default: '5' } },
@@ -139,6 +140,7 @@ const { events, blobs, disclosures } = sealCase();
 const avgBytes = Math.round(events.reduce((n, e) => n + Buffer.byteLength(e.bytes), 0) / events.length);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
+console.log(`SHA-256 batches through ${sha256Batcher() === 'native' ? "the native addon (packages/core/native, over Node's own OpenSSL)" : 'node:crypto (the native addon is not built, or LATCH_NATIVE_SHA256=0)'}`);
 console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs after 3 untimed ones, in a process holding only the zip, and events per CPU second (median)\n`);
 
 /** `latch verify bundle.zip --trust trust.txt [--jobs N]` as a new process, `cliRuns` times: the median wall time from start to exit. */
@@ -167,12 +169,12 @@ function hashFloorRow(bundle) {
   const command = [process.execPath, hashFloor, '--zip', bundle, '--trust', trustFile, '--runs', String(runs), '--warm', '10'];
   const run = spawnSync('taskset', ['-c', String(pinnedCore), ...command], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`bench/verify-hash-floor.mjs failed (${run.status}): ${run.stderr}`);
-  const { calls, sizes, walls } = JSON.parse(run.stdout);
+  const { calls, sizes, batcher, walls } = JSON.parse(run.stdout);
   const wall = [...walls].sort((a, b) => a - b)[walls.length >> 1];
   const budget = (eventCount / 200_000) * 1000;
   const bySize = Object.entries(sizes).map(([size, n]) => `${n.toLocaleString('en')} ${size}`).join(', ');
   console.log(
-    `    of which SHA-256 alone (the ${calls.toLocaleString('en')} hashes one verification computes: ${bySize}; replayed on core ${pinnedCore}): ` +
+    `    of which SHA-256 alone (the ${calls.toLocaleString('en')} hashes one verification computes: ${bySize}; batches through ${batcher === 'native' ? 'the native addon' : 'node:crypto'}; replayed on core ${pinnedCore}): ` +
       `${wall.toFixed(1)} ms, ${Math.round((100 * wall) / budget)}% of the ${budget.toFixed(0)} ms that 200,000 events/s allows`,
   );
 }

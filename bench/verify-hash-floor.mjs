@@ -1,10 +1,13 @@
 // bench/verify-hash-floor: the SHA-256 work one verification of a bundle can't avoid, timed on its
-// own. It records every node:crypto `hash` call one verification makes (its input's length and its
-// output's encoding), then replays exactly those calls, on inputs of those lengths, --runs times
-// after --warm untimed replays, and prints one line of JSON: the calls by input size and each
-// replay's wall time in ms. bench/verify-bundle.mjs runs it pinned to the core its pinned rows run
-// on, so the figure sits beside theirs: what part of the verification is hashing no JavaScript can
-// speed up (two hashes per event, one per node on the leaves' paths, one per commitment).
+// own. The verifier hashes events.jsonl's lines twice (their SHA-256, their leaf hash) and the
+// multiproof's nodes in batches (sha256-batch.ts: the native addon where it is built), and the
+// rest (files, commitments) with one node:crypto `hash` call each. This records those calls (each
+// input's length and output's encoding), then replays the same batches and calls on inputs of the
+// same lengths, --runs times after --warm untimed replays, and prints one line of JSON: the hashes
+// by kind, which hashes the batches, and each replay's wall time in ms. bench/verify-bundle.mjs
+// runs it pinned to the core its pinned rows run on, so the figure sits beside theirs: what part of
+// the verification is hashing (two hashes per event, one per node on the leaves' paths, one per
+// commitment).
 // Usage: node bench/verify-hash-floor.mjs --zip bundle.zip --trust trust.txt [--runs N] [--warm N]
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,8 +26,12 @@ crypto.hash = function recorded(algorithm, data, encoding) {
 };
 syncBuiltinESMExports();
 const { parseTrustFile, readBundleZip, verifyBundle } = await import('../packages/core/dist/verify-offline.js');
+const { LEAF_PREFIX, NO_PREFIX, hashNodes, hashSpans, sha256Batcher } = await import('../packages/core/dist/proof/sha256-batch.js');
+const { lineBounds } = await import('../packages/core/dist/proof/bundle.js');
+const { parseMultiproof } = await import('../packages/core/dist/proof/multiproof.js');
 
-const report = verifyBundle(readBundleZip(readFileSync(values.zip)), { trusted: parseTrustFile(readFileSync(values.trust, 'utf8')) });
+const files = readBundleZip(readFileSync(values.zip));
+const report = verifyBundle(files, { trusted: parseTrustFile(readFileSync(values.trust, 'utf8')) });
 if (!report.ok) throw new Error(`bench bundle did not verify: ${report.failures.slice(0, 3).join('; ')}`);
 crypto.hash = original;
 syncBuiltinESMExports();
@@ -36,17 +43,36 @@ const source = Buffer.alloc(largest);
 for (let k = 0; k < largest; k++) source[k] = (k * 131 + 7) & 0xff;
 const inputs = calls.map(([length]) => source.subarray(0, length));
 const encodings = calls.map(([, encoding]) => encoding);
+
+// The batches: events.jsonl's lines as they are, and as many nodes as the multiproof's walk hashes
+// (a walk joining n leaves and proof hashes hashes n - 1 nodes), each reading the two before it.
+const events = files.get('events.jsonl');
+const bounds = events === undefined ? new Int32Array(0) : lineBounds(events);
+const lines = bounds.length / 2;
+const proof = files.has('inclusion.txt') ? parseMultiproof(files.get('inclusion.txt')) : undefined;
+const nodes = typeof proof === 'object' ? proof.indices.length + proof.hashes.length / 45 - 1 : 0;
+const slots = Buffer.alloc(32 * (nodes + 2), 7);
+const ops = new Int32Array(3 * nodes);
+for (let j = 0; j < nodes; j++) ops.set([j, j + 1, j + 2], 3 * j);
+const hexes = Buffer.alloc(64 * lines);
+const leaves = Buffer.alloc(32 * lines);
+
 const walls = [];
 const warm = Number(values.warm);
 for (let r = 0; r < warm + Number(values.runs); r++) {
   const start = process.hrtime.bigint();
+  if (lines > 0) {
+    hashSpans(events, bounds, NO_PREFIX, hexes, true);
+    hashSpans(events, bounds, LEAF_PREFIX, leaves, false);
+  }
+  if (nodes > 0) hashNodes(slots, ops, nodes);
   for (let k = 0; k < inputs.length; k++) original('sha256', inputs[k], encodings[k]);
   if (r >= warm) walls.push(Number(process.hrtime.bigint() - start) / 1e6);
 }
-// Calls by input size: a few classes say what they are (event lines, node inputs, commitments).
-const sizes = {};
+// By kind: the batches, then the single calls by input size (commitments are under 65 bytes).
+const sizes = { 'events (twice each, in two batches)': 2 * lines, 'tree nodes (one batch)': nodes };
 for (const [length] of calls) {
-  const size = length === 65 ? 'of 65 bytes (tree nodes)' : length < 65 ? 'under 65 bytes' : length < 4096 ? 'of 66 bytes to 4 KB (events, twice each)' : 'of 4 KB or more (files)';
+  const size = length < 4096 ? 'single calls under 4 KB' : 'single calls of 4 KB or more (files)';
   sizes[size] = (sizes[size] ?? 0) + 1;
 }
-console.log(JSON.stringify({ calls: calls.length, sizes, walls }));
+console.log(JSON.stringify({ calls: 2 * lines + nodes + calls.length, sizes, batcher: sha256Batcher(), walls }));

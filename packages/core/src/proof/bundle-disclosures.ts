@@ -17,6 +17,7 @@ import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
 import { bytesAt, canonicalValueEnd } from './canonical-scan.js';
 import { HashInput } from './hash-input.js';
+import { NO_PREFIX, hashSpans } from './sha256-batch.js';
 import { duplicateKey, inexactNumber } from './json-duplicates.js';
 
 const SALT_HEX = /^(?:[0-9a-f]{2})+$/;
@@ -62,13 +63,58 @@ function hexEnd(bytes: Buffer, i: number): number {
   return i;
 }
 
-/** SHA-256 (hex) of the salt (hex text at [saltStart, saltEnd)) followed by the value bytes at [valueStart, valueEnd). */
-function commitmentOfText(bytes: Buffer, saltStart: number, saltEnd: number, valueStart: number, valueEnd: number): string {
-  const saltLength = (saltEnd - saltStart) / 2;
-  const input = commitmentInput.ofSize(saltLength + valueEnd - valueStart);
-  for (let k = 0; k < saltLength; k++) input[k] = HEX_VALUE[bytes[saltStart + 2 * k]!]! * 16 + HEX_VALUE[bytes[saltStart + 2 * k + 1]!]!;
-  bytes.copy(input, saltLength, valueStart, valueEnd);
-  return hash('sha256', commitmentInput.view(saltLength + valueEnd - valueStart), 'hex');
+/**
+ * The inputs of the commitments disclosures.json opens, salt ‖ value each, written one after
+ * another into one buffer to be hashed in one batch (sha256-batch.ts), and where each one's
+ * commitment stands in the file.
+ */
+class CommitmentInputs {
+  /** Never longer than the file: a salt's bytes take half its hex digits, a value as many as its text. */
+  readonly #inputs: Buffer;
+  #bounds: Int32Array;
+  #keys: Int32Array;
+  #count = 0;
+  #end = 0;
+
+  constructor(private readonly file: Buffer) {
+    this.#inputs = Buffer.allocUnsafe(file.length);
+    this.#bounds = new Int32Array(64);
+    this.#keys = new Int32Array(32);
+  }
+
+  /** Adds the input of the salt (hex text at [saltStart, saltEnd)) and the value at [valueStart, valueEnd); its commitment's hex digits are at `key`. */
+  add(key: number, saltStart: number, saltEnd: number, valueStart: number, valueEnd: number): void {
+    const bytes = this.file;
+    const input = this.#inputs;
+    if (this.#count === this.#keys.length) {
+      this.#keys = grown(this.#keys);
+      this.#bounds = grown(this.#bounds);
+    }
+    const start = this.#end;
+    let at = start;
+    for (let k = saltStart; k < saltEnd; k += 2) input[at++] = HEX_VALUE[bytes[k]!]! * 16 + HEX_VALUE[bytes[k + 1]!]!;
+    at += bytes.copy(input, at, valueStart, valueEnd);
+    this.#bounds[2 * this.#count] = start;
+    this.#bounds[2 * this.#count + 1] = at;
+    this.#keys[this.#count++] = key;
+    this.#end = at;
+  }
+
+  /** Whether each input's SHA-256 is the commitment it is filed under, in the order added. */
+  opens(): boolean[] {
+    const count = this.#count;
+    const digests = Buffer.allocUnsafe(64 * count);
+    hashSpans(this.#inputs, this.#bounds.subarray(0, 2 * count), NO_PREFIX, digests, true);
+    const opens: boolean[] = [];
+    for (let k = 0; k < count; k++) opens.push(this.file.compare(digests, 64 * k, 64 * k + 64, this.#keys[k], this.#keys[k]! + 64) === 0);
+    return opens;
+  }
+}
+
+function grown(values: Int32Array): Int32Array {
+  const more = new Int32Array(2 * values.length);
+  more.set(values);
+  return more;
 }
 
 /** The 64 hex digits at `a` sort before those at `b`. */
@@ -84,7 +130,8 @@ function hexBefore(bytes: Buffer, a: number, b: number): boolean {
  */
 function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
   if (!bytesAt(bytes, 0, FIRST_LINE) || !isUtf8(bytes)) return undefined;
-  const opened: Opened[] = [];
+  const commitments: string[] = [];
+  const inputs = new CommitmentInputs(bytes);
   let previous = -1;
   for (let i = FIRST_LINE.length; ; ) {
     const keyEnd = i + 1 + 64;
@@ -97,10 +144,12 @@ function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
     const valueStart = saltEnd + VALUE_START.length;
     const valueEnd = canonicalValueEnd(bytes, valueStart);
     if (valueEnd < 0) return undefined;
-    const commitment = bytes.toString('latin1', i + 1, keyEnd);
-    const opens = commitmentOfText(bytes, saltStart, saltEnd, valueStart, valueEnd) === commitment;
-    opened.push({ commitment, problem: opens ? undefined : MISMATCH });
-    if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) return opened;
+    commitments.push(bytes.toString('latin1', i + 1, keyEnd));
+    inputs.add(i + 1, saltStart, saltEnd, valueStart, valueEnd);
+    if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) {
+      const opens = inputs.opens();
+      return commitments.map((commitment, k) => ({ commitment, problem: opens[k] ? undefined : MISMATCH }));
+    }
     if (!bytesAt(bytes, valueEnd, NEXT_LINE)) return undefined;
     i = valueEnd + NEXT_LINE.length;
   }
