@@ -58,7 +58,7 @@ describe.each(paths)('hashing in batches through %s', (_name, native) => {
     // 64 leaves, then a whole tree over them: slot 64 + j is node j, children before parents.
     const slots = Buffer.alloc(32 * 127);
     randomBytes(32 * 64).copy(slots);
-    const expected = [...Array(64).keys()].map((k) => slots.subarray(32 * k, 32 * k + 32));
+    const expected: Buffer[] = [...Array(64).keys()].map((k) => slots.subarray(32 * k, 32 * k + 32));
     const ops: number[] = [];
     let level = [...Array(64).keys()];
     let next = 64;
