@@ -52,6 +52,12 @@ export abstract class EventRecord implements EventFacts {
   get hash(): string {
     return this.sha256;
   }
+
+  /** Whether bytes [start, end) of `text` are this event's SHA-256 in hex: a `prev` link to it, between its quotes. */
+  hashIs(text: Buffer, start: number, end: number): boolean {
+    const hash = this.sha256;
+    return end - start === hash.length && text.toString('latin1', start, end) === hash;
+  }
 }
 
 /** The record of an event file that is not one already (format 1's files). Its path is read only to report. */
@@ -124,14 +130,11 @@ function fieldIs(bytes: Buffer, scans: Int32Array, at: number, f: number, text: 
   return true;
 }
 
-/**
- * Field `f` is the JSON string of `text`, which is ASCII without a character JSON escapes (a hash
- * in hex). Compared as a latin1 slice: a loop of charCodeAt costs three times more per event.
- */
-function fieldIsString(bytes: Buffer, scans: Int32Array, at: number, f: number, text: string): boolean {
-  const start = packedStart(scans, at, f);
-  const end = packedEnd(scans, at, f);
-  return start >= 0 && end - start === text.length + 2 && bytes[start] === QUOTE && bytes.toString('latin1', start + 1, end - 1) === text;
+/** Field `prev` is a JSON string of the SHA-256 in hex of the event `previous`. */
+function prevIs(bytes: Buffer, scans: Int32Array, at: number, previous: EventRecord): boolean {
+  const start = packedStart(scans, at, F.prev);
+  const end = packedEnd(scans, at, F.prev);
+  return start >= 0 && end - start >= 2 && bytes[start] === QUOTE && previous.hashIs(bytes, start + 1, end - 1);
 }
 
 /** Field `f` is the decimal integer `n`: a seq, checked without formatting it. */
@@ -219,14 +222,13 @@ export function checkEvents(
   reportGaps(eventFiles, exportSeq, check, pathOf);
   // Format 1 places an event by its file's name, format 2 by its line in events.jsonl.
   const place = pathOf === eventFile ? 'file name' : 'line number';
-  // The hash of the event before, computed once per event as the chain is walked, and not kept.
+  // The event before: its hash is compared with the `prev` link where the hash lies, not made a string.
   let previousSeq = -1;
-  let previousHash = '';
+  let previous: EventRecord | undefined;
   for (let i = 0; i < eventFiles.length; i++) {
     const file = eventFiles[i]!;
     const facts = file instanceof EventRecord ? file : new CheckedEvent(file);
     const { seq, bytes } = facts;
-    const sha256 = file.sha256;
     all.push(facts);
     const at = i * PACKED_SCAN;
     const problem = scanEvent(bytes, file.utf8 === true, out, at, given !== undefined && given[at] === 1);
@@ -245,12 +247,12 @@ export function checkEvents(
       if (seq > exportSeq) check.fail(`${file.path}: comes after the export event (seq ${exportSeq})`);
       // The link is checked only across adjacent seqs: a gap is reported once, above.
       const adjacent = previousSeq === seq - 1;
-      const linked = seq === 1 ? fieldIs(bytes, out, at, F.prev, NULL) : !adjacent || fieldIsString(bytes, out, at, F.prev, previousHash);
+      const linked = seq === 1 ? fieldIs(bytes, out, at, F.prev, NULL) : !adjacent || prevIs(bytes, out, at, previous!);
       if (!linked) check.fail(`${file.path}: previous-hash link is broken (prev is not the SHA-256 of event ${seq - 1})`);
-      if (seq === exportSeq) checkExportEvent(facts, out, at, manifest, adjacent ? previousHash : undefined, check);
+      if (seq === exportSeq) checkExportEvent(facts, out, at, manifest, adjacent ? previous?.hash : undefined, check);
     }
     previousSeq = seq;
-    previousHash = sha256;
+    previous = facts;
   }
   check.finish(`${eventFiles.length} events, seq 1..${exportSeq}, hash chain intact, ending with ${EXPORT_EVENT_KIND} (seq ${exportSeq})`);
   return { events: all, scans: out };
