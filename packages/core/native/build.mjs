@@ -5,6 +5,7 @@
 // LATCH_NATIVE_SHA256=0 skips the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -16,9 +17,13 @@ function fallback(why) {
 }
 
 if (process.env.LATCH_NATIVE_SHA256 === '0') fallback('LATCH_NATIVE_SHA256=0');
-// npm gives its own node-gyp to install scripts; otherwise one on the PATH.
+// npm gives its own node-gyp to install scripts; otherwise one on the PATH. Built against the
+// headers of the Node.js running this where it has them (its prefix's include/node), so that
+// node-gyp has nothing to download: an air-gapped machine builds it too.
 const gyp = process.env.npm_config_node_gyp;
-const [command, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+const prefix = join(dirname(process.execPath), '..');
+const local = process.env.npm_config_nodedir === undefined && existsSync(join(prefix, 'include/node/node_api.h')) ? [`--nodedir=${prefix}`] : [];
+const [command, args] = gyp ? [process.execPath, [gyp, 'rebuild', ...local]] : ['node-gyp', ['rebuild', ...local]];
 const run = spawnSync(command, args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 if (run.error !== undefined || run.status !== 0 || !existsSync(built)) {
   const lines = `${run.error?.message ?? ''}\n${run.stderr ?? ''}`.split('\n').filter((l) => /ERR!|error|not found|ENOENT/i.test(l));
