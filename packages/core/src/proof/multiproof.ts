@@ -184,23 +184,18 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
   const proofSlots = Math.min(count, 53 * leafCount);
   const slots = Buffer.allocUnsafe(32 * (2 * (leafCount + proofSlots)));
   leaves.copy(slots, 0);
+  // The proof's hashes, decoded in order into the slots after the leaves (the walk uses them in order).
+  let badLine = proofSlots;
+  for (let line = 0; line < proofSlots; line++) {
+    if (!decodeHashLine(hashes, line, slots, 32 * (leafCount + line)) && badLine === proofSlots) badLine = line;
+  }
   const ops = new Int32Array(3 * (leafCount + proofSlots));
-  let free = leafCount;
+  let free = leafCount + proofSlots;
   let nodes = 0;
   let next = 0;
-  let bad: string | undefined;
   /** The slot of the hash of the subtree [lo, hi), which holds listed leaves first..last-1. */
   const walk = (lo: number, hi: number, first: number, last: number): number => {
-    if (first === last) {
-      if (next >= proofSlots) {
-        bad ??= 'has too few hashes';
-        next++;
-        return 0;
-      }
-      if (!decodeHashLine(hashes, next, slots, 32 * free)) bad ??= `hash line ${next + 1} is not canonical base64 of 32 bytes`;
-      next++;
-      return free++;
-    }
+    if (first === last) return leafCount + next++;
     if (hi - lo === 1) return first;
     const mid = lo + splitPoint(hi - lo);
     const k = splitIndex(indices, first, last, mid);
@@ -213,7 +208,9 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
     return free++;
   };
   const root = walk(0, size, 0, indices.length);
-  if (bad !== undefined) return { problem: bad };
+  // The first problem a walk meets: a hash line it used that is not canonical, or running out of them.
+  if (badLine < Math.min(next, count)) return { problem: `hash line ${badLine + 1} is not canonical base64 of 32 bytes` };
+  if (next > count) return { problem: 'has too few hashes' };
   if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
   hashNodes(slots, ops, nodes);
   return slots.toString('base64', 32 * root, 32 * root + 32);
