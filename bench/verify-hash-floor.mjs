@@ -1,7 +1,8 @@
 // bench/verify-hash-floor: the SHA-256 work one verification of a bundle can't avoid, timed on its
 // own. The verifier hashes events.jsonl's lines twice (their SHA-256, their leaf hash) and the
-// multiproof's nodes in batches (sha256-batch.ts: the native addon where it is built), and the
-// rest (files, commitments) with one node:crypto `hash` call each. This records those calls (each
+// multiproof's nodes and the disclosures' commitments in batches (sha256-batch.ts: the native addon
+// where it is built), and the rest (files, a commitment outside the builder's layout) with one
+// node:crypto `hash` call each. This records those calls (each
 // input's length and output's encoding), then replays the same batches and calls on inputs of the
 // same lengths, --runs times after --warm untimed replays, and prints one line of JSON: the hashes
 // by kind, which hashes the batches, and each replay's wall time in ms. bench/verify-bundle.mjs
@@ -54,6 +55,16 @@ const nodes = typeof proof === 'object' ? proof.indices.length + proof.hashes.le
 const slots = Buffer.alloc(32 * (nodes + 2), 7);
 const ops = new Int32Array(3 * nodes);
 for (let j = 0; j < nodes; j++) ops.set([j, j + 1, j + 2], 3 * j);
+// The disclosures' commitments, one batch of salt ‖ value inputs, as disclosures.json's builder layout gives them.
+const disclosed = [];
+for (const line of (files.get('disclosures.json') ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
+  const m = /^"[0-9a-f]{64}":\{"salt":"([0-9a-f]+)","value":(.*)\},?$/.exec(line);
+  if (m) disclosed.push(Buffer.concat([Buffer.from(m[1], 'hex'), Buffer.from(m[2])]));
+}
+const commitmentInputs = Buffer.concat(disclosed);
+const commitmentBounds = new Int32Array(2 * disclosed.length);
+for (let k = 0, at = 0; k < disclosed.length; at += disclosed[k].length, k++) commitmentBounds.set([at, at + disclosed[k].length], 2 * k);
+const commitments = Buffer.alloc(64 * disclosed.length);
 const hexes = Buffer.alloc(64 * lines);
 const leaves = Buffer.alloc(32 * lines);
 
@@ -66,13 +77,14 @@ for (let r = 0; r < warm + Number(values.runs); r++) {
     hashSpans(events, bounds, LEAF_PREFIX, leaves, false);
   }
   if (nodes > 0) hashNodes(slots, ops, nodes);
+  if (disclosed.length > 0) hashSpans(commitmentInputs, commitmentBounds, NO_PREFIX, commitments, true);
   for (let k = 0; k < inputs.length; k++) original('sha256', inputs[k], encodings[k]);
   if (r >= warm) walls.push(Number(process.hrtime.bigint() - start) / 1e6);
 }
 // By kind: the batches, then the single calls by input size (commitments are under 65 bytes).
-const sizes = { 'events (twice each, in two batches)': 2 * lines, 'tree nodes (one batch)': nodes };
+const sizes = { 'events (twice each, in two batches)': 2 * lines, 'tree nodes (one batch)': nodes, 'commitments (one batch)': disclosed.length };
 for (const [length] of calls) {
   const size = length < 4096 ? 'single calls under 4 KB' : 'single calls of 4 KB or more (files)';
   sizes[size] = (sizes[size] ?? 0) + 1;
 }
-console.log(JSON.stringify({ calls: 2 * lines + nodes + calls.length, sizes, batcher: sha256Batcher(), walls }));
+console.log(JSON.stringify({ calls: 2 * lines + nodes + disclosed.length + calls.length, sizes, batcher: sha256Batcher(), walls }));
