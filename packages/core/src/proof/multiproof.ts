@@ -165,9 +165,10 @@ function decodeHashLine(hashes: Buffer, i: number, out: Buffer, at: number): boo
  * listed leaves' hashes, 32 bytes each (leafHashInto), in the order of `proof.indices`, which must
  * increase strictly and lie inside the tree.
  *
- * The walk hashes nothing itself: it gives every hash a slot (the leaves first, then each proof
- * hash as it is used and each node as it is met) and writes each node as the pair of slots it
- * hashes, children before parents; then all the nodes are hashed in one batch (sha256-batch.ts).
+ * The walk hashes nothing itself: every hash has a slot (the leaves first, then the proof's hashes
+ * in their order, then each node as the walk meets it), and the walk writes each node as the pair
+ * of slots it hashes, children before parents; then all the nodes are hashed in one batch
+ * (sha256-batch.ts).
  */
 export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { problem: string } {
   const { size, indices, hashes } = proof;

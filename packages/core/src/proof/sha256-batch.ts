@@ -1,6 +1,7 @@
 /**
- * Many SHA-256 hashes at once, for the verifier's three kinds of message: events (their SHA-256,
- * the `prev` link), RFC 6962 leaves (0x00 ‖ event) and RFC 6962 nodes (0x01 ‖ left ‖ right).
+ * Many SHA-256 hashes at once, for the verifier's messages: events (their SHA-256, the `prev`
+ * link), RFC 6962 leaves (0x00 ‖ event), RFC 6962 nodes (0x01 ‖ left ‖ right) and personal-data
+ * commitments (salt ‖ value).
  *
  * node:crypto spends most of a call on set-up rather than on the two to eight blocks a bundle's
  * messages hold, and no call of it hashes several messages. So where it is built (packages/core/native,
