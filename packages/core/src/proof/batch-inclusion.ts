@@ -78,9 +78,12 @@ export function leafHashLatin1(bytes: Uint8Array): string {
   return hash('sha256', leafInputOf(bytes), 'binary'); // 'binary' is latin1
 }
 
-/** Copies a hash given as 32 latin1 characters (leafHashLatin1, a 'binary' digest) into `out` at `at`. */
+/**
+ * Copies a digest given as latin1 characters (leafHashLatin1's 32, a 'binary' digest; or a 'hex'
+ * digest's 64) into `out` at `at`: a loop costs less than Buffer#write's native call.
+ */
 export function writeLatin1Hash(digest: string, out: Buffer, at: number): void {
-  for (let k = 0; k < 32; k++) out[at + k] = digest.charCodeAt(k);
+  for (let k = 0; k < digest.length; k++) out[at + k] = digest.charCodeAt(k);
 }
 
 /** Writes the leaf hash of `bytes` into `out` at `at` (32 bytes). */

@@ -12,6 +12,8 @@
  */
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { writeLatin1Hash } from './batch-inclusion.js';
+import { HashInput } from './hash-input.js';
 
 interface NativeBatch {
   hashSpans(bytes: Buffer, bounds: Int32Array, prefix: number, out: Buffer, hex: number): boolean;
@@ -46,15 +48,15 @@ export function useNativeSha256(on: boolean): void {
 export const LEAF_PREFIX = 0x00;
 export const NO_PREFIX = 256;
 
-/** Reused for the node:crypto path: a message with its prefix byte, grown as needed. */
-let input = Buffer.alloc(4096);
+/** Reused for the node:crypto path: a message with its prefix byte, through views kept by length. */
+const input = new HashInput(4096);
 
 function prefixed(prefix: number, bytes: Buffer, start: number, end: number): Buffer {
   if (prefix === NO_PREFIX) return bytes.subarray(start, end);
-  if (input.length < end - start + 1) input = Buffer.alloc(2 * (end - start + 1));
-  input[0] = prefix;
-  bytes.copy(input, 1, start, end);
-  return input.subarray(0, end - start + 1);
+  const buffer = input.ofSize(end - start + 1);
+  buffer[0] = prefix;
+  bytes.copy(buffer, 1, start, end);
+  return input.view(end - start + 1);
 }
 
 /**
@@ -72,16 +74,12 @@ export function hashSpans(bytes: Buffer, bounds: Int32Array, prefix: number, out
   if (!inside) throw new RangeError('hashSpans: a span or the output is outside its buffer');
   for (let k = 0; 2 * k < bounds.length; k++) {
     const digest = hash('sha256', prefixed(prefix, bytes, bounds[2 * k]!, bounds[2 * k + 1]!), hex ? 'hex' : 'binary');
-    writeLatin1(digest, out, size * k);
+    writeLatin1Hash(digest, out, size * k);
   }
 }
 
 const nodeInput = Buffer.alloc(65, 0x01);
 
-/** Writes a digest given as latin1 characters (a 'binary' or 'hex' digest) at `at`: a loop costs less than Buffer#write's native call. */
-function writeLatin1(digest: string, out: Buffer, at: number): void {
-  for (let k = 0; k < digest.length; k++) out[at + k] = digest.charCodeAt(k);
-}
 
 /**
  * Runs `count` node hashes over `slots`, 32-byte hashes: op j, the triple ops[3j..3j + 2] = (left,
@@ -101,6 +99,6 @@ export function hashNodes(slots: Buffer, ops: Int32Array, count: number): void {
     const right = 32 * ops[3 * j + 1]!;
     for (let k = 0; k < 32; k++) nodeInput[1 + k] = slots[left + k]!;
     for (let k = 0; k < 32; k++) nodeInput[33 + k] = slots[right + k]!;
-    writeLatin1(hash('sha256', nodeInput, 'binary'), slots, 32 * ops[3 * j + 2]!);
+    writeLatin1Hash(hash('sha256', nodeInput, 'binary'), slots, 32 * ops[3 * j + 2]!);
   }
 }
