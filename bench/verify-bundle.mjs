@@ -1,6 +1,6 @@
 // bench/verify-bundle: how fast the offline verifier checks an evidence bundle, on one core and on
 // several (`latch verify --jobs`). Builds one case of --events events (a refund case's mix of kinds,
-// ≈400 bytes each, with personal-data commitments and a few attachments) interleaved at random with other cases' leaves
+// ≈500 bytes each, shaped as Latch writes them, with personal-data commitments and a few attachments) interleaved at random with other cases' leaves
 // in a log of --leaves leaves, writes it as bundle formats 1, 2 and 3, then times what `latch
 // verify` does: the strict zip read (readBundleZip) and verifyBundle, and with --jobs the threads'
 // share first. Each row is timed in a process of its own that holds only the zip
@@ -68,22 +68,46 @@ function random() {
 
 const OPERATOR = { type: 'user', id: '0190a5c4-2222-7000-8000-000000000002' };
 const APPROVER = { type: 'user', id: '0190a5c4-3333-7000-8000-000000000003' };
+const POLICY = { type: 'system', id: 'policy' };
+const STRIPE = { type: 'plugin', id: 'stripe' };
+const AUDITOR = { type: 'user', id: '0190a5c4-8888-7000-8000-000000000008' };
+/** people.json as an export writes it: the display names of the people the events name. */
+const PEOPLE = { [OPERATOR.id]: { name: 'Olivia Operator' }, [APPROVER.id]: { name: 'Rita Reviewer' }, [AUDITOR.id]: { name: 'Ada Auditor' } };
 /**
- * Event i of the case: a refund case's mix of kinds, each with the data Latch writes for it (notes,
- * status and field changes, a proposed refund with its amount, its approval, execution and outcome),
- * so the story writes every kind of line it writes in a real case, amounts included.
+ * Event i of the case: a refund case's mix of kinds, each with the data Latch writes for it, field
+ * for field (as packages/server writes them, and as the reference story's bundle holds them): notes,
+ * status and field changes, and refunds, each proposed with its input, policy and requirements,
+ * approved, started and succeeded. One outcome in ten carries the exchange with Stripe as two
+ * attachments (request and response); the others record none, as a plugin that reports no exchange.
+ * So the story writes every kind of line it writes in a real case, amounts included.
  */
 function eventOf(i) {
-  const action = `0190a5c4-4444-7000-8000-${String(i).padStart(12, '0')}`;
-  const input = { amount_minor: 4999 + i, currency: 'usd', payment_intent: `pi_3Q${i}xYz`, reason: 'requested_by_customer' };
+  const pad = String(i).padStart(12, '0');
+  // One refund per ten events: proposed, approved, started and succeeded on the same action.
+  const refund = Math.floor(i / 10) + 1;
+  const actionId = `0190a5c4-4444-7000-8000-${String(refund).padStart(12, '0')}`;
+  const input = { amount_minor: 4999 + refund, currency: 'usd', payment_intent: `pi_3Q${refund}xYz`, reason: 'requested_by_customer' };
+  const payloadHash = sha(JSON.stringify(input));
+  const policy = { key: 'refund_threshold', version: 4 };
+  const stepName = "Second reviewer for refunds above the currency's threshold";
   switch (i % 10) {
     case 1: return { kind: 'status.changed', actor: OPERATOR, data: { from: 'new', to: 'in_progress' } };
-    case 2: return { kind: 'field.changed', actor: OPERATOR, data: { changes: [{ field: 'priority', from: 'normal', to: 'high' }, { field: 'order_id', from: null, to: `ord_${i}` }] } };
-    case 4: return { kind: 'action.proposed', actor: OPERATOR, data: { actionId: action, action: 'refund', plugin: 'stripe', input, inputHash: sha(JSON.stringify(input)) } };
-    case 5: return { kind: 'approval.granted', actor: APPROVER, data: { actionId: action, action: 'refund', stepName: 'Finance lead', inputHash: sha(JSON.stringify(input)) } };
-    case 6: return { kind: 'action.started', actor: APPROVER, data: { actionId: action, action: 'refund', executionId: `0190a5c4-5555-7000-8000-${String(i).padStart(12, '0')}`, attempt: 1 } };
-    case 7: return { kind: 'action.succeeded', actor: { type: 'plugin', id: 'stripe' }, data: { actionId: action, action: 'refund', executionId: `0190a5c4-5555-7000-8000-${String(i).padStart(12, '0')}`, result: { id: `re_${i}`, status: 'succeeded' } } };
-    default: return { kind: 'note.added', actor: OPERATOR, data: { body: personal(`called the customer about order ${i}`), tags: ['refund', 'vip'] } };
+    case 2: return { kind: 'field.changed', actor: OPERATOR, data: { changes: [{ field: 'priority', old: 'normal', new: 'high' }, { field: 'fields.order_id', old: null, new: `ord_${i}` }] } };
+    case 4: {
+      const history = { sameCase: { count: i % 7, sum: 5000 * (i % 7) }, samePayment: { count: 0, sum: 0 }, sameRequester: { count: i % 3, sum: 4000 * (i % 3) } };
+      const requirements = [{ count: 1, expiresInMs: 172800000, index: 0, name: stepName, role: 'refund_approver' }];
+      return { kind: 'action.proposed', actor: OPERATOR, data: { action: 'refund', actionId, history, input, payloadHash, plugin: 'stripe', policy, requirements, roleSet: 1, status: 'awaiting_approval', summary: '1 approval by role refund_approver, not the proposer, within 48 h' } };
+    }
+    case 5: return { kind: 'approval.granted', actor: APPROVER, data: { actionId, onBehalfOf: null, payloadHash, policy, roleSet: 1, step: 0, stepName } };
+    case 6: return { kind: 'action.approved', actor: POLICY, data: { actionId, automatic: false, payloadHash } };
+    case 7: return { kind: 'action.started', actor: STRIPE, data: { action: 'refund', actionId, attempt: 1, execution: 1, idempotencyKey: `latch-${actionId}-r1-e1`, payloadHash, plugin: 'stripe' } };
+    case 8: {
+      const exchange = i % 100 === 8 ? [Buffer.from(`POST /v1/refunds\npayment_intent=${input.payment_intent}&amount=${input.amount_minor}`), Buffer.from(JSON.stringify({ id: `re_${refund}`, object: 'refund', status: 'succeeded' }))] : [];
+      const [request, response] = exchange.map((b) => sha(b));
+      const data = { actionId, attempt: 1, execution: 1, output: personal(JSON.stringify({ id: `re_${refund}`, status: 'succeeded' })), request: request ?? null, response: response ?? null, summary: personal(`Refunded ${input.amount_minor} usd (re_${refund})`) };
+      return { kind: 'action.succeeded', actor: STRIPE, data, exchange };
+    }
+    default: return { kind: 'note.added', actor: OPERATOR, data: { noteId: `0190a5c4-6666-7000-8000-${pad}`, body: personal(`called the customer about order ${i}`) } };
   }
 }
 
@@ -93,13 +117,18 @@ function sealCase() {
   const disclosures = {};
   let head = { stream: caseId, seq: 0, hash: null };
   for (let i = 1; i <= eventCount; i++) {
-    const draft = i === eventCount ? { kind: 'case.exported', actor: { type: 'user', id: 'u-auditor' }, data: { head: { seq: head.seq, hash: head.hash } } } : eventOf(i);
+    const draft = i === eventCount ? { kind: 'case.exported', actor: AUDITOR, data: { head: { seq: head.seq, hash: head.hash } } } : eventOf(i);
+    // Every hundredth event (a note's turn) is a file attached to the case instead.
     if (i % 100 === 0 && i !== eventCount) {
       const blob = Buffer.from(`attachment ${i}`);
-      blobs.set(sha(blob), blob);
-      draft.blobs = [sha(blob)];
+      draft.kind = 'attachment.added';
+      draft.data = { attachmentId: `0190a5c4-7777-7000-8000-${String(i).padStart(12, '0')}`, contentType: 'text/plain', filename: personal(`order-${i}.txt`), sha256: sha(blob), size: blob.length };
+      draft.exchange = [blob];
     }
-    const event = sealEvent(draft, head);
+    const { exchange = [], ...body } = draft;
+    for (const blob of exchange) blobs.set(sha(blob), blob);
+    if (exchange.length > 0) body.blobs = exchange.map((b) => sha(b));
+    const event = sealEvent(body, head);
     for (const d of event.disclosures) disclosures[d.commitment] = { salt: d.salt, value: d.value };
     events.push(event);
     head = { stream: caseId, seq: event.seq, hash: event.hash };
@@ -183,7 +212,7 @@ for (const leafCount of values.leaves.split(',').map(Number)) {
   const log = buildLog(events, leafCount);
   const checkpoint = signNoteWithKeys(formatCheckpoint({ origin, size: leafCount, root: log.root }), [key]);
   const input = {
-    caseId, origin, exportedAt: events.at(-1).at, checkpoint, blobs, erasedBlobs: [], disclosures, consistency: [],
+    caseId, origin, exportedAt: events.at(-1).at, checkpoint, blobs, erasedBlobs: [], disclosures, consistency: [], people: PEOPLE,
     events: events.map((e) => ({ seq: e.seq, bytes: e.bytes })),
     proofs: events.map((e, i) => ({ seq: e.seq, index: log.indices[i], proof: log.proof(log.indices[i]) })),
   };
