@@ -26,7 +26,7 @@ const kit = join(staging, name);
  * native SHA-256 batch was built at install (packages/core/native) for this machine's Node.js, the
  * one the kit carries.
  */
-const RUNTIME_PARTS = ['dist', 'bin', 'drizzle', 'schemas', 'latch-plugin.json', 'README.md', 'native/build/Release/latch_sha256.node'];
+const RUNTIME_PARTS = ['dist', 'bin', 'drizzle', 'schemas', 'latch-plugin.json', 'README.md', 'native/build/Release/latch_native.node'];
 const isTestFile = (path) => /\.test\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(path) || /\.e2e\./.test(path);
 
 function say(line) {

@@ -1,9 +1,9 @@
 {
   "targets": [
     {
-      "target_name": "latch_sha256",
-      "sources": ["sha256-batch.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "target_name": "latch_native",
+      "sources": ["addon.c", "sha256-batch.c", "canonical-scan.c"],
+      "cflags": ["-O3", "-Wall", "-Wextra"]
     }
   ]
 }

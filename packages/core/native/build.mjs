@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// Builds the native SHA-256 batch (sha256-batch.c) when packages/core is installed. It only makes
-// `latch verify` faster: without it the verifier hashes through node:crypto, with the same results,
-// so a machine without a compiler or Node's headers still installs; this says so and exits 0.
-// LATCH_NATIVE_SHA256=0 skips the build.
+// Builds the verifier's native addon (addon.c: SHA-256 in batches, a first reading of events) when
+// packages/core is installed. It only makes `latch verify` faster: without it the verifier hashes
+// through node:crypto and reads events in TypeScript alone, with the same results, so a machine
+// without a compiler or Node's headers still installs; this says so and exits 0. LATCH_NATIVE=0
+// (or its older name LATCH_NATIVE_SHA256=0) skips the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const built = fileURLToPath(new URL('./build/Release/latch_sha256.node', import.meta.url));
+const built = fileURLToPath(new URL('./build/Release/latch_native.node', import.meta.url));
 
 function fallback(why) {
-  process.stderr.write(`latch: native SHA-256 batch not built (${why}); latch verify hashes through node:crypto instead, slower, with the same results\n`);
+  process.stderr.write(`latch: native addon not built (${why}); latch verify hashes through node:crypto and reads events in TypeScript alone instead, slower, with the same results\n`);
   process.exit(0);
 }
 
+if (process.env.LATCH_NATIVE === '0') fallback('LATCH_NATIVE=0');
 if (process.env.LATCH_NATIVE_SHA256 === '0') fallback('LATCH_NATIVE_SHA256=0');
 // npm gives its own node-gyp to install scripts; otherwise one on the PATH. Built against the
 // headers of the Node.js running this where it has them (its prefix's include/node), so that

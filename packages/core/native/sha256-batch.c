@@ -6,45 +6,18 @@
  * stay in TypeScript, which also does the same work through node:crypto when this is not built.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <node_api.h>
 #include <openssl/sha.h>
-#include <stdint.h>
 #include <string.h>
+#include "latch-native.h"
 
 static const char HEX[] = "0123456789abcdef";
-
-static int buffer_arg(napi_env env, napi_value value, uint8_t **data, size_t *length) {
-  bool is;
-  if (napi_is_buffer(env, value, &is) != napi_ok || !is) return 0;
-  return napi_get_buffer_info(env, value, (void **)data, length) == napi_ok;
-}
-
-static int int32_array_arg(napi_env env, napi_value value, int32_t **data, size_t *length) {
-  bool is;
-  napi_typedarray_type type;
-  napi_value array_buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
-  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &array_buffer, &offset) != napi_ok) return 0;
-  return type == napi_int32_array;
-}
-
-static int uint32_arg(napi_env env, napi_value value, uint32_t *out) {
-  return napi_get_value_uint32(env, value, out) == napi_ok;
-}
-
-static napi_value boolean(napi_env env, int value) {
-  napi_value result;
-  napi_get_boolean(env, value, &result);
-  return result;
-}
 
 /*
  * hashSpans(bytes, bounds, prefix, out, hex): for each k, SHA-256 of the prefix byte (none when
  * prefix is 256) and bytes[bounds[2k], bounds[2k+1]), into out at 32k (or at 64k as lower-case hex
  * when hex is 1). False, and nothing written, when an argument is out of range.
  */
-static napi_value HashSpans(napi_env env, napi_callback_info info) {
+napi_value HashSpans(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   uint8_t *bytes, *out;
@@ -90,7 +63,7 @@ static napi_value HashSpans(napi_env env, napi_callback_info info) {
  * in order, so an op may use what an earlier one wrote. False, and nothing written, when a slot
  * is outside slots.
  */
-static napi_value HashNodes(napi_env env, napi_callback_info info) {
+napi_value HashNodes(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   uint8_t *slots;
@@ -119,14 +92,3 @@ static napi_value HashNodes(napi_env env, napi_callback_info info) {
   }
   return boolean(env, 1);
 }
-
-static napi_value Init(napi_env env, napi_value exports) {
-  napi_property_descriptor functions[] = {
-      {"hashSpans", NULL, HashSpans, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"hashNodes", NULL, HashNodes, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  napi_define_properties(env, exports, 2, functions);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

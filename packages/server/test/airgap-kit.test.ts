@@ -74,8 +74,8 @@ describe('the air-gapped install kit', () => {
     for (const runtime of ['fastify', 'pg', 'pg-boss', 'drizzle-orm', '@electric-sql']) expect(modules, runtime).toContain(runtime);
     const version = spawnSync(join(kitDir, 'node/bin/node'), ['--version'], { encoding: 'utf8' });
     expect(version.stdout.trim()).toBe(process.version);
-    // The native SHA-256 batch `latch verify` uses, built at install for the Node.js the kit carries.
-    const addon = 'packages/core/native/build/Release/latch_sha256.node';
+    // The native addon `latch verify` uses, built at install for the Node.js the kit carries.
+    const addon = 'packages/core/native/build/Release/latch_native.node';
     for (const file of ['bin/latch', 'install.sh', 'deploy/latch.service', 'deploy/Containerfile', 'config/roles.yaml', 'packages/web/dist/index.html', 'packages/server/drizzle/meta/_journal.json', addon]) {
       expect(existsSync(join(kitDir, file)), file).toBe(true);
     }

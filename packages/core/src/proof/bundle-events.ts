@@ -9,6 +9,7 @@ import type { CheckRecorder } from './bundle-report.js';
 import { ERASED_KIND, EXPORT_EVENT_KIND, MANIFEST_FILE, eventFile, type BundleManifest } from './bundle.js';
 import { CanonicalObjectReader, bytesAt } from './canonical-scan.js';
 import { F, FIELDS, PACKED_SCAN, packedEnd, packedStart } from './bundle-event-fields.js';
+import { nativeAddon } from './native-addon.js';
 
 export { PACKED_SCAN } from './bundle-event-fields.js';
 
@@ -184,6 +185,24 @@ export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number, ut
   out[at] = reader.readInto(bytes, utf8, out, at + 1) && reader.unexpected.length === 0 ? 1 : 0;
 }
 
+const QUOTED_FIELDS = FIELDS.map((name) => Buffer.from(JSON.stringify(name)));
+const FIELD_KEYS = Buffer.concat(QUOTED_FIELDS);
+const FIELD_KEY_BOUNDS = Int32Array.from(QUOTED_FIELDS.flatMap((_, j) => [j, j + 1].map((n) => QUOTED_FIELDS.slice(0, n).reduce((sum, k) => sum + k.length, 0))));
+
+/**
+ * The packed scans of the events at `bounds` of `bytes` (events.jsonl's lines), read in one call by
+ * the native addon (canonical-scan.c) where it is built and the file is UTF-8: an event of the
+ * plainest canonical form is flagged 1 with its fields' spans, exactly as packEventScan writes them;
+ * any other is flagged 0, and checkEvents reads it again, which decides and explains. Undefined
+ * without the addon.
+ */
+export function scanEventsNatively(bytes: Buffer, bounds: Int32Array, utf8: boolean): Int32Array | undefined {
+  const native = nativeAddon();
+  if (native === undefined || !utf8) return undefined;
+  const scans = new Int32Array((bounds.length / 2) * PACKED_SCAN);
+  return native.scanObjects(bytes, bounds, FIELD_KEYS, FIELD_KEY_BOUNDS, scans) ? scans : undefined;
+}
+
 /**
  * Checks the shape of one event, scanning it into `scans` at `at` unless `scanned` (a packed scan
  * given, flagged 1); a problem description when it is not a well-formed event.
@@ -232,8 +251,8 @@ export function checkEvents(
     all.push(facts);
     const at = i * PACKED_SCAN;
     const problem = scanEvent(bytes, file.utf8 === true, out, at, given !== undefined && given[at] === 1);
-    // Flagged for the story check: a scan given by a thread is flagged there already.
-    if (given === undefined) out[at] = problem === undefined ? 1 : 0;
+    // Flagged for the story check, which writes lines from the spans of events flagged 1.
+    out[at] = problem === undefined ? 1 : 0;
     const blobs = problem !== undefined ? undefined : readBlobs(bytes, out, at);
     if (problem !== undefined || blobs === undefined) {
       check.fail(`${file.path}: ${problem ?? 'field blobs is not a list of SHA-256 hashes'}`);

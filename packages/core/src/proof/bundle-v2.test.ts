@@ -6,7 +6,7 @@ import { formatCheckpoint } from './checkpoint.js';
 import { signNoteWithKeys } from './log-keys.js';
 import { rootOf } from './merkle.js';
 import { doWork, itemCount, planWork, workDone, workResults } from './bundle-work.js';
-import { useNativeSha256 } from './sha256-batch.js';
+import { useNative } from './native-addon.js';
 import { verifyBundle } from './verify-bundle.js';
 import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
@@ -169,14 +169,14 @@ describe('a format 3 bundle fails, naming the problem, when', () => {
   });
 });
 
-describe('a format 3 bundle hashed through node:crypto instead of the native SHA-256 batch', () => {
+describe('a format 3 bundle verified without the native addon (hashed through node:crypto, its events read in TypeScript alone)', () => {
   const both = (files: Map<string, Buffer>): void => {
     const native = verifyBundle(files, { trusted: trustFile() });
-    useNativeSha256(false);
+    useNative(false);
     try {
       expect(verifyBundle(files, { trusted: trustFile() })).toEqual(native);
     } finally {
-      useNativeSha256(true);
+      useNative(true);
     }
   };
   it('verifies the same', () => both(buildBundleFiles(fixture().input)));

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LEAF_PREFIX, NO_PREFIX, hashNodes, hashSpans, sha256Batcher, useNativeSha256 } from './sha256-batch.js';
+import { useNative } from './native-addon.js';
+import { LEAF_PREFIX, NO_PREFIX, hashNodes, hashSpans, sha256Batcher } from './sha256-batch.js';
 
 // The batches must give exactly what one node:crypto call per message gives, through the addon and
 // without it; and an argument that would read or write outside its buffer is refused, not obeyed.
@@ -28,7 +29,7 @@ const paths = [
   ['node:crypto', false],
 ] as const;
 
-afterEach(() => useNativeSha256(true));
+afterEach(() => useNative(true));
 
 describe('the native SHA-256 batch', () => {
   it('is built by npm install on this machine (so the tests below check it, not only node:crypto twice)', () => {
@@ -38,7 +39,7 @@ describe('the native SHA-256 batch', () => {
 
 describe.each(paths)('hashing in batches through %s', (_name, native) => {
   it('hashes each span, alone or after a leaf prefix, into bytes or hex', () => {
-    useNativeSha256(native);
+    useNative(native);
     const bytes = randomBytes(8192);
     const bounds = spansOf(bytes, 300);
     const count = bounds.length / 2;
@@ -54,7 +55,7 @@ describe.each(paths)('hashing in batches through %s', (_name, native) => {
   });
 
   it('hashes nodes in order, each reading the slots earlier ones wrote', () => {
-    useNativeSha256(native);
+    useNative(native);
     // 64 leaves, then a whole tree over them: slot 64 + j is node j, children before parents.
     const slots = Buffer.alloc(32 * 127);
     randomBytes(32 * 64).copy(slots);
@@ -76,7 +77,7 @@ describe.each(paths)('hashing in batches through %s', (_name, native) => {
   });
 
   it('refuses spans, outputs and slots outside their buffers, writing nothing', () => {
-    useNativeSha256(native);
+    useNative(native);
     const bytes = randomBytes(100);
     const out = Buffer.alloc(64 * 2);
     const refused = (run: () => void): void => {

@@ -7,41 +7,17 @@
  * messages hold, and no call of it hashes several messages. So where it is built (packages/core/native,
  * at install), a small addon hashes a whole batch in one call with the SHA-256 of the OpenSSL Node
  * itself links. It chooses nothing: which bytes make each message, and what the digests mean, are
- * decided here and by the callers. Without it (no compiler at install, or LATCH_NATIVE_SHA256=0),
+ * decided here and by the callers. Without it (no compiler at install, or LATCH_NATIVE=0),
  * the same batches are hashed through node:crypto, one call per message, with the same results.
  */
 import { hash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { writeLatin1Hash } from './batch-inclusion.js';
 import { HashInput } from './hash-input.js';
-
-interface NativeBatch {
-  hashSpans(bytes: Buffer, bounds: Int32Array, prefix: number, out: Buffer, hex: number): boolean;
-  hashNodes(slots: Buffer, ops: Int32Array, count: number): boolean;
-}
-
-/** The addon's path from this file, in src/proof and in dist/proof alike. */
-const ADDON = '../../native/build/Release/latch_sha256.node';
-
-function loadNative(): NativeBatch | undefined {
-  if (process.env.LATCH_NATIVE_SHA256 === '0') return undefined;
-  try {
-    return createRequire(import.meta.url)(ADDON) as NativeBatch;
-  } catch {
-    return undefined;
-  }
-}
-
-let native = loadNative();
+import { nativeAddon } from './native-addon.js';
 
 /** Which hashes the batches: `native` (the addon) or `node:crypto`. */
 export function sha256Batcher(): 'native' | 'node:crypto' {
-  return native === undefined ? 'node:crypto' : 'native';
-}
-
-/** For tests: hash through node:crypto (false) or the addon again, where it is built (true). */
-export function useNativeSha256(on: boolean): void {
-  native = on ? loadNative() : undefined;
+  return nativeAddon() === undefined ? 'node:crypto' : 'native';
 }
 
 /** The prefix byte of an RFC 6962 leaf; NO_PREFIX hashes the bytes alone. */
@@ -64,6 +40,7 @@ function prefixed(prefix: number, bytes: Buffer, start: number, end: number): Bu
  * NO_PREFIX, into `out`: at 32k as bytes, or with `hex` at 64k as 64 lower-case hex digits.
  */
 export function hashSpans(bytes: Buffer, bounds: Int32Array, prefix: number, out: Buffer, hex: boolean): void {
+  const native = nativeAddon();
   if (native !== undefined) {
     if (!native.hashSpans(bytes, bounds, prefix, out, hex ? 1 : 0)) throw new RangeError('hashSpans: a span or the output is outside its buffer');
     return;
@@ -87,6 +64,7 @@ const nodeInput = Buffer.alloc(65, 0x01);
  * read a slot an earlier op wrote.
  */
 export function hashNodes(slots: Buffer, ops: Int32Array, count: number): void {
+  const native = nativeAddon();
   if (native !== undefined) {
     if (!native.hashNodes(slots, ops, count)) throw new RangeError('hashNodes: a slot is outside the slots');
     return;

@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import { checkCheckpoint, checkSince } from './bundle-checkpoint.js';
 import { checkBlobs } from './bundle-contents.js';
 import { checkDisclosures } from './bundle-disclosures.js';
-import { EventRecord, checkEvents } from './bundle-events.js';
+import { EventRecord, PACKED_SCAN, checkEvents, scanEventsNatively } from './bundle-events.js';
 import { checkInclusion, checkInclusionV2 } from './bundle-inclusion.js';
 import { checkStory } from './bundle-story.js';
 import { duplicateKey } from './json-duplicates.js';
@@ -107,6 +107,8 @@ interface BundleIndex {
   inclusion?: BundleFile;
   /** Formats 2 and 3: each line's RFC 6962 leaf hash, 32 bytes each, in the order of `events`. */
   leaves?: Buffer;
+  /** Formats 2 and 3: the lines' packed scans, where they were read natively or given (checkEvents). */
+  scans?: Int32Array;
 }
 
 /** Whether the files are sorted by seq already: sorting ten thousand costs a copy of them. */
@@ -131,7 +133,7 @@ function indexFiles(files: ReadonlyMap<string, Buffer>, manifest: BundleManifest
     else if (kind === 'proof') index.proofs.set(seq, file);
     else if (kind === 'blob') index.blobs.push(file as HashedFile);
     else if (kind === 'consistency') index.consistency.push(path);
-    else if (kind === 'events') ({ lines: index.events, leaves: index.leaves } = eventLines(bytes, options.eventHashes, check, manifest.export.seq));
+    else if (kind === 'events') ({ lines: index.events, leaves: index.leaves, scans: index.scans } = eventLines(bytes, options.eventHashes, check, manifest.export.seq));
     else if (kind === 'inclusion') index.inclusion = file;
   }
   if (!inSeqOrder(index.events)) index.events.sort((a, b) => a.seq - b.seq);
@@ -205,7 +207,7 @@ function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
  * bytes, and each line's leaf hash. A last line without its '\n' is still read, and reported. The
  * lines' SHA-256s and leaf hashes are computed in two batches (sha256-batch.ts), unless given.
  */
-function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): { lines: HashedFile[]; leaves?: Buffer } {
+function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): { lines: HashedFile[]; leaves?: Buffer; scans?: Int32Array } {
   const given = done?.lines;
   // The plan's lines, when they are the whole file's (it had none left over, none short).
   const planned = given !== undefined && given.length <= 2 * eventLineLimit(exportSeq) && areLinesOf(given, bytes);
@@ -228,12 +230,13 @@ function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], che
   let leaves = done?.leaves;
   if (leaves?.length !== 32 * count) hashSpans(bytes, bounds, LEAF_PREFIX, (leaves = Buffer.allocUnsafe(32 * count)), false);
   const shared: EventLines = { sha256, utf8: isUtf8(bytes) };
+  const scans = done?.scans?.length === count * PACKED_SCAN ? done.scans : scanEventsNatively(bytes, bounds, shared.utf8);
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
     check.fail(`${EVENTS_FILE}: does not end with a line break (its last line, event ${count}, may be cut short)`);
   }
   const lines: HashedFile[] = [];
   for (let k = 0; k < count; k++) lines.push(new EventLineFile(k + 1, bytes.subarray(bounds[2 * k], bounds[2 * k + 1]), shared));
-  return { lines, leaves };
+  return { lines, leaves, ...(scans !== undefined ? { scans } : {}) };
 }
 
 /**
@@ -318,7 +321,7 @@ function run(input: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOption
   const filesCheck = step('files');
   const index = indexFiles(files, manifest, options, filesCheck);
   checkFiles(index, manifest, filesCheck);
-  const { events, scans } = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? options.eventHashes?.scans : undefined);
+  const { events, scans } = checkEvents(index.events, manifest, step('events'), v2 ? eventLine : eventFile, v2 ? index.scans : undefined);
   report.events = events.length;
   guarded(step('attachments'), (check) => checkBlobs(events, index.blobs, manifest, check));
   guarded(step('personal data'), (check) => checkDisclosures(files, events, check));

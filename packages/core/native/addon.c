@@ -1,0 +1,18 @@
+/*
+ * The verifier's native addon (src/proof/native-addon.ts loads it): SHA-256 in batches
+ * (sha256-batch.c) and a first reading of canonical JSON events (canonical-scan.c). Each does work
+ * the TypeScript also does, with the same results, when the addon is not built.
+ */
+#include "latch-native.h"
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"hashSpans", NULL, HashSpans, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hashNodes", NULL, HashNodes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scanObjects", NULL, ScanObjects, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
