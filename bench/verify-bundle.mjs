@@ -169,7 +169,11 @@ const { events, blobs, disclosures } = sealCase();
 const avgBytes = Math.round(events.reduce((n, e) => n + Buffer.byteLength(e.bytes), 0) / events.length);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
-console.log(`SHA-256 batches through ${sha256Batcher() === 'native' ? "the native addon (packages/core/native, over Node's own OpenSSL)" : 'node:crypto (the native addon is not built, or LATCH_NATIVE_SHA256=0)'}`);
+console.log(
+  sha256Batcher() === 'native'
+    ? "With the native addon (packages/core/native): SHA-256 in batches over Node's own OpenSSL, and the first reading of events.jsonl's lines"
+    : 'Without the native addon (not built, or LATCH_NATIVE=0): SHA-256 through node:crypto, events read in TypeScript alone',
+);
 console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs after 3 untimed ones, in a process holding only the zip, and events per CPU second (median)\n`);
 
 /** `latch verify bundle.zip --trust trust.txt [--jobs N]` as a new process, `cliRuns` times: the median wall time from start to exit. */
