@@ -10,6 +10,8 @@
 napi_value HashSpans(napi_env env, napi_callback_info info);
 napi_value HashNodes(napi_env env, napi_callback_info info);
 napi_value ScanObjects(napi_env env, napi_callback_info info);
+napi_value DecodeHashLines(napi_env env, napi_callback_info info);
+napi_value MultiproofWalk(napi_env env, napi_callback_info info);
 
 static inline int buffer_arg(napi_env env, napi_value value, uint8_t **data, size_t *length) {
   bool is;
@@ -25,6 +27,16 @@ static inline int int32_array_arg(napi_env env, napi_value value, int32_t **data
   if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
   if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &array_buffer, &offset) != napi_ok) return 0;
   return type == napi_int32_array;
+}
+
+static inline int float64_array_arg(napi_env env, napi_value value, double **data, size_t *length) {
+  bool is;
+  napi_typedarray_type type;
+  napi_value array_buffer;
+  size_t offset;
+  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
+  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &array_buffer, &offset) != napi_ok) return 0;
+  return type == napi_float64_array;
 }
 
 static inline int uint32_arg(napi_env env, napi_value value, uint32_t *out) {

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { leafHashLatin1 } from './batch-inclusion.js';
 import { inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatMultiproof, multiproofHashes, multiproofRoot, parseMultiproof } from './multiproof.js';
+import { useNative } from './native-addon.js';
 
 const leafBytes = (i: number): Buffer => Buffer.from(`leaf ${i}`);
 
@@ -29,7 +30,15 @@ function rootFrom(text: Buffer, leafHashes: string[]): string | { problem: strin
   return multiproofRoot(parsed, Buffer.from(leafHashes.join(''), 'latin1'));
 }
 
-describe('the multiproof of bundle format 2', () => {
+afterEach(() => useNative(true));
+
+// Both paths: the walk and the hashes' decoding in the native addon (native/multiproof.c), and in TypeScript alone.
+describe.each([
+  ['through the native addon', true],
+  ['in TypeScript alone', false],
+] as const)('the multiproof of bundle format 2, %s', (_path, native) => {
+  beforeEach(() => useNative(native));
+
   it('leads to the root for every subset of every tree of up to 9 leaves, and for random subsets up to 300', () => {
     const cases: Array<[number, number[]]> = [];
     for (let size = 1; size <= 9; size++) {
@@ -82,6 +91,49 @@ describe('the multiproof of bundle format 2', () => {
     for (const [what, changed, problem] of problems) {
       const result = rootFrom(Buffer.from(changed), leafHashes);
       expect(typeof result === 'string' ? result : result.problem, what).toMatch(problem);
+    }
+  });
+});
+
+describe('the native walk and decoding', () => {
+  /** The root or problem through the addon and through TypeScript alone, which must be the same. */
+  const both = (text: Buffer, leafHashes: string[]): string | { problem: string } => {
+    const native = rootFrom(text, leafHashes);
+    useNative(false);
+    try {
+      expect(rootFrom(text, leafHashes)).toEqual(native);
+    } finally {
+      useNative(true);
+    }
+    return native;
+  };
+
+  it('give what the TypeScript gives on altered hash lines, too few or too many of them, and trees past 2^32 leaves', () => {
+    const next = random(11);
+    const alphabet = 'ABZaz09+/=\n-_ !';
+    for (let n = 0; n < 300; n++) {
+      const size = 1 + Math.floor(next() * 200);
+      const indices = [...Array(size).keys()].filter(() => next() < 0.15);
+      if (indices.length === 0) continue;
+      const { text, leafHashes } = proofFor(size, indices);
+      const bytes = Buffer.from(text);
+      const header = bytes.indexOf(0x0a, bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 1) + 1;
+      // A character of a hash line changed, a line dropped, or one repeated.
+      const kind = n % 3;
+      const lines = (bytes.length - header) / 45;
+      if (kind === 0 && lines > 0) bytes[header + Math.floor(next() * (bytes.length - header))] = alphabet.charCodeAt(Math.floor(next() * alphabet.length));
+      const changed = kind === 1 && lines > 0 ? Buffer.concat([bytes.subarray(0, header), bytes.subarray(header + 45)]) : kind === 2 ? Buffer.concat([bytes, bytes.subarray(header, header + 45)]) : bytes;
+      both(changed, leafHashes);
+    }
+    // Sizes past what 32-bit arithmetic holds: the split points are computed in 64 bits in C.
+    for (const size of [2 ** 32 + 5, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+      const indices = [0, 2 ** 31, 2 ** 32 + 1, size - 1];
+      const hash = `${Buffer.alloc(32, 7).toString('base64')}\n`;
+      // Too few hashes, then exactly enough (a root: the walk went all the way), then too many.
+      const results = Array.from({ length: 4 * 53 }, (_, count) =>
+        both(Buffer.from(`latch-evidence-bundle@2 inclusion\nsize ${size}\nleaves ${indices.join(' ')}\n${hash.repeat(count)}`), indices.map((i) => leafHashLatin1(leafBytes(i)))),
+      );
+      expect(results.filter((r) => typeof r === 'string')).toHaveLength(1);
     }
   });
 });

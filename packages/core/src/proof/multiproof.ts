@@ -15,6 +15,7 @@
  *   <hash>                            per subtree, 44 characters of canonical base64
  */
 import { leafHashInto, leafHashLatin1 } from './batch-inclusion.js';
+import { nativeAddon } from './native-addon.js';
 import { hashNodes } from './sha256-batch.js';
 import { inclusionProofRanges } from './tree-ranges.js';
 
@@ -185,12 +186,37 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
   const proofSlots = Math.min(count, 53 * leafCount);
   const slots = Buffer.allocUnsafe(32 * (2 * (leafCount + proofSlots)));
   leaves.copy(slots, 0);
+  const ops = new Int32Array(3 * (leafCount + proofSlots));
   // The proof's hashes, decoded in order into the slots after the leaves (the walk uses them in order).
+  const { badLine, root, nodes, next } = nativeSlots(proof, leafCount, proofSlots, slots, ops) ?? walkSlots(proof, leafCount, proofSlots, slots, ops);
+  // The first problem a walk meets: a hash line it used that is not canonical, or running out of them.
+  if (badLine < Math.min(next, count)) return { problem: `hash line ${badLine + 1} is not canonical base64 of 32 bytes` };
+  if (next > count) return { problem: 'has too few hashes' };
+  if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
+  hashNodes(slots, ops, nodes);
+  return slots.toString('base64', 32 * root, 32 * root + 32);
+}
+
+/** What decoding the proof's hashes and walking the tree give: slots numbered, nodes written to `ops`. */
+interface Walked {
+  /** The first hash line that is not canonical base64 of 32 bytes (proofSlots: none). */
+  badLine: number;
+  root: number;
+  nodes: number;
+  /** How many of the proof's hashes the walk used: more than proofSlots when it needed more than there are. */
+  next: number;
+}
+
+/**
+ * Decodes the proof's hashes into the slots after the leaves, and walks the tree: the leaves are
+ * slots 0..n-1, the proof's hashes n.. in their order, the nodes n + proofSlots.., each written to
+ * `ops` as (left, right, to), children first.
+ */
+function walkSlots({ size, indices, hashes }: Multiproof, leafCount: number, proofSlots: number, slots: Buffer, ops: Int32Array): Walked {
   let badLine = proofSlots;
   for (let line = 0; line < proofSlots; line++) {
     if (!decodeHashLine(hashes, line, slots, 32 * (leafCount + line)) && badLine === proofSlots) badLine = line;
   }
-  const ops = new Int32Array(3 * (leafCount + proofSlots));
   let free = leafCount + proofSlots;
   let nodes = 0;
   let next = 0;
@@ -209,12 +235,17 @@ export function multiproofRoot(proof: Multiproof, leaves: Buffer): string | { pr
     return free++;
   };
   const root = walk(0, size, 0, indices.length);
-  // The first problem a walk meets: a hash line it used that is not canonical, or running out of them.
-  if (badLine < Math.min(next, count)) return { problem: `hash line ${badLine + 1} is not canonical base64 of 32 bytes` };
-  if (next > count) return { problem: 'has too few hashes' };
-  if (next !== count) return { problem: `has ${count - next} hash(es) more than the tree needs` };
-  hashNodes(slots, ops, nodes);
-  return slots.toString('base64', 32 * root, 32 * root + 32);
+  return { badLine, root, nodes, next };
+}
+
+/** The same through the native addon (native/multiproof.c), where it is built; undefined otherwise. */
+function nativeSlots({ size, indices, hashes }: Multiproof, leafCount: number, proofSlots: number, slots: Buffer, ops: Int32Array): Walked | undefined {
+  const native = nativeAddon();
+  if (native === undefined) return undefined;
+  const badLine = native.decodeHashLines(hashes, proofSlots, slots, leafCount);
+  const walked = new Float64Array(3);
+  if (badLine < 0 || !native.multiproofWalk(Float64Array.from(indices), size, proofSlots, ops, walked)) return undefined;
+  return { badLine, root: walked[0]!, nodes: walked[1]!, next: walked[2]! };
 }
 
 export { leafHashInto, leafHashLatin1 };
