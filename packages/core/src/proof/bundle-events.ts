@@ -193,13 +193,13 @@ const FIELD_KEY_BOUNDS = Int32Array.from(QUOTED_FIELDS.flatMap((_, j) => [j, j +
  * The packed scans of the events at `bounds` of `bytes` (events.jsonl's lines), read in one call by
  * the native addon (canonical-scan.c) where it is built and the file is UTF-8: an event of the
  * plainest canonical form is flagged 1 with its fields' spans, exactly as packEventScan writes them;
- * any other is flagged 0, and checkEvents reads it again, which decides and explains. Undefined
- * without the addon.
+ * any other is flagged 0, and checkEvents reads it again, which decides and explains. Written
+ * into `into` when given. Undefined without the addon.
  */
-export function scanEventsNatively(bytes: Buffer, bounds: Int32Array, utf8: boolean): Int32Array | undefined {
+export function scanEventsNatively(bytes: Buffer, bounds: Int32Array, utf8: boolean, into?: Int32Array): Int32Array | undefined {
   const native = nativeAddon();
   if (native === undefined || !utf8) return undefined;
-  const scans = new Int32Array((bounds.length / 2) * PACKED_SCAN);
+  const scans = into ?? new Int32Array((bounds.length / 2) * PACKED_SCAN);
   return native.scanObjects(bytes, bounds, FIELD_KEYS, FIELD_KEY_BOUNDS, scans) ? scans : undefined;
 }
 

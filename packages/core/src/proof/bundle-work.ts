@@ -18,7 +18,7 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { PACKED_SCAN, packEventScan } from './bundle-events.js';
+import { PACKED_SCAN, packEventScan, scanEventsNatively } from './bundle-events.js';
 import { PEOPLE_FILE, STORY_FILE, StoryWriter, storyNames } from './bundle-story.js';
 import type { UncheckedCrc } from './bundle-zip.js';
 import { LEAF_PREFIX, NO_PREFIX, hashSpans } from './sha256-batch.js';
@@ -221,13 +221,15 @@ class ThreadShare {
     const bounds = this.#lines!.subarray(2 * first, 2 * end);
     hashSpans(this.#events!, bounds, NO_PREFIX, this.#sha256.subarray(HEX * first, HEX * end), true);
     hashSpans(this.#events!, bounds, LEAF_PREFIX, this.#leaves.subarray(32 * first, 32 * end), false);
-    for (let i = first; i < end; i++) this.#event(i);
+    // The native first reading, where the addon is built: the events it leaves (flag 0) are read in TypeScript.
+    const scanned = scanEventsNatively(this.#events!, bounds, events.utf8, this.#scans.subarray(first * PACKED_SCAN, end * PACKED_SCAN)) !== undefined;
+    for (let i = first; i < end; i++) this.#event(i, scanned && this.#scans[i * PACKED_SCAN] === 1);
   }
 
-  #event(i: number): void {
+  #event(i: number, scanned: boolean): void {
     const lines = this.#lines!;
     const line = this.#events!.subarray(lines[2 * i], lines[2 * i + 1]);
-    packEventScan(line, this.#scans, i * PACKED_SCAN, this.#work.events!.utf8);
+    if (!scanned) packEventScan(line, this.#scans, i * PACKED_SCAN, this.#work.events!.utf8);
     const story = this.#story;
     if (story !== undefined && 2 * i < story.lines.length) {
       let matches = false;
