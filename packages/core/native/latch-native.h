@@ -19,24 +19,23 @@ static inline int buffer_arg(napi_env env, napi_value value, uint8_t **data, siz
   return napi_get_buffer_info(env, value, (void **)data, length) == napi_ok;
 }
 
-static inline int int32_array_arg(napi_env env, napi_value value, int32_t **data, size_t *length) {
+/* A typed array of the given type: its data and its length in elements. */
+static inline int typed_array_arg(napi_env env, napi_value value, napi_typedarray_type expected, void **data, size_t *length) {
   bool is;
   napi_typedarray_type type;
   napi_value array_buffer;
   size_t offset;
   if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
-  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &array_buffer, &offset) != napi_ok) return 0;
-  return type == napi_int32_array;
+  if (napi_get_typedarray_info(env, value, &type, length, data, &array_buffer, &offset) != napi_ok) return 0;
+  return type == expected;
+}
+
+static inline int int32_array_arg(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  return typed_array_arg(env, value, napi_int32_array, (void **)data, length);
 }
 
 static inline int float64_array_arg(napi_env env, napi_value value, double **data, size_t *length) {
-  bool is;
-  napi_typedarray_type type;
-  napi_value array_buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
-  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &array_buffer, &offset) != napi_ok) return 0;
-  return type == napi_float64_array;
+  return typed_array_arg(env, value, napi_float64_array, (void **)data, length);
 }
 
 static inline int uint32_arg(napi_env env, napi_value value, uint32_t *out) {

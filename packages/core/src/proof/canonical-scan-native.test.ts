@@ -5,6 +5,7 @@ import { canonicalJson } from '../canonical.js';
 import { sealEvent } from '../timeline/event.js';
 import { personal } from '../timeline/personal-data.js';
 import { FIELDS, PACKED_SCAN } from './bundle-event-fields.js';
+import { jsonValues } from './json-values.fixture.js';
 import { packEventScan, scanEventsNatively } from './bundle-events.js';
 import { nativeAddon, useNative } from './native-addon.js';
 
@@ -58,20 +59,12 @@ function agree(lines: readonly string[]): number {
 }
 
 const trickyStrings = ['', 'a', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', 'é', '\u2028', '\u{1F600}', '\uffff', '__proto__', '$pii', 'a"b', 'c\\d'];
-const unit = fc.oneof(fc.constantFrom(...trickyStrings), fc.string({ unit: 'binary', maxLength: 1 }));
-const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit, maxLength: 4 }));
-const { value } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-    fc.constantFrom(0, 9, 10, 999_999_999_999_999, 1_000_000_000_000_000, -999_999_999_999_999, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
-    text,
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(text, fc.constantFrom('a', 'b', 'ab', 'é', 'e', 'z')), tie('value'), { maxKeys: 4 }),
-  ),
-}));
+const value = jsonValues({
+  tricky: trickyStrings,
+  numbers: [0, 9, 10, 999_999_999_999_999, 1_000_000_000_000_000, -999_999_999_999_999, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER],
+  keys: ['a', 'b', 'ab', 'é', 'e', 'z'],
+  stringLength: 6,
+});
 /** An event-like object: some of the fields an event has, and now and then one it has not. */
 const eventLike = fc.dictionary(fc.constantFrom(...FIELDS, ...FIELDS, 'zz', 'a', 'data2', 'é'), value, { maxKeys: 8 });
 const serialisations = (o: unknown): string[] => {
