@@ -7,14 +7,25 @@
 #include <string.h>
 #include "latch-native.h"
 
-/* Each base64 digit's value, or 64 for a byte that is not one. */
-static uint8_t DIGIT[256];
-
-static void digits(void) {
-  static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  memset(DIGIT, 64, sizeof DIGIT);
-  for (int i = 0; i < 64; i++) DIGIT[(uint8_t)ALPHABET[i]] = (uint8_t)i;
-}
+/* Each base64 digit's value, or 64 for a byte that is not one (a constant: threads share it). */
+static const uint8_t DIGIT[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64, 64, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 64,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+};
 
 /* Line i of the hashes (44 characters of canonical base64 and '\n') into out: 0 when not canonical. */
 static int decode_line(const uint8_t *line, uint8_t *out) {
@@ -52,7 +63,6 @@ napi_value DecodeHashLines(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 4 && buffer_arg(env, argv[0], &hashes, &hashes_length) &&
       uint32_arg(env, argv[1], &count) && buffer_arg(env, argv[2], &slots, &slots_length) && uint32_arg(env, argv[3], &at) &&
       (uint64_t)count * 45 <= hashes_length && ((uint64_t)at + count) * 32 <= slots_length && count <= INT32_MAX) {
-    if (DIGIT[0] == 0) digits();
     first_bad = (int32_t)count;
     for (uint32_t line = 0; line < count; line++) {
       if (!decode_line(hashes + 45 * (size_t)line, slots + 32 * ((size_t)at + line)) && first_bad == (int32_t)count) first_bad = (int32_t)line;
