@@ -1,7 +1,8 @@
 /*
  * The verifier's native addon (src/proof/native-addon.ts loads it): SHA-256 in batches
  * (sha256-batch.c), a first reading of canonical JSON events (canonical-scan.c), and the multiproof's
- * walk and hash decoding (multiproof.c). Each does work
+ * walk and hash decoding (multiproof.c), and a first reading of disclosures.json (disclosures.c).
+ * Each does work
  * the TypeScript also does, with the same results, when the addon is not built.
  */
 #include "latch-native.h"
@@ -13,6 +14,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"scanObjects", NULL, ScanObjects, NULL, NULL, NULL, napi_enumerable, NULL},
       {"decodeHashLines", NULL, DecodeHashLines, NULL, NULL, NULL, napi_enumerable, NULL},
       {"multiproofWalk", NULL, MultiproofWalk, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readDisclosures", NULL, ReadDisclosures, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

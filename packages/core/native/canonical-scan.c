@@ -139,6 +139,12 @@ static int value(const span_t *s, size_t *at, int depth) {
   }
 }
 
+/* The plainest canonical value at *at of bytes [0, end): *at moves past it (latch-native.h). */
+int canonical_value(const uint8_t *bytes, size_t end, size_t *at) {
+  span_t s = {bytes, end};
+  return value(&s, at, 1);
+}
+
 /*
  * One event: an object whose members are some of the keys (quoted, in keys[key_bounds[2j],
  * key_bounds[2j+1])), in the keys' order. Writes each key's value start at spans[j] and end at

@@ -12,6 +12,10 @@ napi_value HashNodes(napi_env env, napi_callback_info info);
 napi_value ScanObjects(napi_env env, napi_callback_info info);
 napi_value DecodeHashLines(napi_env env, napi_callback_info info);
 napi_value MultiproofWalk(napi_env env, napi_callback_info info);
+napi_value ReadDisclosures(napi_env env, napi_callback_info info);
+
+/* canonical-scan.c: whether a value of the plainest canonical form starts at *at of bytes [0, end); *at moves past it. */
+int canonical_value(const uint8_t *bytes, size_t end, size_t *at);
 
 static inline int buffer_arg(napi_env env, napi_value value, uint8_t **data, size_t *length) {
   bool is;

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Json } from '../canonical.js';
 import { commitTo } from '../timeline/personal-data.js';
 import { checkDisclosures } from './bundle-disclosures.js';
 import type { EventFacts } from './bundle-events.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
+import { jsonValues } from './json-values.fixture.js';
+import { nativeAddon, useNative } from './native-addon.js';
 
 const SALT = '00112233445566778899aabbccddeeff';
 
@@ -24,7 +27,14 @@ function bothPaths(file: Buffer, committed: readonly string[]): [BundleReport, B
   return [check(file, committed), check(reserialised, committed)];
 }
 
-describe('checkDisclosures', () => {
+afterEach(() => useNative(true));
+
+// Both paths: the builder layout read first by the native addon (native/disclosures.c), and in TypeScript alone.
+describe.each([
+  ['with the native addon', true],
+  ['in TypeScript alone', false],
+] as const)('checkDisclosures, %s', (_path, native) => {
+  beforeEach(() => useNative(native));
   const values: Json[] = ['Jane Doe', 'caf\u00e9 \u{1f600} "quoted" \\ \n', 42, -7, true, null, { b: [1, 'x'], a: { c: null } }, []];
   const commitments = values.map((v) => commitTo(v, SALT));
 
@@ -133,5 +143,67 @@ describe('checkDisclosures', () => {
       'disclosures.json: a: value cannot be canonicalised (floats are not allowed)',
     ]);
     expect(check(Buffer.from('{\n"x"'), []).failures).toEqual(['disclosures.json: not JSON']);
+  });
+});
+
+describe('the native first reading of disclosures.json', () => {
+  /** The report with the addon, which must be the one the TypeScript alone gives. */
+  const same = (file: Buffer, committed: readonly string[]): BundleReport => {
+    const native = check(file, committed);
+    useNative(false);
+    try {
+      expect(check(file, committed)).toEqual(native);
+    } finally {
+      useNative(true);
+    }
+    return native;
+  };
+  const value = jsonValues({ tricky: ['', 'a', '"', '\\', '\n', '\u0000', 'é', '\u2028', '\u{1F600}', '\ud800', '$pii'], numbers: [0, -1, 1e21, 1.5, 2 ** 53], stringLength: 6 });
+  const entries = fc.array(fc.tuple(value, fc.uint8Array({ minLength: 1, maxLength: 16 })), { minLength: 1, maxLength: 6 });
+  /** The builder's file for the entries: values written as canonicalJson writes them where it can, else as JSON.stringify does. */
+  const fileOf = (list: ReadonlyArray<[unknown, Uint8Array]>): { file: Buffer; committed: string[] } => {
+    const written = list.flatMap(([v, salt]): Array<[string, string, string]> => {
+      const hex = Buffer.from(salt).toString('hex');
+      try {
+        return [[commitTo(v as Json, hex), hex, JSON.stringify(v) ?? 'null']];
+      } catch {
+        return []; // not canonicalisable: no commitment to write
+      }
+    });
+    return { file: builderLayout(written), committed: written.map(([c]) => c) };
+  };
+
+  it('gives the report the TypeScript gives on files as the builder writes them', () => {
+    fc.assert(
+      fc.property(entries, (list) => {
+        const { file, committed } = fileOf(list);
+        same(file, committed);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('and on single-character edits of them', () => {
+    const edit = fc.constantFrom(' ', '0', 'f', 'g', 'A', '"', '\\', ',', ':', '{', '}', '\n', '\u0000', 'é');
+    fc.assert(
+      fc.property(entries, fc.nat(), edit, fc.boolean(), (list, at, insert, replace) => {
+        const { file, committed } = fileOf(list);
+        const text = file.toString('utf8');
+        const i = at % (text.length + 1);
+        same(Buffer.from(text.slice(0, i) + insert + text.slice(replace ? i + 1 : i)), committed);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads the builder layout itself, and gives up on anything else', () => {
+    // Through checkDisclosures the two paths are the same by design; here the addon's own answer.
+    const { file } = fileOf([['Jane', Uint8Array.of(1, 2)], [7, Uint8Array.of(3)]]);
+    const read = (bytes: Buffer): number => nativeAddon()!.readDisclosures(bytes, new Int32Array(8), Buffer.alloc(bytes.length), new Int32Array(16));
+    expect(read(file)).toBe(2);
+    expect(read(Buffer.from(file.toString().replace('"salt"', '"salt" ')))).toBe(-1);
+    expect(read(Buffer.from(file.toString().replace('}\n}\n', '}\n}')))).toBe(-1);
+    expect(read(Buffer.from('{}\n'))).toBe(-1);
+    expect(nativeAddon()!.readDisclosures(file, new Int32Array(1), Buffer.alloc(file.length), new Int32Array(16))).toBe(-1); // room for one entry only
   });
 });

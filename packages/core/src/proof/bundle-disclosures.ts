@@ -17,6 +17,7 @@ import type { CheckRecorder } from './bundle-report.js';
 import { DISCLOSURES_FILE } from './bundle.js';
 import { bytesAt, canonicalValueEnd } from './canonical-scan.js';
 import { HashInput } from './hash-input.js';
+import { nativeAddon } from './native-addon.js';
 import { NO_PREFIX, hashSpans } from './sha256-batch.js';
 import { duplicateKey, inexactNumber } from './json-duplicates.js';
 
@@ -155,6 +156,34 @@ function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
   }
 }
 
+/** The shortest line of the builder's layout: `"<64 hex>":{"salt":"<2 hex>","value":0},`. */
+const SHORTEST_LINE = 1 + 64 + SALT_START.length + 2 + VALUE_START.length + 1 + NEXT_LINE.length;
+
+/**
+ * readDisclosuresFast's reading through the native addon (native/disclosures.c), where it is built:
+ * it places each commitment and writes each input (salt ‖ value text) for the layout the builder
+ * writes with values of the plainest canonical form, and gives up on anything else, which
+ * readDisclosuresFast then reads. The inputs are hashed and compared here.
+ */
+function readDisclosuresNatively(bytes: Buffer): Opened[] | undefined {
+  const native = nativeAddon();
+  if (native === undefined) return undefined;
+  const capacity = Math.floor(bytes.length / SHORTEST_LINE) + 1;
+  const keys = new Int32Array(capacity);
+  const bounds = new Int32Array(2 * capacity);
+  const inputs = Buffer.allocUnsafe(bytes.length);
+  const count = native.readDisclosures(bytes, keys, inputs, bounds);
+  if (count < 0) return undefined;
+  const digests = Buffer.allocUnsafe(64 * count);
+  hashSpans(inputs, bounds.subarray(0, 2 * count), NO_PREFIX, digests, true);
+  const opened: Opened[] = [];
+  for (let k = 0; k < count; k++) {
+    const key = keys[k]!;
+    opened.push({ commitment: bytes.toString('latin1', key, key + 64), problem: bytes.compare(digests, 64 * k, 64 * k + 64, key, key + 64) === 0 ? undefined : MISMATCH });
+  }
+  return opened;
+}
+
 function parseDisclosures(bytes: Buffer): Record<string, unknown> | string {
   if (!isUtf8(bytes)) return 'not UTF-8 text';
   let parsed: unknown;
@@ -188,7 +217,7 @@ function disclosureProblem(commitment: string, entry: unknown): string | undefin
 /** Each disclosure's commitment and its problem; a problem with the whole file instead. */
 function openDisclosures(bytes: Buffer | undefined): Opened[] | string {
   if (bytes === undefined) return [];
-  const fast = readDisclosuresFast(bytes);
+  const fast = (isUtf8(bytes) ? readDisclosuresNatively(bytes) : undefined) ?? readDisclosuresFast(bytes);
   if (fast !== undefined) return fast;
   const parsed = parseDisclosures(bytes);
   if (typeof parsed === 'string') return parsed;
