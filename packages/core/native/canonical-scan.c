@@ -6,10 +6,10 @@
  * is read again by the TypeScript scanner. So it accepts nothing that scanner refuses, and the tests
  * check that the two agree on random and altered events.
  *
- * The plainest form: strings with no escape (a backslash, or a control character, gives 0), object
- * keys in strictly increasing byte order where they differ in ASCII (0 where a non-ASCII byte
- * decides the order), integers of at most 15 digits (0 for longer ones, which the TypeScript checks
- * against 2^53), and at most 32 levels of nesting. Bytes of 0x80 and above inside strings are taken
+ * The plainest form: strings with escapes only as JSON.stringify writes them and no raw control
+ * character, object keys with no escape at all in strictly increasing byte order where they differ
+ * in ASCII (0 where a non-ASCII byte decides the order), integers of at most 15 digits (0 for
+ * longer ones, which the TypeScript checks against 2^53), and at most 32 levels of nesting. Bytes of 0x80 and above inside strings are taken
  * as they are: the caller has checked that the whole file is UTF-8, as the TypeScript does.
  *
  * Every read is inside the span: each function checks its position against the span's end first.
@@ -26,20 +26,49 @@ typedef struct {
 
 static int value(const span_t *s, size_t *at, int depth);
 
-/* A string at *at with no escape and no control character: *at moves past its closing quote. */
-static int plain_string(const span_t *s, size_t *at) {
+/*
+ * Where the canonical escape at j ends (JSON.stringify's: \" \\ \b \t \n \f \r, and \u00xx in
+ * lower-case hex for the other control characters only), or 0 when it is not one.
+ */
+static size_t escape_end(const uint8_t *b, size_t end, size_t j) {
+  if (j + 1 >= end) return 0;
+  uint8_t letter = b[j + 1];
+  if (letter == '"' || letter == '\\' || letter == 'b' || letter == 't' || letter == 'n' || letter == 'f' || letter == 'r') return j + 2;
+  if (letter != 'u' || j + 5 >= end || b[j + 2] != '0' || b[j + 3] != '0' || (b[j + 4] != '0' && b[j + 4] != '1')) return 0;
+  uint8_t low = b[j + 5];
+  int value = low >= '0' && low <= '9' ? low - '0' : low >= 'a' && low <= 'f' ? low - 'a' + 10 : -1;
+  if (value < 0) return 0;
+  int code = (b[j + 4] - '0') * 16 + value;
+  return code == 0x08 || code == 0x09 || code == 0x0a || code == 0x0c || code == 0x0d ? 0 : j + 6;
+}
+
+/*
+ * A string at *at with no control character, and escapes only as JSON.stringify writes them (none
+ * at all when `escapes` is 0, as for object keys, whose order an escape would change): *at moves
+ * past its closing quote.
+ */
+static int string(const span_t *s, size_t *at, int escapes) {
   const uint8_t *b = s->bytes;
   size_t from = *at + 1;
-  if (from > s->end) return 0;
-  const uint8_t *quote = memchr(b + from, '"', s->end - from);
-  if (quote == NULL) return 0;
-  size_t length = (size_t)(quote - (b + from));
-  /* One pass with no early exit, which the compiler turns into vector instructions. */
-  unsigned escaped = 0;
-  for (size_t k = 0; k < length; k++) escaped |= (b[from + k] < 0x20) | (b[from + k] == '\\');
-  if (escaped) return 0;
-  *at = from + length + 1;
-  return 1;
+  for (;;) {
+    if (from > s->end) return 0;
+    const uint8_t *quote = memchr(b + from, '"', s->end - from);
+    if (quote == NULL) return 0;
+    size_t length = (size_t)(quote - (b + from));
+    /* One pass with no early exit, which the compiler turns into vector instructions. */
+    unsigned special = 0;
+    for (size_t k = 0; k < length; k++) special |= (b[from + k] < 0x20) | (b[from + k] == '\\');
+    if (!special) {
+      *at = from + length + 1;
+      return 1;
+    }
+    /* The first control character or escape: the quote found may be an escaped one. */
+    size_t j = from;
+    while (b[j] >= 0x20 && b[j] != '\\') j++;
+    if (b[j] < 0x20 || !escapes) return 0;
+    from = escape_end(b, s->end, j);
+    if (from == 0) return 0;
+  }
 }
 
 /* The key [k, k_end) sorts strictly after [a, a_end) (both quoted, without escapes) where ASCII decides it. */
@@ -65,7 +94,7 @@ static int object(const span_t *s, size_t *at, int depth) {
   for (int first = 1;; first = 0) {
     if (i >= end || b[i] != '"') return 0;
     size_t key = i;
-    if (!plain_string(s, &i)) return 0;
+    if (!string(s, &i, 0)) return 0;
     if (!first && !ascending(b, previous, previous_end, key, i)) return 0;
     previous = key;
     previous_end = i;
@@ -129,7 +158,7 @@ static int number(const span_t *s, size_t *at) {
 static int value(const span_t *s, size_t *at, int depth) {
   if (depth > MAX_DEPTH || *at >= s->end) return 0;
   switch (s->bytes[*at]) {
-    case '"': return plain_string(s, at);
+    case '"': return string(s, at, 1);
     case '{': return object(s, at, depth);
     case '[': return array(s, at, depth);
     case 't': return literal(s, at, "true", 4);

@@ -15,15 +15,29 @@ static int at_text(const uint8_t *b, size_t end, size_t at, const char *text) {
   return end - at >= n && memcmp(b + at, text, n) == 0;
 }
 
-static int hex_value(uint8_t c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+/* Each lower-case hex digit's value, or -1 (a table: which digit comes next is random, and a branch on it mispredicts). */
+static const int8_t HEX_VALUE[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /* The end of the run of lower-case hex digits at `at`. */
 static size_t hex_end(const uint8_t *b, size_t end, size_t at) {
-  while (at < end && hex_value(b[at]) >= 0) at++;
+  while (at < end && HEX_VALUE[b[at]] >= 0) at++;
   return at;
 }
 
@@ -55,7 +69,7 @@ napi_value ReadDisclosures(napi_env env, napi_callback_info info) {
       if (!canonical_value(b, end, &value_end)) break;
       /* salt bytes then the value's text: never more than the file, as a salt's bytes are half its digits. */
       bounds[2 * k] = (int32_t)written;
-      for (size_t d = salt; d < salt_end; d += 2) inputs[written++] = (uint8_t)(hex_value(b[d]) * 16 + hex_value(b[d + 1]));
+      for (size_t d = salt; d < salt_end; d += 2) inputs[written++] = (uint8_t)(HEX_VALUE[b[d]] * 16 + HEX_VALUE[b[d + 1]]);
       memcpy(inputs + written, b + value, value_end - value);
       written += value_end - value;
       bounds[2 * k + 1] = (int32_t)written;

@@ -106,7 +106,11 @@ describe('the native first reading of events', () => {
     expect(agree([plain])).toBe(0); // "a" is not a field of an event: unexpected, left to the TypeScript
     const lines = [
       '{"kind":"k","v":1}',
-      '{"kind":"a\\"b","v":1}', // an escape
+      '{"kind":"a\\"b\\n\\u001f","v":1}', // escapes as JSON.stringify writes them: read
+      '{"kind":"\\u0041","v":1}', // an escape JSON.stringify does not write
+      '{"kind":"\\u000a","v":1}', // \n written the long way
+      '{"kind":"\\/","v":1}',
+      '{"data":{"a\\"b":1},"v":1}', // an escape in a key: left to the TypeScript, which decodes keys to order them
       '{"data":{"é":1,"z":2},"v":1}', // non-ASCII keys
       '{"data":{"b":1,"a":2},"v":1}', // keys out of order
       '{"data":{"a":1,"a":2},"v":1}', // a key given twice
@@ -124,8 +128,8 @@ describe('the native first reading of events', () => {
     const accepted = agree(lines);
     const { bytes, bounds } = fileOf(lines);
     const native = scanEventsNatively(bytes, bounds, true)!;
-    expect(lines.filter((_, k) => native[k * PACKED_SCAN] === 1)).toEqual(['{"kind":"k","v":1}', '{}']);
-    expect(accepted).toBe(2);
+    expect(lines.filter((_, k) => native[k * PACKED_SCAN] === 1)).toEqual(['{"kind":"k","v":1}', '{"kind":"a\\"b\\n\\u001f","v":1}', '{}']);
+    expect(accepted).toBe(3);
   });
 
   it('agrees with the TypeScript reading on generated events', () => {
@@ -140,7 +144,7 @@ describe('the native first reading of events', () => {
   });
 
   it('agrees with it on single-character edits of them', () => {
-    const edit = fc.constantFrom(' ', '0', '1', '-', '.', 'e', '\\', '"', 'a', ',', ':', '{', '}', '[', ']', 'n', 't', '\\u0041', '\u0000', '\u001f', 'é', '\u{1F600}');
+    const edit = fc.constantFrom(' ', '0', '1', '-', '.', 'e', '\\', '"', 'a', ',', ':', '{', '}', '[', ']', 'n', 't', '\\u0041', '\\u000a', '\\u001f', '\\u001F', '\\/', '\\"', '\u0000', '\u001f', 'é', '\u{1F600}');
     fc.assert(
       fc.property(eventLike, fc.nat(), edit, fc.boolean(), (o, at, insert, replace) => {
         const lines = serialisations(o).map((line) => {
