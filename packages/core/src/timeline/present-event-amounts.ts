@@ -74,7 +74,8 @@ export function findAmounts(data: unknown, path = '', depth = 0, into: Presented
   for (const key of sortedKeys(record)) {
     const value = record[key];
     // The field's path is written only for an amount or an object to look into: most keys are neither.
-    if (MINOR_KEY.test(key) && typeof value === 'number' && typeof currency === 'string') {
+    // The key's pattern last: most values are not numbers beside a currency, and a pattern costs more.
+    if (typeof value === 'number' && typeof currency === 'string' && MINOR_KEY.test(key)) {
       const text = formatAmount(value, currency);
       if (text !== undefined) into.push({ field: path === '' ? key : `${path}.${key}`, minor: value, currency: currency.toUpperCase(), text });
     } else if (value !== null && typeof value === 'object') {

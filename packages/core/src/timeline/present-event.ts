@@ -101,7 +101,8 @@ const FIELD_NAMES: Readonly<Record<string, string>> = { assigneeId: 'assignee' }
 /** "priority from normal to high", "assignee to Bo Chen"; values that are personal data are not quoted. */
 function fieldChange(l: Line, change: unknown): string {
   const c = (change ?? {}) as { field?: unknown; old?: unknown; new?: unknown };
-  const field = text(c.field).replace(/^fields\./, '');
+  const named = text(c.field);
+  const field = named.startsWith('fields.') ? named.slice('fields.'.length) : named;
   const name = FIELD_NAMES[field] ?? field;
   if (field === 'assigneeId') return c.new === null ? 'unassigned the case' : `assigned the case to ${l.person(c.new)}`;
   const [from, to] = [plain(c.old), plain(c.new)];
