@@ -185,9 +185,14 @@ export function packEventScan(bytes: Uint8Array, out: Int32Array, at: number, ut
   out[at] = reader.readInto(bytes, utf8, out, at + 1) && reader.unexpected.length === 0 ? 1 : 0;
 }
 
+/** The event's fields as the addon matches them: their quoted names one after another, and where each lies. */
 const QUOTED_FIELDS = FIELDS.map((name) => Buffer.from(JSON.stringify(name)));
 const FIELD_KEYS = Buffer.concat(QUOTED_FIELDS);
-const FIELD_KEY_BOUNDS = Int32Array.from(QUOTED_FIELDS.flatMap((_, j) => [j, j + 1].map((n) => QUOTED_FIELDS.slice(0, n).reduce((sum, k) => sum + k.length, 0))));
+const FIELD_KEY_BOUNDS = new Int32Array(2 * FIELDS.length);
+for (let j = 0, at = 0; j < QUOTED_FIELDS.length; j++) {
+  FIELD_KEY_BOUNDS[2 * j] = at;
+  FIELD_KEY_BOUNDS[2 * j + 1] = at += QUOTED_FIELDS[j]!.length;
+}
 
 /**
  * The packed scans of the events at `bounds` of `bytes` (events.jsonl's lines), read in one call by

@@ -205,7 +205,8 @@ function areLinesOf(bounds: Int32Array, bytes: Buffer): boolean {
 /**
  * events.jsonl (formats 2 and 3) as one entry per line (line n is event seq n), each a view of the file's
  * bytes, and each line's leaf hash. A last line without its '\n' is still read, and reported. The
- * lines' SHA-256s and leaf hashes are computed in two batches (sha256-batch.ts), unless given.
+ * lines' SHA-256s and leaf hashes are computed in two batches (sha256-batch.ts), and the lines read
+ * first by the native addon where it is built (scanEventsNatively), unless given.
  */
 function eventLines(bytes: Buffer, done: VerifyBundleOptions['eventHashes'], check: CheckRecorder, exportSeq: number): { lines: HashedFile[]; leaves?: Buffer; scans?: Int32Array } {
   const given = done?.lines;
