@@ -9,8 +9,9 @@
  * The plainest form: strings with escapes only as JSON.stringify writes them and no raw control
  * character, object keys with no escape at all in strictly increasing byte order where they differ
  * in ASCII (0 where a non-ASCII byte decides the order), integers of at most 15 digits (0 for
- * longer ones, which the TypeScript checks against 2^53), and at most 32 levels of nesting. Bytes of 0x80 and above inside strings are taken
- * as they are: the caller has checked that the whole file is UTF-8, as the TypeScript does.
+ * longer ones, which the TypeScript checks against 2^53), and at most 32 levels of nesting. Bytes
+ * of 0x80 and above inside strings are taken as they are: the caller has checked that the whole
+ * file is UTF-8, as the TypeScript does.
  *
  * Every read is inside the span: each function checks its position against the span's end first.
  */
