@@ -171,8 +171,8 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`bench/verify-bundle on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load()}`);
 console.log(
   sha256Batcher() === 'native'
-    ? "With the native addon (packages/core/native): SHA-256 in batches over Node's own OpenSSL, and the first reading of events.jsonl's lines"
-    : 'Without the native addon (not built, or LATCH_NATIVE=0): SHA-256 through node:crypto, events read in TypeScript alone',
+    ? "With the native addon (packages/core/native): SHA-256 in batches over Node's own OpenSSL, and first readings of events.jsonl, disclosures.json and the multiproof"
+    : 'Without the native addon (not built, or LATCH_NATIVE=0): SHA-256 through node:crypto, every file read in TypeScript alone',
 );
 console.log(`${eventCount} events of ${avgBytes} bytes on average; per row: median wall time of ${runs} runs after 3 untimed ones, in a process holding only the zip, and events per CPU second (median)\n`);
 

@@ -7,6 +7,7 @@ import type { EventFacts } from './bundle-events.js';
 import { CheckRecorder, emptyReport, type BundleReport } from './bundle-report.js';
 import { jsonValues } from './json-values.fixture.js';
 import { nativeAddon, useNative } from './native-addon.js';
+import { NATIVE_PATHS, sameWithoutNative } from './native-paths.fixture.js';
 
 const SALT = '00112233445566778899aabbccddeeff';
 
@@ -30,10 +31,7 @@ function bothPaths(file: Buffer, committed: readonly string[]): [BundleReport, B
 afterEach(() => useNative(true));
 
 // Both paths: the builder layout read first by the native addon (native/disclosures.c), and in TypeScript alone.
-describe.each([
-  ['with the native addon', true],
-  ['in TypeScript alone', false],
-] as const)('checkDisclosures, %s', (_path, native) => {
+describe.each(NATIVE_PATHS)('checkDisclosures, %s', (_path, native) => {
   beforeEach(() => useNative(native));
   const values: Json[] = ['Jane Doe', 'caf\u00e9 \u{1f600} "quoted" \\ \n', 42, -7, true, null, { b: [1, 'x'], a: { c: null } }, []];
   const commitments = values.map((v) => commitTo(v, SALT));
@@ -148,16 +146,7 @@ describe.each([
 
 describe('the native first reading of disclosures.json', () => {
   /** The report with the addon, which must be the one the TypeScript alone gives. */
-  const same = (file: Buffer, committed: readonly string[]): BundleReport => {
-    const native = check(file, committed);
-    useNative(false);
-    try {
-      expect(check(file, committed)).toEqual(native);
-    } finally {
-      useNative(true);
-    }
-    return native;
-  };
+  const same = (file: Buffer, committed: readonly string[]): BundleReport => sameWithoutNative(() => check(file, committed));
   const value = jsonValues({ tricky: ['', 'a', '"', '\\', '\n', '\u0000', 'é', '\u2028', '\u{1F600}', '\ud800', '$pii'], numbers: [0, -1, 1e21, 1.5, 2 ** 53], stringLength: 6 });
   const entries = fc.array(fc.tuple(value, fc.uint8Array({ minLength: 1, maxLength: 16 })), { minLength: 1, maxLength: 6 });
   /** The builder's file for the entries: values written as canonicalJson writes them where it can, else as JSON.stringify does. */

@@ -101,15 +101,26 @@ class CommitmentInputs {
     this.#end = at;
   }
 
-  /** Whether each input's SHA-256 is the commitment it is filed under, in the order added. */
-  opens(): boolean[] {
-    const count = this.#count;
-    const digests = Buffer.allocUnsafe(64 * count);
-    hashSpans(this.#inputs, this.#bounds.subarray(0, 2 * count), NO_PREFIX, digests, true);
-    const opens: boolean[] = [];
-    for (let k = 0; k < count; k++) opens.push(this.file.compare(digests, 64 * k, 64 * k + 64, this.#keys[k], this.#keys[k]! + 64) === 0);
-    return opens;
+  /** Each disclosure added, in order, with whether its input's SHA-256 is the commitment it is filed under. */
+  opened(): Opened[] {
+    return openedFrom(this.file, this.#keys, this.#inputs, this.#bounds, this.#count);
   }
+}
+
+/**
+ * The disclosures whose commitments' 64 hex digits stand at keys[0..count) of `file`, each opening
+ * its commitment when the SHA-256 of its input, inputs[bounds[2k], bounds[2k + 1]), is those digits.
+ * The inputs are hashed in one batch.
+ */
+function openedFrom(file: Buffer, keys: Int32Array, inputs: Buffer, bounds: Int32Array, count: number): Opened[] {
+  const digests = Buffer.allocUnsafe(64 * count);
+  hashSpans(inputs, bounds.subarray(0, 2 * count), NO_PREFIX, digests, true);
+  const opened: Opened[] = [];
+  for (let k = 0; k < count; k++) {
+    const key = keys[k]!;
+    opened.push({ commitment: file.toString('latin1', key, key + 64), problem: file.compare(digests, 64 * k, 64 * k + 64, key, key + 64) === 0 ? undefined : MISMATCH });
+  }
+  return opened;
 }
 
 function grown(values: Int32Array): Int32Array {
@@ -127,11 +138,10 @@ function hexBefore(bytes: Buffer, a: number, b: number): boolean {
 /**
  * Reads disclosures.json laid out exactly as the builder writes it: canonical values, and the
  * commitments in increasing order, so none is given twice (JSON.parse would keep only the last).
- * Undefined for anything else.
+ * Undefined for anything else. The caller has checked that the bytes are UTF-8.
  */
 function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
-  if (!bytesAt(bytes, 0, FIRST_LINE) || !isUtf8(bytes)) return undefined;
-  const commitments: string[] = [];
+  if (!bytesAt(bytes, 0, FIRST_LINE)) return undefined;
   const inputs = new CommitmentInputs(bytes);
   let previous = -1;
   for (let i = FIRST_LINE.length; ; ) {
@@ -145,12 +155,8 @@ function readDisclosuresFast(bytes: Buffer): Opened[] | undefined {
     const valueStart = saltEnd + VALUE_START.length;
     const valueEnd = canonicalValueEnd(bytes, valueStart);
     if (valueEnd < 0) return undefined;
-    commitments.push(bytes.toString('latin1', i + 1, keyEnd));
     inputs.add(i + 1, saltStart, saltEnd, valueStart, valueEnd);
-    if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) {
-      const opens = inputs.opens();
-      return commitments.map((commitment, k) => ({ commitment, problem: opens[k] ? undefined : MISMATCH }));
-    }
+    if (valueEnd + LAST_LINE.length === bytes.length && bytesAt(bytes, valueEnd, LAST_LINE)) return inputs.opened();
     if (!bytesAt(bytes, valueEnd, NEXT_LINE)) return undefined;
     i = valueEnd + NEXT_LINE.length;
   }
@@ -173,15 +179,7 @@ function readDisclosuresNatively(bytes: Buffer): Opened[] | undefined {
   const bounds = new Int32Array(2 * capacity);
   const inputs = Buffer.allocUnsafe(bytes.length);
   const count = native.readDisclosures(bytes, keys, inputs, bounds);
-  if (count < 0) return undefined;
-  const digests = Buffer.allocUnsafe(64 * count);
-  hashSpans(inputs, bounds.subarray(0, 2 * count), NO_PREFIX, digests, true);
-  const opened: Opened[] = [];
-  for (let k = 0; k < count; k++) {
-    const key = keys[k]!;
-    opened.push({ commitment: bytes.toString('latin1', key, key + 64), problem: bytes.compare(digests, 64 * k, 64 * k + 64, key, key + 64) === 0 ? undefined : MISMATCH });
-  }
-  return opened;
+  return count < 0 ? undefined : openedFrom(bytes, keys, inputs, bounds, count);
 }
 
 function parseDisclosures(bytes: Buffer): Record<string, unknown> | string {
@@ -217,7 +215,8 @@ function disclosureProblem(commitment: string, entry: unknown): string | undefin
 /** Each disclosure's commitment and its problem; a problem with the whole file instead. */
 function openDisclosures(bytes: Buffer | undefined): Opened[] | string {
   if (bytes === undefined) return [];
-  const fast = (isUtf8(bytes) ? readDisclosuresNatively(bytes) : undefined) ?? readDisclosuresFast(bytes);
+  // Both fast readings take the file's bytes as UTF-8: checked once, here.
+  const fast = isUtf8(bytes) ? (readDisclosuresNatively(bytes) ?? readDisclosuresFast(bytes)) : undefined;
   if (fast !== undefined) return fast;
   const parsed = parseDisclosures(bytes);
   if (typeof parsed === 'string') return parsed;

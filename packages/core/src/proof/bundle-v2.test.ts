@@ -6,7 +6,7 @@ import { formatCheckpoint } from './checkpoint.js';
 import { signNoteWithKeys } from './log-keys.js';
 import { rootOf } from './merkle.js';
 import { doWork, itemCount, planWork, workDone, workResults } from './bundle-work.js';
-import { useNative } from './native-addon.js';
+import { sameWithoutNative } from './native-paths.fixture.js';
 import { verifyBundle } from './verify-bundle.js';
 import { CASE, ORIGIN, actor, erasedScan, fixture, logKey, manifestOf, receipt, relist, sha, stripeResponse, trustFile, type Fixture } from './bundle.fixture.js';
 
@@ -170,15 +170,7 @@ describe('a format 3 bundle fails, naming the problem, when', () => {
 });
 
 describe('a format 3 bundle verified without the native addon (hashed through node:crypto, its events read in TypeScript alone)', () => {
-  const both = (files: Map<string, Buffer>): void => {
-    const native = verifyBundle(files, { trusted: trustFile() });
-    useNative(false);
-    try {
-      expect(verifyBundle(files, { trusted: trustFile() })).toEqual(native);
-    } finally {
-      useNative(true);
-    }
-  };
+  const both = (files: Map<string, Buffer>): void => void sameWithoutNative(() => verifyBundle(files, { trusted: trustFile() }));
   it('verifies the same', () => both(buildBundleFiles(fixture().input)));
   it.each(tampers)('gives the same report when %s', (_name, tamper) => {
     const f = fixture();

@@ -3,6 +3,7 @@ import { leafHashLatin1 } from './batch-inclusion.js';
 import { inclusionProof, leafHash, rootOf } from './merkle.js';
 import { formatMultiproof, multiproofHashes, multiproofRoot, parseMultiproof } from './multiproof.js';
 import { useNative } from './native-addon.js';
+import { NATIVE_PATHS, sameWithoutNative } from './native-paths.fixture.js';
 
 const leafBytes = (i: number): Buffer => Buffer.from(`leaf ${i}`);
 
@@ -33,10 +34,7 @@ function rootFrom(text: Buffer, leafHashes: string[]): string | { problem: strin
 afterEach(() => useNative(true));
 
 // Both paths: the walk and the hashes' decoding in the native addon (native/multiproof.c), and in TypeScript alone.
-describe.each([
-  ['through the native addon', true],
-  ['in TypeScript alone', false],
-] as const)('the multiproof of bundle format 2, %s', (_path, native) => {
+describe.each(NATIVE_PATHS)('the multiproof of bundle format 2, %s', (_path, native) => {
   beforeEach(() => useNative(native));
 
   it('leads to the root for every subset of every tree of up to 9 leaves, and for random subsets up to 300', () => {
@@ -97,16 +95,7 @@ describe.each([
 
 describe('the native walk and decoding', () => {
   /** The root or problem through the addon and through TypeScript alone, which must be the same. */
-  const both = (text: Buffer, leafHashes: string[]): string | { problem: string } => {
-    const native = rootFrom(text, leafHashes);
-    useNative(false);
-    try {
-      expect(rootFrom(text, leafHashes)).toEqual(native);
-    } finally {
-      useNative(true);
-    }
-    return native;
-  };
+  const both = (text: Buffer, leafHashes: string[]): string | { problem: string } => sameWithoutNative(() => rootFrom(text, leafHashes));
 
   it('give what the TypeScript gives on altered hash lines, too few or too many of them, and trees past 2^32 leaves', () => {
     const next = random(11);
